@@ -1,0 +1,83 @@
+// The error taxonomy every service throws. Faces (HTTP API, CLI) map `kind`
+// to a status or exit code in exactly one place each; services never know HTTP.
+
+export type ErrorKind =
+  | 'invalid-parameter'
+  | 'not-found'
+  | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unavailable'
+  | 'not-implemented'
+  | 'system';
+
+export class BerthError extends Error {
+  readonly kind: ErrorKind;
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidParameter extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid-parameter', message, options);
+  }
+}
+
+export class NotFound extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('not-found', message, options);
+  }
+}
+
+export class Conflict extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('conflict', message, options);
+  }
+}
+
+export class Forbidden extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('forbidden', message, options);
+  }
+}
+
+export class Unavailable extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unavailable', message, options);
+  }
+}
+
+export class NotImplemented extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('not-implemented', message, options);
+  }
+}
+
+/** An internal failure (I/O, mount(2), runc): Docker answers these with 500. */
+export class SystemError extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('system', message, options);
+  }
+}
+
+/** docker: 1.7 — "volume is in use - [id1, id2]". */
+export class VolumeInUse extends Conflict {
+  readonly refs: string[];
+  constructor(name: string, refs: string[]) {
+    super(`remove ${name}: volume is in use - [${refs.join(', ')}]`);
+    this.refs = refs;
+  }
+}
+
+export function isBerthError(e: unknown): e is BerthError {
+  return e instanceof BerthError;
+}
+
+/** Text of any thrown value, for logs and wrapped messages. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
