@@ -1,0 +1,105 @@
+// /volumes routes: parse, apply API-version quirks, call the backend, pick the status.
+import { z } from 'zod';
+import type { Router } from '../router.js';
+import { queryBool, readJsonObject, sendJson, sendNoContent } from '../http.js';
+import { HttpError } from '../errors.js';
+import { boolFilter, checkFilterKeys, parseFilters } from '../filters.js';
+import { toApiVolume } from '../types.js';
+import { versionAtLeast } from '../version.js';
+import type { VolumeService } from '../../volumes/service.js';
+
+export type VolumeBackend = Pick<VolumeService, 'list' | 'get' | 'create' | 'remove' | 'prune'>;
+
+const stringMap = z.record(z.string(), z.string()).nullable().optional();
+const CreateBody = z.object({
+  Name: z.string().optional(),
+  Driver: z.string().optional(),
+  DriverOpts: stringMap,
+  Labels: stringMap,
+});
+
+export function registerVolumeRoutes(router: Router, volumes: VolumeBackend): void {
+  router.add('GET', '/volumes', (ctx) => {
+    const filters = parseVolumeFilters(ctx.query.get('filters'));
+    checkFilterKeys(filters, ['dangling', 'driver', 'label', 'name']);
+    const list = volumes.list({
+      dangling: boolFilter(filters, 'dangling'),
+      driver: filters.get('driver'),
+      label: filters.get('label'),
+      name: filters.get('name'),
+    });
+    sendJson(ctx.res, 200, { Volumes: list.map((v) => toApiVolume(v)), Warnings: null });
+  });
+
+  router.add('POST', '/volumes/create', async (ctx) => {
+    const raw = await readJsonObject(ctx.req);
+    const parsed = CreateBody.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HttpError(400, `invalid JSON: field ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    }
+    const body = parsed.data;
+    const v = await volumes.create({
+      name: body.Name,
+      driver: body.Driver,
+      driverOpts: body.DriverOpts ?? null,
+      labels: body.Labels ?? null,
+    });
+    sendJson(ctx.res, 201, toApiVolume(v));
+  });
+
+  router.add(
+    'POST',
+    '/volumes/prune',
+    async (ctx) => {
+      const filters = parseFilters(ctx.query.get('filters'));
+      checkFilterKeys(filters, ['label', 'label!', 'all']);
+      let all = true;
+      // docker: spec 1.8 — below 1.42 prune behaves as if all=true.
+      if (versionAtLeast(ctx.apiVersion, '1.42')) all = parseAllFilter(filters.get('all'));
+      const report = await volumes.prune({ label: filters.get('label') ?? [], notLabel: filters.get('label!') ?? [], all });
+      sendJson(ctx.res, 200, { VolumesDeleted: report.volumesDeleted, SpaceReclaimed: report.spaceReclaimed });
+    },
+    { minVersion: '1.25' },
+  );
+
+  router.add(
+    'PUT',
+    '/volumes/{name:.*}',
+    () => {
+      throw new HttpError(503, 'volume update only valid for cluster volumes, but swarm is unavailable');
+    },
+    { minVersion: '1.42' },
+  );
+
+  router.add('GET', '/volumes/{name:.*}', async (ctx) => {
+    const v = await volumes.get(ctx.params.name ?? '');
+    sendJson(ctx.res, 200, toApiVolume(v, { status: true }));
+  });
+
+  router.add('DELETE', '/volumes/{name:.*}', async (ctx) => {
+    await volumes.remove(ctx.params.name ?? '', { force: queryBool(ctx.query, 'force') });
+    sendNoContent(ctx.res);
+  });
+}
+
+function parseVolumeFilters(raw: string | null): Map<string, string[]> {
+  try {
+    return parseFilters(raw);
+  } catch (e) {
+    if (e instanceof HttpError) throw new HttpError(400, `error reading volume filters: ${e.message}`);
+    throw e;
+  }
+}
+
+const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True'];
+const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False'];
+
+function parseAllFilter(values: string[] | undefined): boolean {
+  if (!values || values.length === 0) return false;
+  if (values.length > 1) throw new HttpError(400, `invalid filter 'all=[${values.join(' ')}]': only one value is expected`);
+  const v = values[0]!;
+  if (GO_TRUE.includes(v)) return true;
+  if (GO_FALSE.includes(v)) return false;
+  throw new HttpError(400, `invalid filter 'all': strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}

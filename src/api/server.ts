@@ -1,0 +1,109 @@
+// The Engine API server: version prefix and negotiation headers, routing,
+// and the one place errors become `{"message": ...}` replies (spec 1.1).
+import { createServer as createHttpServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { Router } from './router.js';
+import { HttpError, messageOf, statusOf } from './errors.js';
+import { MAX_API_VERSION, MIN_API_VERSION, ENGINE_VERSION, compareVersions } from './version.js';
+import type { RequestContext } from './http.js';
+
+export interface TlsOptions {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
+const VERSION_PREFIX = /^\/v([0-9.]+)(\/.*)$/;
+
+export function commonHeaders(): Record<string, string> {
+  return {
+    'Api-Version': MAX_API_VERSION,
+    'Docker-Experimental': 'false',
+    Ostype: 'linux',
+    Server: `Berth/${ENGINE_VERSION} (linux)`,
+  };
+}
+
+export class ApiServer {
+  constructor(
+    private readonly router: Router,
+    private readonly log: Logger,
+  ) {}
+
+  /** A plain HTTP server (unix socket), or HTTPS with client-certificate verification (TCP). */
+  create(tls?: TlsOptions): Server {
+    const server = tls
+      ? createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true })
+      : createHttpServer();
+    server.keepAliveTimeout = 60_000;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void this.dispatch(req, res);
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as Socket);
+      res.shouldKeepAlive = false;
+      void this.dispatch(req, res, { socket, head });
+    });
+    server.on('clientError', (err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+      this.log.debug({ err: err.message }, 'client error');
+    });
+    return server;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+    const started = process.hrtime.bigint();
+    for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
+    const url = new URL(req.url ?? '/', 'http://berth');
+    let path = url.pathname;
+    let apiVersion = MAX_API_VERSION;
+    const method = req.method ?? 'GET';
+    try {
+      const m = VERSION_PREFIX.exec(path);
+      if (m) {
+        apiVersion = m[1]!;
+        path = m[2]!;
+        if (compareVersions(apiVersion, MAX_API_VERSION) > 0) {
+          throw new HttpError(400, `client version ${apiVersion} is too new. Maximum supported API version is ${MAX_API_VERSION}`);
+        }
+        if (compareVersions(apiVersion, MIN_API_VERSION) < 0) {
+          throw new HttpError(
+            400,
+            `client version ${apiVersion} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+            true,
+          );
+        }
+      }
+      const match = this.router.match(method, path);
+      if (!match || (match.minVersion && compareVersions(apiVersion, match.minVersion) < 0)) {
+        throw new HttpError(404, 'page not found');
+      }
+      const ctx: RequestContext = { req, res, params: match.params, query: url.searchParams, apiVersion, upgrade };
+      await match.handler(ctx);
+    } catch (e) {
+      const status = statusOf(e);
+      const message = messageOf(e);
+      if (status >= 500) this.log.error({ method, path, status, err: message }, 'request failed');
+      if (!res.headersSent) {
+        if (e instanceof HttpError && e.plainText) {
+          res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end(message + '\n');
+        } else {
+          const body = JSON.stringify({ message }) + '\n';
+          res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+          res.end(body);
+        }
+        if (!req.complete) req.resume();
+      } else if (!res.writableEnded) {
+        res.destroy();
+      }
+    } finally {
+      this.log.debug({ method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    }
+  }
+}

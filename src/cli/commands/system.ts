@@ -1,0 +1,182 @@
+// `berth version`, `berth info`, `berth system df`, laid out as docker prints them.
+import { arch, release } from 'node:os';
+import type { Command } from 'commander';
+import type { ApiClient } from '../client.js';
+import { CLIENT_API_VERSION, ConnectionError } from '../client.js';
+import { defineCommand } from '../command.js';
+import { renderInspect } from './volume.js';
+import { humanSize } from '../format/units.js';
+import { tabwrite } from '../format/tabwriter.js';
+import { compileTemplate } from '../format/go-template.js';
+
+const CLI_VERSION = '0.1.0';
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+function kv(indent: string, pairs: Array<[string, string | number | boolean]>): string {
+  const width = Math.max(...pairs.map(([k]) => k.length)) + 2;
+  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(width)}${v}\n`).join('');
+}
+
+export function registerSystemCommands(program: Command, client: () => ApiClient): void {
+  defineCommand<{ format?: string }>(
+    program,
+    { name: 'version', usage: 'version [OPTIONS]', description: 'Show the berth version information', maxArgs: 0 },
+    (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template'),
+    async (_args, opts) => {
+      const clientInfo = {
+        Version: CLI_VERSION,
+        ApiVersion: CLIENT_API_VERSION,
+        NodeVersion: process.version,
+        Os: 'linux',
+        Arch: GO_ARCH[arch()] ?? arch(),
+      };
+      let server: Record<string, unknown> | undefined;
+      let serverError: unknown;
+      try {
+        server = await client().json<Record<string, unknown>>('GET', '/version');
+      } catch (e) {
+        serverError = e;
+      }
+      if (opts.format) {
+        const t = compileTemplate(opts.format);
+        process.stdout.write(`${t({ Client: clientInfo, Server: server ?? null })}\n`);
+      } else {
+        let out = 'Client:\n';
+        out += kv(' ', [
+          ['Version', clientInfo.Version],
+          ['API version', `${await client().apiVersion().catch(() => CLIENT_API_VERSION)}`],
+          ['Node version', clientInfo.NodeVersion],
+          ['OS/Arch', `${clientInfo.Os}/${clientInfo.Arch}`],
+        ]);
+        if (server) {
+          const platform = (server.Platform as { Name?: string } | undefined)?.Name ?? '';
+          out += `\nServer: ${platform}\n Engine:\n`;
+          out += kv('  ', [
+            ['Version', String(server.Version)],
+            ['API version', `${String(server.ApiVersion)} (minimum version ${String(server.MinAPIVersion)})`],
+            ['Runtime', String(server.GoVersion)],
+            ['OS/Arch', `${String(server.Os)}/${String(server.Arch)}`],
+            ['Kernel', String(server.KernelVersion ?? release())],
+          ]);
+        }
+        process.stdout.write(out);
+      }
+      if (serverError) throw serverError;
+    },
+  );
+
+  defineCommand<{ format?: string }>(
+    program,
+    { name: 'info', usage: 'info [OPTIONS]', description: 'Display system-wide information', maxArgs: 0 },
+    (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template'),
+    async (_args, opts) => {
+      const info = await client().json<Record<string, unknown>>('GET', '/info');
+      if (opts.format) {
+        process.stdout.write(renderInspect([info], opts.format, (o) => o).replace(/^\[\n?|\n?\]\n$/g, ''));
+        return;
+      }
+      const plugins = (info.Plugins ?? {}) as { Volume?: string[]; Network?: string[]; Log?: string[] };
+      let out = 'Server:\n';
+      out += kv(' ', [
+        ['Containers', Number(info.Containers ?? 0)],
+      ]);
+      out += kv('  ', [
+        ['Running', Number(info.ContainersRunning ?? 0)],
+        ['Paused', Number(info.ContainersPaused ?? 0)],
+        ['Stopped', Number(info.ContainersStopped ?? 0)],
+      ]);
+      out += kv(' ', [
+        ['Images', Number(info.Images ?? 0)],
+        ['Server Version', String(info.ServerVersion)],
+        ['Storage Driver', String(info.Driver)],
+        ['Logging Driver', String(info.LoggingDriver)],
+      ]);
+      out += ' Plugins:\n';
+      out += kv('  ', [
+        ['Volume', (plugins.Volume ?? []).join(' ')],
+        ['Network', (plugins.Network ?? []).join(' ')],
+        ['Log', (plugins.Log ?? []).join(' ')],
+      ]);
+      out += kv(' ', [
+        ['Default Runtime', String(info.DefaultRuntime ?? 'runc')],
+        ['Kernel Version', String(info.KernelVersion)],
+        ['Operating System', String(info.OperatingSystem)],
+        ['OSType', String(info.OSType)],
+        ['Architecture', String(info.Architecture)],
+        ['CPUs', Number(info.NCPU ?? 0)],
+        ['Total Memory', humanSizeBinary(Number(info.MemTotal ?? 0))],
+        ['Name', String(info.Name)],
+        ['ID', String(info.ID)],
+        ['Berth Root Dir', String(info.DockerRootDir)],
+      ]);
+      process.stdout.write(out);
+    },
+  );
+
+  const system = program.command('system').description('Manage berth').usage('COMMAND');
+  defineCommand<{ verbose?: boolean; format?: string }>(
+    system,
+    { name: 'df', usage: 'system df [OPTIONS]', description: 'Show berth disk usage', maxArgs: 0 },
+    (cmd) => cmd.option('-v, --verbose', 'Show detailed information on space usage').option('--format <string>', 'Format output using a custom template'),
+    async (_args, opts) => {
+      const df = await client().json<DiskUsage>('GET', '/system/df');
+      process.stdout.write(opts.verbose ? renderDfVerbose(df) : renderDf(df));
+    },
+  );
+}
+
+interface DiskUsage {
+  LayersSize?: number;
+  Images: Array<{ Size: number; SharedSize: number; Containers: number }> | null;
+  Containers: Array<{ SizeRw?: number; State?: string }> | null;
+  Volumes: Array<{ Name: string; UsageData: { RefCount: number; Size: number } }> | null;
+  BuildCache: unknown[] | null;
+}
+
+function percent(part: number, total: number): string {
+  if (total <= 0) return '0%';
+  return `${Math.round((part * 100) / total)}%`;
+}
+
+function renderDf(df: DiskUsage): string {
+  const images = df.Images ?? [];
+  const containers = df.Containers ?? [];
+  const volumes = df.Volumes ?? [];
+  const imgActive = images.filter((i) => i.Containers > 0).length;
+  const imgSize = df.LayersSize ?? images.reduce((a, i) => a + i.Size, 0);
+  const imgReclaim = images.filter((i) => i.Containers <= 0).reduce((a, i) => a + i.Size, 0);
+  const cActive = containers.filter((c) => c.State === 'running').length;
+  const cSize = containers.reduce((a, c) => a + (c.SizeRw ?? 0), 0);
+  const cReclaim = containers.filter((c) => c.State !== 'running').reduce((a, c) => a + (c.SizeRw ?? 0), 0);
+  const vActive = volumes.filter((v) => v.UsageData.RefCount > 0).length;
+  const vSize = volumes.reduce((a, v) => a + Math.max(0, v.UsageData.Size), 0);
+  const vReclaim = volumes.filter((v) => v.UsageData.RefCount === 0).reduce((a, v) => a + Math.max(0, v.UsageData.Size), 0);
+  const rows = [
+    'TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE',
+    `Images\t${images.length}\t${imgActive}\t${humanSize(imgSize)}\t${humanSize(imgReclaim)} (${percent(imgReclaim, imgSize)})`,
+    `Containers\t${containers.length}\t${cActive}\t${humanSize(cSize)}\t${humanSize(cReclaim)} (${percent(cReclaim, cSize)})`,
+    `Local Volumes\t${volumes.length}\t${vActive}\t${humanSize(vSize)}\t${humanSize(vReclaim)} (${percent(vReclaim, vSize)})`,
+    `Build Cache\t0\t0\t0B\t0B`,
+  ];
+  return tabwrite(rows.join('\n') + '\n');
+}
+
+function renderDfVerbose(df: DiskUsage): string {
+  const volumes = [...(df.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
+  let out = 'Local Volumes space usage:\n\n';
+  out += tabwrite(['VOLUME NAME\tLINKS\tSIZE', ...volumes.map((v) => `${v.Name}\t${v.UsageData.RefCount}\t${humanSize(Math.max(0, v.UsageData.Size))}`)].join('\n') + '\n');
+  return out;
+}
+
+function humanSizeBinary(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
+export { ConnectionError };

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// berthd: the daemon's command line.
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { Daemon, DEFAULT_DATA_ROOT, DEFAULT_SOCKET } from './daemon.js';
+import { errorText } from './errors.js';
+import { ENGINE_VERSION } from './api/version.js';
+
+const program = new Command('berthd')
+  .description('berth daemon: serves the Docker Engine API for volumes and containers')
+  .version(ENGINE_VERSION)
+  .option('--data-root <dir>', 'root of persistent state', process.env.BERTH_DATA_ROOT ?? DEFAULT_DATA_ROOT)
+  .option('-H, --host <addr...>', 'daemon socket(s) to listen on (unix:///path or tcp://host:port)')
+  .option('--tlsverify', 'require TLS client certificates (needed for tcp://)')
+  .option('--tlscacert <file>', 'CA that signs client certificates')
+  .option('--tlscert <file>', 'server certificate')
+  .option('--tlskey <file>', 'server key')
+  .option('--runtime <binary>', 'OCI runtime binary', 'runc')
+  .option('--log-level <level>', 'debug, info, warn, error', 'info')
+  .option('-D, --debug', 'debug logging');
+
+program.parse();
+const opts = program.opts<{
+  dataRoot: string;
+  host?: string[];
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+  runtime: string;
+  logLevel: string;
+  debug?: boolean;
+}>();
+
+let tls;
+if (opts.tlsverify) {
+  if (!opts.tlscacert || !opts.tlscert || !opts.tlskey) {
+    process.stderr.write('berthd: --tlsverify needs --tlscacert, --tlscert and --tlskey\n');
+    process.exit(1);
+  }
+  tls = { ca: readFileSync(opts.tlscacert), cert: readFileSync(opts.tlscert), key: readFileSync(opts.tlskey) };
+}
+
+const daemon = new Daemon({
+  dataRoot: opts.dataRoot,
+  hosts: opts.host && opts.host.length > 0 ? opts.host : [process.env.BERTH_HOST ?? `unix://${DEFAULT_SOCKET}`],
+  tls,
+  runtime: opts.runtime,
+  logLevel: opts.debug ? 'debug' : opts.logLevel,
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  daemon.log.info({ signal }, 'shutting down');
+  try {
+    await daemon.stop();
+    daemon.log.info('stopped');
+    process.exit(0);
+  } catch (e) {
+    daemon.log.error({ err: errorText(e) }, 'unclean shutdown');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  await daemon.start();
+  daemon.log.info({ dataRoot: opts.dataRoot, version: ENGINE_VERSION }, 'berthd started');
+} catch (e) {
+  daemon.log.fatal({ err: errorText(e) }, 'berthd failed to start');
+  process.stderr.write(`berthd: ${errorText(e)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,108 @@
+// Wires the services and the API server. The only file that constructs things.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { pino, type Logger } from 'pino';
+import { openDatabase, type DB } from './store/db.js';
+import { VolumeRecords } from './store/volume-records.js';
+import { LocalDriver } from './volumes/drivers/local.js';
+import { VolumeService } from './volumes/service.js';
+import { EventBus } from './events/bus.js';
+import { Router } from './api/router.js';
+import { ApiServer, type TlsOptions } from './api/server.js';
+import { registerVolumeRoutes } from './api/routes/volumes.js';
+import { registerSystemRoutes } from './api/routes/system.js';
+import { PidLock } from './daemon/lock.js';
+import { listen, parseHost } from './daemon/listen.js';
+import { InvalidParameter } from './errors.js';
+import { generateId } from './util/random-id.js';
+
+export const DEFAULT_DATA_ROOT = '/var/lib/berth';
+export const DEFAULT_SOCKET = '/run/berth/berth.sock';
+
+export interface DaemonConfig {
+  dataRoot: string;
+  hosts: string[];
+  tls?: TlsOptions;
+  runtime?: string;
+  logLevel?: string;
+  logger?: Logger;
+}
+
+export class Daemon {
+  readonly log: Logger;
+  readonly events = new EventBus();
+  volumes!: VolumeService;
+  private db?: DB;
+  private lock?: PidLock;
+  private servers: Server[] = [];
+
+  constructor(readonly config: DaemonConfig) {
+    this.log = config.logger ?? pino({ level: config.logLevel ?? 'info', base: { pid: process.pid } });
+  }
+
+  async start(): Promise<void> {
+    const { dataRoot } = this.config;
+    mkdirSync(dataRoot, { recursive: true, mode: 0o711 });
+    this.lock = new PidLock(join(dataRoot, 'berthd.pid'));
+    this.lock.acquire();
+    try {
+      this.db = openDatabase(join(dataRoot, 'berth.db'));
+      const records = new VolumeRecords(this.db);
+      const local = new LocalDriver(join(dataRoot, 'volumes'), this.log.child({ driver: 'local' }));
+      this.volumes = new VolumeService(records, local, this.events, this.log.child({ service: 'volumes' }));
+      await this.volumes.restore();
+
+      const router = new Router();
+      registerSystemRoutes(router, {
+        id: this.engineId(),
+        dataRoot,
+        volumes: this.volumes,
+        events: this.events,
+        containerCounts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
+        imageCount: () => 0,
+      });
+      registerVolumeRoutes(router, this.volumes);
+      const api = new ApiServer(router, this.log.child({ component: 'api' }));
+
+      for (const host of this.config.hosts) {
+        const addr = parseHost(host);
+        if (addr.proto === 'tcp' && !this.config.tls) {
+          throw new InvalidParameter(`refusing to listen on ${host} without TLS client verification (--tlsverify with --tlscacert, --tlscert, --tlskey)`);
+        }
+        const server = api.create(addr.proto === 'tcp' ? this.config.tls : undefined);
+        await listen(server, addr);
+        this.servers.push(server);
+        this.log.info({ host }, 'API listening');
+      }
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections?.();
+          }),
+      ),
+    );
+    this.servers = [];
+    this.db?.close();
+    this.db = undefined;
+    this.lock?.release();
+  }
+
+  /** A stable engine ID, kept in the data root. */
+  private engineId(): string {
+    const path = join(this.config.dataRoot, 'engine-id');
+    if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+    const id = generateId().toUpperCase().slice(0, 36);
+    writeFileSync(path, id + '\n');
+    return id;
+  }
+}

@@ -1,0 +1,32 @@
+import Database from 'better-sqlite3';
+import type { Database as DB } from 'better-sqlite3';
+import { migrations } from './migrations/index.js';
+
+export type { DB };
+
+/** Opens (creating if needed) the metadata database and brings its schema up to date. */
+export function openDatabase(path: string): DB {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: DB): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`metadata database schema version ${current} is newer than this berth supports (${latest})`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+}

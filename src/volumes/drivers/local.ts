@@ -1,0 +1,261 @@
+// The `local` driver: a directory per volume under <data-root>/volumes, laid
+// out as Docker lays it out (spec 2.3), optionally backed by a mount(2) of a
+// tmpfs, bind or block device chosen by the `type`, `device`, `o` options.
+import { mkdir, readdir, readFile, rename, rm, stat, realpath, access } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DriverVolume, VolumeDriver } from '../driver.js';
+import { InvalidParameter, SystemError, Conflict, NotFound, errorText } from '../../errors.js';
+import { validateLocalName } from '../names.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { mount, unmount, mountsUnder, MountError } from '../../util/mount.js';
+import { parseMountOptions, mountErrorText } from './mount-options.js';
+import { ramInBytes } from '../../util/units.js';
+
+const VALID_OPTIONS = new Set(['type', 'device', 'o', 'size']);
+// docker: spec 3.1 — each key requires the others listed, checked in this order.
+const MANDATORY: Array<[string, string[]]> = [
+  ['device', ['type']],
+  ['type', ['device']],
+  ['o', ['device', 'type']],
+];
+
+interface OptsFile {
+  MountType: string;
+  MountOpts: string;
+  MountDevice: string;
+  Quota: { Size: number };
+}
+
+interface LocalVolumeState {
+  opts: OptsFile | null;
+  /** Active references (container starts, copy-ups). */
+  refs: Set<string>;
+  /** _data currently has our mount on it. */
+  mounted: boolean;
+}
+
+export class LocalDriver implements VolumeDriver {
+  readonly name = 'local';
+  readonly scope = 'local' as const;
+  private readonly volumes = new Map<string, LocalVolumeState>();
+
+  constructor(
+    readonly root: string,
+    private readonly log?: Logger,
+  ) {}
+
+  /** Scans the volume root: every NAME/ holding _data or opts.json is a volume (spec 2.4). */
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o701 });
+    const mounted = new Set(mountsUnder(this.root).map((m) => m.mountPoint));
+    for (const entry of await readdir(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      if (entry.name.startsWith('.trash-')) {
+        // A removal that was interrupted after the rename: finish it.
+        await rm(join(this.root, entry.name), { recursive: true, force: true }).catch(() => undefined);
+        continue;
+      }
+      const dir = join(this.root, entry.name);
+      const hasData = await exists(join(dir, '_data'));
+      const opts = await readOptsFile(join(dir, 'opts.json'));
+      if (!hasData && !opts) continue;
+      this.volumes.set(entry.name, { opts, refs: new Set(), mounted: mounted.has(join(dir, '_data')) });
+    }
+  }
+
+  validateOptions(options: Record<string, string> | null): void {
+    if (!options || Object.keys(options).length === 0) return;
+    for (const key of Object.keys(options)) {
+      if (!VALID_OPTIONS.has(key)) throw new InvalidParameter(`invalid option: ${JSON.stringify(key)}`);
+    }
+    if (options.type === 'cifs' && options.device) {
+      if (/^\/\/[^/]*:\d+/.test(options.device)) {
+        throw new InvalidParameter("port not allowed in CIFS device URL, include 'port' in 'o='");
+      }
+    }
+    if ('size' in options) {
+      const size = ramInBytes(options.size ?? '');
+      // No xfs project quota support here (spec 3.1).
+      if (size > 0) throw new InvalidParameter('quota size requested but no quota support');
+    }
+    for (const [key, required] of MANDATORY) {
+      if (!(key in options)) continue;
+      for (const r of required) {
+        if (!(r in options)) throw new InvalidParameter(`missing required option: ${JSON.stringify(r)}`);
+      }
+    }
+  }
+
+  async create(name: string, options: Record<string, string> | null): Promise<DriverVolume> {
+    validateLocalName(name);
+    this.validateOptions(options);
+    const existing = this.volumes.get(name);
+    const dir = join(this.root, name);
+    if (existing) return { name, mountpoint: join(dir, '_data'), createdAt: await ctimeMs(dir) };
+    try {
+      await mkdir(dir, { mode: 0o701 });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') {
+        throw new SystemError(`error while creating volume root path '${dir}': mkdir ${dir}: ${errnoText(e)}`);
+      }
+    }
+    await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
+    let opts: OptsFile | null = null;
+    if (options && Object.keys(options).length > 0) {
+      opts = {
+        MountType: options.type ?? '',
+        MountOpts: options.o ?? '',
+        MountDevice: options.device ?? '',
+        Quota: { Size: 0 },
+      };
+      await writeFileAtomic(join(dir, 'opts.json'), JSON.stringify(opts), 0o600);
+    }
+    this.volumes.set(name, { opts, refs: new Set(), mounted: false });
+    return { name, mountpoint: join(dir, '_data'), createdAt: await ctimeMs(dir) };
+  }
+
+  async remove(name: string): Promise<void> {
+    const state = this.volumes.get(name);
+    const dir = join(this.root, name);
+    if (!state) {
+      if (!(await exists(dir))) return;
+    }
+    if (state && state.refs.size > 0) throw new Conflict('volume has active mounts');
+    if (state?.mounted || mountsUnder(join(dir, '_data')).length > 0) {
+      await unmount(join(dir, '_data'), { lazy: true });
+      if (state) state.mounted = false;
+    }
+    // Never delete outside the volume root, even through a symlink.
+    const real = await realpath(dir).catch(() => dir);
+    const realRoot = await realpath(this.root);
+    if (!real.startsWith(realRoot + sep)) {
+      throw new SystemError(`unable to remove a directory outside of the local volume root ${realRoot}: ${real}`);
+    }
+    // Rename first: an interrupted removal leaves a trash dir, never half a volume.
+    const trash = join(this.root, `.trash-${randomBytes(8).toString('hex')}`);
+    try {
+      await rename(real, trash);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError(`error removing volume path '${dir}': ${errnoText(e)}`);
+    }
+    this.volumes.delete(name);
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  async get(name: string): Promise<DriverVolume | undefined> {
+    if (!this.volumes.has(name)) return undefined;
+    const dir = join(this.root, name);
+    return { name, mountpoint: join(dir, '_data'), createdAt: await ctimeMs(dir) };
+  }
+
+  async list(): Promise<DriverVolume[]> {
+    return [...this.volumes.keys()].map((name) => ({ name, mountpoint: this.path(name) }));
+  }
+
+  has(name: string): boolean {
+    return this.volumes.has(name);
+  }
+
+  path(name: string): string {
+    return join(this.root, name, '_data');
+  }
+
+  /** True when the volume needs a mount(2) (its options name a device or type). */
+  needsMount(name: string): boolean {
+    const o = this.volumes.get(name)?.opts;
+    return !!o && (o.MountDevice !== '' || o.MountType !== '');
+  }
+
+  activeMounts(name: string): number {
+    return this.volumes.get(name)?.refs.size ?? 0;
+  }
+
+  async mount(name: string, ref: string): Promise<string> {
+    const state = this.volumes.get(name);
+    if (!state) throw new NotFound(`no such volume`);
+    const target = this.path(name);
+    const o = state.opts;
+    if (o && (o.MountDevice !== '' || o.MountType !== '') && !state.mounted) {
+      await this.doMount(o, target);
+      state.mounted = true;
+      this.log?.info({ volume: name, type: o.MountType }, 'volume mounted');
+    }
+    state.refs.add(ref);
+    return target;
+  }
+
+  async unmount(name: string, ref: string): Promise<void> {
+    const state = this.volumes.get(name);
+    if (!state) return;
+    state.refs.delete(ref);
+    if (state.refs.size === 0 && state.mounted) {
+      await unmount(this.path(name), { lazy: true });
+      state.mounted = false;
+      this.log?.info({ volume: name }, 'volume unmounted');
+    }
+  }
+
+  private async doMount(o: OptsFile, target: string): Promise<void> {
+    const parsed = parseMountOptions(o.MountOpts);
+    const fail = (cause: string): never => {
+      throw new SystemError(`failed to mount local volume: ${mountErrorText(o.MountDevice, target, parsed, cause)}`);
+    };
+    const isBind = (parsed.flags & 0x1000) !== 0;
+    if (isBind && !(await exists(o.MountDevice))) fail('no such file or directory');
+    try {
+      await mount(o.MountDevice, target, o.MountType === 'none' && isBind ? '' : o.MountType, o.MountOpts);
+    } catch (e) {
+      fail(e instanceof MountError ? e.errnoText : errorText(e));
+    }
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readOptsFile(p: string): Promise<OptsFile | null> {
+  try {
+    const parsed = JSON.parse(await readFile(p, 'utf8')) as Partial<OptsFile>;
+    return {
+      MountType: parsed.MountType ?? '',
+      MountOpts: parsed.MountOpts ?? '',
+      MountDevice: parsed.MountDevice ?? '',
+      Quota: { Size: parsed.Quota?.Size ?? 0 },
+    };
+  } catch {
+    return null;
+  }
+}
+
+async function ctimeMs(p: string): Promise<number | undefined> {
+  try {
+    return (await stat(p)).ctimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENAMETOOLONG: 'file name too long',
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  ENOSPC: 'no space left on device',
+  EEXIST: 'file exists',
+  ENOTDIR: 'not a directory',
+  EROFS: 'read-only file system',
+};
+
+/** Go's errno text for a Node fs error. */
+export function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return (code && ERRNO_TEXT[code]) ?? errorText(e);
+}

@@ -1,0 +1,332 @@
+// VolumeService: the only door to volumes for the API, the CLI's daemon side
+// and the container service. Metadata and references live in SQLite
+// (VolumeRecords); data lives with the driver. Mirrors moby's
+// daemon/volume/service split (spec 1.5–1.8, 2, 3.3, 6.3).
+import type { Logger } from 'pino';
+import { BerthError, Conflict, NotFound, SystemError, VolumeInUse, errorText } from '../errors.js';
+import type { EventSink } from '../events/bus.js';
+import type { VolumeRecords, VolumeRecord } from '../store/volume-records.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { generateId } from '../util/random-id.js';
+import { directorySize } from '../util/fs.js';
+import type { LocalDriver } from './drivers/local.js';
+import type { VolumeDriver } from './driver.js';
+import { ANONYMOUS_LABEL } from './names.js';
+import { matchesAllLabels, matchesName } from './filters.js';
+
+export interface Volume {
+  name: string;
+  driver: string;
+  labels: Record<string, string> | null;
+  options: Record<string, string> | null;
+  mountpoint: string;
+  createdAt: number;
+  scope: 'local' | 'global';
+  status?: Record<string, unknown>;
+}
+
+export interface CreateVolumeRequest {
+  name?: string;
+  driver?: string;
+  driverOpts?: Record<string, string> | null;
+  labels?: Record<string, string> | null;
+  /** Take a reference for this ID (a container) as part of the create. */
+  ref?: string;
+}
+
+export interface ListFilters {
+  dangling?: boolean;
+  driver?: string[];
+  label?: string[];
+  name?: string[];
+}
+
+export interface PruneFilters {
+  label: string[];
+  notLabel: string[];
+  /** false: only volumes labelled anonymous (API >= 1.42 default). */
+  all: boolean;
+}
+
+export interface PruneReport {
+  volumesDeleted: string[];
+  spaceReclaimed: number;
+}
+
+export interface VolumeUsage {
+  volume: Volume;
+  refCount: number;
+  size: number;
+}
+
+export class VolumeService {
+  private readonly locks = new KeyedMutex();
+  private readonly drivers = new Map<string, VolumeDriver>();
+  private pruning = false;
+
+  constructor(
+    private readonly records: VolumeRecords,
+    private readonly local: LocalDriver,
+    private readonly events: EventSink,
+    private readonly log: Logger,
+  ) {
+    this.drivers.set(local.name, local);
+  }
+
+  /** Reconciles the database with what the drivers hold, at daemon start (spec 2.4). */
+  async restore(): Promise<void> {
+    await this.local.init();
+    const known = new Set<string>();
+    for (const rec of this.records.all()) {
+      const driver = this.drivers.get(rec.driver);
+      if (!driver || !(await driver.get(rec.name))) {
+        // The driver no longer has it: docker drops the entry.
+        this.log.warn({ volume: rec.name, driver: rec.driver }, 'dropping volume whose data is gone');
+        this.records.delete(rec.name);
+        continue;
+      }
+      known.add(rec.name);
+    }
+    for (const v of await this.local.list()) {
+      if (known.has(v.name)) continue;
+      const dv = await this.local.get(v.name);
+      // A directory made by hand (or a create cut short) is adopted, as docker does.
+      this.records.insert({ name: v.name, driver: 'local', labels: null, options: null, createdAt: dv?.createdAt ?? Date.now() });
+      this.log.info({ volume: v.name }, 'adopted volume directory');
+    }
+  }
+
+  driverNames(): string[] {
+    return [...this.drivers.keys()].sort();
+  }
+
+  async create(req: CreateVolumeRequest): Promise<Volume> {
+    let name = req.name ?? '';
+    let labels = req.labels ?? null;
+    if (name === '') {
+      name = generateId();
+      // docker: spec 2.2 — the label anonymous-only prune looks for.
+      labels = { ...(labels ?? {}), [ANONYMOUS_LABEL]: '' };
+    }
+    return this.locks.run(name, async () => {
+      const existing = this.records.get(name);
+      if (existing) {
+        if (req.driver && req.driver !== existing.driver) {
+          this.lookupDriver(name, req.driver);
+          throw new Conflict(`create ${name}: driver '${existing.driver}' already has volume '${name}': volume name must be unique`);
+        }
+        // docker: spec 1.5 — an existing name is returned unchanged, options and labels ignored.
+        if (req.ref) this.records.addRef(name, req.ref);
+        return this.toVolume(existing);
+      }
+      const driver = this.lookupDriver(name, req.driver || 'local');
+      const options = req.driverOpts ?? null;
+      const record: VolumeRecord = { name, driver: driver.name, labels, options, createdAt: Date.now() };
+      // Row first: if we die before the directory exists, restore() drops the row.
+      this.records.transaction(() => {
+        this.records.insert(record);
+        if (req.ref) this.records.addRef(name, req.ref);
+      });
+      let dv;
+      try {
+        dv = await driver.create(name, options);
+      } catch (e) {
+        this.records.delete(name);
+        throw wrap(`create ${name}`, e);
+      }
+      if (dv.createdAt !== undefined) {
+        record.createdAt = dv.createdAt;
+        this.records.setCreatedAt(name, dv.createdAt);
+      }
+      this.events.publish('volume', 'create', name, { driver: driver.name });
+      return this.toVolume(record);
+    });
+  }
+
+  async get(name: string): Promise<Volume> {
+    const rec = this.records.get(name);
+    if (!rec) throw new NotFound(`get ${name}: no such volume`);
+    const v = this.toVolume(rec);
+    return v;
+  }
+
+  has(name: string): boolean {
+    return this.records.get(name) !== undefined;
+  }
+
+  list(filters: ListFilters = {}): Volume[] {
+    const refCounts = filters.dangling === undefined ? undefined : this.records.refCounts();
+    const out: Volume[] = [];
+    for (const rec of this.records.all()) {
+      if (filters.driver && filters.driver.length > 0 && !filters.driver.includes(rec.driver)) continue;
+      if (filters.name && filters.name.length > 0 && !filters.name.some((p) => matchesName(rec.name, p))) continue;
+      if (filters.label && filters.label.length > 0 && !matchesAllLabels(rec.labels, filters.label)) continue;
+      if (refCounts) {
+        const referenced = (refCounts.get(rec.name)?.length ?? 0) > 0;
+        if (filters.dangling === referenced) continue;
+      }
+      out.push(this.toVolume(rec));
+    }
+    return out;
+  }
+
+  async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.locks.run(name, async () => {
+      const rec = this.records.get(name);
+      if (!rec) {
+        if (opts.force) return;
+        throw new NotFound(`get ${name}: no such volume`);
+      }
+      const refs = this.records.refs(name);
+      // docker: spec 1.7 — force does not override "in use".
+      if (refs.length > 0) throw new VolumeInUse(name, refs);
+      await this.removeUnlocked(rec);
+    });
+  }
+
+  private async removeUnlocked(rec: VolumeRecord): Promise<void> {
+    const driver = this.drivers.get(rec.driver);
+    if (driver) {
+      try {
+        await driver.remove(rec.name);
+      } catch (e) {
+        throw wrap(`remove ${rec.name}`, e);
+      }
+    }
+    this.records.delete(rec.name);
+    this.events.publish('volume', 'destroy', rec.name, { driver: rec.driver });
+  }
+
+  async prune(filters: PruneFilters): Promise<PruneReport> {
+    if (this.pruning) throw new Conflict('a prune operation is already running');
+    this.pruning = true;
+    try {
+      const report: PruneReport = { volumesDeleted: [], spaceReclaimed: 0 };
+      const labels = filters.all ? filters.label : [...filters.label, ANONYMOUS_LABEL];
+      for (const candidate of this.records.all()) {
+        if (!this.isPruneCandidate(candidate, labels, filters.notLabel)) continue;
+        await this.locks.run(candidate.name, async () => {
+          // Re-read under the lock: it may have gained a reference or gone.
+          const rec = this.records.get(candidate.name);
+          if (!rec || !this.isPruneCandidate(rec, labels, filters.notLabel)) return;
+          if (this.records.refs(rec.name).length > 0) return;
+          const size = await directorySize(this.local.path(rec.name));
+          try {
+            await this.removeUnlocked(rec);
+          } catch (e) {
+            this.log.warn({ volume: rec.name, err: errorText(e) }, 'prune: could not remove volume');
+            return;
+          }
+          report.volumesDeleted.push(rec.name);
+          report.spaceReclaimed += size;
+        });
+      }
+      this.events.publish('volume', 'prune', '', { reclaimed: String(report.spaceReclaimed) });
+      return report;
+    } finally {
+      this.pruning = false;
+    }
+  }
+
+  private isPruneCandidate(rec: VolumeRecord, labels: string[], notLabels: string[]): boolean {
+    if (rec.driver !== 'local') return false;
+    // docker: spec 1.8 — volumes with driver options are never pruned.
+    if (rec.options && Object.keys(rec.options).length > 0) return false;
+    if (this.local.needsMount(rec.name)) return false;
+    if (!matchesAllLabels(rec.labels, labels)) return false;
+    if (notLabels.length > 0 && matchesAllLabels(rec.labels, notLabels)) return false;
+    return true;
+  }
+
+  // References: a container takes one at create and releases it at removal (spec 6.3).
+
+  addRef(name: string, ref: string): void {
+    if (!this.records.get(name)) throw new NotFound(`get ${name}: no such volume`);
+    this.records.addRef(name, ref);
+  }
+
+  removeRef(name: string, ref: string): void {
+    this.records.removeRef(name, ref);
+  }
+
+  /** Drops every reference held by `ref` (a removed container). */
+  releaseAll(ref: string): void {
+    this.records.removeRefEverywhere(ref);
+  }
+
+  refs(name: string): string[] {
+    return this.records.refs(name);
+  }
+
+  /** Mount for an active user (container start, copy-up); the driver mounts on the first one. */
+  async mount(name: string, ref: string): Promise<string> {
+    const rec = this.records.get(name);
+    if (!rec) throw new NotFound(`get ${name}: no such volume`);
+    const driver = this.lookupDriver(name, rec.driver);
+    return this.locks.run(name, async () => {
+      try {
+        return await driver.mount(name, ref);
+      } catch (e) {
+        throw wrap(`error while mounting volume '${driver.path(name)}'`, e);
+      }
+    });
+  }
+
+  async unmount(name: string, ref: string): Promise<void> {
+    const rec = this.records.get(name);
+    if (!rec) return;
+    const driver = this.drivers.get(rec.driver);
+    if (!driver) return;
+    await this.locks.run(name, () => driver.unmount(name, ref));
+  }
+
+  /** Local volumes without options, with their size and reference count (GET /system/df, spec 1.10). */
+  async usage(): Promise<VolumeUsage[]> {
+    const refCounts = this.records.refCounts();
+    const out: VolumeUsage[] = [];
+    for (const rec of this.records.all()) {
+      if (rec.driver !== 'local' || (rec.options && Object.keys(rec.options).length > 0)) continue;
+      let size = -1;
+      try {
+        size = await directorySize(this.local.path(rec.name));
+      } catch {
+        size = -1;
+      }
+      out.push({ volume: this.toVolume(rec), refCount: refCounts.get(rec.name)?.length ?? 0, size });
+    }
+    return out;
+  }
+
+  private lookupDriver(name: string, driverName: string): VolumeDriver {
+    const d = this.drivers.get(driverName);
+    if (!d) {
+      throw new NotFound(`create ${name}: error looking up volume plugin ${driverName}: plugin "${driverName}" not found`);
+    }
+    return d;
+  }
+
+  private toVolume(rec: VolumeRecord): Volume {
+    const driver = this.drivers.get(rec.driver);
+    return {
+      name: rec.name,
+      driver: rec.driver,
+      labels: rec.labels,
+      options: rec.options,
+      mountpoint: driver ? driver.path(rec.name) : '',
+      createdAt: rec.createdAt,
+      scope: driver?.scope ?? 'local',
+    };
+  }
+}
+
+/** Prefixes a driver error with the operation, keeping its kind (docker wraps as "create NAME: ..."). */
+function wrap(prefix: string, e: unknown): BerthError {
+  if (e instanceof BerthError) {
+    // Same class and kind, longer message (all simple error classes take (message, options)).
+    const Ctor = e.constructor as new (message: string, options?: { cause?: unknown }) => BerthError;
+    const wrapped = Ctor.length <= 2 && (Ctor as unknown) !== BerthError ? new Ctor(`${prefix}: ${e.message}`, { cause: e }) : new BerthError(e.kind, `${prefix}: ${e.message}`, { cause: e });
+    return wrapped;
+  }
+  return new SystemError(`${prefix}: ${errorText(e)}`, { cause: e });
+}
+

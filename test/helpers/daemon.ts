@@ -1,0 +1,122 @@
+// Starts a real berthd on its own temp data root and socket, and cleans up
+// after the test: the process, every mount under the root, the directory.
+import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { request } from 'node:http';
+import type { TestContext } from 'node:test';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
+export const BERTHD = join(REPO_ROOT, 'dist', 'src', 'daemon-main.js');
+export const BERTH = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+export interface TestDaemon {
+  dir: string;
+  dataRoot: string;
+  socket: string;
+  host: string;
+  env: NodeJS.ProcessEnv;
+  process: ChildProcess;
+  logs(): string;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+function waitForSocket(socket: string, child: ChildProcess, logs: () => string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolvePromise, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null) {
+        reject(new Error(`berthd exited with ${child.exitCode}: ${logs()}`));
+        return;
+      }
+      const req = request({ socketPath: socket, path: '/_ping', method: 'GET' }, (res) => {
+        res.resume();
+        res.on('end', () => resolvePromise());
+      });
+      req.on('error', () => {
+        if (Date.now() > deadline) reject(new Error(`berthd did not come up: ${logs()}`));
+        else setTimeout(attempt, 50);
+      });
+      req.end();
+    };
+    attempt();
+  });
+}
+
+/** Unmounts everything under `dir`, deepest first. */
+export function unmountUnder(dir: string): void {
+  const lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  const points = lines
+    .map((l) => l.split(' ')[4])
+    .filter((p): p is string => !!p && (p === dir || p.startsWith(dir + '/')))
+    .map((p) => p.replace(/\\040/g, ' '))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) {
+    try {
+      execFileSync('umount', ['-l', p], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export async function startDaemon(t?: TestContext, extraArgs: string[] = []): Promise<TestDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
+  const dataRoot = join(dir, 'root');
+  const socket = join(dir, 'berth.sock');
+  let output = '';
+  const launch = () => {
+    const child = spawn(process.execPath, [BERTHD, '--data-root', dataRoot, '-H', `unix://${socket}`, '--log-level', 'debug', ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    return child;
+  };
+  const daemon: TestDaemon = {
+    dir,
+    dataRoot,
+    socket,
+    host: `unix://${socket}`,
+    env: { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') },
+    process: launch(),
+    logs: () => output,
+    async stop() {
+      const child = daemon.process;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    async kill9() {
+      const child = daemon.process;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      await daemon.stop();
+      daemon.process = launch();
+      await waitForSocket(socket, daemon.process, daemon.logs);
+    },
+  };
+  const cleanup = async () => {
+    await daemon.stop();
+    unmountUnder(dir);
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  };
+  t?.after(cleanup);
+  try {
+    await waitForSocket(socket, daemon.process, daemon.logs);
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  return daemon;
+}

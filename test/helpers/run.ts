@@ -1,0 +1,42 @@
+// Runs the real docker CLI or the berth CLI and captures everything.
+import { spawn } from 'node:child_process';
+import { BERTH } from './daemon.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export const DOCKER = process.env.DOCKER_CLI ?? '/usr/local/bin/docker';
+
+export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export function docker(env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
+  return run(DOCKER, args, { env });
+}
+
+export function berth(env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
+  return run(process.execPath, [BERTH, ...args], { env });
+}
+
+/** Both CLIs, for tests that assert they answer the same. */
+export const CLIS = [
+  { name: 'docker', run: docker },
+  { name: 'berth', run: berth },
+] as const;
