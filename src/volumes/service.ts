@@ -145,7 +145,7 @@ export class VolumeService {
 
   async get(name: string): Promise<Volume> {
     const rec = this.records.get(name);
-    if (!rec) throw new NotFound(`get ${name}: no such volume`);
+    if (!rec) throw noSuchVolume(name);
     const v = this.toVolume(rec);
     return v;
   }
@@ -175,7 +175,7 @@ export class VolumeService {
       const rec = this.records.get(name);
       if (!rec) {
         if (opts.force) return;
-        throw new NotFound(`get ${name}: no such volume`);
+        throw noSuchVolume(name);
       }
       const refs = this.records.refs(name);
       // docker: spec 1.7 — force does not override "in use".
@@ -241,7 +241,7 @@ export class VolumeService {
   // References: a container takes one at create and releases it at removal (spec 6.3).
 
   addRef(name: string, ref: string): void {
-    if (!this.records.get(name)) throw new NotFound(`get ${name}: no such volume`);
+    if (!this.records.get(name)) throw noSuchVolume(name);
     this.records.addRef(name, ref);
   }
 
@@ -261,7 +261,7 @@ export class VolumeService {
   /** Mount for an active user (container start, copy-up); the driver mounts on the first one. */
   async mount(name: string, ref: string): Promise<string> {
     const rec = this.records.get(name);
-    if (!rec) throw new NotFound(`get ${name}: no such volume`);
+    if (!rec) throw noSuchVolume(name);
     const driver = this.lookupDriver(name, rec.driver);
     return this.locks.run(name, async () => {
       try {
@@ -330,3 +330,8 @@ function wrap(prefix: string, e: unknown): BerthError {
   return new SystemError(`${prefix}: ${errorText(e)}`, { cause: e });
 }
 
+
+/** docker's OpErr text: "get NAME: no such volume", or "get: no such volume" for an empty name. */
+function noSuchVolume(name: string): NotFound {
+  return new NotFound(`get${name === '' ? '' : ` ${name}`}: no such volume`);
+}

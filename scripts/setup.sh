@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything berth needs on Debian 12 (run as root): Debian packages
+# for containers and test images, then npm dependencies, then the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v runc >/dev/null || need_pkgs+=(runc)
+[ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+command -v setfattr >/dev/null || need_pkgs+=(attr)
+command -v mount >/dev/null || need_pkgs+=(mount)
+command -v make >/dev/null || need_pkgs+=(make)
+command -v g++ >/dev/null || need_pkgs+=(g++)
+command -v python3 >/dev/null || need_pkgs+=(python3)
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if [ ! -x /usr/local/bin/docker ] && ! command -v docker >/dev/null; then
+  echo "setup: note: no docker CLI found; the end-to-end tests that drive it will be skipped" >&2
+fi
+
+echo "setup: npm ci"
+npm ci --no-audit --no-fund
+echo "setup: build"
+npm run build
