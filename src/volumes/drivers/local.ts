@@ -52,8 +52,8 @@ export class LocalDriver implements VolumeDriver {
     const mounted = new Set(mountsUnder(this.root).map((m) => m.mountPoint));
     for (const entry of await readdir(this.root, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
-      if (entry.name.startsWith('.trash-')) {
-        // A removal that was interrupted after the rename: finish it.
+      if (entry.name.startsWith('.trash-') || entry.name.startsWith('.creating-')) {
+        // An interrupted removal or creation: finish or undo it.
         await rm(join(this.root, entry.name), { recursive: true, force: true }).catch(() => undefined);
         continue;
       }
@@ -94,24 +94,32 @@ export class LocalDriver implements VolumeDriver {
     const existing = this.volumes.get(name);
     const dir = join(this.root, name);
     if (existing) return { name, mountpoint: join(dir, '_data'), createdAt: await ctimeMs(dir) };
+    // Build the volume in a staging directory and rename it into place, so a
+    // crash never leaves half a volume behind (init() clears the staging dirs).
+    const staging = join(this.root, `.creating-${randomBytes(8).toString('hex')}`);
+    let opts: OptsFile | null = null;
     try {
-      await mkdir(dir, { mode: 0o701 });
+      await mkdir(staging, { mode: 0o701 });
+      await mkdir(join(staging, '_data'), { mode: 0o755 });
+      if (options && Object.keys(options).length > 0) {
+        opts = {
+          MountType: options.type ?? '',
+          MountOpts: options.o ?? '',
+          MountDevice: options.device ?? '',
+          Quota: { Size: 0 },
+        };
+        await writeFileAtomic(join(staging, 'opts.json'), JSON.stringify(opts), 0o600);
+      }
+      await rename(staging, dir);
     } catch (e) {
+      await rm(staging, { recursive: true, force: true });
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
+      if (code === 'EEXIST' || code === 'ENOTEMPTY') {
+        // A directory of that name appeared by hand: adopt it as docker would.
+        await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
+      } else {
         throw new SystemError(`error while creating volume root path '${dir}': mkdir ${dir}: ${errnoText(e)}`);
       }
-    }
-    await mkdir(join(dir, '_data'), { recursive: true, mode: 0o755 });
-    let opts: OptsFile | null = null;
-    if (options && Object.keys(options).length > 0) {
-      opts = {
-        MountType: options.type ?? '',
-        MountOpts: options.o ?? '',
-        MountDevice: options.device ?? '',
-        Quota: { Size: 0 },
-      };
-      await writeFileAtomic(join(dir, 'opts.json'), JSON.stringify(opts), 0o600);
     }
     this.volumes.set(name, { opts, refs: new Set(), mounted: false });
     return { name, mountpoint: join(dir, '_data'), createdAt: await ctimeMs(dir) };
