@@ -1,0 +1,100 @@
+// Volume API latency and throughput: berthd, and a real dockerd side by side
+// when DOCKER_REFERENCE_HOST=unix:///path/docker.sock is set.
+// Targets (issue 2): medians <= dockerd's, throughput >= 1.5x, ls of 10,000 <= half.
+import { SocketClient, measure, fmt, startBerthd, type LatencyStats } from './lib.js';
+
+interface Figures {
+  create: LatencyStats;
+  inspect: LatencyStats;
+  list: LatencyStats;
+  remove: LatencyStats;
+  throughput: number;
+  ls10k: LatencyStats;
+}
+
+const N = Number(process.env.BENCH_N ?? 300);
+const LS_VOLUMES = Number(process.env.BENCH_LS_VOLUMES ?? 10_000);
+
+async function run(socket: string, label: string): Promise<Figures> {
+  const c = new SocketClient(socket);
+  const tag = `bench-${label}-${process.pid}`;
+  const ok = (s: number, want: number[]) => {
+    if (!want.includes(s)) throw new Error(`unexpected status ${s}`);
+  };
+  const create = await measure(N, async (i) => ok((await c.call('POST', '/volumes/create', { Name: `${tag}-${i}` })).status, [201]));
+  const inspect = await measure(N, async (i) => ok((await c.call('GET', `/volumes/${tag}-${i}`)).status, [200]));
+  const list = await measure(Math.min(N, 100), async () => ok((await c.call('GET', '/volumes')).status, [200]));
+  const remove = await measure(N, async (i) => ok((await c.call('DELETE', `/volumes/${tag}-${i}`)).status, [204]));
+
+  // 32 concurrent clients, each doing create → inspect → remove cycles.
+  const clients = Array.from({ length: 32 }, () => new SocketClient(socket));
+  const perClient = Math.max(10, Math.floor(N / 8));
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    clients.map(async (cc, k) => {
+      for (let i = 0; i < perClient; i++) {
+        const name = `${tag}-t${k}-${i}`;
+        ok((await cc.call('POST', '/volumes/create', { Name: name })).status, [201]);
+        ok((await cc.call('GET', `/volumes/${name}`)).status, [200]);
+        ok((await cc.call('DELETE', `/volumes/${name}`)).status, [204]);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const throughput = (clients.length * perClient * 3) / seconds;
+  clients.forEach((cc) => cc.close());
+
+  // ls with LS_VOLUMES volumes.
+  const fill = Array.from({ length: 16 }, () => new SocketClient(socket));
+  let next = 0;
+  await Promise.all(
+    fill.map(async (cc) => {
+      while (next < LS_VOLUMES) {
+        const i = next++;
+        ok((await cc.call('POST', '/volumes/create', { Name: `${tag}-ls-${i}` })).status, [201]);
+      }
+    }),
+  );
+  const ls10k = await measure(10, async () => ok((await c.call('GET', '/volumes')).status, [200]));
+  next = 0;
+  await Promise.all(
+    fill.map(async (cc) => {
+      while (next < LS_VOLUMES) {
+        const i = next++;
+        await cc.call('DELETE', `/volumes/${tag}-ls-${i}`);
+      }
+    }),
+  );
+  fill.forEach((cc) => cc.close());
+  c.close();
+  return { create, inspect, list, remove, throughput, ls10k };
+}
+
+function print(label: string, f: Figures, ref?: Figures): void {
+  const row = (name: string, s: LatencyStats, r?: LatencyStats) =>
+    `  ${name.padEnd(10)} median ${fmt(s.median).padStart(8)} ms  p99 ${fmt(s.p99).padStart(8)} ms` +
+    (r ? `   | dockerd median ${fmt(r.median)} ms p99 ${fmt(r.p99)} ms  ratio ${(s.median / r.median).toFixed(2)}` : '');
+  console.log(`${label}:`);
+  console.log(row('create', f.create, ref?.create));
+  console.log(row('inspect', f.inspect, ref?.inspect));
+  console.log(row('list', f.list, ref?.list));
+  console.log(row('remove', f.remove, ref?.remove));
+  console.log(
+    `  throughput (32 clients) ${f.throughput.toFixed(0)} ops/s` + (ref ? `   | dockerd ${ref.throughput.toFixed(0)} ops/s  ratio ${(f.throughput / ref.throughput).toFixed(2)}` : ''),
+  );
+  console.log(row(`ls ${LS_VOLUMES}`, f.ls10k, ref?.ls10k));
+}
+
+export async function benchVolumes(): Promise<void> {
+  const d = await startBerthd();
+  let berth: Figures;
+  try {
+    berth = await run(d.socket, 'berth');
+  } finally {
+    await d.stop();
+  }
+  let ref: Figures | undefined;
+  const refHost = process.env.DOCKER_REFERENCE_HOST;
+  if (refHost?.startsWith('unix://')) ref = await run(refHost.slice('unix://'.length), 'docker');
+  print(`volumes (N=${N})`, berth, ref);
+}
