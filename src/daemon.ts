@@ -12,6 +12,11 @@ import { Router } from './api/router.js';
 import { ApiServer, type TlsOptions } from './api/server.js';
 import { registerVolumeRoutes } from './api/routes/volumes.js';
 import { registerSystemRoutes } from './api/routes/system.js';
+import { registerContainerRoutes } from './api/routes/containers.js';
+import { registerImageRoutes } from './api/routes/images.js';
+import { ImageStore } from './images/image-store.js';
+import { ContainerRecords } from './containers/records.js';
+import { ContainerService } from './containers/service.js';
 import { PidLock } from './daemon/lock.js';
 import { listen, parseHost } from './daemon/listen.js';
 import { InvalidParameter } from './errors.js';
@@ -33,6 +38,8 @@ export class Daemon {
   readonly log: Logger;
   readonly events = new EventBus();
   volumes!: VolumeService;
+  images!: ImageStore;
+  containers!: ContainerService;
   private db?: DB;
   private lock?: PidLock;
   private servers: Server[] = [];
@@ -52,6 +59,17 @@ export class Daemon {
       const local = new LocalDriver(join(dataRoot, 'volumes'), this.log.child({ driver: 'local' }));
       this.volumes = new VolumeService(records, local, this.events, this.log.child({ service: 'volumes' }));
       await this.volumes.restore();
+      this.images = new ImageStore({ root: join(dataRoot, 'image') });
+      this.containers = new ContainerService({
+        dataRoot,
+        records: new ContainerRecords(this.db),
+        volumes: this.volumes,
+        images: this.images,
+        events: this.events,
+        log: this.log.child({ service: 'containers' }),
+        runtimeBinary: this.config.runtime,
+      });
+      await this.containers.restore();
 
       const router = new Router();
       registerSystemRoutes(router, {
@@ -59,10 +77,17 @@ export class Daemon {
         dataRoot,
         volumes: this.volumes,
         events: this.events,
-        containerCounts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
-        imageCount: () => 0,
+        containerCounts: () => this.containers.counts(),
+        imageCount: () => this.images.list().length,
       });
       registerVolumeRoutes(router, this.volumes);
+      registerContainerRoutes(router, this.containers, dataRoot);
+      registerImageRoutes(
+        router,
+        this.images,
+        (imageId) => this.containers.usingImage(imageId),
+        (action, id, attrs) => this.events.publish('image', action, id, attrs),
+      );
       const api = new ApiServer(router, this.log.child({ component: 'api' }));
 
       for (const host of this.config.hosts) {

@@ -254,6 +254,13 @@ export class VolumeService {
     this.records.removeRefEverywhere(ref);
   }
 
+  /** Drops references for which `orphan(ref)` is true (containers gone while the daemon was down). */
+  pruneRefs(orphan: (ref: string) => boolean): void {
+    for (const [volume, refs] of this.records.refCounts()) {
+      for (const ref of refs) if (orphan(ref)) this.records.removeRef(volume, ref);
+    }
+  }
+
   refs(name: string): string[] {
     return this.records.refs(name);
   }

@@ -1,3 +1,13 @@
+// Schema of <data-root>/berth.db (SQLite, WAL), under PRAGMA user_version:
+//
+//   volumes      name TEXT PK, driver TEXT, labels TEXT (JSON or NULL: docker's
+//                null-vs-{} distinction survives), options TEXT (JSON or NULL),
+//                created_at INTEGER (ms, from the volume dir's ctime)
+//   volume_refs  (volume, ref) PK: who references a volume (container IDs);
+//                "in use" and "dangling" are about this set only (spec 6.3)
+//   containers   id TEXT PK (64 hex), name TEXT UNIQUE (without the leading
+//                slash), record TEXT (JSON ContainerRecord: config, host
+//                config, resolved mounts, state)
 import type { Database } from 'better-sqlite3';
 
 export interface Migration {
@@ -26,6 +36,19 @@ export const migrations: Migration[] = [
           PRIMARY KEY (volume, ref)
         ) WITHOUT ROWID;
         CREATE INDEX volume_refs_ref ON volume_refs(ref);
+      `);
+    },
+  },
+  {
+    version: 2,
+    name: 'containers',
+    up(db) {
+      db.exec(`
+        CREATE TABLE containers (
+          id     TEXT PRIMARY KEY,
+          name   TEXT NOT NULL UNIQUE,
+          record TEXT NOT NULL
+        );
       `);
     },
   },

@@ -35,6 +35,15 @@ describe('text and actions', () => {
     assert.equal(render('a {{- /* comment */ -}} b'), 'ab');
   });
 
+  test('delimiters inside string literals are just text', () => {
+    assert.equal(render('{{"}}"}}{{ "{{" }}'), '}}{{');
+  });
+
+  test('a compiled template can be run many times', () => {
+    const f = compileTemplate('{{.N}};');
+    assert.equal([1, 2, 3].map((N) => f({ N })).join(''), '1;2;3;');
+  });
+
   test('newlines and spaces are allowed inside actions', () => {
     assert.equal(render('{{ .A\n | printf "%s!" }}', { A: 'x' }), 'x!');
   });
@@ -165,6 +174,8 @@ describe('control structures', () => {
     assert.equal(render('{{range $k, $v := .}}{{$k}}:{{$v}},{{end}}', { b: 2, a: 1, C: 3 }), 'C:3,a:1,b:2,');
     assert.equal(render('{{range .}}{{.}}{{end}}', { b: 2, a: 1 }), '12');
     assert.equal(render('{{range .}}x{{else}}none{{end}}', {}), 'none');
+    // Methods are not map entries.
+    assert.equal(render('{{range $k, $v := .}}{{$k}}{{end}}', { a: 1, M: () => 2 }), 'a');
   });
 
   test('range over an integer', () => {
@@ -229,7 +240,9 @@ describe('builtin functions', () => {
     assert.equal(render('{{html "<a href=\'x\'>&</a>"}}'), '&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;');
     assert.equal(render('{{js "it\'s <b>"}}'), 'it\\\'s \\u003Cb\\u003E');
     assert.equal(render('{{urlquery "a b&c=d/é"}}'), 'a+b%26c%3Dd%2F%C3%A9');
-    assert.equal(render('{{call .F 2 3}}', { F: (a: number, b: number) => a * b }), '6');
+    // A function-valued property is a method, so `call` takes the func from index.
+    assert.equal(render('{{call (index . "F") 2 3}}', { F: (a: number, b: number) => a * b }), '6');
+    execError('{{call .X}}', { X: 1 }, 'template: :1:2: executing "" at <call .X>: error calling call: non-function .X of type int');
   });
 });
 

@@ -34,6 +34,7 @@ test('bytesSize: binary units with %.4g', () => {
   assert.equal(bytesSize(3.42 * 1024 ** 3), '3.42GiB');
   assert.equal(bytesSize(2.22 * 1024 ** 5), '2.22PiB');
   assert.equal(bytesSize(1024 ** 6), '1EiB');
+  assert.equal(bytesSize(2 ** 100), '1.049e+06YiB');
   // 12.125 KiB is an exact tie at 4 digits: Go rounds half to even.
   assert.equal(bytesSize(12416), '12.12KiB');
 });
@@ -74,8 +75,15 @@ test('fromHumanSize: decimal multiples', () => {
   assert.equal(fromHumanSize('32k'), 32000);
   assert.equal(fromHumanSize('32kB'), 32000);
   assert.equal(fromHumanSize('32Mb'), 32e6);
-  assert.equal(fromHumanSize('32.3Kb'), 32300);
+  // 32.3 * 1000 is 32299.999999999996 in float64; Go truncates it too.
+  assert.equal(fromHumanSize('32.3Kb'), 32299);
+  assert.equal(fromHumanSize('32.5 kB'), 32500);
+  assert.equal(fromHumanSize('32.5 B'), 32);
+  assert.equal(fromHumanSize('0.3 K'), 300);
+  assert.equal(fromHumanSize('.3kB'), 300);
   assert.equal(fromHumanSize('1.5G'), 1.5e9);
   assert.equal(fromHumanSize('2 tb'), 2e12);
   assert.throws(() => fromHumanSize('abc'), { message: "invalid size: 'abc'" });
+  assert.throws(() => fromHumanSize('32m b'), /strconv.ParseFloat/);
+  assert.throws(() => fromHumanSize('32bm'), { message: "invalid suffix: 'bm'" });
 });

@@ -1,0 +1,95 @@
+// Container wire shapes: GET /containers/{id}/json and GET /containers/json.
+import { join } from 'node:path';
+import type { ContainerRecord } from '../containers/types.js';
+import type { MountPoint } from '../mounts/types.js';
+import { humanDuration } from '../util/duration.js';
+
+/** docker inspect's Mounts entry (spec 6.4): Name and Driver only for volumes. */
+export function toApiMount(m: MountPoint): Record<string, unknown> {
+  if (m.type === 'volume') {
+    return { Type: 'volume', Name: m.name, Source: m.source, Destination: m.destination, Driver: m.driver, Mode: m.mode, RW: m.rw, Propagation: m.propagation };
+  }
+  return { Type: m.type, Source: m.source, Destination: m.destination, Mode: m.mode, RW: m.rw, Propagation: m.propagation };
+}
+
+function statusText(c: ContainerRecord, now = Date.now()): string {
+  switch (c.state.status) {
+    case 'running':
+      return `Up ${humanDuration(now - Date.parse(c.state.startedAt))}`;
+    case 'exited':
+    case 'dead':
+      if (c.state.finishedAt.startsWith('0001-')) return 'Created';
+      return `Exited (${c.state.exitCode}) ${humanDuration(now - Date.parse(c.state.finishedAt))} ago`;
+    case 'removing':
+      return 'Removal In Progress';
+    default:
+      return 'Created';
+  }
+}
+
+export function toContainerSummary(c: ContainerRecord): Record<string, unknown> {
+  return {
+    Id: c.id,
+    Names: [`/${c.name}`],
+    Image: c.config.Image,
+    ImageID: c.imageId,
+    Command: [c.path, ...c.args].join(' '),
+    Created: Math.floor(Date.parse(c.created) / 1000),
+    Ports: [],
+    Labels: c.config.Labels ?? {},
+    State: c.state.status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? 'bridge' },
+    NetworkSettings: { Networks: {} },
+    Mounts: c.mounts.map(toApiMount),
+  };
+}
+
+export function toContainerInspect(c: ContainerRecord, dirs: { containerDir: string; logPath: string; fsDir: string }): Record<string, unknown> {
+  return {
+    Id: c.id,
+    Created: c.created,
+    Path: c.path,
+    Args: c.args,
+    State: {
+      Status: c.state.status,
+      Running: c.state.status === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: c.state.oomKilled,
+      Dead: c.state.status === 'dead',
+      Pid: c.state.pid,
+      ExitCode: c.state.exitCode,
+      Error: c.state.error,
+      StartedAt: c.state.startedAt,
+      FinishedAt: c.state.finishedAt,
+    },
+    Image: c.imageId,
+    ResolvConfPath: join(dirs.containerDir, 'resolv.conf'),
+    HostnamePath: join(dirs.containerDir, 'hostname'),
+    HostsPath: join(dirs.containerDir, 'hosts'),
+    LogPath: dirs.logPath,
+    Name: `/${c.name}`,
+    RestartCount: c.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: c.hostConfig,
+    GraphDriver: {
+      Data: { MergedDir: join(dirs.fsDir, 'rootfs'), UpperDir: join(dirs.fsDir, 'upper'), WorkDir: join(dirs.fsDir, 'work') },
+      Name: 'overlay2',
+    },
+    Mounts: c.mounts.map(toApiMount),
+    Config: c.config,
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      SandboxKey: '',
+      Ports: {},
+      Networks: {},
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// Docker's connection hijack for attach and exec start: answer "101 UPGRADED"
+// (or 200 without an Upgrade header) and hand over the raw socket.
+import type { Duplex } from 'node:stream';
+import type { RequestContext } from './http.js';
+import { commonHeaders } from './server.js';
+
+export interface Hijacked {
+  /** Bytes to the client. */
+  out: NodeJS.WritableStream & { end(): void };
+  /** Bytes from the client (stdin), or null when the connection was not upgraded. */
+  input: Duplex | null;
+  close(): void;
+  onClose(fn: () => void): void;
+}
+
+export function hijack(ctx: RequestContext, contentType: string): Hijacked {
+  const extra = Object.entries(commonHeaders())
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  if (ctx.upgrade) {
+    const socket = ctx.upgrade.socket;
+    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
+    if (ctx.upgrade.head.length > 0) socket.unshift(ctx.upgrade.head);
+    return {
+      out: socket,
+      input: socket,
+      close: () => socket.destroy(),
+      onClose: (fn) => socket.once('close', fn),
+    };
+  }
+  const res = ctx.res;
+  res.writeHead(200, { 'Content-Type': contentType });
+  res.flushHeaders();
+  return {
+    out: res,
+    input: null,
+    close: () => res.destroy(),
+    onClose: (fn) => res.once('close', fn),
+  };
+}

@@ -1,0 +1,188 @@
+// /containers routes: translate HTTP to ContainerService calls and back.
+import type { Router } from '../router.js';
+import { queryBool, readJsonObject, sendJson, sendNoContent, type RequestContext } from '../http.js';
+import { HttpError } from '../errors.js';
+import { parseFilters, checkFilterKeys } from '../filters.js';
+import { hijack } from '../hijack.js';
+import { toContainerInspect, toContainerSummary } from '../container-json.js';
+import { matchesName } from '../../volumes/filters.js';
+import type { ContainerService, WaitCondition } from '../../containers/service.js';
+import type { ContainerRecord } from '../../containers/types.js';
+import { join } from 'node:path';
+
+const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+const RAW = 'application/vnd.docker.raw-stream';
+
+function frame(stream: 1 | 2, data: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = stream;
+  h.writeUInt32BE(data.length, 4);
+  return Buffer.concat([h, data]);
+}
+
+function matchesContainerFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
+  const any = (key: string, pred: (v: string) => boolean) => {
+    const vs = f.get(key);
+    return !vs || vs.length === 0 || vs.some(pred);
+  };
+  if (!any('id', (v) => c.id.startsWith(v))) return false;
+  if (!any('name', (v) => matchesName(c.name, v.replace(/^\//, '')) || matchesName(`/${c.name}`, v))) return false;
+  if (!any('status', (v) => c.state.status === v)) return false;
+  if (!any('exited', (v) => c.state.status === 'exited' && String(c.state.exitCode) === v)) return false;
+  if (!any('ancestor', (v) => c.config.Image === v || c.imageId === v || c.imageId.startsWith(`sha256:${v}`))) return false;
+  if (!any('volume', (v) => c.mounts.some((m) => m.name === v || m.destination === v || m.source === v))) return false;
+  const labels = f.get('label') ?? [];
+  for (const l of labels) {
+    const eq = l.indexOf('=');
+    const k = eq < 0 ? l : l.slice(0, eq);
+    const all = c.config.Labels ?? {};
+    if (!(k in all)) return false;
+    if (eq >= 0 && all[k] !== l.slice(eq + 1)) return false;
+  }
+  return true;
+}
+
+function intQuery(ctx: RequestContext, key: string): number | undefined {
+  const v = ctx.query.get(key);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new HttpError(400, `invalid value for ${key}: ${v}`);
+  return n;
+}
+
+export function registerContainerRoutes(router: Router, containers: ContainerService, dataRoot: string): void {
+  const dirs = (id: string) => ({
+    containerDir: containers.containerDir(id),
+    logPath: containers.logPath(id),
+    fsDir: join(containers.containerDir(id), 'fs'),
+  });
+
+  router.add('POST', '/containers/create', async (ctx) => {
+    const body = await readJsonObject(ctx.req);
+    const name = ctx.query.get('name') ?? undefined;
+    const r = await containers.create(body, { name: name || undefined, apiVersion: ctx.apiVersion });
+    sendJson(ctx.res, 201, { Id: r.id, Warnings: r.warnings });
+  });
+
+  router.add('GET', '/containers/json', (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'));
+    checkFilterKeys(filters, ['id', 'name', 'status', 'exited', 'ancestor', 'volume', 'label', 'before', 'since', 'network', 'health', 'isolation', 'is-task', 'publish', 'expose']);
+    const all = queryBool(ctx.query, 'all') || filters.has('status') || filters.has('exited');
+    let list = containers
+      .list()
+      .filter((c) => (all ? true : c.state.status === 'running'))
+      .filter((c) => matchesContainerFilters(c, filters))
+      .sort((a, b) => (a.created < b.created ? 1 : -1));
+    const limit = intQuery(ctx, 'limit');
+    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
+    sendJson(ctx.res, 200, list.map(toContainerSummary));
+  });
+
+  router.add('GET', '/containers/{id}/json', (ctx) => {
+    const c = containers.resolve(ctx.params.id!);
+    sendJson(ctx.res, 200, toContainerInspect(c, dirs(c.id)));
+  });
+
+  router.add('POST', '/containers/{id}/start', async (ctx) => {
+    const r = await containers.start(ctx.params.id!);
+    sendNoContent(ctx.res, r === 'already-running' ? 304 : 204);
+  });
+
+  router.add('POST', '/containers/{id}/stop', async (ctx) => {
+    const r = await containers.stop(ctx.params.id!, { timeout: intQuery(ctx, 't'), signal: ctx.query.get('signal') || undefined });
+    sendNoContent(ctx.res, r === 'not-running' ? 304 : 204);
+  });
+
+  router.add('POST', '/containers/{id}/kill', async (ctx) => {
+    await containers.kill(ctx.params.id!, ctx.query.get('signal') || 'SIGKILL');
+    sendNoContent(ctx.res);
+  });
+
+  router.add('POST', '/containers/{id}/restart', async (ctx) => {
+    await containers.restart(ctx.params.id!, { timeout: intQuery(ctx, 't'), signal: ctx.query.get('signal') || undefined });
+    sendNoContent(ctx.res);
+  });
+
+  router.add('POST', '/containers/{id}/wait', async (ctx) => {
+    const condition = (ctx.query.get('condition') || 'not-running') as WaitCondition;
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new HttpError(400, `invalid condition: ${JSON.stringify(condition)}`);
+    containers.resolve(ctx.params.id!);
+    // docker: spec 8 — headers go out at once; the body when the condition is met.
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.flushHeaders();
+    const r = await containers.wait(ctx.params.id!, condition);
+    ctx.res.end(JSON.stringify(r) + '\n');
+  });
+
+  router.add('POST', '/containers/{id}/attach', async (ctx) => {
+    const c = containers.resolve(ctx.params.id!);
+    const want = { stdin: queryBool(ctx.query, 'stdin'), stdout: queryBool(ctx.query, 'stdout'), stderr: queryBool(ctx.query, 'stderr') };
+    const h = hijack(ctx, c.config.Tty ? RAW : MULTIPLEXED);
+    let closed = false;
+    h.onClose(() => (closed = true));
+    const attachment = await containers.attach(c.id, want).catch(() => null);
+    if (!attachment || closed) {
+      attachment?.close();
+      h.out.end();
+      return;
+    }
+    attachment.socket.pipe(h.out);
+    if (h.input && want.stdin) {
+      h.input.pipe(attachment.socket);
+    }
+    h.onClose(() => attachment.close());
+    await attachment.done;
+  });
+
+  router.add('POST', '/containers/{id}/resize', async (ctx) => {
+    await containers.resize(ctx.params.id!, intQuery(ctx, 'h') ?? 0, intQuery(ctx, 'w') ?? 0);
+    ctx.res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '0' });
+    ctx.res.end();
+  });
+
+  router.add('GET', '/containers/{id}/logs', async (ctx) => {
+    const c = containers.resolve(ctx.params.id!);
+    const stdout = queryBool(ctx.query, 'stdout');
+    const stderr = queryBool(ctx.query, 'stderr');
+    if (!stdout && !stderr) throw new HttpError(400, 'Bad parameters: you must choose at least one stream');
+    const tailRaw = ctx.query.get('tail');
+    const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
+    const since = ctx.query.get('since');
+    const until = ctx.query.get('until');
+    const abort = new AbortController();
+    ctx.res.on('close', () => abort.abort());
+    const entries = containers.logs(c.id, {
+      follow: queryBool(ctx.query, 'follow'),
+      stdout,
+      stderr,
+      timestamps: queryBool(ctx.query, 'timestamps'),
+      tail,
+      since: since && since !== '0' ? toTime(since) : undefined,
+      until: until && until !== '0' ? toTime(until) : undefined,
+      signal: abort.signal,
+    });
+    ctx.res.writeHead(200, { 'Content-Type': c.config.Tty ? RAW : MULTIPLEXED });
+    ctx.res.flushHeaders();
+    for await (const e of entries) {
+      const data = Buffer.from(e.line);
+      const ok = ctx.res.write(c.config.Tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
+      if (!ok) await new Promise((r) => ctx.res.once('drain', r));
+    }
+    ctx.res.end();
+  });
+
+  router.add('DELETE', '/containers/{id}', async (ctx) => {
+    await containers.remove(ctx.params.id!, { force: queryBool(ctx.query, 'force'), volumes: queryBool(ctx.query, 'v') });
+    sendNoContent(ctx.res);
+  });
+
+  void dataRoot;
+}
+
+/** docker's since/until: unix seconds (fractional allowed) or RFC 3339. */
+function toTime(v: string): Date {
+  if (/^\d+(\.\d+)?$/.test(v)) return new Date(Number(v) * 1000);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new HttpError(400, `invalid time: ${v}`);
+  return new Date(t);
+}

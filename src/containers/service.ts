@@ -1,0 +1,645 @@
+// ContainerService: containers on an OCI runtime (runc), each supervised by a
+// detached shim that owns its stdio, logs and exit status. Volumes are
+// referenced at create, mounted at start and unmounted at exit (spec 5, 6).
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { Conflict, InvalidParameter, NotFound, BerthError, errorText } from '../errors.js';
+import type { EventSink } from '../events/bus.js';
+import type { VolumeService } from '../volumes/service.js';
+import type { ImageStore } from '../images/image-store.js';
+import { assembleMounts, nodeFileProbe, sortByDepth } from '../mounts/parse.js';
+import type { MountPoint } from '../mounts/types.js';
+import { copyUp, imageVolumePath } from '../mounts/copy-up.js';
+import { resolveInside } from '../mounts/safe-path.js';
+import { Runc } from './runtime/runc.js';
+import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } from './runtime/oci-spec.js';
+import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
+import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/json-log.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { generateId } from '../util/random-id.js';
+import { mergeConfig } from './config.js';
+import { generateName, validateContainerName } from './names.js';
+import type { ContainerRecords } from './records.js';
+import { ZERO_TIME, type ContainerRecord } from './types.js';
+
+export interface ContainerServiceDeps {
+  dataRoot: string;
+  records: ContainerRecords;
+  volumes: VolumeService;
+  images: ImageStore;
+  events: EventSink;
+  log: Logger;
+  runtimeBinary?: string;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult {
+  StatusCode: number;
+  Error?: { Message: string };
+}
+
+export interface AttachRequest {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+function nowIso(): string {
+  return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
+}
+
+/** Docker's names for the network modes it accepts here. */
+function networkModeOf(hostConfig: Record<string, unknown>): NetworkMode {
+  const mode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
+  if (mode === '' || mode === 'default' || mode === 'bridge') return 'private';
+  if (mode === 'none') return 'none';
+  if (mode === 'host') return 'host';
+  throw new NotFound(`network ${mode} not found`);
+}
+
+export class ContainerService {
+  readonly runc: Runc;
+  private readonly handles = new Map<string, ShimHandle>();
+  private readonly pendingAttach = new Map<string, Array<(h: ShimHandle | null) => void>>();
+  private readonly lifecycle = new EventEmitter();
+  private readonly locks = new KeyedMutex();
+  private readonly lastExit = new Map<string, number>();
+
+  constructor(private readonly deps: ContainerServiceDeps) {
+    this.runc = new Runc({ binary: deps.runtimeBinary ?? 'runc', root: join(deps.dataRoot, 'runtime') });
+    this.lifecycle.setMaxListeners(0);
+    mkdirSync(join(deps.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
+  }
+
+  private dir(id: string): string {
+    return join(this.deps.dataRoot, 'containers', id);
+  }
+  private fsDir(id: string): string {
+    return join(this.dir(id), 'fs');
+  }
+  private stateDir(id: string): string {
+    return join(this.dir(id), 'run');
+  }
+  logPath(id: string): string {
+    return join(this.dir(id), `${id}-json.log`);
+  }
+
+  // ---- lookup ----
+
+  /** By full ID, name (with or without "/"), or a unique ID prefix; docker's 404 otherwise. */
+  resolve(ref: string): ContainerRecord {
+    const { records } = this.deps;
+    const byId = records.get(ref);
+    if (byId) return byId;
+    const byName = records.byName(ref.replace(/^\//, ''));
+    if (byName) return byName;
+    if (/^[0-9a-f]+$/.test(ref)) {
+      const matches = records.all().filter((c) => c.id.startsWith(ref));
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw new InvalidParameter(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw new NotFound(`No such container: ${ref}`);
+  }
+
+  list(): ContainerRecord[] {
+    return this.deps.records.all();
+  }
+
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    const all = this.list();
+    const running = all.filter((c) => c.state.status === 'running').length;
+    return { total: all.length, running, paused: 0, stopped: all.length - running };
+  }
+
+  /** IDs of containers using an image (for rmi). */
+  usingImage(imageId: string): string[] {
+    return this.list()
+      .filter((c) => c.imageId === imageId)
+      .map((c) => c.id);
+  }
+
+  mountsOf(ref: string): MountPoint[] | undefined {
+    try {
+      return this.resolve(ref).mounts;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- create ----
+
+  async create(body: Record<string, unknown>, opts: { name?: string; apiVersion: string }): Promise<{ id: string; warnings: string[] }> {
+    const { records, volumes, images, events } = this.deps;
+    const hostConfig = (body.HostConfig && typeof body.HostConfig === 'object' ? { ...(body.HostConfig as Record<string, unknown>) } : {}) as Record<string, unknown>;
+    const imageRef = typeof body.Image === 'string' ? body.Image : '';
+    if (imageRef === '') throw new InvalidParameter('config cannot be empty in order to create a container');
+    const image = images.find(imageRef);
+    if (!image) throw new NotFound(`No such image: ${imageRef}`);
+    const imageConfig = (image.config.config ?? {}) as Record<string, unknown>;
+    const { config, path, args } = mergeConfig(body, imageConfig as never);
+
+    const restart = hostConfig.RestartPolicy as { Name?: string } | undefined;
+    if (hostConfig.AutoRemove === true && restart?.Name && restart.Name !== 'no' && restart.Name !== '') {
+      throw new InvalidParameter("can't create 'AutoRemove' container with restart policy");
+    }
+    const networkMode = networkModeOf(hostConfig);
+
+    let name: string;
+    if (opts.name) {
+      name = validateContainerName(opts.name);
+      const existing = records.byName(name);
+      if (existing) {
+        throw new Conflict(
+          `Conflict. The container name "/${name}" is already in use by container "${existing.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+    } else {
+      name = generateName((n) => records.byName(n) !== undefined);
+    }
+
+    const assembled = assembleMounts({
+      apiVersion: opts.apiVersion,
+      probe: nodeFileProbe,
+      volumeDriver: typeof hostConfig.VolumeDriver === 'string' ? hostConfig.VolumeDriver : '',
+      volumesFrom: (hostConfig.VolumesFrom as string[] | null | undefined) ?? null,
+      binds: (hostConfig.Binds as string[] | null | undefined) ?? null,
+      mounts: (hostConfig.Mounts as unknown[] | null | undefined) ?? null,
+      tmpfs: (hostConfig.Tmpfs as Record<string, string> | null | undefined) ?? null,
+      configVolumes: (body.Volumes as Record<string, unknown> | null | undefined) ?? null,
+      imageVolumes: (imageConfig.Volumes as Record<string, unknown> | null | undefined) ?? null,
+      getContainerMounts: (ref) => this.mountsOf(ref),
+      daemonRoot: this.deps.dataRoot,
+    });
+
+    const id = generateId();
+    const createdAnonymous: string[] = [];
+    const record: ContainerRecord = {
+      id,
+      name,
+      created: nowIso(),
+      path,
+      args,
+      imageId: image.id,
+      config: { ...config, Hostname: config.Hostname || (networkMode === 'host' ? hostHostname() : id.slice(0, 12)), Image: imageRef },
+      hostConfig: {
+        ...hostConfig,
+        NetworkMode: typeof hostConfig.NetworkMode === 'string' && hostConfig.NetworkMode !== '' ? hostConfig.NetworkMode : 'bridge',
+        Binds: hostConfig.Binds ?? null,
+        AutoRemove: hostConfig.AutoRemove === true,
+        VolumeDriver: hostConfig.VolumeDriver ?? '',
+        VolumesFrom: hostConfig.VolumesFrom ?? null,
+        ReadonlyRootfs: hostConfig.ReadonlyRootfs === true,
+        RestartPolicy: hostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
+        LogConfig: { Type: 'json-file', Config: {} },
+      },
+      mounts: assembled.mounts,
+      tmpfs: assembled.tmpfs,
+      state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME },
+      restartCount: 0,
+      networkMode,
+    };
+
+    mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
+    try {
+      // Volumes are created (or found) with the container as a reference (6.1).
+      for (const m of record.mounts) {
+        if (m.type !== 'volume') continue;
+        const wasNew = m.name === '' || !volumes.has(m.name);
+        const v = await volumes.create({
+          name: m.name,
+          driver: m.driver || undefined,
+          labels: m.volumeLabels ?? null,
+          driverOpts: m.volumeDriverOpts ?? null,
+          ref: id,
+        });
+        if (wasNew && m.name === '') createdAnonymous.push(v.name);
+        m.name = v.name;
+        m.driver = v.driver;
+        m.source = v.mountpoint;
+      }
+      await this.copyUpVolumes(record);
+      records.insert(record);
+    } catch (e) {
+      volumes.releaseAll(id);
+      for (const n of createdAnonymous) await volumes.remove(n).catch(() => undefined);
+      await images.removeRootfs(this.fsDir(id)).catch(() => undefined);
+      rmSync(this.dir(id), { recursive: true, force: true });
+      throw e;
+    }
+    events.publish('container', 'create', id, { image: imageRef, name, ...(record.config.Labels ?? {}) });
+    return { id, warnings: assembled.warnings };
+  }
+
+  /** Copy-up at create (6.2): image content into empty volumes mounted over image directories. */
+  private async copyUpVolumes(record: ContainerRecord): Promise<void> {
+    const targets = record.mounts.filter((m) => m.type === 'volume' && m.copyData);
+    const imageVolumes = record.mounts.filter((m) => m.origin === 'image' || m.origin === 'config-volumes');
+    if (targets.length === 0 && imageVolumes.length === 0) return;
+    const { images, volumes } = this.deps;
+    const { rootfs } = await images.prepareRootfs(record.id, record.imageId, this.fsDir(record.id));
+    try {
+      for (const m of targets) {
+        const imagePath = await imageVolumePath(rootfs, m.destination);
+        const ref = generateId();
+        const path = await volumes.mount(m.name, ref);
+        try {
+          const dest = m.subpath ? await resolveInside(path, m.subpath) : path;
+          await copyUp(imagePath, dest);
+        } finally {
+          await volumes.unmount(m.name, ref);
+        }
+      }
+    } finally {
+      await images.releaseRootfs(this.fsDir(record.id));
+    }
+  }
+
+  // ---- start ----
+
+  async start(ref: string): Promise<'started' | 'already-running'> {
+    const c = this.resolve(ref);
+    return this.locks.run(c.id, () => this.startLocked(c.id));
+  }
+
+  private async startLocked(id: string): Promise<'started' | 'already-running'> {
+    const c = this.deps.records.get(id);
+    if (!c) throw new NotFound(`No such container: ${id}`);
+    if (c.state.status === 'running') return 'already-running';
+    if (c.state.status === 'removing') throw new Conflict(`cannot start container ${id}: container is marked for removal`);
+    const { images, volumes, events } = this.deps;
+    const mountedVolumes: MountPoint[] = [];
+    let rootfsMounted = false;
+    try {
+      const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
+      rootfsMounted = true;
+      const mounts: MountInput[] = [];
+      for (const m of sortByDepth([...c.mounts, ...c.tmpfs])) {
+        if (m.type === 'volume') {
+          const path = await volumes.mount(m.name, id);
+          mountedVolumes.push(m);
+          const source = m.subpath ? await resolveInside(path, m.subpath) : path;
+          mounts.push({ type: 'bind', source, destination: m.destination, readonly: !m.rw, recursive: true, propagation: 'rprivate' });
+          events.publish('volume', 'mount', m.name, {
+            container: id,
+            destination: m.destination,
+            driver: m.driver,
+            propagation: m.propagation,
+            'read/write': String(m.rw),
+          });
+        } else if (m.type === 'bind') {
+          if (!existsSync(m.source)) {
+            if (m.origin === 'binds' || m.createMountpoint) await mkdir(m.source, { recursive: true, mode: 0o755 });
+            else throw new InvalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+          }
+          mounts.push({
+            type: 'bind',
+            source: m.source,
+            destination: m.destination,
+            readonly: !m.rw,
+            recursive: !m.bindNonRecursive,
+            propagation: (m.propagation || 'rprivate') as 'rprivate',
+          });
+        } else {
+          mounts.push({ type: 'tmpfs', destination: m.destination, readonly: !m.rw, options: m.tmpfsOptions });
+        }
+      }
+      const etc = this.writeEtcFiles(c);
+      const user = resolveUser(rootfs, c.config.User || undefined);
+      const spec = buildSpec({
+        rootfs,
+        args: [c.path, ...c.args],
+        env: c.config.Env ?? [],
+        cwd: c.config.WorkingDir || '/',
+        user,
+        tty: c.config.Tty,
+        readonlyRootfs: c.hostConfig.ReadonlyRootfs === true,
+        networkMode: c.networkMode as NetworkMode,
+        hostname: c.config.Hostname,
+        mounts,
+        etcFiles: etc,
+      });
+      if (c.config.WorkingDir) {
+        // docker creates a missing working directory.
+        const wd = await resolveInside(rootfs, c.config.WorkingDir.replace(/^\/+/, ''), { allowMissing: true } as never).catch(() => undefined);
+        if (wd && !existsSync(wd)) await mkdir(wd, { recursive: true, mode: 0o755 });
+      }
+      writeSpec(this.dir(id), spec);
+      rmSync(this.stateDir(id), { recursive: true, force: true });
+      const handle = await spawnShim({
+        id,
+        stateDir: this.stateDir(id),
+        bundle: this.dir(id),
+        runtime: this.runc,
+        tty: c.config.Tty,
+        openStdin: c.config.OpenStdin,
+        stdinOnce: c.config.StdinOnce,
+        logPath: this.logPath(id),
+      });
+      this.handles.set(id, handle);
+      // Attach clients that came before start see everything from the first byte.
+      const pending = this.pendingAttach.get(id) ?? [];
+      this.pendingAttach.delete(id);
+      for (const resolve of pending) resolve(handle);
+      let pid: number;
+      try {
+        ({ pid } = await handle.start());
+      } catch (e) {
+        const st = await handle.wait().catch(() => null);
+        await this.finishRun(id, st ?? { exitCode: 128, finishedAt: nowIso(), oomKilled: false, error: errorText(e) }, { startFailed: true });
+        throw e;
+      }
+      c.state = { ...c.state, status: 'running', pid, exitCode: 0, error: '', startedAt: nowIso(), finishedAt: ZERO_TIME };
+      this.deps.records.update(c);
+      events.publish('container', 'start', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+      this.watch(id, handle);
+      return 'started';
+    } catch (e) {
+      if (!this.handles.has(id)) {
+        // Failed before the shim existed: undo the mounts taken so far.
+        for (const m of mountedVolumes) await volumes.unmount(m.name, id).catch(() => undefined);
+        if (rootfsMounted) await images.releaseRootfs(this.fsDir(id)).catch(() => undefined);
+        const pending = this.pendingAttach.get(id) ?? [];
+        this.pendingAttach.delete(id);
+        for (const resolve of pending) resolve(null);
+        if (c.hostConfig.AutoRemove === true) await this.removeNow(id, { volumes: true }).catch(() => undefined);
+      }
+      throw e;
+    }
+  }
+
+  private writeEtcFiles(c: ContainerRecord): { hostname: string; hosts: string; resolvConf: string } {
+    const dir = this.dir(c.id);
+    const hostname = join(dir, 'hostname');
+    const hosts = join(dir, 'hosts');
+    const resolvConf = join(dir, 'resolv.conf');
+    writeFileSync(hostname, `${c.config.Hostname}\n`);
+    if (c.networkMode === 'host' && existsSync('/etc/hosts')) {
+      writeFileSync(hosts, readFileSync('/etc/hosts'));
+    } else {
+      writeFileSync(
+        hosts,
+        `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`,
+      );
+    }
+    let resolv = '';
+    try {
+      resolv = readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      resolv = '';
+    }
+    writeFileSync(resolvConf, resolv);
+    return { hostname, hosts, resolvConf };
+  }
+
+  /** Follows a running container until it exits, then records the exit and cleans up. */
+  private watch(id: string, handle: ShimHandle): void {
+    handle
+      .wait()
+      .then((st) => this.finishRun(id, st))
+      .catch((e) => {
+        this.deps.log.error({ container: id, err: errorText(e) }, 'lost track of container');
+        return this.finishRun(id, { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: errorText(e) });
+      })
+      .catch((e) => this.deps.log.error({ container: id, err: errorText(e) }, 'cleanup after exit failed'));
+  }
+
+  private async finishRun(id: string, st: ExitStatus, opts: { startFailed?: boolean } = {}): Promise<void> {
+    const { volumes, images, events, records, log } = this.deps;
+    this.handles.delete(id);
+    const c = records.get(id);
+    if (!c) return;
+    for (const m of c.mounts) {
+      if (m.type !== 'volume') continue;
+      await volumes.unmount(m.name, id).catch((e) => log.warn({ container: id, volume: m.name, err: errorText(e) }, 'volume unmount failed'));
+      events.publish('volume', 'unmount', m.name, { container: id, driver: m.driver });
+    }
+    await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
+    await this.runc.delete(id, { force: true }).catch(() => undefined);
+    c.state = {
+      ...c.state,
+      status: 'exited',
+      pid: 0,
+      exitCode: st.exitCode,
+      error: st.error ?? '',
+      oomKilled: st.oomKilled,
+      finishedAt: st.finishedAt || nowIso(),
+    };
+    records.update(c);
+    this.lastExit.set(id, st.exitCode);
+    events.publish('container', 'die', id, { exitCode: String(st.exitCode), image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+    this.lifecycle.emit(`exit:${id}`, st.exitCode);
+    if (c.hostConfig.AutoRemove === true && !opts.startFailed) {
+      await this.removeNow(id, { volumes: true }).catch((e) => log.warn({ container: id, err: errorText(e) }, 'auto-remove failed'));
+    }
+  }
+
+  // ---- stop, kill, restart ----
+
+  async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
+    const c = this.resolve(ref);
+    const handle = this.handles.get(c.id);
+    if (c.state.status !== 'running' || !handle) return 'not-running';
+    const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
+    const exited = this.nextExit(c.id);
+    this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: opts.signal ?? c.config.StopSignal ?? 'SIGTERM' });
+    await stopContainer(handle, this.runc, { signal: opts.signal ?? c.config.StopSignal ?? 'SIGTERM', timeoutSec: timeout });
+    await exited;
+    this.deps.events.publish('container', 'stop', c.id, { image: c.config.Image, name: c.name });
+    return 'stopped';
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.resolve(ref);
+    if (c.state.status !== 'running' || !this.handles.has(c.id)) {
+      throw new Conflict(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    }
+    const sig = /^\d+$/.test(signal) ? Number(signal) : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+    try {
+      await this.runc.kill(c.id, sig);
+    } catch (e) {
+      if (e instanceof BerthError && e.kind === 'invalid-parameter') throw e;
+      throw new Conflict(`Cannot kill container: ${ref}: ${errorText(e)}`);
+    }
+    this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
+  }
+
+  async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const c = this.resolve(ref);
+    await this.stop(c.id, opts);
+    await this.start(c.id);
+    const after = this.deps.records.get(c.id);
+    if (after) {
+      after.restartCount += 0;
+      this.deps.records.update(after);
+    }
+    this.deps.events.publish('container', 'restart', c.id, { image: c.config.Image, name: c.name });
+  }
+
+  private nextExit(id: string): Promise<number> {
+    return new Promise((resolve) => this.lifecycle.once(`exit:${id}`, resolve));
+  }
+
+  // ---- wait ----
+
+  async wait(ref: string, condition: WaitCondition): Promise<WaitResult> {
+    const c = this.resolve(ref);
+    const id = c.id;
+    if (condition === 'removed') {
+      const code = await new Promise<number>((resolve) => this.lifecycle.once(`removed:${id}`, resolve));
+      return { StatusCode: code };
+    }
+    if (condition === 'not-running' && c.state.status !== 'running') return { StatusCode: c.state.exitCode };
+    const code = await Promise.race([
+      this.nextExit(id),
+      new Promise<number>((resolve) => this.lifecycle.once(`removed:${id}`, resolve)),
+    ]);
+    return { StatusCode: code };
+  }
+
+  // ---- remove ----
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const c = this.resolve(ref);
+    if (c.state.status === 'running') {
+      if (!opts.force) {
+        throw new Conflict(
+          `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`,
+        );
+      }
+      await this.kill(c.id, 'SIGKILL').catch(() => undefined);
+      await Promise.race([this.nextExit(c.id), new Promise((r) => setTimeout(r, 10_000))]);
+    }
+    await this.removeNow(c.id, { volumes: opts.volumes ?? false });
+  }
+
+  private async removeNow(id: string, opts: { volumes: boolean }): Promise<void> {
+    const { records, volumes, images, events, log } = this.deps;
+    await this.locks.run(`remove:${id}`, async () => {
+      const c = records.get(id);
+      if (!c) return;
+      const handle = this.handles.get(id);
+      if (handle) {
+        await stopContainer(handle, this.runc, { signal: 'SIGKILL', timeoutSec: 0 }).catch(() => undefined);
+      }
+      volumes.releaseAll(id);
+      // docker: spec 6.6 — rm -v removes only volumes whose spec had no source name.
+      if (opts.volumes) {
+        for (const m of c.mounts) {
+          if (m.type !== 'volume' || !m.anonymous) continue;
+          try {
+            await volumes.remove(m.name);
+          } catch (e) {
+            if (!(e instanceof Conflict) && !(e instanceof NotFound)) log.warn({ container: id, volume: m.name, err: errorText(e) }, 'could not remove volume');
+          }
+        }
+      }
+      await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
+      await this.runc.delete(id, { force: true }).catch(() => undefined);
+      records.delete(id);
+      rmSync(this.dir(id), { recursive: true, force: true });
+      events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+      this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
+      this.lastExit.delete(id);
+    });
+  }
+
+  // ---- stdio ----
+
+  /**
+   * Attaches to a container's stdio. For a container that has not started
+   * yet, resolves when it starts (docker attaches before it starts).
+   */
+  async attach(ref: string, req: AttachRequest): Promise<Attachment | null> {
+    const c = this.resolve(ref);
+    let handle = this.handles.get(c.id);
+    if (!handle) {
+      if (c.state.status === 'running') return null;
+      handle = (await new Promise<ShimHandle | null>((resolve) => {
+        const list = this.pendingAttach.get(c.id) ?? [];
+        list.push(resolve);
+        this.pendingAttach.set(c.id, list);
+      })) ?? undefined;
+      if (!handle) return null;
+    }
+    return handle.attach({ stdin: req.stdin && c.config.OpenStdin, stdout: req.stdout, stderr: req.stderr, raw: true });
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.resolve(ref);
+    const handle = this.handles.get(c.id);
+    if (!handle) throw new Conflict(`cannot resize container ${c.id}: container is not running`);
+    if (!c.config.Tty) return;
+    await handle.resize(height, width);
+  }
+
+  logs(ref: string, opts: ReadLogsOptions): AsyncGenerator<LogEntry> {
+    const c = this.resolve(ref);
+    const path = this.logPath(c.id);
+    const running = c.state.status === 'running';
+    return readLogs(path, { ...opts, follow: opts.follow && running, stateDir: this.stateDir(c.id) });
+  }
+
+  isTty(ref: string): boolean {
+    return this.resolve(ref).config.Tty;
+  }
+
+  /** The running container's shim (exec and archive use it). */
+  handle(id: string): ShimHandle | undefined {
+    return this.handles.get(id);
+  }
+
+  containerDir(id: string): string {
+    return this.dir(id);
+  }
+
+  /** Mounts the container's root filesystem if needed (archive on a stopped container). */
+  async rootfs(id: string): Promise<{ rootfs: string; release: () => Promise<void> }> {
+    const c = this.resolve(id);
+    const running = c.state.status === 'running';
+    const { rootfs } = await this.deps.images.prepareRootfs(c.id, c.imageId, this.fsDir(c.id));
+    return { rootfs, release: running ? async () => undefined : () => this.deps.images.releaseRootfs(this.fsDir(c.id)) };
+  }
+
+  // ---- daemon start ----
+
+  /** Reconciles recorded containers with their shims after a berthd restart. */
+  async restore(): Promise<void> {
+    const { records, volumes, log } = this.deps;
+    const ids = new Set<string>();
+    for (const c of records.all()) {
+      ids.add(c.id);
+      // References are part of the record: re-take any a crash may have lost.
+      for (const m of c.mounts) if (m.type === 'volume' && volumes.has(m.name)) volumes.addRef(m.name, c.id);
+      if (c.state.status !== 'running') continue;
+      const stateDir = this.stateDir(c.id);
+      if (await isShimAlive(stateDir)) {
+        try {
+          const handle = await connectShim(stateDir);
+          for (const m of c.mounts) if (m.type === 'volume') await volumes.mount(m.name, c.id).catch(() => undefined);
+          this.handles.set(c.id, handle);
+          this.watch(c.id, handle);
+          log.info({ container: c.id }, 'reattached to running container');
+          continue;
+        } catch (e) {
+          log.warn({ container: c.id, err: errorText(e) }, 'could not reattach');
+        }
+      }
+      const st = (await readExitStatus(stateDir)) ?? { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container exited while berthd was down' };
+      await this.finishRun(c.id, st);
+    }
+    // References held by containers that no longer exist.
+    volumes.pruneRefs((ref) => /^[0-9a-f]{64}$/.test(ref) && !ids.has(ref));
+    // Container directories without a record (a create cut short).
+    for (const entry of readdirSync(join(this.deps.dataRoot, 'containers'))) {
+      if (!ids.has(entry) && /^[0-9a-f]{64}$/.test(entry)) {
+        await this.deps.images.removeRootfs(this.fsDir(entry)).catch(() => undefined);
+        rmSync(this.dir(entry), { recursive: true, force: true });
+      }
+    }
+  }
+}

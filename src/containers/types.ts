@@ -1,0 +1,61 @@
+// The container record kept in SQLite, and the request shapes the service takes.
+import type { MountPoint } from '../mounts/types.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  exitCode: number;
+  error: string;
+  oomKilled: boolean;
+  /** RFC 3339 nano; docker's zero time when never. */
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** The container's Config as docker shows it (the request merged with the image's). */
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object> | null;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[] | null;
+  Cmd: string[] | null;
+  Image: string;
+  Volumes: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild: string[] | null;
+  Labels: Record<string, string> | null;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+export interface ContainerRecord {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  created: string;
+  path: string;
+  args: string[];
+  imageId: string;
+  config: ContainerConfig;
+  /** HostConfig as sent, with docker's defaults filled in. */
+  hostConfig: Record<string, unknown>;
+  /** Volume, bind and --mount tmpfs mount points (what inspect shows in Mounts). */
+  mounts: MountPoint[];
+  /** HostConfig.Tmpfs mounts (not shown in Mounts). */
+  tmpfs: MountPoint[];
+  state: ContainerState;
+  restartCount: number;
+  networkMode: string;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';

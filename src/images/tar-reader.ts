@@ -1,0 +1,403 @@
+// A small streaming tar reader. We do not use node-tar's Unpack for layers:
+// it drops PAX xattrs, and we want every write decision (whiteouts, symlink
+// parents, hardlink targets) in our own code. The reader only parses; it never
+// touches the filesystem.
+//
+// Supported: ustar/POSIX (prefix field), GNU long names ('L'/'K'), PAX
+// per-entry ('x') and global ('g') headers including SCHILY.xattr.* and
+// LIBARCHIVE.xattr.*, base-256 numeric fields, gzip input (detected by magic).
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { InvalidParameter } from '../errors.js';
+
+export type TarEntryType =
+  | 'file'
+  | 'hardlink'
+  | 'symlink'
+  | 'chardev'
+  | 'blockdev'
+  | 'directory'
+  | 'fifo';
+
+export interface TarHeader {
+  /** Path exactly as stored (after PAX/GNU long-name resolution). */
+  path: string;
+  type: TarEntryType;
+  /** Raw typeflag character, for error messages. */
+  typeflag: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: Date;
+  linkpath: string;
+  devmajor: number;
+  devminor: number;
+  /** Extended attributes from PAX records (name → raw value). */
+  xattrs: Map<string, Buffer>;
+}
+
+const BLOCK = 512;
+
+/** Exact-size reads over an async iterable of chunks. */
+export class ByteReader {
+  private chunks: Buffer[] = [];
+  private length = 0;
+  private ended = false;
+  private readonly it: AsyncIterator<Buffer | string | Uint8Array>;
+
+  constructor(source: AsyncIterable<Buffer | string | Uint8Array>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  private async fill(min: number): Promise<void> {
+    while (this.length < min && !this.ended) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.ended = true;
+        break;
+      }
+      const v = r.value;
+      const b = Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      if (b.length > 0) {
+        this.chunks.push(b);
+        this.length += b.length;
+      }
+    }
+  }
+
+  private take(n: number): Buffer {
+    const out: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      const head = this.chunks[0]!;
+      if (head.length <= need) {
+        out.push(head);
+        this.chunks.shift();
+        need -= head.length;
+      } else {
+        out.push(head.subarray(0, need));
+        this.chunks[0] = head.subarray(need);
+        need = 0;
+      }
+    }
+    this.length -= n;
+    return out.length === 1 ? out[0]! : Buffer.concat(out, n);
+  }
+
+  /** Up to `n` bytes without consuming them. */
+  async peek(n: number): Promise<Buffer> {
+    await this.fill(n);
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = all.length ? [all] : [];
+    return all.subarray(0, Math.min(n, all.length));
+  }
+
+  /** Exactly `n` bytes; null at a clean end of input; throws on a short read. */
+  async read(n: number): Promise<Buffer | null> {
+    await this.fill(n);
+    if (this.length === 0 && n > 0) return null;
+    if (this.length < n) throw new InvalidParameter('unexpected end of archive');
+    return this.take(n);
+  }
+
+  /** Yields exactly `n` bytes as chunks; throws on a short read. */
+  async *stream(n: number): AsyncGenerator<Buffer> {
+    let left = n;
+    while (left > 0) {
+      if (this.length === 0) await this.fill(1);
+      if (this.length === 0) throw new InvalidParameter('unexpected end of archive');
+      const head = this.chunks[0]!;
+      const k = Math.min(head.length, left);
+      yield this.take(k);
+      left -= k;
+    }
+  }
+
+  async skip(n: number): Promise<void> {
+    for await (const _ of this.stream(n)) void _;
+  }
+
+  /** Everything left, as it arrives. */
+  async *rest(): AsyncGenerator<Buffer> {
+    while (this.chunks.length > 0) {
+      const c = this.chunks.shift()!;
+      this.length -= c.length;
+      yield c;
+    }
+    while (!this.ended) {
+      const r = await this.it.next();
+      if (r.done) {
+        this.ended = true;
+        break;
+      }
+      const v = r.value;
+      const b = Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      if (b.length > 0) yield b;
+    }
+  }
+
+  /** Consumes everything left (e.g. the zero padding after the end-of-archive). */
+  async drain(): Promise<void> {
+    this.chunks = [];
+    this.length = 0;
+    while (!this.ended) {
+      const r = await this.it.next();
+      if (r.done) this.ended = true;
+    }
+  }
+}
+
+async function* hashing(source: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+export interface OpenedStream {
+  /** Decompressed bytes. */
+  reader: ByteReader;
+  /** sha256 of the decompressed bytes, complete once `reader` is drained. */
+  digest(): string;
+  compressed: 'gzip' | 'none';
+}
+
+/**
+ * Wraps a byte stream: detects gzip by magic, decompresses, and hashes the
+ * decompressed bytes (a layer's diff_id is the sha256 of the uncompressed tar).
+ */
+export async function openMaybeCompressed(source: AsyncIterable<Buffer | string | Uint8Array>): Promise<OpenedStream> {
+  const raw = new ByteReader(source);
+  const magic = await raw.peek(6);
+  const hash = createHash('sha256');
+  let compressed: 'gzip' | 'none' = 'none';
+  let plain: AsyncIterable<Buffer>;
+  const rawChunks = (): AsyncGenerator<Buffer> => raw.rest();
+  if (magic.length >= 2 && magic[0] === 0x1f && magic[1] === 0x8b) {
+    compressed = 'gzip';
+    const gunzip = createGunzip();
+    const src = Readable.from(rawChunks());
+    src.on('error', (e) => gunzip.destroy(e));
+    src.pipe(gunzip);
+    plain = (async function* () {
+      try {
+        for await (const c of gunzip) yield c as Buffer;
+      } catch (e) {
+        // zlib failures mean bad input; anything else (the source failing) passes through.
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        if (code.startsWith('Z_')) throw new InvalidParameter(`invalid gzip stream: ${(e as Error).message}`, { cause: e });
+        throw e;
+      }
+    })();
+  } else if (magic.length >= 3 && magic[0] === 0x42 && magic[1] === 0x5a && magic[2] === 0x68) {
+    throw new InvalidParameter('unsupported compression: bzip2 (use a plain or gzip tar)');
+  } else if (magic.length >= 6 && magic.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
+    throw new InvalidParameter('unsupported compression: xz (use a plain or gzip tar)');
+  } else if (magic.length >= 4 && magic.readUInt32LE(0) === 0xfd2fb528) {
+    throw new InvalidParameter('unsupported compression: zstd (use a plain or gzip tar)');
+  } else {
+    plain = rawChunks();
+  }
+  return {
+    reader: new ByteReader(hashing(plain, hash)),
+    digest: () => 'sha256:' + hash.copy().digest('hex'),
+    compressed,
+  };
+}
+
+function cstring(buf: Buffer, start: number, len: number): string {
+  const slice = buf.subarray(start, start + len);
+  const nul = slice.indexOf(0);
+  return (nul === -1 ? slice : slice.subarray(0, nul)).toString('utf8');
+}
+
+function numeric(buf: Buffer, start: number, len: number): number {
+  const f = buf.subarray(start, start + len);
+  if (f[0]! & 0x80) {
+    // base-256 (GNU): big-endian two's complement with the top bit as marker.
+    let v = 0;
+    const negative = (f[0]! & 0x40) !== 0;
+    for (let i = 0; i < f.length; i++) {
+      let byte = f[i]!;
+      if (i === 0) byte &= 0x7f;
+      if (negative) byte = ~byte & 0xff;
+      v = v * 256 + byte;
+    }
+    if (negative) v = -(v + 1);
+    if (!Number.isSafeInteger(v)) throw new InvalidParameter('tar numeric field out of range');
+    return v;
+  }
+  const s = f.toString('latin1').replace(/\0.*$/s, '').trim();
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) throw new InvalidParameter(`invalid tar numeric field ${JSON.stringify(s)}`);
+  return parseInt(s, 8);
+}
+
+function checksumOk(block: Buffer): boolean {
+  const stored = numeric(block, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+    unsigned += b;
+    signed += b >= 0x80 ? b - 256 : b;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** Parses PAX records ("<len> <key>=<value>\n"); values stay raw bytes. */
+export function parsePax(data: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let pos = 0;
+  while (pos < data.length) {
+    if (data[pos] === 0) break;
+    const sp = data.indexOf(0x20, pos);
+    if (sp === -1) throw new InvalidParameter('invalid PAX header');
+    const len = Number(data.subarray(pos, sp).toString('latin1'));
+    if (!Number.isInteger(len) || len <= sp - pos || pos + len > data.length) {
+      throw new InvalidParameter('invalid PAX header record length');
+    }
+    const rec = data.subarray(sp + 1, pos + len);
+    const eq = rec.indexOf(0x3d);
+    if (eq === -1 || rec[rec.length - 1] !== 0x0a) throw new InvalidParameter('invalid PAX header record');
+    const key = rec.subarray(0, eq).toString('utf8');
+    const value = rec.subarray(eq + 1, rec.length - 1);
+    out.set(key, Buffer.from(value));
+    pos += len;
+  }
+  return out;
+}
+
+const TYPES: Record<string, TarEntryType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'chardev',
+  '4': 'blockdev',
+  '5': 'directory',
+  '6': 'fifo',
+};
+
+export interface TarEntry {
+  header: TarHeader;
+  /** The entry's content (regular files); must be consumed before the next entry or it is skipped. */
+  body(): AsyncGenerator<Buffer>;
+}
+
+const MAX_META = 16 * 1024 * 1024;
+
+/**
+ * Iterates the entries of a tar stream. Stops at the end-of-archive marker; the
+ * caller should `reader.drain()` afterwards if it needs the whole stream hashed.
+ */
+export async function* readTar(reader: ByteReader): AsyncGenerator<TarEntry> {
+  let globalPax = new Map<string, Buffer>();
+  let pax: Map<string, Buffer> | null = null;
+  let gnuLongPath: string | null = null;
+  let gnuLongLink: string | null = null;
+  let first = true;
+  for (;;) {
+    const block = await reader.read(BLOCK);
+    if (block === null) {
+      if (first) throw new InvalidParameter('empty archive');
+      return; // EOF without end marker: accepted (as GNU tar does).
+    }
+    first = false;
+    if (block.every((b) => b === 0)) return;
+    if (!checksumOk(block)) throw new InvalidParameter('invalid tar header (bad checksum): archive is corrupt or not a tar');
+    const typeflag = String.fromCharCode(block[156]!);
+    let size = numeric(block, 124, 12);
+    const magic = block.subarray(257, 263).toString('latin1');
+    const isUstar = magic === 'ustar\0';
+
+    if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      if (size > MAX_META) throw new InvalidParameter('tar metadata header too large');
+      const data = (await reader.read(size)) ?? Buffer.alloc(0);
+      if (data.length < size) throw new InvalidParameter('unexpected end of archive');
+      await reader.skip((BLOCK - (size % BLOCK)) % BLOCK);
+      if (typeflag === 'x') pax = parsePax(data);
+      else if (typeflag === 'g') globalPax = new Map([...globalPax, ...parsePax(data)]);
+      else {
+        const nul = data.indexOf(0);
+        const s = (nul === -1 ? data : data.subarray(0, nul)).toString('utf8');
+        if (typeflag === 'L') gnuLongPath = s;
+        else gnuLongLink = s;
+      }
+      continue;
+    }
+
+    const type = TYPES[typeflag];
+    let path = cstring(block, 0, 100);
+    if (isUstar) {
+      const prefix = cstring(block, 345, 155);
+      if (prefix) path = `${prefix}/${path}`;
+    }
+    let linkpath = cstring(block, 157, 100);
+    let uid = numeric(block, 108, 8);
+    let gid = numeric(block, 116, 8);
+    let mtime = new Date(numeric(block, 136, 12) * 1000);
+    const xattrs = new Map<string, Buffer>();
+    if (gnuLongPath !== null) path = gnuLongPath;
+    if (gnuLongLink !== null) linkpath = gnuLongLink;
+    const records = new Map([...globalPax, ...(pax ?? [])]);
+    for (const [k, v] of records) {
+      const s = (): string => v.toString('utf8');
+      if (k === 'path') path = s();
+      else if (k === 'linkpath') linkpath = s();
+      else if (k === 'size') size = Number(s());
+      else if (k === 'uid') uid = Number(s());
+      else if (k === 'gid') gid = Number(s());
+      else if (k === 'mtime') mtime = new Date(Number(s()) * 1000);
+      else if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice('SCHILY.xattr.'.length), v);
+      else if (k.startsWith('LIBARCHIVE.xattr.')) {
+        xattrs.set(decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(s(), 'base64'));
+      }
+    }
+    pax = null;
+    gnuLongPath = null;
+    gnuLongLink = null;
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidParameter(`invalid size for tar entry ${path}`);
+    if (!Number.isSafeInteger(uid) || uid < 0 || !Number.isSafeInteger(gid) || gid < 0) {
+      throw new InvalidParameter(`invalid owner for tar entry ${path}`);
+    }
+    if (Number.isNaN(mtime.getTime())) mtime = new Date(0);
+
+    if (type === undefined) {
+      throw new InvalidParameter(`unsupported tar entry type ${JSON.stringify(typeflag)} for ${path}`);
+    }
+    const header: TarHeader = {
+      path,
+      type,
+      typeflag,
+      mode: numeric(block, 100, 8) & 0o7777,
+      uid,
+      gid,
+      // Links, devices, dirs and fifos carry no data even if size is set (hardlinks in some writers do).
+      size,
+      mtime,
+      linkpath,
+      devmajor: numeric(block, 329, 8),
+      devminor: numeric(block, 337, 8),
+      xattrs,
+    };
+    const dataSize = type === 'file' ? size : type === 'hardlink' || type === 'symlink' || type === 'directory' ? size : 0;
+    let consumed = false;
+    let started = false;
+    const body = async function* (): AsyncGenerator<Buffer> {
+      if (started) throw new Error('tar entry body read twice');
+      started = true;
+      yield* reader.stream(dataSize);
+      consumed = true;
+    };
+    yield { header, body };
+    if (!consumed) {
+      if (started) throw new Error('tar entry body abandoned mid-stream');
+      await reader.skip(dataSize);
+    }
+    await reader.skip((BLOCK - (dataSize % BLOCK)) % BLOCK);
+  }
+}
