@@ -17,6 +17,10 @@ import { registerImageRoutes } from './api/routes/images.js';
 import { ImageStore } from './images/image-store.js';
 import { ContainerRecords } from './containers/records.js';
 import { ContainerService } from './containers/service.js';
+import { ExecService } from './containers/exec.js';
+import { registerExecRoutes } from './api/routes/exec.js';
+import { ArchiveService } from './containers/archive.js';
+import { registerArchiveRoutes } from './api/routes/archive.js';
 import { PidLock } from './daemon/lock.js';
 import { listen, parseHost } from './daemon/listen.js';
 import { InvalidParameter } from './errors.js';
@@ -82,6 +86,8 @@ export class Daemon {
       });
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers, dataRoot);
+      registerExecRoutes(router, new ExecService(this.containers, this.events));
+      registerArchiveRoutes(router, new ArchiveService(this.containers));
       registerImageRoutes(
         router,
         this.images,

@@ -1,6 +1,7 @@
 // Docker's connection hijack for attach and exec start: answer "101 UPGRADED"
 // (or 200 without an Upgrade header) and hand over the raw socket.
 import type { Duplex } from 'node:stream';
+import type { Attachment } from '../containers/runtime/shim-client.js';
 import type { RequestContext } from './http.js';
 import { commonHeaders } from './server.js';
 
@@ -37,4 +38,16 @@ export function hijack(ctx: RequestContext, contentType: string): Hijacked {
     close: () => res.destroy(),
     onClose: (fn) => res.once('close', fn),
   };
+}
+
+/**
+ * Joins a container attachment and a hijacked connection: output to the
+ * client until the container's side ends, client bytes to stdin when stdin
+ * was attached (the client half-closing closes stdin).
+ */
+export function splice(attachment: Attachment, h: Hijacked): void {
+  attachment.socket.pipe(h.out, { end: false });
+  attachment.socket.once('close', () => h.out.end());
+  if (h.input && attachment.stdin) h.input.pipe(attachment.stdin);
+  h.onClose(() => attachment.close());
 }

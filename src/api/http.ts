@@ -15,6 +15,8 @@ export interface RequestContext {
   apiVersion: string;
   /** Set for requests that asked for a connection upgrade (attach, exec start). */
   upgrade?: { socket: Duplex; head: Buffer };
+  /** An upgraded request's body, already taken off the socket. */
+  body?: Buffer;
 }
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -54,7 +56,10 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
     }
   }
   const body = await readBody(req);
-  const text = body.toString('utf8');
+  return parseJsonText(body.toString('utf8'));
+}
+
+function parseJsonText(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
@@ -71,8 +76,8 @@ function jsonErrorText(text: string, e: unknown): string {
 }
 
 /** A JSON object body, or {} when none was sent. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const v = await readJson(req);
+export async function readJsonObject(req: IncomingMessage, preread?: Buffer): Promise<Record<string, unknown>> {
+  const v = preread !== undefined ? parseJsonText(preread.toString('utf8')) : await readJson(req);
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) {
     throw new HttpError(400, 'invalid JSON: body must be a JSON object');

@@ -46,7 +46,17 @@ export class ApiServer {
       const res = new ServerResponse(req);
       res.assignSocket(socket as Socket);
       res.shouldKeepAlive = false;
-      void this.dispatch(req, res, { socket, head });
+      // The body of an upgraded request arrives in `head` (and maybe after it):
+      // take exactly Content-Length bytes; the rest is the hijacked stream.
+      const length = Number(req.headers['content-length'] ?? 0);
+      const takeBody = (buf: Buffer) => {
+        if (buf.length < length) {
+          socket.once('data', (more: Buffer) => takeBody(Buffer.concat([buf, more])));
+          return;
+        }
+        void this.dispatch(req, res, { socket, head: buf.subarray(length) }, buf.subarray(0, length));
+      };
+      takeBody(head);
     });
     server.on('clientError', (err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -56,7 +66,7 @@ export class ApiServer {
     return server;
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+  private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }, body?: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
     for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
     const url = new URL(req.url ?? '/', 'http://berth');
@@ -83,7 +93,7 @@ export class ApiServer {
       if (!match || (match.minVersion && compareVersions(apiVersion, match.minVersion) < 0)) {
         throw new HttpError(404, 'page not found');
       }
-      const ctx: RequestContext = { req, res, params: match.params, query: url.searchParams, apiVersion, upgrade };
+      const ctx: RequestContext = { req, res, params: match.params, query: url.searchParams, apiVersion, upgrade, body };
       await match.handler(ctx);
     } catch (e) {
       const status = statusOf(e);

@@ -6,6 +6,9 @@ import { installErrorHandling, UsageExit } from './command.js';
 import { exitCodeFor, formatError } from './errors.js';
 import { registerVolumeCommands } from './commands/volume.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerContainerCommands } from './commands/container.js';
+import { registerImageCommands } from './commands/image.js';
+import { registerInspectCommand } from './commands/inspect.js';
 
 let client: ApiClient | undefined;
 const getClient = () => (client ??= new ApiClient());
@@ -23,6 +26,9 @@ program.hook('preAction', (thisCommand) => {
 
 registerVolumeCommands(program, getClient);
 registerSystemCommands(program, getClient);
+registerContainerCommands(program, getClient);
+registerImageCommands(program, getClient);
+registerInspectCommand(program, getClient);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,10 +11,10 @@ import { Conflict, InvalidParameter, NotFound, BerthError, errorText } from '../
 import type { EventSink } from '../events/bus.js';
 import type { VolumeService } from '../volumes/service.js';
 import type { ImageStore } from '../images/image-store.js';
-import { assembleMounts, nodeFileProbe, sortByDepth } from '../mounts/parse.js';
+import { assembleMounts, nodeFileProbe, resolveVolumeMount, sortByDepth } from '../mounts/parse.js';
 import type { MountPoint } from '../mounts/types.js';
 import { copyUp, imageVolumePath } from '../mounts/copy-up.js';
-import { resolveInside } from '../mounts/safe-path.js';
+import { resolveInside, resolveInScope } from '../mounts/safe-path.js';
 import { Runc } from './runtime/runc.js';
 import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } from './runtime/oci-spec.js';
 import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
@@ -218,9 +218,7 @@ export class ContainerService {
           ref: id,
         });
         if (wasNew && m.name === '') createdAnonymous.push(v.name);
-        m.name = v.name;
-        m.driver = v.driver;
-        m.source = v.mountpoint;
+        Object.assign(m, resolveVolumeMount(m, { name: v.name, driver: v.driver, mountpoint: v.mountpoint }));
       }
       await this.copyUpVolumes(record);
       records.insert(record);
@@ -243,8 +241,10 @@ export class ContainerService {
     const { images, volumes } = this.deps;
     const { rootfs } = await images.prepareRootfs(record.id, record.imageId, this.fsDir(record.id));
     try {
+      for (const m of imageVolumes) await imageVolumePath(rootfs, m.destination);
       for (const m of targets) {
-        const imagePath = await imageVolumePath(rootfs, m.destination);
+        // Only image and `-v /path` volumes refuse a file at their path (6.1); others just skip copy-up.
+        const imagePath = await resolveInScope(rootfs, m.destination);
         const ref = generateId();
         const path = await volumes.mount(m.name, ref);
         try {
@@ -325,7 +325,7 @@ export class ContainerService {
       });
       if (c.config.WorkingDir) {
         // docker creates a missing working directory.
-        const wd = await resolveInside(rootfs, c.config.WorkingDir.replace(/^\/+/, ''), { allowMissing: true } as never).catch(() => undefined);
+        const wd = await resolveInScope(rootfs, c.config.WorkingDir).catch(() => undefined);
         if (wd && !existsSync(wd)) await mkdir(wd, { recursive: true, mode: 0o755 });
       }
       writeSpec(this.dir(id), spec);

@@ -9,8 +9,14 @@
 // measured faster than a Node walker and a tar pipe (see
 // test/mounts/copy-up.bench.ts), and a Node walker cannot create device
 // nodes or copy xattrs at all.
+//
+// Safety: the source root must be a real directory (a symlink there is not
+// followed), symlinks inside are copied as symlinks (-a implies -d), and the
+// destination must be empty, so no existing entry can redirect a write. As in
+// dockerd, a process that writes into the same volume *while* the copy runs
+// (another running container sharing a named volume) is not guarded against.
 import { execFile } from 'node:child_process';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, realpath } from 'node:fs/promises';
 import { SystemError, errorText } from '../errors.js';
 import { resolveInScope } from './safe-path.js';
 
@@ -55,15 +61,23 @@ export async function copyUp(imagePath: string, volumeDataDir: string): Promise<
   }
   if (!st.isDirectory()) return false;
 
+  // The volume path comes from the driver; copy into the directory it really
+  // is, and nothing below it can redirect writes since it must be empty.
+  let target: string;
   let entries: string[];
   try {
-    entries = await readdir(volumeDataDir);
+    target = await realpath(volumeDataDir);
+    if (!(await lstat(target)).isDirectory()) {
+      throw new SystemError(`copy-up: volume path ${volumeDataDir} is not a directory`);
+    }
+    entries = await readdir(target);
   } catch (e) {
+    if (e instanceof SystemError) throw e;
     throw new SystemError(`copy-up: cannot read volume directory ${volumeDataDir}: ${errorText(e)}`, { cause: e });
   }
   if (entries.length > 0) return false;
 
-  await cpArchive(imagePath, volumeDataDir);
+  await cpArchive(imagePath, target);
   return true;
 }
 

@@ -8,7 +8,7 @@
 //     InvalidParameter (HTTP 400).
 import { statSync } from 'node:fs';
 import { InvalidParameter, NotImplemented, SystemError } from '../errors.js';
-import type { ApiMount, FileProbe, MountPoint } from './types.js';
+import type { FileProbe, MountPoint } from './types.js';
 import { cut, goClean, goIsLocal, goQuote, splitN, versionLess } from './util.js';
 
 // ---------------------------------------------------------------------------

@@ -59,6 +59,8 @@ async function realRoot(root: string): Promise<string> {
 export interface ResolveInsideOptions {
   /** Fail with NotFound when the path does not exist (default true, as dockerd does for subpaths). */
   mustExist?: boolean;
+  /** Same as `mustExist: false`. */
+  allowMissing?: boolean;
 }
 
 /**
@@ -68,7 +70,7 @@ export interface ResolveInsideOptions {
  * `mustExist` is not false.
  */
 export async function resolveInside(root: string, sub: string, opts: ResolveInsideOptions = {}): Promise<string> {
-  const mustExist = opts.mustExist ?? true;
+  const mustExist = opts.allowMissing === true ? false : (opts.mustExist ?? true);
   const base = await realRoot(root);
   const escapes = (): InvalidParameter =>
     new InvalidParameter(`path concatenation escapes the base directory, base: ${base}, subpath: ${sub}`);

@@ -1,4 +1,4 @@
-// Copy-up benchmark: `node dist/test/mounts/copy-up.bench.js [MB]` (as root).
+// Copy-up benchmark: `[BENCH_DIR=/dev/shm] node dist/test/mounts/copy-up.bench.js [MB] [runs]` (as root).
 // Builds a mixed tree (~100 MB: large, medium and many small files, nested
 // dirs, symlinks, hard links) and times three ways of copying it into an
 // empty directory, checking each copy with `diff -r --no-dereference`:
@@ -109,7 +109,7 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const scaleMB = Number(process.argv[2] ?? '100');
   const runs = Number(process.argv[3] ?? '3');
-  const work = mkdtempSync(join(tmpdir(), 'berth-copyup-bench-'));
+  const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'berth-copyup-bench-'));
   try {
     const src = join(work, 'src');
     mkdirSync(src);

@@ -237,3 +237,20 @@ test('imageVolumePath: resolves symlinks inside the rootfs, then checks for a fi
   assert.equal(await copyUp(await imageVolumePath(rootfs, '/data'), dst), true);
   assert.equal(readFileSync(join(dst, 'f'), 'utf8'), 'f');
 });
+
+test('copyUp: a volume path that is a symlink is followed once, to the real directory', async () => {
+  const src = fresh('t10/image/data');
+  writeFileSync(join(src, 'x'), 'x');
+  const real = fresh('t10/real_data');
+  symlinkSync(real, join(work, 't10/_data'));
+  assert.equal(await copyUp(src, join(work, 't10/_data')), true);
+  assert.ok(lstatSync(join(work, 't10/_data')).isSymbolicLink());
+  assert.equal(readFileSync(join(real, 'x'), 'utf8'), 'x');
+});
+
+test('copyUp: a volume path that is a file is a SystemError', async () => {
+  const src = fresh('t11/image/data');
+  writeFileSync(join(src, 'x'), 'x');
+  writeFileSync(join(work, 't11/_data'), '');
+  await assert.rejects(copyUp(src, join(work, 't11/_data')), { name: 'SystemError' });
+});

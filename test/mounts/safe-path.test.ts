@@ -74,6 +74,10 @@ test('resolveInside: a symlink to a missing host path outside is still an escape
   await assert.rejects(resolveInside(root, 'data', { mustExist: false }), { name: 'InvalidParameter' });
 });
 
+test('resolveInside: allowMissing is an alias of mustExist: false', async () => {
+  assert.equal(await resolveInside(root, 'a/new', { allowMissing: true }), join(root, 'a/new'));
+});
+
 test('resolveInside: symlink loops are refused', async () => {
   await assert.rejects(resolveInside(root, 'loop1'), { name: 'InvalidParameter' });
 });

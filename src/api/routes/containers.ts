@@ -3,7 +3,7 @@ import type { Router } from '../router.js';
 import { queryBool, readJsonObject, sendJson, sendNoContent, type RequestContext } from '../http.js';
 import { HttpError } from '../errors.js';
 import { parseFilters, checkFilterKeys } from '../filters.js';
-import { hijack } from '../hijack.js';
+import { hijack, splice } from '../hijack.js';
 import { toContainerInspect, toContainerSummary } from '../container-json.js';
 import { matchesName } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
@@ -126,11 +126,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
       h.out.end();
       return;
     }
-    attachment.socket.pipe(h.out);
-    if (h.input && want.stdin) {
-      h.input.pipe(attachment.socket);
-    }
-    h.onClose(() => attachment.close());
+    splice(attachment, h);
     await attachment.done;
   });
 

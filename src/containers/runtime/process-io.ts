@@ -161,19 +161,50 @@ export async function ttySupported(): Promise<boolean> {
   }
 }
 
+/** Turns every "\n" not preceded by "\r" into "\r\n" (state carried across chunks). */
+export class CrlfNormalizer {
+  private lastCR = false;
+
+  push(chunk: Buffer): Buffer {
+    const startCR = this.lastCR;
+    let extra = 0;
+    let prev = startCR;
+    for (const b of chunk) {
+      if (b === 0x0a && !prev) extra++;
+      prev = b === 0x0d;
+    }
+    this.lastCR = prev;
+    if (extra === 0) return chunk;
+    const out = Buffer.allocUnsafe(chunk.length + extra);
+    let o = 0;
+    prev = startCR;
+    for (const b of chunk) {
+      if (b === 0x0a && !prev) out[o++] = 0x0d;
+      out[o++] = b;
+      prev = b === 0x0d;
+    }
+    return out;
+  }
+}
+
 const STTY = ['/usr/bin/stty', '/bin/stty'].find((p) => existsSync(p));
 
 async function spawnPty(binary: string, args: string[], opts: SpawnRuntimeOptions): Promise<RuntimeProcess> {
   const pty = await loadPty();
-  // runc puts the host terminal in raw mode only after the container's
-  // console is set up, racing the container's first output (which would get
-  // a second CR from the host terminal's ONLCR) and input (echoed by it).
-  // So the pty is made raw before runc runs; runc's own switch is then a no-op.
+  // Newline handling between the two terminals. runc clears ONLCR on the
+  // container's console (from its side, asynchronously: a process that
+  // starts fast, like an exec'd shell, can capture and later restore the
+  // ONLCR it began with) and sets the host terminal "raw but with OPOST", so
+  // that the *host* terminal turns "\n" into "\r\n". Depending on that race
+  // the output carries "\r\n" or "\r\r\n". Instead: the host pty is made
+  // raw before runc starts, with -onlcr (runc's OPOST then changes nothing,
+  // and input is never echoed by the host side), and the shim turns a bare
+  // "\n" into "\r\n" itself (CrlfNormalizer): "\r\n" either way, as Docker.
   let file = binary;
   let argv = args;
   if (STTY && existsSync('/bin/sh')) {
     file = '/bin/sh';
-    argv = ['-c', `${STTY} raw -echo 2>/dev/null; exec "$0" "$@"`, binary, ...args];
+    argv = ['-c', `${STTY} raw -echo -onlcr 2>/dev/null; exec "$0" "$@"`, binary, ...args];
   }
   let term: PtyLike;
   try {
@@ -191,8 +222,9 @@ async function spawnPty(binary: string, args: string[], opts: SpawnRuntimeOption
     });
   }
   const listeners: Array<(stream: 'stdout' | 'stderr', data: Buffer) => void> = [];
+  const crlf = new CrlfNormalizer();
   term.onData((d) => {
-    const buf = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
+    const buf = crlf.push(typeof d === 'string' ? Buffer.from(d, 'utf8') : d);
     for (const l of listeners) l('stdout', buf);
   });
   // node-pty emits exit only after the pty's output was read to its end.

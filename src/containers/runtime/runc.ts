@@ -96,6 +96,7 @@ export function readRuncLogError(path: string): string | null {
 export class Runc {
   readonly binary: string;
   readonly root: string;
+  readonly systemdCgroup: boolean;
   private readonly opts: RuncOptions;
 
   constructor(opts: RuncOptions) {
@@ -103,6 +104,7 @@ export class Runc {
     this.opts = opts;
     this.binary = opts.binary ?? 'runc';
     this.root = opts.root;
+    this.systemdCgroup = opts.systemdCgroup ?? false;
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
   }
 

@@ -405,7 +405,10 @@ export async function spawnShim(opts: SpawnShimOptions): Promise<ShimHandle> {
     // Size the pty as the spec sizes the container's console, so both agree from the start.
     consoleSize = specConsoleSize(mode === 'run' ? join(opts.bundle!, 'config.json') : processFile!);
   }
-  const runtime = opts.runtime instanceof Runc ? { binary: opts.runtime.binary, root: opts.runtime.root } : opts.runtime;
+  const runtime =
+    opts.runtime instanceof Runc
+      ? { binary: opts.runtime.binary, root: opts.runtime.root, systemdCgroup: opts.runtime.systemdCgroup }
+      : opts.runtime;
   const tty = opts.tty ?? false;
   const config: ShimConfig = {
     id: opts.id,

@@ -14,7 +14,7 @@
 //   4. when runc exits: flushes the log, writes <stateDir>/exit.json
 //      atomically, answers `wait` requests, ends attach streams, exits.
 import net from 'node:net';
-import { readFileSync, writeFileSync, renameSync, rmSync, watch, openSync, fsyncSync, closeSync, type FSWatcher } from 'node:fs';
+import { readFileSync, writeFileSync, renameSync, rmSync, watch, openSync, fsyncSync, closeSync, chmodSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { JsonLogWriter, nowNs, formatRFC3339Nano } from './json-log.js';
 import { Runc, readRuncLogError } from './runc.js';
@@ -106,6 +106,7 @@ export class Shim {
   private exitStatus: ExitStatus | undefined;
   private startPromise: Promise<number> | null = null;
   private size: { height: number; width: number } | undefined;
+  private logErrorReported = false;
   private resolveDone!: () => void;
   /** Resolves when the shim has finished (exit status written) or was shut down. */
   readonly done: Promise<void>;
@@ -136,6 +137,12 @@ export class Shim {
           server.once('error', reject);
           server.listen(p, () => {
             server.off('error', reject);
+            // Attach clients can write to the container's stdin: root only.
+            try {
+              chmodSync(p, 0o600);
+            } catch {
+              /* best effort */
+            }
             resolve();
           });
         }),
@@ -272,7 +279,13 @@ export class Shim {
   }
 
   private deliver(stream: 'stdout' | 'stderr', data: Buffer, time: bigint): void {
-    this.log?.write(stream, data, time);
+    try {
+      this.log?.write(stream, data, time);
+    } catch (e) {
+      // A full disk must not cut the live stream: report and keep going.
+      if (!this.logErrorReported) process.stderr.write(`shim ${this.config.id}: writing the log: ${errorText(e)}\n`);
+      this.logErrorReported = true;
+    }
     if (this.clients.size === 0) return;
     const framed = this.config.tty ? data : Buffer.concat([frameHeader(stream === 'stdout' ? STREAM_STDOUT : STREAM_STDERR, data.length), data]);
     for (const c of this.clients) {

@@ -202,6 +202,14 @@ test("Docker's default capabilities and cgroup path; no new privileges off; devi
   assert.match(r.stdout, /^blocked$/m, 'the device cgroup denies a block device');
 });
 
+test('a private cgroup namespace (Docker\'s default on cgroup v2) works here too', { skip }, async (t) => {
+  const r = await fx.run(t, { args: ['cat', '/proc/self/cgroup'], cgroupns: 'private' });
+  assert.equal(r.exit.exitCode, 0, r.stderr);
+  const paths = r.stdout.trim().split('\n').map((l) => l.split(':').slice(2).join(':'));
+  assert.ok(paths.length > 0 && paths.every((p) => p === '/'), r.stdout);
+  assert.ok(r.c.spec.linux.namespaces.some((n) => n.type === 'cgroup'));
+});
+
 test('the cgroup of a finished container is removed', { skip }, async (t) => {
   const r = await fx.run(t, { args: ['true'] });
   assert.equal(r.exit.exitCode, 0);

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
@@ -98,6 +98,27 @@ test('stop: SIGTERM honoured by a trap exits cleanly; an init ignoring it is kil
   // Stopping an exited container just returns its status.
   const again = await stopContainer(stubborn.h, fx.runc, { timeoutSec: 1 });
   assert.equal(again.exitCode, 137);
+});
+
+test('SIGTERM to the shim is forwarded (through runc) to the container', { skip }, async (t) => {
+  const { h } = await shimFor(t, { args: ['sh', '-c', "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.1; done"] });
+  const out = new Output(await h.attach({}));
+  await h.start();
+  await out.waitFor(/ready/);
+  process.kill(h.shimPid!, 'SIGTERM');
+  assert.equal((await h.wait()).exitCode, 0);
+  assert.match((await out.done).stdout, /got-term/);
+});
+
+test('bulk output: every line reaches the log and the attach client, in order', { skip }, async (t) => {
+  const r = await runToExit(t, { args: ['seq', '1', '200000'] });
+  assert.equal(r.exit.exitCode, 0);
+  const expected = Array.from({ length: 200000 }, (_, i) => `${i + 1}\n`).join('');
+  assert.equal(r.stdout.length, expected.length);
+  assert.ok(r.stdout === expected, 'attach output matches');
+  assert.equal(r.logs.length, 200000);
+  assert.equal(r.logs[0]!.log, '1\n');
+  assert.equal(r.logs.at(-1)!.log, '200000\n');
 });
 
 test('stdin from an attach client reaches the container; closing it (StdinOnce) closes the container stdin', { skip }, async (t) => {
@@ -240,6 +261,7 @@ test('autoStart, status, and a shim shut down before its start', { skip }, async
   const idle = await shimFor(t, { args: ['true'] });
   const st = await idle.h.status();
   assert.equal(st.state, 'created');
+  assert.equal(statSync(join(idle.c.stateDir, 'shim.sock')).mode & 0o777, 0o600, 'the socket is root-only');
   assert.equal(st.id, idle.c.id);
   await idle.h.shutdown();
   for (let i = 0; i < 100 && (await isShimAlive(idle.c.stateDir)); i++) await new Promise((r) => setTimeout(r, 20));

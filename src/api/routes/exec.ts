@@ -1,0 +1,43 @@
+// Exec routes: create, start (hijacked unless Detach), resize, inspect.
+import type { Router } from '../router.js';
+import { readJsonObject, sendJson } from '../http.js';
+import { hijack, splice } from '../hijack.js';
+import type { ExecService } from '../../containers/exec.js';
+import { HttpError } from '../errors.js';
+
+export function registerExecRoutes(router: Router, execs: ExecService): void {
+  router.add('POST', '/containers/{id}/exec', async (ctx) => {
+    const body = await readJsonObject(ctx.req);
+    sendJson(ctx.res, 201, { Id: execs.create(ctx.params.id!, body) });
+  });
+
+  router.add('POST', '/exec/{id}/start', async (ctx) => {
+    const body = await readJsonObject(ctx.req, ctx.body);
+    const detach = body.Detach === true;
+    const info = execs.inspect(ctx.params.id!);
+    const tty = body.Tty === true || (info.ProcessConfig as { tty: boolean }).tty;
+    if (detach) {
+      await execs.start(ctx.params.id!, { detach: true, tty });
+      ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '0' });
+      ctx.res.end();
+      return;
+    }
+    const attachment = await execs.start(ctx.params.id!, { detach: false, tty });
+    if (!attachment) throw new HttpError(500, 'exec did not attach');
+    const h = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    splice(attachment, h);
+    await attachment.done;
+    // The exit code must be recorded before the client asks for it.
+    await execs.finished(ctx.params.id!);
+  });
+
+  router.add('POST', '/exec/{id}/resize', async (ctx) => {
+    await execs.resize(ctx.params.id!, Number(ctx.query.get('h') ?? 0), Number(ctx.query.get('w') ?? 0));
+    ctx.res.writeHead(200, { 'Content-Length': '0' });
+    ctx.res.end();
+  });
+
+  router.add('GET', '/exec/{id}/json', (ctx) => {
+    sendJson(ctx.res, 200, execs.inspect(ctx.params.id!));
+  });
+}

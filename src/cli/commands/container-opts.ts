@@ -1,0 +1,467 @@
+// `berth run` / `berth create` flags → the POST /containers/create body,
+// field for field as docker CLI 28.2 builds it (cli/command/container/opts.go
+// parse(), then runRun's environment round trip). Pure: the process
+// environment, working directory and file reader are parameters.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseMountFlag, splitVolumeSpec } from '../../mounts/cli-parse.js';
+import type { ApiMount } from '../../mounts/types.js';
+
+/** The flags of run/create, as commander hands them over. */
+export interface ContainerFlags {
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  workdir?: string;
+  user?: string;
+  entrypoint?: string;
+  volume?: string[];
+  mount?: string[];
+  tmpfs?: string[];
+  volumesFrom?: string[];
+  volumeDriver?: string;
+  readOnly?: boolean;
+  rm?: boolean;
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  network?: string[];
+  label?: string[];
+  labelFile?: string[];
+  hostname?: string;
+  domainname?: string;
+  stopSignal?: string;
+  stopTimeout?: string;
+  restart?: string;
+  attach?: string[];
+  privileged?: boolean;
+  init?: boolean;
+}
+
+/** A flag whose value pflag itself rejects: `invalid argument "v" for "-e, --env" flag: ...`. */
+export class FlagValueError extends Error {
+  constructor(
+    readonly flag: string,
+    readonly value: string,
+    readonly detail: string,
+  ) {
+    super(`invalid argument "${value}" for "${flag}" flag: ${detail}`);
+  }
+}
+
+/** An error from docker's parse(): printed as `docker: <msg>` + the --help hint, exit 125. */
+export class ContainerParseError extends Error {}
+
+export interface BuildContext {
+  /** For `-v ./x:/y`, `--mount src=./x` and relative --env-file paths. */
+  cwd: string;
+  /** Where `-e KEY` and env-file `KEY` lines look their value up. */
+  env: NodeJS.ProcessEnv;
+  /** `run` applies -d to the Attach fields; `create` does not. */
+  command?: 'run' | 'create';
+  /** [height, width] of the CLI's terminal, [0, 0] when stdout is not one. */
+  consoleSize?: [number, number];
+  readFile?: (path: string) => string;
+  onWarning?: (msg: string) => void;
+}
+
+export interface CreateRequest {
+  /** `?name=` when --name was given. */
+  name?: string;
+  body: ContainerCreateBody;
+}
+
+export interface RestartPolicy {
+  Name: string;
+  MaximumRetryCount: number;
+}
+
+export interface ContainerCreateBody {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[] | null;
+  Cmd: string[] | null;
+  Image: string;
+  Volumes: Record<string, Record<string, never>>;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild: null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+  HostConfig: Record<string, unknown> & {
+    Binds: string[] | null;
+    NetworkMode: string;
+    RestartPolicy: RestartPolicy | Record<string, never>;
+    AutoRemove: boolean;
+    VolumeDriver: string;
+    VolumesFrom: string[] | null;
+    ReadonlyRootfs: boolean;
+    Tmpfs?: Record<string, string>;
+    Mounts?: ApiMount[];
+  };
+  NetworkingConfig: { EndpointsConfig: Record<string, EndpointSettings> };
+}
+
+export interface EndpointSettings {
+  IPAMConfig: null;
+  Links: null;
+  Aliases: null;
+  MacAddress: string;
+  DriverOpts: null;
+  GwPriority: number;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  DNSNames: null;
+}
+
+export function emptyEndpoint(): EndpointSettings {
+  return {
+    IPAMConfig: null,
+    Links: null,
+    Aliases: null,
+    MacAddress: '',
+    DriverOpts: null,
+    GwPriority: 0,
+    NetworkID: '',
+    EndpointID: '',
+    Gateway: '',
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    DNSNames: null,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Flag validators (pflag time)
+
+/** opts.ValidateEnv: `KEY` alone takes the CLI's value when it has one. */
+export function validateEnv(val: string, env: NodeJS.ProcessEnv): string {
+  const eq = val.indexOf('=');
+  const key = eq < 0 ? val : val.slice(0, eq);
+  if (key === '') throw new FlagValueError('-e, --env', val, `invalid environment variable: ${val}`);
+  if (eq >= 0) return val;
+  const v = env[key];
+  return v !== undefined ? `${key}=${v}` : val;
+}
+
+/** opts.ValidateLabel. */
+export function validateLabel(val: string): string {
+  const key = val.split('=', 1)[0]!;
+  if (key.trim() === '') throw new FlagValueError('-l, --label', val, `invalid label '${val}': empty name`);
+  return val;
+}
+
+/** validateAttach: stdin/stdout/stderr in any case. */
+export function validateAttach(val: string): string {
+  const s = val.toLowerCase();
+  if (s === 'stdin' || s === 'stdout' || s === 'stderr') return s;
+  throw new FlagValueError('-a, --attach', val, 'valid streams are STDIN, STDOUT and STDERR');
+}
+
+// ---------------------------------------------------------------------------
+// Files of KEY=VALUE lines (opts.ParseEnvFile / ParseKVFile)
+
+const WHITESPACE = ' \t';
+
+/**
+ * parseKeyValueFile: skips blank and `#` lines, trims leading whitespace.
+ * With `lookup`, a line without '=' takes its value from the environment or
+ * is dropped; without it the bare key is kept.
+ */
+export function parseKeyValueFile(text: string, filename: string, lookup?: (k: string) => string | undefined): string[] {
+  const lines: string[] = [];
+  const raw = text.split('\n');
+  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
+  raw.forEach((rawLine, i) => {
+    let l = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (i === 0 && l.startsWith('\uFEFF')) l = l.slice(1);
+    const line = l.replace(/^\s+/u, '');
+    if (line.length === 0 || line.startsWith('#')) return;
+    const eq = line.indexOf('=');
+    let variable = eq < 0 ? line : line.slice(0, eq);
+    variable = variable.replace(/^[ \t]+/, '');
+    if ([...WHITESPACE].some((c) => variable.includes(c))) {
+      throw new ContainerParseError(`invalid env file (${filename}): variable '${variable}' contains whitespaces`);
+    }
+    if (variable.length === 0) {
+      throw new ContainerParseError(`invalid env file (${filename}): no variable name on line '${line}'`);
+    }
+    if (eq >= 0) {
+      lines.push(`${variable}=${line.slice(eq + 1)}`);
+    } else if (lookup) {
+      const v = lookup(line);
+      if (v !== undefined) lines.push(`${variable.trim()}=${v}`);
+    } else {
+      lines.push(variable);
+    }
+  });
+  return lines;
+}
+
+function readKvFiles(files: string[], ctx: BuildContext, lookup?: (k: string) => string | undefined): string[] {
+  const read = ctx.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const out: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = read(resolve(ctx.cwd, f));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+      throw new ContainerParseError(`open ${f}: ${why}`);
+    }
+    out.push(...parseKeyValueFile(text, f, lookup));
+  }
+  return out;
+}
+
+/**
+ * runRun converts the env list to a map and back: later values win and a
+ * key without '=' stays bare. Docker's map order is random; berth keeps the
+ * first position of each key.
+ */
+export function dedupeEnv(list: string[]): string[] {
+  const order: string[] = [];
+  const values = new Map<string, string | undefined>();
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (!values.has(key)) order.push(key);
+    values.set(key, eq < 0 ? undefined : item.slice(eq + 1));
+  }
+  return order.map((k) => {
+    const v = values.get(k);
+    return v === undefined ? k : `${k}=${v}`;
+  });
+}
+
+/** opts.ParseRestartPolicy. */
+export function parseRestartPolicy(policy: string): RestartPolicy | Record<string, never> {
+  if (policy === '') return {};
+  const colon = policy.indexOf(':');
+  const name = colon < 0 ? policy : policy.slice(0, colon);
+  const count = colon < 0 ? '' : policy.slice(colon + 1);
+  if (colon >= 0 && name === '') throw new ContainerParseError('invalid restart policy format: no policy provided before colon');
+  let max = 0;
+  if (count !== '') {
+    if (!/^[+-]?\d+$/.test(count)) throw new ContainerParseError('invalid restart policy format: maximum retry count must be an integer');
+    max = Number(count);
+  }
+  return { Name: name, MaximumRetryCount: max };
+}
+
+// ---------------------------------------------------------------------------
+
+/** Builds the create request from the flags, the image and the container command. */
+export function buildCreateBody(flags: ContainerFlags, image: string, args: string[], ctx: BuildContext): CreateRequest {
+  const lookup = (k: string): string | undefined => ctx.env[k];
+
+  // pflag-time validation, in flag order as docker reports the first bad value.
+  const envFlags = (flags.env ?? []).map((e) => validateEnv(e, ctx.env));
+  const labelFlags = (flags.label ?? []).map(validateLabel);
+  const attach = (flags.attach ?? []).map(validateAttach);
+  const mounts: ApiMount[] = (flags.mount ?? []).map((m) => {
+    try {
+      return parseMountFlag(m, ctx.cwd, ctx.onWarning);
+    } catch (e) {
+      throw new FlagValueError('--mount', m, (e as Error).message);
+    }
+  });
+  let stopTimeout: number | undefined;
+  if (flags.stopTimeout !== undefined) {
+    if (!/^[+-]?\d+$/.test(flags.stopTimeout)) {
+      throw new FlagValueError('--stop-timeout', flags.stopTimeout, `strconv.ParseInt: parsing "${flags.stopTimeout}": invalid syntax`);
+    }
+    stopTimeout = Number(flags.stopTimeout);
+  }
+
+  // parse()
+  let attachStdin = attach.includes('stdin');
+  let attachStdout = attach.includes('stdout');
+  let attachStderr = attach.includes('stderr');
+  if (flags.interactive) attachStdin = true;
+  if (attach.length === 0) {
+    attachStdout = true;
+    attachStderr = true;
+  }
+
+  const binds: string[] = [];
+  const volumes: Record<string, Record<string, never>> = {};
+  for (const spec of flags.volume ?? []) {
+    let target;
+    try {
+      target = splitVolumeSpec(spec, ctx.cwd);
+    } catch (e) {
+      throw new ContainerParseError((e as Error).message);
+    }
+    if (target.field === 'Binds') {
+      if (!binds.includes(target.value)) binds.push(target.value);
+    } else {
+      volumes[target.value] = {};
+    }
+  }
+
+  const tmpfs: Record<string, string> = {};
+  for (const t of flags.tmpfs ?? []) {
+    const colon = t.indexOf(':');
+    if (colon < 0) tmpfs[t] = '';
+    else tmpfs[t.slice(0, colon)] = t.slice(colon + 1);
+  }
+
+  let entrypoint: string[] | null = null;
+  if (flags.entrypoint !== undefined) entrypoint = [flags.entrypoint];
+
+  const env = dedupeEnv([...readKvFiles(flags.envFile ?? [], ctx, lookup), ...envFlags]);
+  const labelList = [...readKvFiles(flags.labelFile ?? [], ctx), ...labelFlags];
+  const labels: Record<string, string> = {};
+  for (const l of labelList) {
+    const eq = l.indexOf('=');
+    if (eq < 0) labels[l] = '';
+    else labels[l.slice(0, eq)] = l.slice(eq + 1);
+  }
+
+  const restartPolicy = parseRestartPolicy(flags.restart ?? 'no');
+  const rpName = 'Name' in restartPolicy ? restartPolicy.Name : '';
+  if (flags.rm && rpName !== 'no' && rpName !== '') {
+    throw new ContainerParseError('conflicting options: cannot specify both --restart and --rm');
+  }
+
+  const networks = flags.network ?? [];
+  const networkMode = networks[0] ?? 'default';
+  const endpoints: Record<string, EndpointSettings> = {};
+  if (networks.length === 0) endpoints.default = emptyEndpoint();
+  else if (networks.length > 1) {
+    for (const n of networks) {
+      if (n in endpoints) throw new ContainerParseError(`network "${n}" is specified multiple times`);
+      endpoints[n] = emptyEndpoint();
+    }
+  }
+
+  const openStdin = !!flags.interactive;
+  let stdinOnce = openStdin && attachStdin;
+  if (ctx.command === 'run' && flags.detach) {
+    attachStdin = false;
+    attachStdout = false;
+    attachStderr = false;
+    stdinOnce = false;
+  }
+
+  const hostConfig: ContainerCreateBody['HostConfig'] = {
+    Binds: binds.length > 0 ? binds : null,
+    ContainerIDFile: '',
+    LogConfig: { Type: '', Config: {} },
+    NetworkMode: networkMode,
+    PortBindings: {},
+    RestartPolicy: restartPolicy,
+    AutoRemove: !!flags.rm,
+    VolumeDriver: flags.volumeDriver ?? '',
+    VolumesFrom: flags.volumesFrom && flags.volumesFrom.length > 0 ? flags.volumesFrom : null,
+    ConsoleSize: ctx.consoleSize ?? [0, 0],
+    CapAdd: null,
+    CapDrop: null,
+    CgroupnsMode: '',
+    Dns: [],
+    DnsOptions: [],
+    DnsSearch: [],
+    ExtraHosts: null,
+    GroupAdd: null,
+    IpcMode: '',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: 0,
+    PidMode: '',
+    Privileged: !!flags.privileged,
+    PublishAllPorts: false,
+    ReadonlyRootfs: !!flags.readOnly,
+    SecurityOpt: null,
+  };
+  if (Object.keys(tmpfs).length > 0) hostConfig.Tmpfs = tmpfs;
+  Object.assign(hostConfig, {
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: 0,
+    Isolation: '',
+    CpuShares: 0,
+    Memory: 0,
+    NanoCpus: 0,
+    CgroupParent: '',
+    BlkioWeight: 0,
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [],
+    BlkioDeviceReadIOps: [],
+    BlkioDeviceWriteIOps: [],
+    CpuPeriod: 0,
+    CpuQuota: 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: '',
+    CpusetMems: '',
+    Devices: [],
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    MemoryReservation: 0,
+    MemorySwap: 0,
+    MemorySwappiness: -1,
+    OomKillDisable: false,
+    PidsLimit: 0,
+    Ulimits: [],
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+  });
+  if (mounts.length > 0) hostConfig.Mounts = mounts;
+  hostConfig.MaskedPaths = null;
+  hostConfig.ReadonlyPaths = null;
+  if (flags.init !== undefined) hostConfig.Init = flags.init;
+
+  const body: ContainerCreateBody = {
+    Hostname: flags.hostname ?? '',
+    Domainname: flags.domainname ?? '',
+    User: flags.user ?? '',
+    AttachStdin: attachStdin,
+    AttachStdout: attachStdout,
+    AttachStderr: attachStderr,
+    Tty: !!flags.tty,
+    OpenStdin: openStdin,
+    StdinOnce: stdinOnce,
+    Env: env.length > 0 ? env : null,
+    Cmd: args.length > 0 ? args : null,
+    Image: image,
+    Volumes: volumes,
+    WorkingDir: flags.workdir ?? '',
+    Entrypoint: entrypoint,
+    OnBuild: null,
+    Labels: labels,
+    HostConfig: hostConfig,
+    NetworkingConfig: { EndpointsConfig: endpoints },
+  };
+  if (flags.stopSignal !== undefined) body.StopSignal = flags.stopSignal;
+  if (stopTimeout !== undefined) body.StopTimeout = stopTimeout;
+  // JSON key order as docker's struct: StopSignal/StopTimeout sit before HostConfig.
+  const ordered = reorder(body);
+  return { name: flags.name, body: ordered };
+}
+
+function reorder(body: ContainerCreateBody): ContainerCreateBody {
+  const { HostConfig, NetworkingConfig, ...rest } = body;
+  return { ...rest, HostConfig, NetworkingConfig } as ContainerCreateBody;
+}

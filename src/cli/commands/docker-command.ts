@@ -1,0 +1,134 @@
+// Commands defined the way docker CLI 28.2 reports their usage errors: the
+// positional-argument checks (cli.NoArgs, RequiresMinArgs, RequiresMaxArgs,
+// ExactArgs, with their exact wording) and flag errors followed by
+// "Run '<cmd> --help' for more information", exit 125.
+import type { Command, CommanderError } from 'commander';
+import { commandPath, defineCommand, PROGRAM, UsageExit } from '../command.js';
+import { CliError, UsageError } from '../errors.js';
+
+export type Arity =
+  | { none: true }
+  | { min: number }
+  | { max: number }
+  | { exact: number };
+
+export interface DockerCommandSpec {
+  name: string;
+  aliases?: string[];
+  /** Usage after the command path, e.g. "[OPTIONS] IMAGE [COMMAND] [ARG...]". */
+  use: string;
+  /** Extra usage lines (docker cp has two). Each is the whole line after the program name. */
+  extraUse?: string[];
+  description: string;
+  arity: Arity;
+  /** docker's SetInterspersed(false): flags after the first argument belong to the container command. */
+  stopAtFirstArg?: boolean;
+  /** Replace `-h, --help` with `--help` only (run/create use -h for --hostname). */
+  longHelpOnly?: boolean;
+}
+
+const plural = (n: number): string => (n === 1 ? 'argument' : 'arguments');
+
+/** docker's arity error text (without the trailing newline). */
+export function arityError(path: string, useLine: string, arity: Arity, got: number): string | undefined {
+  const head = `${PROGRAM}: '${path}'`;
+  const usage = `\n\nUsage:  ${useLine}\n\n`;
+  if ('none' in arity) {
+    if (got === 0) return undefined;
+    return `${head} accepts no arguments${usage}Run '${path} --help' for more information`;
+  }
+  if ('min' in arity) {
+    if (got >= arity.min) return undefined;
+    return `${head} requires at least ${arity.min} ${plural(arity.min)}${usage}See '${path} --help' for more information`;
+  }
+  if ('max' in arity) {
+    if (got <= arity.max) return undefined;
+    // docker 28.2's RequiresMaxArgs really prints "SRun".
+    return `${head} requires at most ${arity.max} ${plural(arity.max)}${usage}SRun '${path} --help' for more information`;
+  }
+  if (got === arity.exact) return undefined;
+  return `${head} requires ${arity.exact} ${plural(arity.exact)}${usage}Run '${path} --help' for more information`;
+}
+
+function flagInArgv(long: string | undefined, short: string | undefined): 'long' | 'short' {
+  if (!short) return 'long';
+  for (let i = process.argv.length - 1; i >= 0; i--) {
+    const a = process.argv[i]!;
+    if (long && (a === long || a.startsWith(`${long}=`))) return 'long';
+    if (a.startsWith('-') && !a.startsWith('--') && a.includes(short.slice(1))) return 'short';
+  }
+  return 'long';
+}
+
+/** Translates commander's parse errors into pflag's wording. */
+export function pflagMessage(cmd: Command, err: CommanderError): string {
+  const message = err.message.replace(/^error: /, '');
+  const unknown = /^unknown option '([^']+)'/.exec(message);
+  if (unknown) {
+    const flag = unknown[1]!.split('=')[0]!;
+    if (flag.startsWith('--')) return `unknown flag: ${flag}`;
+    return `unknown shorthand flag: '${flag.slice(1, 2)}' in ${flag}`;
+  }
+  const missing = /^option '([^']+)' argument missing/.exec(message);
+  if (missing) {
+    const opt = cmd.options.find((o) => o.flags === missing[1]);
+    const long = opt?.long ?? undefined;
+    const short = opt?.short ?? undefined;
+    if (flagInArgv(long, short) === 'short' && short) return `flag needs an argument: '${short.slice(1)}' in ${short}`;
+    return `flag needs an argument: ${long ?? short ?? missing[1]}`;
+  }
+  return message;
+}
+
+/** A flag value error as pflag reports it: `invalid argument "x" for "-t, --timeout" flag: ...`. */
+export function flagValueError(cmd: Command, flag: string, value: string, detail: string): UsageError {
+  const path = commandPath(cmd);
+  return new UsageError(`invalid argument "${value}" for "${flag}" flag: ${detail}`, `${path} ${cmd.usage()}`, path, 125, 'run');
+}
+
+/** Go's strconv.ParseInt(s, 10, bits) for an int flag; throws the flag error. */
+export function parseIntFlag(cmd: Command, flag: string, value: string): number {
+  if (!/^[+-]?\d+$/.test(value)) throw flagValueError(cmd, flag, value, `strconv.ParseInt: parsing "${value}": invalid syntax`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || Math.abs(n) > 2 ** 63) {
+    throw flagValueError(cmd, flag, value, `strconv.ParseInt: parsing "${value}": value out of range`);
+  }
+  return n;
+}
+
+/** Defines a subcommand of `parent` with docker's usage errors. */
+export function dockerCommand<O>(
+  parent: Command,
+  spec: DockerCommandSpec,
+  configure: (cmd: Command) => void,
+  action: (args: string[], opts: O, cmd: Command) => Promise<void>,
+  validate?: (opts: O, cmd: Command) => void,
+): Command {
+  const parentPath = commandPath(parent).split(' ').slice(1).join(' ');
+  const usage = `${parentPath ? `${parentPath} ` : ''}${spec.name} ${spec.use}`;
+  const cmd = defineCommand<O>(
+    parent,
+    { name: spec.name, aliases: spec.aliases, usage, description: spec.description },
+    (c) => {
+      if (spec.longHelpOnly) c.helpOption('--help', 'Print usage');
+      if (spec.stopAtFirstArg) c.passThroughOptions();
+      configure(c);
+    },
+    async (args, opts, c) => {
+      validate?.(opts, c);
+      const path = commandPath(c);
+      const msg = arityError(path, `${path} ${c.usage()}`, spec.arity, args.length);
+      if (msg) throw new CliError(msg, 1);
+      await action(args, opts, c);
+    },
+  );
+  cmd.usage([spec.use, ...(spec.extraUse ?? []).map((u) => `${PROGRAM} ${u}`)].join('\n\t'));
+  cmd.exitOverride((err: CommanderError) => {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
+      throw new UsageExit(0);
+    }
+    const path = commandPath(cmd);
+    throw new UsageError(pflagMessage(cmd, err), `${path} ${cmd.usage()}`, path, 125, 'run');
+  });
+  return cmd;
+}

@@ -1,0 +1,187 @@
+// `docker exec`: extra processes in a running container, each under its own
+// shim (mode 'exec') so they survive like the container's own process.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Conflict, NotFound, InvalidParameter } from '../errors.js';
+import { generateId } from '../util/random-id.js';
+import { resolveUser } from './runtime/oci-spec.js';
+import { spawnShim, type Attachment, type ShimHandle } from './runtime/shim-client.js';
+import type { ContainerService } from './service.js';
+import type { EventSink } from '../events/bus.js';
+
+export interface ExecConfig {
+  Cmd: string[];
+  Env: string[];
+  WorkingDir: string;
+  User: string;
+  Tty: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Privileged: boolean;
+}
+
+interface ExecRecord {
+  id: string;
+  containerId: string;
+  config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+  handle?: ShimHandle;
+  done?: Promise<void>;
+}
+
+export class ExecService {
+  private readonly execs = new Map<string, ExecRecord>();
+
+  constructor(
+    private readonly containers: ContainerService,
+    private readonly events: EventSink,
+  ) {}
+
+  create(ref: string, body: Record<string, unknown>): string {
+    const c = this.containers.resolve(ref);
+    if (c.state.status !== 'running') throw new Conflict(`container ${c.id} is not running`);
+    const cmd = Array.isArray(body.Cmd) ? (body.Cmd as string[]) : typeof body.Cmd === 'string' ? [body.Cmd] : [];
+    if (cmd.length === 0) throw new InvalidParameter('No exec command specified');
+    const id = generateId();
+    this.execs.set(id, {
+      id,
+      containerId: c.id,
+      config: {
+        Cmd: cmd,
+        Env: Array.isArray(body.Env) ? (body.Env as string[]) : [],
+        WorkingDir: typeof body.WorkingDir === 'string' ? body.WorkingDir : '',
+        User: typeof body.User === 'string' ? body.User : '',
+        Tty: body.Tty === true,
+        AttachStdin: body.AttachStdin === true,
+        AttachStdout: body.AttachStdout !== false,
+        AttachStderr: body.AttachStderr !== false,
+        Privileged: body.Privileged === true,
+      },
+      running: false,
+      exitCode: null,
+      pid: 0,
+    });
+    this.events.publish('container', `exec_create: ${cmd.join(' ')}`, c.id, { name: c.name, execID: id });
+    return id;
+  }
+
+  private get(id: string): ExecRecord {
+    const e = this.execs.get(id);
+    if (!e) throw new NotFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  /**
+   * Starts the process. With `attach`, the returned attachment carries its
+   * stdio (frames without a TTY); the exit code is recorded when it ends.
+   */
+  async start(id: string, opts: { detach: boolean; tty?: boolean }): Promise<Attachment | null> {
+    const e = this.get(id);
+    if (e.running || e.exitCode !== null) throw new Conflict(`Error: Exec command ${id} has already run`);
+    const c = this.containers.resolve(e.containerId);
+    if (c.state.status !== 'running') throw new Conflict(`container ${c.id} is not running`);
+    const bundle = this.containers.containerDir(c.id);
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as {
+      process: Record<string, unknown> & { env?: string[] };
+      root: { path: string };
+    };
+    const tty = opts.tty ?? e.config.Tty;
+    const user = resolveUser(spec.root.path, e.config.User || c.config.User || undefined);
+    const env = [...(spec.process.env ?? [])];
+    for (const kv of e.config.Env) {
+      const key = kv.split('=')[0];
+      const i = env.findIndex((x) => x.split('=')[0] === key);
+      if (i >= 0) env[i] = kv;
+      else env.push(kv);
+    }
+    if (tty && !env.some((x) => x.startsWith('TERM='))) env.push('TERM=xterm');
+    const process = {
+      ...spec.process,
+      terminal: tty,
+      args: e.config.Cmd,
+      env,
+      cwd: e.config.WorkingDir || (spec.process.cwd as string) || '/',
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+    };
+    delete (process as Record<string, unknown>).consoleSize;
+    const stateDir = join(bundle, 'exec', id);
+    const handle = await spawnShim({
+      id: c.id,
+      mode: 'exec',
+      stateDir,
+      process,
+      runtime: this.containers.runc,
+      tty,
+      openStdin: e.config.AttachStdin && !opts.detach,
+      stdinOnce: true,
+      logPath: null,
+    });
+    e.handle = handle;
+    let attachment: Attachment | null = null;
+    if (!opts.detach) {
+      attachment = await handle.attach({ stdin: e.config.AttachStdin, stdout: e.config.AttachStdout, stderr: e.config.AttachStderr, raw: true });
+    }
+    e.running = true;
+    this.events.publish('container', `exec_start: ${e.config.Cmd.join(' ')}`, c.id, { name: c.name, execID: id });
+    try {
+      const { pid } = await handle.start();
+      e.pid = pid;
+    } catch (err) {
+      const st = await handle.wait().catch(() => null);
+      e.running = false;
+      e.exitCode = st?.exitCode ?? 126;
+      attachment?.close();
+      throw err;
+    }
+    e.done = handle.wait().then(
+      (st) => {
+        e.running = false;
+        e.exitCode = st.exitCode;
+        this.events.publish('container', 'exec_die', c.id, { name: c.name, execID: id, exitCode: String(st.exitCode) });
+        rmSync(stateDir, { recursive: true, force: true });
+      },
+      () => {
+        e.running = false;
+        e.exitCode = 126;
+      },
+    );
+    return attachment;
+  }
+
+  /** Waits until the process has exited and its exit code is recorded. */
+  async finished(id: string): Promise<void> {
+    await this.get(id).done;
+  }
+
+  async resize(id: string, h: number, w: number): Promise<void> {
+    const e = this.get(id);
+    if (!e.handle || !e.running) throw new Conflict(`exec ${id} is not running`);
+    if (e.config.Tty) await e.handle.resize(h, w);
+  }
+
+  inspect(id: string): Record<string, unknown> {
+    const e = this.get(id);
+    return {
+      ID: e.id,
+      Running: e.running,
+      ExitCode: e.exitCode,
+      ProcessConfig: {
+        tty: e.config.Tty,
+        entrypoint: e.config.Cmd[0],
+        arguments: e.config.Cmd.slice(1),
+        privileged: e.config.Privileged,
+        user: e.config.User,
+      },
+      OpenStdin: e.config.AttachStdin,
+      OpenStderr: e.config.AttachStderr,
+      OpenStdout: e.config.AttachStdout,
+      CanRemove: false,
+      ContainerID: e.containerId,
+      DetachKeys: '',
+      Pid: e.pid,
+    };
+  }
+}
