@@ -63,7 +63,26 @@ export function unmountUnder(dir: string): void {
   }
 }
 
-export async function startDaemon(t?: TestContext, extraArgs: string[] = []): Promise<TestDaemon> {
+/** Kills and deletes every runc container a test daemon left (shims outlive berthd by design). */
+export function killContainers(dataRoot: string): void {
+  const root = join(dataRoot, 'runtime');
+  if (!existsSync(root)) return;
+  let ids: string[] = [];
+  try {
+    ids = execFileSync('runc', ['--root', root, 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return;
+  }
+  for (const id of ids) {
+    try {
+      execFileSync('runc', ['--root', root, 'delete', '-f', id], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export async function startDaemon(t?: TestContext, extraArgs: string[] = []): Promise<TestDaemon & { cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
   const dataRoot = join(dir, 'root');
   const socket = join(dir, 'berth.sock');
@@ -108,6 +127,8 @@ export async function startDaemon(t?: TestContext, extraArgs: string[] = []): Pr
   };
   const cleanup = async () => {
     await daemon.stop();
+    killContainers(dataRoot);
+    await new Promise((r) => setTimeout(r, 200));
     unmountUnder(dir);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   };
@@ -118,5 +139,5 @@ export async function startDaemon(t?: TestContext, extraArgs: string[] = []): Pr
     await cleanup();
     throw e;
   }
-  return daemon;
+  return Object.assign(daemon, { cleanup });
 }
