@@ -1,5 +1,7 @@
 // npm run bench: every benchmark, figures on stdout.
 import { benchVolumes } from './volumes.js';
+import { benchContainers } from './containers.js';
 
 const only = process.argv[2];
 if (!only || only === 'volumes') await benchVolumes();
+if (!only || only === 'containers') await benchContainers();
