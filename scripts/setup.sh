@@ -12,6 +12,7 @@ command -v mount >/dev/null || need_pkgs+=(mount)
 command -v make >/dev/null || need_pkgs+=(make)
 command -v g++ >/dev/null || need_pkgs+=(g++)
 command -v python3 >/dev/null || need_pkgs+=(python3)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
