@@ -45,9 +45,9 @@ export function hijack(ctx: RequestContext, contentType: string): Hijacked {
  * client until the container's side ends, client bytes to stdin when stdin
  * was attached (the client half-closing closes stdin).
  */
-export function splice(attachment: Attachment, h: Hijacked): void {
+export function splice(attachment: Attachment, h: Hijacked, opts: { endWithAttachment?: boolean } = {}): void {
   attachment.socket.pipe(h.out, { end: false });
-  attachment.socket.once('close', () => h.out.end());
+  if (opts.endWithAttachment !== false) attachment.socket.once('close', () => h.out.end());
   if (h.input && attachment.stdin) h.input.pipe(attachment.stdin);
   h.onClose(() => attachment.close());
 }

@@ -25,10 +25,11 @@ export function registerExecRoutes(router: Router, execs: ExecService): void {
     const attachment = await execs.start(ctx.params.id!, { detach: false, tty });
     if (!attachment) throw new HttpError(500, 'exec did not attach');
     const h = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-    splice(attachment, h);
+    splice(attachment, h, { endWithAttachment: false });
     await attachment.done;
-    // The exit code must be recorded before the client asks for it.
+    // The client inspects the exit code as soon as the stream ends: record it first.
     await execs.finished(ctx.params.id!);
+    h.out.end();
   });
 
   router.add('POST', '/exec/{id}/resize', async (ctx) => {
