@@ -471,12 +471,8 @@ export class ContainerService {
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.resolve(ref);
     await this.stop(c.id, opts);
+    // RestartCount counts restarts by a restart policy, not manual ones (docker).
     await this.start(c.id);
-    const after = this.deps.records.get(c.id);
-    if (after) {
-      after.restartCount += 0;
-      this.deps.records.update(after);
-    }
     this.deps.events.publish('container', 'restart', c.id, { image: c.config.Image, name: c.name });
   }
 

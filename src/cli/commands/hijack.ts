@@ -2,9 +2,10 @@
 // Upgrade`, `Upgrade: tcp`) turns the connection into a raw duplex stream.
 // Output is demultiplexed without a TTY and copied raw with one; stdin is
 // forwarded and half-closed at EOF; a local terminal goes to raw mode with -t.
+import { execFileSync } from 'node:child_process';
 import type { Duplex, Readable } from 'node:stream';
-import type { IncomingMessage } from 'node:http';
-import { DaemonError, type ApiClient } from '../client.js';
+import type { ApiClient } from '../client.js';
+import { CliError } from '../errors.js';
 import { Demuxer } from './stdcopy.js';
 
 export interface HijackedConn {
@@ -15,24 +16,6 @@ export interface HijackedConn {
   /** Bytes that arrived with the upgrade response. */
   head: Buffer;
   close(): void;
-}
-
-function errorFromResponse(res: IncomingMessage): Promise<DaemonError> {
-  return new Promise((resolvePromise) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let message = text.trim();
-      try {
-        const parsed = JSON.parse(text) as { message?: unknown };
-        if (typeof parsed.message === 'string') message = parsed.message;
-      } catch {
-        // plain text
-      }
-      resolvePromise(new DaemonError(res.statusCode ?? 500, message || `${res.statusCode ?? 500}`));
-    });
-  });
 }
 
 /** POSTs to `path` asking for an upgrade and hands back the raw connection. */
@@ -47,8 +30,11 @@ export async function hijack(
     const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp' };
     if (body === undefined) headers['Content-Type'] = 'text/plain';
     const req = client.open('POST', `/v${version}${path}`, { query, headers, body }, (res) => {
-      if ((res.statusCode ?? 500) >= 400) {
-        void errorFromResponse(res).then(reject);
+      const status = res.statusCode ?? 500;
+      if (status !== 200) {
+        // The docker client's hijack accepts only 101 (or a pre-upgrade 200) and drops the body.
+        res.resume();
+        reject(new CliError(`unable to upgrade to tcp, received ${status}`));
         return;
       }
       // A daemon that answers 200 and then streams (no upgrade).
@@ -83,6 +69,32 @@ export interface StreamHandle {
 }
 
 const DEFAULT_DETACH = [0x10, 0x11]; // ctrl-p, ctrl-q
+
+/**
+ * moby/term's MakeRaw (cfmakeraw) on the terminal behind stdin, output
+ * post-processing included: libuv's raw mode keeps ONLCR, which would turn
+ * the container's "\r\n" into "\r\r\n". Returns the restore function.
+ */
+export function makeRaw(stdin: { setRawMode?: (raw: boolean) => unknown }): () => void {
+  const tty = { stdio: ['inherit', 'pipe', 'ignore'] as ['inherit', 'pipe', 'ignore'] };
+  try {
+    const saved = execFileSync('stty', ['-g'], tty).toString().trim();
+    execFileSync('stty', ['raw', '-echo', '-echonl', '-iexten', 'cs8', '-parenb', 'min', '1', 'time', '0'], tty);
+    return () => {
+      try {
+        execFileSync('stty', [saved], tty);
+      } catch {
+        // the terminal went away
+      }
+    };
+  } catch {
+    if (!stdin.setRawMode) return () => undefined;
+    stdin.setRawMode(true);
+    return () => {
+      stdin.setRawMode?.(false);
+    };
+  }
+}
 
 /** Pumps a hijacked connection to the local stdio. */
 export function pumpStreams(conn: HijackedConn, opts: StreamOptions): StreamHandle {
@@ -129,12 +141,7 @@ export function pumpStreams(conn: HijackedConn, opts: StreamOptions): StreamHand
   const stdin = opts.stdin;
   if (stdin && conn.input) {
     const input = conn.input;
-    if (opts.rawTerminal && stdin.isTTY && stdin.setRawMode) {
-      stdin.setRawMode(true);
-      restoreTerminal = () => {
-        stdin.setRawMode?.(false);
-      };
-    }
+    if (opts.rawTerminal && stdin.isTTY) restoreTerminal = makeRaw(stdin);
     const keys = opts.detachKeys ?? (opts.tty ? DEFAULT_DETACH : []);
     let matched = 0;
     const onInput = (chunk: Buffer | string): void => {
