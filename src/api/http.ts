@@ -93,7 +93,12 @@ export function queryBool(q: URLSearchParams, key: string): boolean {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
+  sendJsonText(res, status, JSON.stringify(body));
+}
+
+/** A reply whose JSON is already serialized. */
+export function sendJsonText(res: ServerResponse, status: number, json: string): void {
+  const text = json + '\n';
   res.writeHead(status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(text),

@@ -28,10 +28,15 @@ export function commonHeaders(): Record<string, string> {
 }
 
 export class ApiServer {
+  private readonly debug: boolean;
+  private readonly headers = Object.entries(commonHeaders());
+
   constructor(
     private readonly router: Router,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.debug = log.isLevelEnabled('debug');
+  }
 
   /** A plain HTTP server (unix socket), or HTTPS with client-certificate verification (TCP). */
   create(tls?: TlsOptions): Server {
@@ -68,7 +73,7 @@ export class ApiServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }, body?: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
-    for (const [k, v] of Object.entries(commonHeaders())) res.setHeader(k, v);
+    for (const [k, v] of this.headers) res.setHeader(k, v);
     const url = new URL(req.url ?? '/', 'http://berth');
     let path = url.pathname;
     let apiVersion = MAX_API_VERSION;
@@ -113,7 +118,7 @@ export class ApiServer {
         res.destroy();
       }
     } finally {
-      this.log.debug({ method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+      if (this.debug) this.log.debug({ method, url: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     }
   }
 }

@@ -61,6 +61,8 @@ export interface VolumeUsage {
 
 export class VolumeService {
   private readonly locks = new KeyedMutex();
+  /** Volume views per (immutable) record object, so repeated reads share one object. */
+  private readonly views = new WeakMap<VolumeRecord, Volume>();
   private readonly drivers = new Map<string, VolumeDriver>();
   private pruning = false;
 
@@ -121,7 +123,7 @@ export class VolumeService {
       }
       const driver = this.lookupDriver(name, req.driver || 'local');
       const options = req.driverOpts ?? null;
-      const record: VolumeRecord = { name, driver: driver.name, labels, options, createdAt: Date.now() };
+      const record = { name, driver: driver.name, labels, options, createdAt: Date.now() };
       // Row first: if we die before the directory exists, restore() drops the row.
       this.records.transaction(() => {
         this.records.insert(record);
@@ -134,12 +136,9 @@ export class VolumeService {
         this.records.delete(name);
         throw wrap(`create ${name}`, e);
       }
-      if (dv.createdAt !== undefined) {
-        record.createdAt = dv.createdAt;
-        this.records.setCreatedAt(name, dv.createdAt);
-      }
+      if (dv.createdAt !== undefined) this.records.setCreatedAt(name, dv.createdAt);
       this.events.publish('volume', 'create', name, { driver: driver.name });
-      return this.toVolume(record);
+      return this.toVolume(this.records.get(name)!);
     });
   }
 
@@ -155,16 +154,12 @@ export class VolumeService {
   }
 
   list(filters: ListFilters = {}): Volume[] {
-    const refCounts = filters.dangling === undefined ? undefined : this.records.refCounts();
     const out: Volume[] = [];
     for (const rec of this.records.all()) {
       if (filters.driver && filters.driver.length > 0 && !filters.driver.includes(rec.driver)) continue;
       if (filters.name && filters.name.length > 0 && !filters.name.some((p) => matchesName(rec.name, p))) continue;
       if (filters.label && filters.label.length > 0 && !matchesAllLabels(rec.labels, filters.label)) continue;
-      if (refCounts) {
-        const referenced = (refCounts.get(rec.name)?.length ?? 0) > 0;
-        if (filters.dangling === referenced) continue;
-      }
+      if (filters.dangling !== undefined && filters.dangling === this.records.refCount(rec.name) > 0) continue;
       out.push(this.toVolume(rec));
     }
     return out;
@@ -313,8 +308,10 @@ export class VolumeService {
   }
 
   private toVolume(rec: VolumeRecord): Volume {
+    const cached = this.views.get(rec);
+    if (cached) return cached;
     const driver = this.drivers.get(rec.driver);
-    return {
+    const view: Volume = Object.freeze({
       name: rec.name,
       driver: rec.driver,
       labels: rec.labels,
@@ -322,7 +319,9 @@ export class VolumeService {
       mountpoint: driver ? driver.path(rec.name) : '',
       createdAt: rec.createdAt,
       scope: driver?.scope ?? 'local',
-    };
+    });
+    this.views.set(rec, view);
+    return view;
   }
 }
 

@@ -15,7 +15,9 @@ export async function assertStoreMatchesDisk(socket: string, dataRoot: string): 
     .sort();
   assert.deepEqual(listed, onDisk, 'volume list and directories differ');
   for (const name of onDisk) assert.ok(existsSync(join(volumesDir, name, '_data')), `${name} has no _data`);
-  const trash = readdirSync(volumesDir).filter((n) => n.startsWith('.trash-') || n.startsWith('.creating-'));
-  assert.deepEqual(trash, [], 'interrupted creates or removals left staging dirs behind');
+  // Removed volumes' data is deleted in the background: give it a moment.
+  const leftovers = () => readdirSync(volumesDir).filter((n) => n.startsWith('.trash-') || n.startsWith('.creating-'));
+  for (let i = 0; i < 100 && leftovers().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(leftovers(), [], 'interrupted creates or removals left staging dirs behind');
   return listed;
 }

@@ -560,6 +560,13 @@ async function logsAction(
   const tty = !!c.Config?.Tty;
   const demux = tty ? undefined : new Demuxer({ stdout: (b) => process.stdout.write(b), stderr: (b) => process.stderr.write(b) });
   await new Promise<void>((resolvePromise, reject) => {
+    for (const [w, name] of [[process.stdout, 'stdout'], [process.stderr, 'stderr']] as const) {
+      w.on('error', (e: NodeJS.ErrnoException) => {
+        res.destroy();
+        // docker logs dies of SIGPIPE (shell status 141) without a message.
+        reject(e.code === 'EPIPE' ? new UsageExit(141) : new CliError(`write /dev/${name}: ${e.message}`));
+      });
+    }
     res.on('data', (chunk: Buffer) => {
       try {
         if (demux) demux.push(chunk);

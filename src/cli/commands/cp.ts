@@ -54,7 +54,8 @@ export function splitPathDirEntry(p: string): { dir: string; base: string } {
   let cleaned = posix.normalize(p);
   if (cleaned.length > 1 && cleaned.endsWith('/')) cleaned = cleaned.slice(0, -1);
   if (specifiesCurrentDir(p)) cleaned = `${cleaned === '/' ? '' : cleaned}/.`;
-  return { dir: posix.dirname(cleaned), base: posix.basename(cleaned) };
+  // Go's filepath.Base("/") is "/".
+  return { dir: posix.dirname(cleaned), base: cleaned === '/' ? '/' : posix.basename(cleaned) };
 }
 
 /** archive.PreserveTrailingDotOrSeparator. */

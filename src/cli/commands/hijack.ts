@@ -132,6 +132,13 @@ export function pumpStreams(conn: HijackedConn, opts: StreamOptions): StreamHand
       finish(false, e as Error);
     }
   };
+  // A closed pipe on our side ends the session as docker's does: "write /dev/stdout: broken pipe".
+  for (const [w, name] of [[stdout, 'stdout'], [stderr, 'stderr']] as const) {
+    w?.on?.('error', (e: NodeJS.ErrnoException) => {
+      conn.close();
+      finish(false, new Error(e.code === 'EPIPE' ? `write /dev/${name}: broken pipe` : `write /dev/${name}: ${e.message}`));
+    });
+  }
   if (conn.head.length > 0) onData(conn.head);
   conn.output.on('data', onData);
   conn.output.on('end', () => finish(false));
