@@ -74,8 +74,11 @@ export class ApiServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }, body?: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
     for (const [k, v] of this.headers) res.setHeader(k, v);
-    const url = new URL(req.url ?? '/', 'http://berth');
-    let path = url.pathname;
+    // Split by hand: WHATWG URL parsing is a measurable share of a small request.
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    let path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
     let apiVersion = MAX_API_VERSION;
     const method = req.method ?? 'GET';
     try {
@@ -98,7 +101,7 @@ export class ApiServer {
       if (!match || (match.minVersion && compareVersions(apiVersion, match.minVersion) < 0)) {
         throw new HttpError(404, 'page not found');
       }
-      const ctx: RequestContext = { req, res, params: match.params, query: url.searchParams, apiVersion, upgrade, body };
+      const ctx: RequestContext = { req, res, params: match.params, query, apiVersion, upgrade, body };
       await match.handler(ctx);
     } catch (e) {
       const status = statusOf(e);

@@ -298,6 +298,9 @@ function addContainerFlags(cmd: Command): Command {
 
 /** Parses run/create flags into a create request, turning errors into docker's output. */
 function parseOrFail(cmd: Command, flags: RunFlags, args: string[], command: 'run' | 'create'): CreateRequest {
+  if (flags.sigProxy !== undefined && !/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(String(flags.sigProxy))) {
+    throw flagValueError(cmd, '--sig-proxy', String(flags.sigProxy), `strconv.ParseBool: parsing "${String(flags.sigProxy)}": invalid syntax`);
+  }
   try {
     validatePull(flags.pull);
     return buildCreateBody(flags, args[0]!, args.slice(1), {
@@ -397,7 +400,7 @@ async function runAction(api: ApiClient, cmd: Command, args: string[], flags: Ru
   } catch (e) {
     throw e instanceof DaemonError || e instanceof ConnectionError ? e : new CliError((e as Error).message);
   }
-  const sigProxy = flags.sigProxy === undefined || flags.sigProxy === true || !/^(false|0|f|F|FALSE|False)$/.test(String(flags.sigProxy));
+  const sigProxy = flags.sigProxy === undefined || !/^(false|0|f|F|FALSE|False)$/.test(String(flags.sigProxy));
   const stopSignals = sigProxy ? forwardSignals(api, id) : () => undefined;
   const wait = await waitExitOrRemoved(api, id, !!flags.rm);
   const stream = pumpStreams(conn, {
@@ -757,7 +760,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
       addContainerFlags(cmd)
         .option('-d, --detach', 'Run container in background and print container ID')
         .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
-        .option('--sig-proxy [bool]', 'Proxy received signals to the process');
+        .option('--sig-proxy <bool>', 'Proxy received signals to the process (default true)');
     },
     async (args, opts, cmd) => runAction(client(), cmd, args, opts),
   );
