@@ -85,16 +85,38 @@ function print(label: string, f: Figures, ref?: Figures): void {
   console.log(row(`ls ${LS_VOLUMES}`, f.ls10k, ref?.ls10k));
 }
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** The per-figure median over rounds (the machine is noisy; rounds alternate daemons). */
+function combine(rounds: Figures[]): Figures {
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const stat = (k: 'create' | 'inspect' | 'list' | 'remove' | 'ls10k'): LatencyStats => ({
+    median: med(rounds.map((r) => r[k].median)),
+    p99: med(rounds.map((r) => r[k].p99)),
+    n: rounds[0]![k].n,
+  });
+  return {
+    create: stat('create'),
+    inspect: stat('inspect'),
+    list: stat('list'),
+    remove: stat('remove'),
+    ls10k: stat('ls10k'),
+    throughput: med(rounds.map((r) => r.throughput)),
+  };
+}
+
 export async function benchVolumes(): Promise<void> {
   const d = await startBerthd();
-  let berth: Figures;
+  const refHost = process.env.DOCKER_REFERENCE_HOST;
+  const berthRounds: Figures[] = [];
+  const refRounds: Figures[] = [];
   try {
-    berth = await run(d.socket, 'berth');
+    for (let round = 0; round < ROUNDS; round++) {
+      berthRounds.push(await run(d.socket, `berth${round}`));
+      if (refHost?.startsWith('unix://')) refRounds.push(await run(refHost.slice('unix://'.length), `docker${round}`));
+    }
   } finally {
     await d.stop();
   }
-  let ref: Figures | undefined;
-  const refHost = process.env.DOCKER_REFERENCE_HOST;
-  if (refHost?.startsWith('unix://')) ref = await run(refHost.slice('unix://'.length), 'docker');
-  print(`volumes (N=${N})`, berth, ref);
+  print(`volumes (N=${N}, median of ${ROUNDS} alternating rounds)`, combine(berthRounds), refRounds.length > 0 ? combine(refRounds) : undefined);
 }

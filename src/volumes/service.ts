@@ -123,20 +123,19 @@ export class VolumeService {
       }
       const driver = this.lookupDriver(name, req.driver || 'local');
       const options = req.driverOpts ?? null;
+      // CreatedAt is the creation instant (docker reads the directory's ctime, set in the same millisecond).
       const record = { name, driver: driver.name, labels, options, createdAt: Date.now() };
       // Row first: if we die before the directory exists, restore() drops the row.
       this.records.transaction(() => {
         this.records.insert(record);
         if (req.ref) this.records.addRef(name, req.ref);
       });
-      let dv;
       try {
-        dv = await driver.create(name, options);
+        await driver.create(name, options);
       } catch (e) {
         this.records.delete(name);
         throw wrap(`create ${name}`, e);
       }
-      if (dv.createdAt !== undefined) this.records.setCreatedAt(name, dv.createdAt);
       this.events.publish('volume', 'create', name, { driver: driver.name });
       return this.toVolume(this.records.get(name)!);
     });

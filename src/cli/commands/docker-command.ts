@@ -96,6 +96,66 @@ export function parseIntFlag(cmd: Command, flag: string, value: string): number 
   return n;
 }
 
+const BOOL_TRUE = /^(1|t|T|TRUE|true|True)$/;
+const BOOL_FALSE = /^(0|f|F|FALSE|false|False)$/;
+
+/**
+ * pflag accepts `--rm=false`, `-d=true` for boolean flags; commander does not.
+ * Rewrites those tokens (before the first argument when `stopAtFirstArg`):
+ * `=true` becomes the bare flag, `=false` is dropped (every such flag defaults to false).
+ */
+export function normalizeBoolFlags(cmd: Command, args: readonly string[], stopAtFirstArg: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      out.push(a);
+      if (stopAtFirstArg) {
+        out.push(...args.slice(i + 1));
+        break;
+      }
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    const opt = cmd.options.find((o) => o.long === name || o.short === name);
+    if (opt && eq >= 0 && !opt.required && !opt.optional) {
+      const v = a.slice(eq + 1);
+      if (BOOL_TRUE.test(v)) out.push(name);
+      else if (!BOOL_FALSE.test(v)) {
+        const flag = opt.short && opt.long ? `${opt.short}, ${opt.long}` : (opt.long ?? opt.short ?? name);
+        throw flagValueError(cmd, flag, v, `strconv.ParseBool: parsing "${v}": invalid syntax`);
+      }
+      continue;
+    }
+    if (opt && eq === 2 && !a.startsWith('--')) {
+      // pflag reads `-e=FOO` as -e FOO
+      out.push(name, a.slice(3));
+      continue;
+    }
+    out.push(a);
+    // A value-taking flag given without '=' consumes the next token.
+    if (eq >= 0) continue;
+    const takesValue = (o: (typeof cmd.options)[number] | undefined): boolean => !!o && (o.required || o.optional);
+    if (a.startsWith('--')) {
+      if (takesValue(opt) && i + 1 < args.length) out.push(args[++i]!);
+      continue;
+    }
+    // A short cluster (-it, -ePATH): the first letter that takes a value takes the rest, or the next token.
+    const letters = a.slice(1);
+    for (let k = 0; k < letters.length; k++) {
+      if (!takesValue(cmd.options.find((o) => o.short === `-${letters[k]}`))) continue;
+      if (k === letters.length - 1 && i + 1 < args.length) out.push(args[++i]!);
+      break;
+    }
+  }
+  return out;
+}
+
 /** Defines a subcommand of `parent` with docker's usage errors. */
 export function dockerCommand<O>(
   parent: Command,
@@ -123,6 +183,8 @@ export function dockerCommand<O>(
     },
   );
   cmd.usage([spec.use, ...(spec.extraUse ?? []).map((u) => `${PROGRAM} ${u}`)].join('\n\t'));
+  const parseOptions = cmd.parseOptions.bind(cmd);
+  cmd.parseOptions = (argv: string[]) => parseOptions(normalizeBoolFlags(cmd, argv, !!spec.stopAtFirstArg));
   cmd.exitOverride((err: CommanderError) => {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
       throw new UsageExit(0);
