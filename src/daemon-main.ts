@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // berthd: the daemon's command line.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -64,6 +64,15 @@ async function shutdown(signal: string): Promise<void> {
   }
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// A client hanging up mid-stream must never take the daemon down.
+process.on('uncaughtException', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE' || e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END') {
+    daemon.log.warn({ err: e.message, code: e.code }, 'client connection error');
+    return;
+  }
+  daemon.log.fatal({ err: e.stack ?? e.message }, 'uncaught exception');
+  process.exit(1);
+});
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {

@@ -20,6 +20,8 @@ export function hijack(ctx: RequestContext, contentType: string): Hijacked {
     .join('');
   if (ctx.upgrade) {
     const socket = ctx.upgrade.socket;
+    // A client that goes away mid-stream (EPIPE, ECONNRESET) just ends the session.
+    socket.on('error', () => socket.destroy());
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
     if (ctx.upgrade.head.length > 0) socket.unshift(ctx.upgrade.head);
     return {
@@ -30,6 +32,7 @@ export function hijack(ctx: RequestContext, contentType: string): Hijacked {
     };
   }
   const res = ctx.res;
+  res.on('error', () => res.destroy());
   res.writeHead(200, { 'Content-Type': contentType });
   res.flushHeaders();
   return {

@@ -43,7 +43,9 @@ export function defineCommand<O>(
   configure: (cmd: Command) => void,
   action: (args: string[], opts: O, cmd: Command) => Promise<void>,
 ): Command {
-  const cmd = parent.command(spec.name).description(spec.description).usage(spec.usage.split(' ').slice(1).join(' '));
+  // spec.usage starts with the command path below the program ("volume ls ..."): keep what follows it.
+  const depth = commandPath(parent).split(' ').length;
+  const cmd = parent.command(spec.name).description(spec.description).usage(spec.usage.split(' ').slice(depth).join(' '));
   for (const a of spec.aliases ?? []) cmd.alias(a);
   cmd.argument('[args...]');
   cmd.allowExcessArguments(true);
@@ -52,7 +54,11 @@ export function defineCommand<O>(
   cmd.action(async (args: string[], opts: O, c: Command) => {
     const path = commandPath(c);
     const msg = arityMessage(path, spec, args.length);
-    if (msg) throw new UsageError(msg, `${PROGRAM} ${spec.usage}`, path, 1, 'see');
+    // docker's wording differs: "accepts no arguments" says Run, the others See.
+    if (msg) {
+      const hint = msg.endsWith('accepts no arguments') ? 'run' : msg.includes('requires at most') ? 'srun' : 'see';
+      throw new UsageError(msg, `${PROGRAM} ${spec.usage}`, path, 1, hint);
+    }
     await action(args, opts, c);
   });
   return cmd;
@@ -75,7 +81,7 @@ export function installErrorHandling(cmd: Command): void {
     const missing = /^option '([^']+)' argument missing/.exec(message);
     if (missing) message = `flag needs an argument: ${missing[1]!.split(/[ ,]+/).pop()}`;
     const usage = cmd.usage() ? `${path} ${cmd.usage()}` : path;
-    throw new UsageError(message, usage, path, 125, 'see');
+    throw new UsageError(message, usage, path, 125, 'run');
   });
   cmd.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
 }

@@ -18,7 +18,7 @@ export class UsageError extends CliError {
     readonly usage: string,
     readonly commandPath: string,
     exitCode = 125,
-    readonly hint: 'run' | 'see' = 'run',
+    readonly hint: 'run' | 'see' | 'srun' = 'run',
   ) {
     super(message, exitCode);
   }
@@ -39,7 +39,10 @@ export function exitCodeFor(e: unknown, runRules = false): number {
 export function formatError(e: unknown): string {
   if (e instanceof UsageError) {
     const hint =
-      e.hint === 'see' ? `See '${e.commandPath} --help'.` : `Run '${e.commandPath} --help' for more information`;
+      e.hint === 'see'
+        ? `See '${e.commandPath} --help' for more information`
+        : // docker: CLI 28.2's RequiresMaxArgs really prints "SRun '...'"; scripts may match it.
+          `${e.hint === 'srun' ? 'S' : ''}Run '${e.commandPath} --help' for more information`;
     return `${e.message}\n\nUsage:  ${e.usage}\n\n${hint}\n`;
   }
   if (e instanceof DaemonError) return `Error response from daemon: ${e.message}\n`;

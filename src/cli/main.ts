@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // berth: the command line. Every command talks to berthd over the Engine API.
 import { Command } from 'commander';
 import { ApiClient } from './client.js';

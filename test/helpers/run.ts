@@ -32,7 +32,7 @@ export function docker(env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunRe
 }
 
 export function berth(env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunResult> {
-  return run(process.execPath, [BERTH, ...args], { env });
+  return run(process.execPath, ['--', BERTH, ...args], { env });
 }
 
 /** Both CLIs, for tests that assert they answer the same. */

@@ -3,7 +3,7 @@ import type { Router } from '../router.js';
 import { readJsonObject, sendJson } from '../http.js';
 import { hijack, splice } from '../hijack.js';
 import type { ExecService } from '../../containers/exec.js';
-import { HttpError } from '../errors.js';
+import { errorText } from '../../errors.js';
 
 export function registerExecRoutes(router: Router, execs: ExecService): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
@@ -22,9 +22,28 @@ export function registerExecRoutes(router: Router, execs: ExecService): void {
       ctx.res.end();
       return;
     }
-    const attachment = await execs.start(ctx.params.id!, { detach: false, tty });
-    if (!attachment) throw new HttpError(500, 'exec did not attach');
+    // docker answers 101 first; a process that fails to start reports into the
+    // stream, and exec inspect gives its 126/127.
     const h = hijack(ctx, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    let attachment;
+    try {
+      attachment = await execs.start(ctx.params.id!, { detach: false, tty });
+    } catch (e) {
+      const text = Buffer.from(`${errorText(e)}\r\n`);
+      if (tty) h.out.write(text);
+      else {
+        const header = Buffer.alloc(8);
+        header[0] = 1;
+        header.writeUInt32BE(text.length, 4);
+        h.out.write(Buffer.concat([header, text]));
+      }
+      h.out.end();
+      return;
+    }
+    if (!attachment) {
+      h.out.end();
+      return;
+    }
     splice(attachment, h, { endWithAttachment: false });
     await attachment.done;
     // The client inspects the exit code as soon as the stream ends: record it first.

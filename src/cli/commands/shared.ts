@@ -12,7 +12,7 @@ export function parseFilterFlags(values: string[], path: string, usage: string):
         `${path} ${usage}`,
         path,
         125,
-        'see',
+        'run',
       );
     }
     const key = v.slice(0, eq).trim().toLowerCase();
@@ -53,7 +53,7 @@ export function parseKeyValueList(
         `${path} ${usage}`,
         path,
         125,
-        'see',
+        'run',
       );
     }
     out[key] = eq < 0 ? '' : v.slice(eq + 1);
