@@ -80,12 +80,14 @@ test('bind mounts are visible from the host both ways; missing -v source is crea
 });
 
 test('tmpfs contents are gone after the container exits and nothing stays mounted', async () => {
-  const before = readMountInfo().length;
+  // Only this daemon's mounts: other test files run in parallel.
+  const ours = () => readMountInfo().filter((m) => m.mountPoint.startsWith(d.dir)).length;
+  const before = ours();
   assert.equal(await ok('run', '--rm', '--tmpfs', '/t:size=64k', 'busybox', 'sh', '-c', 'echo x > /t/f; cat /t/f; grep " /t " /proc/mounts'), 'x\ntmpfs /t tmpfs rw,nosuid,nodev,noexec,relatime,size=64k 0 0\n');
   assert.equal(await ok('run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-mode=0700', 'busybox', 'sh', '-c', 'ls -A /t; stat -c %a /t'), '700\n');
   const exec = await ok('run', '--rm', '--tmpfs', '/x:exec,size=64k', 'busybox', 'sh', '-c', 'grep " /x " /proc/mounts');
   assert.match(exec, /tmpfs \/x tmpfs rw,nosuid,nodev,relatime,size=64k/);
-  assert.equal(readMountInfo().length, before);
+  assert.equal(ours(), before);
 });
 
 test('read-only mounts refuse writes', async () => {
