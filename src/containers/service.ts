@@ -148,6 +148,10 @@ export class ContainerService {
       throw new InvalidParameter("can't create 'AutoRemove' container with restart policy");
     }
     const networkMode = networkModeOf(hostConfig);
+    // Restart policies would need a supervisor loop berth does not have yet: refuse rather than ignore.
+    if (restart?.Name && restart.Name !== 'no') {
+      throw new InvalidParameter(`restart policy "${restart.Name}" is not supported by berth yet: only "no"`);
+    }
 
     let name: string;
     if (opts.name) {

@@ -1,0 +1,91 @@
+// Container lifecycle through the docker CLI against berthd on runc: process
+// settings, networking modes, stop/kill/restart/wait, ps filters, logs, events.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { docker as runDocker, type RunResult } from '../helpers/run.js';
+import { importTestImages } from '../helpers/images.js';
+
+let d: TestDaemon & { cleanup: () => Promise<void> };
+const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
+const ok = async (...args: string[]): Promise<string> => {
+  const r = await docker(...args);
+  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+};
+
+before(async () => {
+  d = await startDaemon();
+  await importTestImages(d.env);
+});
+after(async () => {
+  await d.cleanup();
+});
+
+test('process settings: -e, -w, -u, --entrypoint, --name, hostname', async (t) => {
+  t.after(() => docker('rm', '-f', 'named-one'));
+  assert.equal(await ok('run', '--rm', '-e', 'A=1', '-e', 'B', '-w', '/tmp/work', '-u', '1000:1000', 'busybox', 'sh', '-c', 'echo $A-$B; pwd; id -u; id -g'), '1-\n/tmp/work\n1000\n1000\n');
+  assert.equal(await ok('run', '--rm', '--entrypoint', 'echo', 'busybox', 'via', 'entrypoint'), 'via entrypoint\n');
+  const id = (await ok('run', '-d', '--name', 'named-one', 'busybox', 'hostname')).trim();
+  assert.equal((await ok('wait', 'named-one')).trim(), '0');
+  assert.equal(await ok('logs', 'named-one'), `${id.slice(0, 12)}\n`);
+  const dup = await docker('create', '--name', 'named-one', 'busybox', 'true');
+  assert.equal(dup.code, 1);
+  assert.match(dup.stderr, /Conflict\. The container name "\/named-one" is already in use by container/);
+  const unknownUser = await docker('run', '--rm', '-u', 'nobody-here', 'busybox', 'true');
+  assert.notEqual(unknownUser.code, 0);
+  assert.match(unknownUser.stderr, /unable to find user nobody-here/);
+});
+
+test('networking: the default and none give loopback only; host shares the host network', async () => {
+  const def = await ok('run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net');
+  assert.equal(def, 'lo\n');
+  assert.equal(await ok('run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net'), 'lo\n');
+  const host = await ok('run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net');
+  assert.ok(host.split('\n').filter(Boolean).length >= 1);
+  assert.equal(await ok('run', '--rm', 'busybox', 'sh', '-c', 'cat /sys/class/net/lo/operstate; ping -c1 -W1 127.0.0.1 >/dev/null && echo pong'), 'unknown\npong\n');
+});
+
+test('stop sends SIGTERM then SIGKILL; kill and restart; wait conditions', async (t) => {
+  t.after(() => docker('rm', '-f', 'stopper', 'trapper'));
+  await ok('run', '-d', '--name', 'stopper', 'busybox', 'sleep', '300');
+  await ok('stop', '-t', '1', 'stopper');
+  assert.equal(await ok('inspect', '-f', '{{.State.ExitCode}}', 'stopper'), '137\n', 'sleep as pid 1 ignores SIGTERM');
+  await ok('run', '-d', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "exit 42" TERM; while true; do sleep 0.1; done');
+  await ok('stop', 'trapper');
+  assert.equal(await ok('inspect', '-f', '{{.State.ExitCode}}', 'trapper'), '42\n');
+  await ok('restart', 'trapper');
+  assert.equal(await ok('inspect', '-f', '{{.State.Running}}', 'trapper'), 'true\n');
+  await ok('kill', '-s', 'KILL', 'trapper');
+  assert.equal((await ok('wait', 'trapper')).trim(), '137');
+  const notRunning = await docker('kill', 'trapper');
+  assert.equal(notRunning.code, 1);
+  assert.match(notRunning.stderr, /is not running/);
+  const running = await docker('rm', 'stopper');
+  assert.equal(running.code, 0);
+});
+
+test('ps filters and formats; logs -f follows until exit; events record the lifecycle', async (t) => {
+  t.after(() => docker('rm', '-f', 'ps-a', 'ps-b', 'follow'));
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok('run', '-d', '--name', 'ps-a', '-l', 'tier=web', '-v', 'psvol:/v', 'busybox:secret', 'sleep', '300');
+  await ok('create', '--name', 'ps-b', 'busybox', 'true');
+  assert.equal(await ok('ps', '--format', '{{.Names}}'), 'ps-a\n');
+  assert.equal(await ok('ps', '-a', '--filter', 'status=created', '--format', '{{.Names}}'), 'ps-b\n');
+  assert.equal(await ok('ps', '-a', '--filter', 'label=tier=web', '--format', '{{.Names}} {{.Label "tier"}}'), 'ps-a web\n');
+  assert.equal(await ok('ps', '-a', '--filter', 'volume=psvol', '--format', '{{.Names}} {{.Mounts}}'), 'ps-a psvol\n');
+  const table = await ok('ps');
+  assert.match(table, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[0-9a-f]{12}\s+busybox:secret\s+"sleep 300"\s+.*Up .*ps-a\n$/);
+  await ok('run', '-d', '--name', 'follow', 'busybox', 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.2; done; echo bye >&2');
+  const followed = await docker('logs', '-f', 'follow');
+  assert.equal(followed.stdout, 'line1\nline2\nline3\n');
+  assert.equal(followed.stderr, 'bye\n');
+  const tail = await docker('logs', '--tail', '2', 'follow');
+  assert.equal(tail.stdout, 'line3\n', 'tail counts entries of both streams');
+  assert.equal(tail.stderr, 'bye\n');
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const events = await ok('events', '--since', String(since), '--until', String(until), '--filter', 'container=ps-a', '--format', '{{.Type}} {{.Action}}');
+  assert.match(events, /container create\n(.*\n)*container start\n/);
+  const vevents = await ok('events', '--since', String(since), '--until', String(until), '--filter', 'type=volume', '--filter', 'volume=psvol', '--format', '{{.Action}}');
+  assert.match(vevents, /^create\nmount\n/);
+});
