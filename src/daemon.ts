@@ -123,6 +123,7 @@ export class Daemon {
       ),
     );
     this.servers = [];
+    this.containers?.close();
     this.db?.close();
     this.db = undefined;
     this.lock?.release();

@@ -118,6 +118,7 @@ export class ExecService {
       openStdin: e.config.AttachStdin && !opts.detach,
       stdinOnce: true,
       logPath: null,
+      pool: this.containers.shimPool,
     });
     e.handle = handle;
     let attachment: Attachment | null = null;

@@ -17,7 +17,7 @@ import { copyUp, imageVolumePath } from '../mounts/copy-up.js';
 import { resolveInside, resolveInScope } from '../mounts/safe-path.js';
 import { Runc } from './runtime/runc.js';
 import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } from './runtime/oci-spec.js';
-import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
+import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, ShimPool, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
 import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/json-log.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateId } from '../util/random-id.js';
@@ -64,6 +64,8 @@ function networkModeOf(hostConfig: Record<string, unknown>): NetworkMode {
 
 export class ContainerService {
   readonly runc: Runc;
+  /** Shim processes started ahead of time, so a start does not wait for Node to boot. */
+  readonly shimPool: ShimPool;
   private readonly handles = new Map<string, ShimHandle>();
   private readonly pendingAttach = new Map<string, Array<(h: ShimHandle | null) => void>>();
   private readonly lifecycle = new EventEmitter();
@@ -74,6 +76,13 @@ export class ContainerService {
     this.runc = new Runc({ binary: deps.runtimeBinary ?? 'runc', root: join(deps.dataRoot, 'runtime') });
     this.lifecycle.setMaxListeners(0);
     mkdirSync(join(deps.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
+    mkdirSync(join(deps.dataRoot, 'runtime'), { recursive: true, mode: 0o700 });
+    this.shimPool = new ShimPool({ logPath: join(deps.dataRoot, 'runtime', 'shims.log') });
+  }
+
+  /** Daemon shutdown: running containers keep their shims; the spare one exits. */
+  close(): void {
+    this.shimPool.close();
   }
 
   private dir(id: string): string {
@@ -343,6 +352,7 @@ export class ContainerService {
         openStdin: c.config.OpenStdin,
         stdinOnce: c.config.StdinOnce,
         logPath: this.logPath(id),
+        pool: this.shimPool,
       });
       this.handles.set(id, handle);
       // Attach clients that came before start see everything from the first byte.
@@ -632,6 +642,7 @@ export class ContainerService {
       const st = (await readExitStatus(stateDir)) ?? { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container exited while berthd was down' };
       await this.finishRun(c.id, st);
     }
+    this.shimPool.warm();
     // References held by containers that no longer exist.
     volumes.pruneRefs((ref) => /^[0-9a-f]{64}$/.test(ref) && !ids.has(ref));
     // Container directories without a record (a create cut short).

@@ -63,6 +63,74 @@ export interface SpawnShimOptions {
   shimEntry?: string;
   /** How long to wait for the shim's socket, ms (default 10 s). */
   readyTimeoutMs?: number;
+  /** Take an already started shim process from this pool instead of spawning one. */
+  pool?: ShimPool;
+}
+
+interface Standby {
+  child: ReturnType<typeof spawn>;
+  pipe: Readable & { write(s: string): boolean };
+}
+
+/**
+ * Keeps one shim process started ahead of time, waiting for its config: Node's
+ * start-up (~100 ms) then happens while nobody waits for it, not during
+ * `docker start`. A standby whose pool goes away exits on its own.
+ */
+export class ShimPool {
+  private spare: Standby | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: { logPath: string; nodePath?: string; shimEntry?: string }) {}
+
+  /** A standby shim (or null if none could be had); a new one is started behind it. */
+  take(): Standby | null {
+    if (this.closed) return null;
+    const s = this.spare && this.spare.child.exitCode === null && this.spare.child.signalCode === null ? this.spare : null;
+    this.spare = this.spawn();
+    return s;
+  }
+
+  /** Starts the first standby. */
+  warm(): void {
+    if (!this.spare && !this.closed) this.spare = this.spawn();
+  }
+
+  close(): void {
+    this.closed = true;
+    // Closing the pipe makes the standby exit.
+    this.spare?.pipe.destroy();
+    this.spare = null;
+  }
+
+  private spawn(): Standby | null {
+    const entry = this.opts.shimEntry ?? defaultShimEntry();
+    if (!existsSync(entry)) return null;
+    let logFd: number;
+    try {
+      logFd = openSync(this.opts.logPath, 'a', 0o640);
+    } catch {
+      return null;
+    }
+    try {
+      const child = spawn(this.opts.nodePath ?? process.execPath, [entry, '--standby', '--ready-fd', '3'], {
+        detached: true,
+        stdio: ['ignore', logFd, logFd, 'pipe'],
+        cwd: '/',
+        env: process.env,
+      });
+      child.on('error', () => undefined);
+      const pipe = child.stdio[3] as Readable & { write(s: string): boolean };
+      pipe.on('error', () => undefined);
+      child.unref();
+      (pipe as unknown as { unref?: () => void }).unref?.();
+      return { child, pipe };
+    } catch {
+      return null;
+    } finally {
+      closeSync(logFd);
+    }
+  }
 }
 
 export interface AttachOptions {
@@ -430,19 +498,28 @@ export async function spawnShim(opts: SpawnShimOptions): Promise<ShimHandle> {
   const entry = opts.shimEntry ?? defaultShimEntry();
   if (!existsSync(entry)) throw new SystemError(`shim entry script not found: ${entry}`);
   const shimLog = join(stateDir, SHIM_LOG_NAME);
-  const logFd = openSync(shimLog, 'a', 0o640);
   let child;
-  try {
-    child = spawn(opts.nodePath ?? process.execPath, [entry, '--config', configPath, '--ready-fd', '3'], {
-      detached: true,
-      stdio: ['ignore', logFd, logFd, 'pipe'],
-      cwd: '/',
-      env: process.env,
-    });
-  } finally {
-    closeSync(logFd);
+  let ready: Readable;
+  const standby = opts.pool?.take() ?? null;
+  if (standby) {
+    child = standby.child;
+    ready = standby.pipe;
+    (ready as unknown as { ref?: () => void }).ref?.();
+    standby.pipe.write(`${configPath}\n`);
+  } else {
+    const logFd = openSync(shimLog, 'a', 0o640);
+    try {
+      child = spawn(opts.nodePath ?? process.execPath, [entry, '--config', configPath, '--ready-fd', '3'], {
+        detached: true,
+        stdio: ['ignore', logFd, logFd, 'pipe'],
+        cwd: '/',
+        env: process.env,
+      });
+    } finally {
+      closeSync(logFd);
+    }
+    ready = child.stdio[3] as Readable;
   }
-  const ready = child.stdio[3] as Readable;
   const timeoutMs = opts.readyTimeoutMs ?? 10_000;
   const msg = await new Promise<{ ready: boolean; pid?: number; error?: string }>((resolve) => {
     let buf = '';

@@ -1,8 +1,10 @@
-// Entry point of a shim process: `node shim-main.js --config <shim.json> [--ready-fd N]`.
+// Entry point of a shim process: `node shim-main.js --config <shim.json> [--ready-fd N]`,
+// or `--standby --ready-fd N`: start Node ahead of time and wait for the config
+// path as one line on fd N (a ShimPool hides Node's start-up this way).
 // spawnShim() starts it detached (new session, stdio on <stateDir>/shim.log);
 // it reports readiness as one JSON line on the ready fd once its socket
 // listens, then closes that fd so nothing ties it to its spawner.
-import { readFileSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, readSync, writeSync, closeSync } from 'node:fs';
 import { runShim, type ShimConfig } from './shim.js';
 import { errorText } from '../../errors.js';
 
@@ -21,10 +23,39 @@ function notify(fd: number | undefined, msg: object): void {
   }
 }
 
+/** One line from fd, blocking; '' when the other end closed first. */
+function readLineSync(fd: number): string {
+  const buf = Buffer.alloc(4096);
+  let line = '';
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, 5);
+        continue;
+      }
+      return '';
+    }
+    if (n === 0) return '';
+    line += buf.subarray(0, n).toString('utf8');
+    const nl = line.indexOf('\n');
+    if (nl !== -1) return line.slice(0, nl);
+  }
+}
+
 async function main(): Promise<void> {
-  const configPath = argValue('--config');
   const readyArg = argValue('--ready-fd');
   const readyFd = readyArg !== undefined ? Number(readyArg) : undefined;
+  let configPath = argValue('--config');
+  if (process.argv.includes('--standby')) {
+    if (readyFd === undefined) process.exit(2);
+    configPath = readLineSync(readyFd);
+    // The pool (berthd) went away before handing us a container.
+    if (configPath === '') process.exit(0);
+  }
   if (!configPath) {
     process.stderr.write('usage: shim-main --config <shim.json> [--ready-fd N]\n');
     process.exit(2);
