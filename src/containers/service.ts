@@ -248,10 +248,11 @@ export class ContainerService {
 
   /** Copy-up at create (6.2): image content into empty volumes mounted over image directories. */
   private async copyUpVolumes(record: ContainerRecord): Promise<void> {
-    const targets = record.mounts.filter((m) => m.type === 'volume' && m.copyData);
+    const { images, volumes } = this.deps;
+    // Copy-up only ever fills empty volumes; a plain local volume with data needs no rootfs mount.
+    const targets = record.mounts.filter((m) => m.type === 'volume' && m.copyData && !this.knownNonEmpty(m));
     const imageVolumes = record.mounts.filter((m) => m.origin === 'image' || m.origin === 'config-volumes');
     if (targets.length === 0 && imageVolumes.length === 0) return;
-    const { images, volumes } = this.deps;
     const { rootfs } = await images.prepareRootfs(record.id, record.imageId, this.fsDir(record.id));
     try {
       for (const m of imageVolumes) await imageVolumePath(rootfs, m.destination);
@@ -269,6 +270,18 @@ export class ContainerService {
       }
     } finally {
       await images.releaseRootfs(this.fsDir(record.id));
+    }
+  }
+
+  /** True when a plain local volume (no mount options) already holds files. */
+  private knownNonEmpty(m: MountPoint): boolean {
+    if (m.driver !== 'local' || m.subpath) return false;
+    const v = this.deps.volumes.find(m.name);
+    if (!v || (v.options && Object.keys(v.options).length > 0)) return false;
+    try {
+      return readdirSync(v.mountpoint).length > 0;
+    } catch {
+      return false;
     }
   }
 
@@ -433,7 +446,7 @@ export class ContainerService {
       events.publish('volume', 'unmount', m.name, { container: id, driver: m.driver });
     }
     await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
-    await this.runc.delete(id, { force: true }).catch(() => undefined);
+    await this.deleteRuntimeState(id);
     c.state = {
       ...c.state,
       status: 'exited',
@@ -450,6 +463,15 @@ export class ContainerService {
     if (c.hostConfig.AutoRemove === true && !opts.startFailed) {
       await this.removeNow(id, { volumes: true }).catch((e) => log.warn({ container: id, err: errorText(e) }, 'auto-remove failed'));
     }
+  }
+
+  /**
+   * `runc run` in the foreground deletes its container when it exits; only a
+   * runtime that left state behind (a crash) needs `runc delete`.
+   */
+  private async deleteRuntimeState(id: string): Promise<void> {
+    if (!existsSync(join(this.runc.root, id))) return;
+    await this.runc.delete(id, { force: true }).catch(() => undefined);
   }
 
   // ---- stop, kill, restart ----
@@ -549,7 +571,7 @@ export class ContainerService {
         }
       }
       await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
-      await this.runc.delete(id, { force: true }).catch(() => undefined);
+      await this.deleteRuntimeState(id);
       records.delete(id);
       rmSync(this.dir(id), { recursive: true, force: true });
       events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });

@@ -148,6 +148,12 @@ export class VolumeService {
     return v;
   }
 
+  /** The volume, or undefined: a lookup without docker's 404. */
+  find(name: string): Volume | undefined {
+    const rec = this.records.get(name);
+    return rec ? this.toVolume(rec) : undefined;
+  }
+
   has(name: string): boolean {
     return this.records.get(name) !== undefined;
   }
