@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { docker as runDocker, run } from '../helpers/run.js';
+import { docker as runDocker, run, DOCKER } from '../helpers/run.js';
 import { makeSaveArchive, makeTar, busyboxLayer } from '../images/helpers.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
@@ -64,7 +64,7 @@ test('a hostile archive is refused and nothing is written outside the store', as
 test('import --change sets CMD, ENV, WORKDIR, USER, VOLUME', async () => {
   const layer = join(work, 'layer.tar');
   writeFileSync(layer, busyboxLayer());
-  const r = await run('/usr/local/bin/docker', ['import', '-c', 'ENV A=1', '-c', 'WORKDIR /tmp', '-c', 'USER 1000', '-c', 'CMD ["sh", "-c", "echo $A $(pwd) $(id -u)"]', layer, 'changed:1'], { env: d.env });
+  const r = await run(DOCKER, ['import', '-c', 'ENV A=1', '-c', 'WORKDIR /tmp', '-c', 'USER 1000', '-c', 'CMD ["sh", "-c", "echo $A $(pwd) $(id -u)"]', layer, 'changed:1'], { env: d.env });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.equal((await docker('run', '--rm', 'changed:1')).stdout, '1 /tmp 1000\n');

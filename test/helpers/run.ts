@@ -1,5 +1,6 @@
 // Runs the real docker CLI or the berth CLI and captures everything.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { BERTH } from './daemon.js';
 
 export interface RunResult {
@@ -8,7 +9,8 @@ export interface RunResult {
   stderr: string;
 }
 
-export const DOCKER = process.env.DOCKER_CLI ?? '/usr/local/bin/docker';
+// The docker CLI 28.2 these machines ship; DOCKER_CLI overrides, `docker` on PATH is the fallback.
+export const DOCKER = process.env.DOCKER_CLI ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
