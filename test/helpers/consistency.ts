@@ -16,7 +16,8 @@ export async function assertStoreMatchesDisk(socket: string, dataRoot: string): 
   assert.deepEqual(listed, onDisk, 'volume list and directories differ');
   for (const name of onDisk) assert.ok(existsSync(join(volumesDir, name, '_data')), `${name} has no _data`);
   // Removed volumes' data is deleted in the background: give it a moment.
-  const leftovers = () => readdirSync(volumesDir).filter((n) => n.startsWith('.trash-') || n.startsWith('.creating-'));
+  const scratch = (d: string) => (existsSync(join(volumesDir, d)) ? readdirSync(join(volumesDir, d)) : []);
+  const leftovers = () => [...scratch('.staging'), ...scratch('.trash')];
   for (let i = 0; i < 100 && leftovers().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(leftovers(), [], 'interrupted creates or removals left staging dirs behind');
   return listed;

@@ -15,6 +15,9 @@ import { parseMountOptions, mountErrorText } from './mount-options.js';
 import { ramInBytes } from '../../util/units.js';
 
 const VALID_OPTIONS = new Set(['type', 'device', 'o', 'size']);
+// Scratch directories under the volume root; their names are not valid volume names.
+const STAGING = '.staging';
+const TRASH = '.trash';
 // docker: spec 3.1 — each key requires the others listed, checked in this order.
 const MANDATORY: Array<[string, string[]]> = [
   ['device', ['type']],
@@ -50,19 +53,24 @@ export class LocalDriver implements VolumeDriver {
   /** Scans the volume root: every NAME/ holding _data or opts.json is a volume (spec 2.4). */
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true, mode: 0o701 });
+    await this.clearScratch();
     const mounted = new Set(mountsUnder(this.root).map((m) => m.mountPoint));
     for (const entry of await readdir(this.root, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
-      if (entry.name.startsWith('.trash-') || entry.name.startsWith('.creating-')) {
-        // An interrupted removal or creation: finish or undo it.
-        await rm(join(this.root, entry.name), { recursive: true, force: true }).catch(() => undefined);
-        continue;
-      }
+      // Scratch dirs (cleared above) and anything else that is not a valid volume name.
+      if (entry.name.startsWith('.')) continue;
       const dir = join(this.root, entry.name);
       const hasData = await exists(join(dir, '_data'));
       const opts = await readOptsFile(join(dir, 'opts.json'));
       if (!hasData && !opts) continue;
       this.volumes.set(entry.name, { opts, refs: new Set(), mounted: mounted.has(join(dir, '_data')) });
+    }
+  }
+
+  private async clearScratch(): Promise<void> {
+    for (const d of [STAGING, TRASH]) {
+      await rm(join(this.root, d), { recursive: true, force: true }).catch(() => undefined);
+      await mkdir(join(this.root, d), { mode: 0o700 });
     }
   }
 
@@ -98,7 +106,9 @@ export class LocalDriver implements VolumeDriver {
     // Build the volume in a staging directory and rename it into place, so a
     // crash never leaves half a volume behind (init() clears the staging dirs).
     // These are metadata-only syscalls: sync calls beat a threadpool round trip.
-    const staging = join(this.root, `.creating-${randomBytes(8).toString('hex')}`);
+    // Staging and trash have their own parent directories, so building and
+    // deleting volumes does not contend for the lock of the volume root.
+    const staging = join(this.root, STAGING, randomBytes(8).toString('hex'));
     let opts: OptsFile | null = null;
     try {
       mkdirSync(staging, { mode: 0o701 });
@@ -147,7 +157,7 @@ export class LocalDriver implements VolumeDriver {
     }
     // Rename first: the volume is gone at once and atomically; its data is
     // deleted in the background (init() finishes a deletion cut short).
-    const trash = join(this.root, `.trash-${randomBytes(8).toString('hex')}`);
+    const trash = join(this.root, TRASH, randomBytes(8).toString('hex'));
     try {
       renameSync(real, trash);
     } catch (e) {
