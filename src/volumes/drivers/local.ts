@@ -2,9 +2,8 @@
 // out as Docker lays it out (spec 2.3), optionally backed by a mount(2) of a
 // tmpfs, bind or block device chosen by the `type`, `device`, `o` options.
 import { mkdir, readdir, readFile, rm, stat, access } from 'node:fs/promises';
-import { mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DriverVolume, VolumeDriver } from '../driver.js';
 import { InvalidParameter, SystemError, Conflict, NotFound, errorText } from '../../errors.js';
@@ -67,6 +66,12 @@ export class LocalDriver implements VolumeDriver {
     }
   }
 
+  private scratchCounter = 0;
+  /** Unique within this daemon's lifetime; scratch dirs are cleared at start. */
+  private scratchName(): string {
+    return `${process.pid}-${++this.scratchCounter}`;
+  }
+
   private async clearScratch(): Promise<void> {
     for (const d of [STAGING, TRASH]) {
       await rm(join(this.root, d), { recursive: true, force: true }).catch(() => undefined);
@@ -108,7 +113,7 @@ export class LocalDriver implements VolumeDriver {
     // These are metadata-only syscalls: sync calls beat a threadpool round trip.
     // Staging and trash have their own parent directories, so building and
     // deleting volumes does not contend for the lock of the volume root.
-    const staging = join(this.root, STAGING, randomBytes(8).toString('hex'));
+    const staging = join(this.root, STAGING, this.scratchName());
     let opts: OptsFile | null = null;
     try {
       mkdirSync(staging, { mode: 0o701 });
@@ -134,7 +139,7 @@ export class LocalDriver implements VolumeDriver {
       }
     }
     this.volumes.set(name, { opts, refs: new Set(), mounted: false });
-    return { name, mountpoint: join(dir, '_data'), createdAt: statSync(dir).ctimeMs };
+    return { name, mountpoint: join(dir, '_data'), createdAt: Date.now() };
   }
 
   async remove(name: string): Promise<void> {
@@ -157,7 +162,7 @@ export class LocalDriver implements VolumeDriver {
     }
     // Rename first: the volume is gone at once and atomically; its data is
     // deleted in the background (init() finishes a deletion cut short).
-    const trash = join(this.root, TRASH, randomBytes(8).toString('hex'));
+    const trash = join(this.root, TRASH, this.scratchName());
     try {
       renameSync(real, trash);
     } catch (e) {
