@@ -1,6 +1,7 @@
 // CLI-side parsing of `berth run` mount flags, as the docker CLI 28.2 does it
 // before anything reaches the daemon (spec 5.1, 5.3, 5.4). Errors carry the
 // CLI's own texts; the CLI face prints them as flag errors (exit 125).
+import { ramInBytes as cliRamInBytes } from '../cli/format/units.js';
 import { InvalidParameter } from '../errors.js';
 import type { ApiMount } from './types.js';
 import { cut, goClean, goParseBool } from './util.js';
@@ -205,16 +206,13 @@ export function readCsvRecord(input: string): string[] {
 // ---------------------------------------------------------------------------
 // --mount (5.3)
 
-/** go-units RAMInBytes: `64m`, `1.5g`, `512`, `10 MiB`, binary multiples. */
+/** go-units RAMInBytes (`64m`, `1.5g`, `10 MiB`), or undefined when invalid: the CLI's own parser. */
 export function ramInBytes(s: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
-  if (!m) return undefined;
-  if (!/^\d+(\.\d+)?$/.test(m[1]!)) return undefined;
-  let size = Number.parseFloat(m[1]!);
-  const unit = (m[2] ?? '').toLowerCase();
-  const mul: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-  if (unit !== '') size *= mul[unit]!;
-  return Math.trunc(size);
+  try {
+    return cliRamInBytes(s);
+  } catch {
+    return undefined;
+  }
 }
 
 interface MountDraft {
