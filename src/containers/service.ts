@@ -336,6 +336,9 @@ export class ContainerService {
       }
       const etc = this.writeEtcFiles(c);
       const user = resolveUser(rootfs, c.config.User || undefined);
+      // The CLI sends its terminal's size at create: the console starts with it.
+      const cs = c.hostConfig.ConsoleSize as number[] | undefined;
+      const consoleSize = c.config.Tty && cs && cs[0] && cs[1] ? { height: cs[0], width: cs[1] } : undefined;
       const spec = buildSpec({
         rootfs,
         args: [c.path, ...c.args],
@@ -343,6 +346,7 @@ export class ContainerService {
         cwd: c.config.WorkingDir || '/',
         user,
         tty: c.config.Tty,
+        consoleSize,
         readonlyRootfs: c.hostConfig.ReadonlyRootfs === true,
         networkMode: c.networkMode as NetworkMode,
         hostname: c.config.Hostname,
@@ -365,6 +369,7 @@ export class ContainerService {
         openStdin: c.config.OpenStdin,
         stdinOnce: c.config.StdinOnce,
         logPath: this.logPath(id),
+        consoleSize,
         pool: this.shimPool,
       });
       this.handles.set(id, handle);
