@@ -14,6 +14,7 @@ import { registerVolumeRoutes } from './api/routes/volumes.js';
 import { registerSystemRoutes } from './api/routes/system.js';
 import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
+import { toContainerSummary } from './api/container-json.js';
 import { ImageStore } from './images/image-store.js';
 import { ContainerRecords } from './containers/records.js';
 import { ContainerService } from './containers/service.js';
@@ -83,6 +84,15 @@ export class Daemon {
         events: this.events,
         containerCounts: () => this.containers.counts(),
         imageCount: () => this.images.list().length,
+        diskUsageExtras: async () => {
+          const images = this.images.summaries().map((i) => ({ ...i, Containers: this.containers.usingImage(i.Id).length }));
+          const containers = this.containers.list().map((c) => ({ ...toContainerSummary(c), SizeRw: 0, SizeRootFs: 0 }));
+          // Layers are shared between images: count each once.
+          const layers = new Set(this.images.list().flatMap((i) => this.images.resolve(i.Id).layers));
+          let layersSize = 0;
+          for (const l of layers) layersSize += this.images.layerSize(l);
+          return { LayersSize: layersSize, Images: images, Containers: containers };
+        },
       });
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers, dataRoot);

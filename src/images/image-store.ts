@@ -545,6 +545,11 @@ export class ImageStore {
     return this.layerRefs.get(diffId.replace(/^sha256:/, '')) ?? 0;
   }
 
+  /** Unpacked size in bytes of a layer (0 if the store doesn't have it). */
+  layerSize(diffId: string): number {
+    return this.layers.get(diffId.replace(/^sha256:/, ''))?.size ?? 0;
+  }
+
   /** Host directory of an unpacked layer, or null if the store doesn't have it. */
   layerDir(diffId: string): string | null {
     const hex = diffId.replace(/^sha256:/, '');

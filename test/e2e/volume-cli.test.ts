@@ -140,6 +140,8 @@ test('docker and berth print the same for the same commands', async () => {
     ['volume', 'inspect', '--format', '{{.Options}} {{.Labels}} {{.CreatedAt}}', 'same-1'],
     ['volume', 'inspect', 'nope-1', 'same-1'],
     ['volume', 'rm', 'nope-2'],
+    ['system', 'df'],
+    ['system', 'df', '-v'],
   ]) {
     const a = await docker(d.env, ...args);
     const b = await berth(d.env, ...args);

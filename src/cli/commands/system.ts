@@ -8,6 +8,8 @@ import { renderInspect } from './volume.js';
 import { humanSize } from '../format/units.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { compileTemplate } from '../format/go-template.js';
+import { renderList } from '../format/formatter.js';
+import { ContainerContext, CONTAINER_HEADERS, IMAGE_HEADERS, imageRows, type ApiContainerSummary, type ApiImageSummary } from './contexts.js';
 
 const CLI_VERSION = '0.1.0';
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
@@ -133,9 +135,10 @@ interface DiskUsage {
   BuildCache: unknown[] | null;
 }
 
-function percent(part: number, total: number): string {
-  if (total <= 0) return '0%';
-  return `${Math.round((part * 100) / total)}%`;
+/** "1.5MB (40%)", or just "0B" when there is nothing (as docker prints it). */
+function reclaimable(part: number, total: number): string {
+  if (total <= 0) return humanSize(part);
+  return `${humanSize(part)} (${Math.round((part * 100) / total)}%)`;
 }
 
 function renderDf(df: DiskUsage): string {
@@ -144,7 +147,9 @@ function renderDf(df: DiskUsage): string {
   const volumes = df.Volumes ?? [];
   const imgActive = images.filter((i) => i.Containers > 0).length;
   const imgSize = df.LayersSize ?? images.reduce((a, i) => a + i.Size, 0);
-  const imgReclaim = images.filter((i) => i.Containers <= 0).reduce((a, i) => a + i.Size, 0);
+  // docker: the CLI's own formula; images whose sizes are unknown (-1) count as reclaimable.
+  const imgUsed = images.filter((i) => i.Containers !== 0 && i.Size !== -1 && i.SharedSize !== -1).reduce((a, i) => a + i.Size - i.SharedSize, 0);
+  const imgReclaim = imgSize - imgUsed;
   const cActive = containers.filter((c) => c.State === 'running').length;
   const cSize = containers.reduce((a, c) => a + (c.SizeRw ?? 0), 0);
   const cReclaim = containers.filter((c) => c.State !== 'running').reduce((a, c) => a + (c.SizeRw ?? 0), 0);
@@ -153,18 +158,42 @@ function renderDf(df: DiskUsage): string {
   const vReclaim = volumes.filter((v) => v.UsageData.RefCount === 0).reduce((a, v) => a + Math.max(0, v.UsageData.Size), 0);
   const rows = [
     'TYPE\tTOTAL\tACTIVE\tSIZE\tRECLAIMABLE',
-    `Images\t${images.length}\t${imgActive}\t${humanSize(imgSize)}\t${humanSize(imgReclaim)} (${percent(imgReclaim, imgSize)})`,
-    `Containers\t${containers.length}\t${cActive}\t${humanSize(cSize)}\t${humanSize(cReclaim)} (${percent(cReclaim, cSize)})`,
-    `Local Volumes\t${volumes.length}\t${vActive}\t${humanSize(vSize)}\t${humanSize(vReclaim)} (${percent(vReclaim, vSize)})`,
+    `Images\t${images.length}\t${imgActive}\t${humanSize(imgSize)}\t${reclaimable(imgReclaim, imgSize)}`,
+    `Containers\t${containers.length}\t${cActive}\t${humanSize(cSize)}\t${reclaimable(cReclaim, cSize)}`,
+    `Local Volumes\t${volumes.length}\t${vActive}\t${humanSize(vSize)}\t${reclaimable(vReclaim, vSize)}`,
     `Build Cache\t0\t0\t0B\t0B`,
   ];
   return tabwrite(rows.join('\n') + '\n');
 }
 
 function renderDfVerbose(df: DiskUsage): string {
-  const volumes = [...(df.Volumes ?? [])].sort((a, b) => a.Name.localeCompare(b.Name));
-  let out = 'Local Volumes space usage:\n\n';
+  // docker's `system df -v` tables (cli/command/formatter/disk_usage.go).
+  const images = (df.Images ?? []) as unknown as ApiImageSummary[];
+  const imageCtx = images.flatMap((img) => imageRows(img, true, false));
+  let out = 'Images space usage:\n\n';
+  out += renderList(imageCtx, {
+    format: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}',
+    quiet: false,
+    defaultTable: '',
+    quietTemplate: '',
+    headers: IMAGE_HEADERS as Record<string, string>,
+    context: (c) => c,
+  });
+  out += '\nContainers space usage:\n\n';
+  const containers = (df.Containers ?? []) as unknown as ApiContainerSummary[];
+  out += renderList(containers, {
+    format: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
+    quiet: false,
+    defaultTable: '',
+    quietTemplate: '',
+    headers: CONTAINER_HEADERS as Record<string, string>,
+    context: (c) => new ContainerContext(c, true),
+  });
+  const volumes = [...(df.Volumes ?? [])];
+  out += '\nLocal Volumes space usage:\n\n';
   out += tabwrite(['VOLUME NAME\tLINKS\tSIZE', ...volumes.map((v) => `${v.Name}\t${v.UsageData.RefCount}\t${humanSize(Math.max(0, v.UsageData.Size))}`)].join('\n') + '\n');
+  out += '\nBuild cache usage: 0B\n\n';
+  out += tabwrite('CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n');
   return out;
 }
 
