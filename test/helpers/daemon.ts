@@ -1,7 +1,7 @@
 // Starts a real berthd on its own temp data root and socket, and cleans up
 // after the test: the process, every mount under the root, the directory.
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from 'node:http';
@@ -82,9 +82,18 @@ export function killContainers(dataRoot: string): void {
   }
 }
 
-export async function startDaemon(t?: TestContext, extraArgs: string[] = []): Promise<TestDaemon & { cleanup: () => Promise<void> }> {
+export async function startDaemon(
+  t?: TestContext,
+  extraArgs: string[] = [],
+  opts: { dataRootTmpfsSize?: string } = {},
+): Promise<TestDaemon & { cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-'));
   const dataRoot = join(dir, 'root');
+  if (opts.dataRootTmpfsSize) {
+    // A small filesystem of its own, for full-disk tests.
+    mkdirSync(dataRoot);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.dataRootTmpfsSize}`, 'tmpfs', dataRoot]);
+  }
   const socket = join(dir, 'berth.sock');
   let output = '';
   const launch = () => {

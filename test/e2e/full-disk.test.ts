@@ -1,0 +1,45 @@
+// A full disk: creates fail with a clear error, nothing already stored is lost,
+// and the daemon works again once space is freed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDaemon } from '../helpers/daemon.js';
+import { api } from '../helpers/http.js';
+
+test('volume create on a full data root fails cleanly and loses nothing', async (t) => {
+  const d = await startDaemon(t, [], { dataRootTmpfsSize: '4m' });
+  assert.equal((await api(d.socket, 'POST', '/volumes/create', { Name: 'keep', Labels: { a: '1' } })).status, 201);
+  writeFileSync(join(d.dataRoot, 'volumes', 'keep', '_data', 'precious'), 'do not lose me\n');
+  // Fill the filesystem.
+  const filler = join(d.dataRoot, 'filler');
+  try {
+    writeFileSync(filler, Buffer.alloc(8 * 1024 * 1024));
+  } catch {
+    // ENOSPC: the disk is now full, as wanted
+  }
+  let failure: { status: number; json: { message: string } } | undefined;
+  for (let i = 0; i < 200 && !failure; i++) {
+    const r = await api(d.socket, 'POST', '/volumes/create', { Name: `v${i}`, Labels: { big: 'x'.repeat(4000) } });
+    if (r.status !== 201) failure = r;
+  }
+  assert.ok(failure, 'a create failed once the disk was full');
+  assert.ok(failure.status >= 500, `status ${failure.status}`);
+  assert.match(failure.json.message, /no space left on device|disk is full/i);
+  // The daemon still answers and still has what it had.
+  const keep = await api(d.socket, 'GET', '/volumes/keep');
+  assert.equal(keep.status, 200);
+  assert.deepEqual(keep.json.Labels, { a: '1' });
+  assert.equal(readFileSync(join(d.dataRoot, 'volumes', 'keep', '_data', 'precious'), 'utf8'), 'do not lose me\n');
+  const list = await api(d.socket, 'GET', '/volumes');
+  assert.equal(list.status, 200);
+  // Free space: creating works again, and the failed names left nothing half-made.
+  rmSync(filler, { force: true });
+  const again = await api(d.socket, 'POST', '/volumes/create', { Name: 'after' });
+  assert.equal(again.status, 201, again.text);
+  await d.restart();
+  const names = ((await api(d.socket, 'GET', '/volumes')).json.Volumes as Array<{ Name: string }>).map((v) => v.Name);
+  assert.ok(names.includes('keep') && names.includes('after'));
+  const { assertStoreMatchesDisk } = await import('../helpers/consistency.js');
+  await assertStoreMatchesDisk(d.socket, d.dataRoot);
+});
