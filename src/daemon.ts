@@ -95,7 +95,7 @@ export class Daemon {
         },
       });
       registerVolumeRoutes(router, this.volumes);
-      registerContainerRoutes(router, this.containers, dataRoot);
+      registerContainerRoutes(router, this.containers);
       registerExecRoutes(router, new ExecService(this.containers, this.events));
       registerArchiveRoutes(router, new ArchiveService(this.containers));
       registerImageRoutes(

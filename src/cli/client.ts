@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
+import { versionLess } from '../util/version.js';
 
 export const CLIENT_API_VERSION = '1.47';
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -79,7 +80,7 @@ export class ApiClient {
     const res = await this.send('HEAD', '/_ping', {});
     const advertised = res.headers['api-version'];
     const server = typeof advertised === 'string' && advertised !== '' ? advertised : '1.24';
-    this.version = compare(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+    this.version = versionLess(server, CLIENT_API_VERSION) ? server : CLIENT_API_VERSION;
     return this.version;
   }
 
@@ -172,16 +173,4 @@ function toDaemonError(res: Response): DaemonError {
   return new DaemonError(res.status, message);
 }
 
-function compare(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-export function versionLess(a: string, b: string): boolean {
-  return compare(a, b) < 0;
-}
+export { versionLess };

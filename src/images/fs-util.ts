@@ -1,8 +1,6 @@
 // Small filesystem and process helpers for the image store.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
 import { SystemError } from '../errors.js';
 
 export interface RunResult {
@@ -28,63 +26,7 @@ export function randomSuffix(): string {
   return randomBytes(6).toString('hex');
 }
 
-/** Writes a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${randomSuffix()}`);
-  const fh = await fsp.open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  try {
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-  await fsyncDir(dir);
-}
-
-/** Synchronous twin of writeFileAtomic (used from the constructor). */
-export function writeFileAtomicSync(path: string, data: string | Buffer): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp-${randomSuffix()}`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* ignore */
-    }
-    throw e;
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  let fh: fsp.FileHandle | undefined;
-  try {
-    fh = await fsp.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Some filesystems refuse fsync on directories; the rename is still atomic.
-  } finally {
-    await fh?.close().catch(() => {});
-  }
-}
+export { writeFileAtomic, writeFileAtomicSync, fsyncDir } from '../util/fs.js';
 
 export function isErrno(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');

@@ -1,22 +1,12 @@
 // overlayfs mount helpers and /proc/self/mountinfo parsing.
-import { readFileSync } from 'node:fs';
+import { readMountInfo } from '../util/mount.js';
 import { resolve } from 'node:path';
 import { InvalidParameter, SystemError } from '../errors.js';
 import { run } from './fs-util.js';
 
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
 /** Mount points currently visible to this process (with multiplicity). */
 export function mountPoints(): string[] {
-  const text = readFileSync('/proc/self/mountinfo', 'utf8');
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const fields = line.split(' ');
-    if (fields.length > 4) out.push(unescapeMountinfo(fields[4]!));
-  }
-  return out;
+  return readMountInfo().map((m) => m.mountPoint);
 }
 
 export function isMountPoint(path: string): boolean {

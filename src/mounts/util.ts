@@ -67,22 +67,7 @@ export function goQuote(s: string): string {
   return out + '"';
 }
 
-/** Compares API versions like "1.41" and "1.9" numerically: <0, 0, >0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.');
-  const pb = b.split('.');
-  const n = Math.max(pa.length, pb.length);
-  for (let i = 0; i < n; i++) {
-    const x = Number.parseInt(pa[i] ?? '0', 10) || 0;
-    const y = Number.parseInt(pb[i] ?? '0', 10) || 0;
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
-}
-
-export function versionLess(a: string, b: string): boolean {
-  return compareVersions(a, b) < 0;
-}
+export { compareVersions, versionLess } from '../util/version.js';
 
 /** Go's strconv.ParseBool. */
 export function goParseBool(s: string): boolean | undefined {

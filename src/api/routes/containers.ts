@@ -50,7 +50,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
   return n;
 }
 
-export function registerContainerRoutes(router: Router, containers: ContainerService, dataRoot: string): void {
+export function registerContainerRoutes(router: Router, containers: ContainerService): void {
   const dirs = (id: string) => ({
     containerDir: containers.containerDir(id),
     logPath: containers.logPath(id),
@@ -172,7 +172,6 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     sendNoContent(ctx.res);
   });
 
-  void dataRoot;
 }
 
 /** docker's since/until: unix seconds (fractional allowed) or RFC 3339. */

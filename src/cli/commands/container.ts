@@ -1,6 +1,7 @@
 // Container commands with docker CLI 28.2's flags, output and exit codes:
 // run, create, start, stop, kill, restart, rm, wait, logs, exec, ps and
 // inspect, at the top level and under `berth container`.
+import { parseFilterValues, filtersQuery } from './shared.js';
 import type { Command } from 'commander';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionError, DaemonError, type ApiClient } from '../client.js';
@@ -60,29 +61,9 @@ function sortedQuery(q: Record<string, string | undefined>): Record<string, stri
 
 /** `-f key=value` flags with docker's flag error. */
 export function parseFilters(values: string[], cmd: Command): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq < 0) throw flagValueError(cmd, '-f, --filter', v, 'bad format of filter (expected name=value)');
-    const key = v.slice(0, eq).trim().toLowerCase();
-    const value = v.slice(eq + 1).trim();
-    const list = out.get(key);
-    if (list) list.push(value);
-    else out.set(key, [value]);
-  }
-  return out;
+  return parseFilterValues(values, (v) => flagValueError(cmd, '-f, --filter', v, 'bad format of filter (expected name=value)'));
 }
 
-/** The `filters` query parameter as Go encodes map[string]map[string]bool: keys sorted. */
-export function filtersParam(filters: Map<string, string[]>): Record<string, string | undefined> {
-  if (filters.size === 0) return {};
-  const keys = [...filters.keys()].sort();
-  const obj = keys.map((k) => {
-    const values = [...new Set(filters.get(k) ?? [])].sort();
-    return `${JSON.stringify(k)}:{${values.map((v) => `${JSON.stringify(v)}:true`).join(',')}}`;
-  });
-  return { filters: `{${obj.join(',')}}` };
-}
 
 /** Collects the response body of a streamed request. */
 function readAll(res: IncomingMessage): Promise<Buffer> {
@@ -735,7 +716,7 @@ async function psAction(api: ApiClient, cmd: Command, opts: PsOptions): Promise<
     all: opts.all ? '1' : undefined,
     limit: last > 0 ? String(last) : undefined,
     size: size ? '1' : undefined,
-    ...filtersParam(filters),
+    ...filtersQuery(filters),
   });
   const list = await api.json<ApiContainerSummary[]>('GET', '/containers/json', { query });
   process.stdout.write(renderPs(list, { format, quiet: opts.quiet, size: !!opts.size, trunc: opts.trunc }));

@@ -11,7 +11,8 @@ import { dockerCommand } from './docker-command.js';
 import { contextJSON, IMAGE_HEADERS, imageFormat, imageRows, type ApiImageSummary } from './contexts.js';
 import { displayJSONMessages } from './jsonmessage.js';
 import { runInspect } from './inspect.js';
-import { filtersParam, namedReference, parseFilters } from './container.js';
+import { namedReference, parseFilters } from './container.js';
+import { filtersQuery } from './shared.js';
 
 type Client = () => ApiClient;
 const enc = encodeURIComponent;
@@ -100,7 +101,7 @@ function defineImageCommands(parent: Command, client: Client, inGroup: boolean):
         if (list) list.push(args[0]);
         else filters.set('reference', [args[0]]);
       }
-      const query: Record<string, string | undefined> = { all: opts.all ? '1' : undefined, ...filtersParam(filters) };
+      const query: Record<string, string | undefined> = { all: opts.all ? '1' : undefined, ...filtersQuery(filters) };
       const images = await client().json<ApiImageSummary[]>('GET', '/images/json', { query });
       process.stdout.write(renderImages(images, opts));
     },

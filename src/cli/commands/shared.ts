@@ -1,20 +1,12 @@
 // Flag value parsing shared by commands, with the docker CLI's messages.
 import { UsageError } from '../errors.js';
 
-/** `-f key=value` flags into docker's filter map. */
-export function parseFilterFlags(values: string[], path: string, usage: string): Map<string, string[]> {
+/** `-f key=value` flags into docker's filter map; `onBad` builds the flag error for a value without `=`. */
+export function parseFilterValues(values: string[], onBad: (value: string) => Error): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq < 0) {
-      throw new UsageError(
-        `invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`,
-        `${path} ${usage}`,
-        path,
-        125,
-        'run',
-      );
-    }
+    if (eq < 0) throw onBad(v);
     const key = v.slice(0, eq).trim().toLowerCase();
     const value = v.slice(eq + 1).trim();
     const list = out.get(key);
@@ -24,15 +16,23 @@ export function parseFilterFlags(values: string[], path: string, usage: string):
   return out;
 }
 
-/** The `filters` query parameter in docker's map[string]map[string]bool form. */
+/** parseFilterValues with the volume commands' usage error. */
+export function parseFilterFlags(values: string[], path: string, usage: string): Map<string, string[]> {
+  return parseFilterValues(
+    values,
+    (v) => new UsageError(`invalid argument "${v}" for "-f, --filter" flag: bad format of filter (expected name=value)`, `${path} ${usage}`, path, 125, 'run'),
+  );
+}
+
+/** The `filters` query parameter as Go encodes map[string]map[string]bool: keys and values sorted. */
 export function filtersQuery(filters: Map<string, string[]>): Record<string, string | undefined> {
   if (filters.size === 0) return {};
-  const obj: Record<string, Record<string, boolean>> = {};
-  for (const [k, vs] of filters) {
-    obj[k] = {};
-    for (const v of vs) obj[k][v] = true;
-  }
-  return { filters: JSON.stringify(obj) };
+  const keys = [...filters.keys()].sort();
+  const obj = keys.map((k) => {
+    const values = [...new Set(filters.get(k) ?? [])].sort();
+    return `${JSON.stringify(k)}:{${values.map((v) => `${JSON.stringify(v)}:true`).join(',')}}`;
+  });
+  return { filters: `{${obj.join(',')}}` };
 }
 
 /** `--label k=v` / `-o k=v` lists into a map; a bare key gets "". Later duplicates win. */

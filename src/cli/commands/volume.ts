@@ -1,5 +1,6 @@
 // `berth volume create|ls|inspect|rm|prune`: flags, output and exit codes of
 // `docker volume` 28.2 (spec 4).
+import type { ApiVolume } from '../../api/types.js';
 import type { Command } from 'commander';
 import { ApiClient, DaemonError, versionLess } from '../client.js';
 import { collect, defineCommand } from '../command.js';
@@ -11,17 +12,6 @@ import { humanSize } from '../format/units.js';
 import { naturalCompare } from '../format/natural-sort.js';
 import { parseFilterFlags, filtersQuery, parseKeyValueList } from './shared.js';
 
-interface ApiVolume {
-  CreatedAt?: string;
-  Driver: string;
-  Labels: Record<string, string> | null;
-  Mountpoint: string;
-  Name: string;
-  Options: Record<string, string> | null;
-  Scope: string;
-  Status?: Record<string, unknown>;
-  UsageData?: { RefCount: number; Size: number };
-}
 
 const VOLUME_HEADERS: Record<string, string> = {
   Name: 'VOLUME NAME',
