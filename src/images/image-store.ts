@@ -43,6 +43,7 @@ import { isMountPoint, mountOverlay, unmount } from './overlay.js';
 import { resolveInRootfs } from './rootfs-path.js';
 import { normalizeTagRef, tryNormalizeTagRef, splitTagged } from './reference.js';
 import { openMaybeCompressed, readTar } from './tar-reader.js';
+import { globMatcher } from '../util/pattern.js';
 import type {
   ContainerConfig,
   DeleteResponseItem,
@@ -237,15 +238,6 @@ function fullConfig(c: ContainerConfig | null | undefined): InspectConfig {
   return out;
 }
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (const c of glob) {
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
 
 /** A node of a `docker save` archive staged on disk. */
 type ArchiveNode =
@@ -459,14 +451,15 @@ export class ImageStore {
 
   /** GET /images/json, newest first. */
   list(opts: ListOptions = {}): ImageSummary[] {
-    const refRe = opts.reference !== undefined ? globToRegExp(opts.reference) : null;
+    // Docker's reference filter is path.Match; a malformed pattern matches nothing.
+    const refMatches = opts.reference !== undefined ? (globMatcher(opts.reference) ?? (() => false)) : null;
     const out: Array<ImageSummary & { sortKey: string }> = [];
     for (const [hex, img] of this.images) {
       let tags = this.tagsOf(hex);
       if (opts.dangling === true && tags.length > 0) continue;
       if (opts.dangling === false && tags.length === 0) continue;
-      if (refRe) {
-        tags = tags.filter((t) => refRe.test(t) || refRe.test(splitTagged(t).repository));
+      if (refMatches) {
+        tags = tags.filter((t) => refMatches(t) || refMatches(splitTagged(t).repository));
         if (tags.length === 0) continue;
       }
       const dangling = tags.length === 0;

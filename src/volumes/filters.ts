@@ -1,4 +1,5 @@
 // Volume list and prune filter semantics (spec 1.4, 1.8).
+import { regexpMatcher, type Matcher } from '../util/pattern.js';
 
 /** A `label` filter entry: "key" (present) or "key=value" (exact value). */
 export function matchesLabel(labels: Record<string, string> | null, entry: string): boolean {
@@ -14,12 +15,14 @@ export function matchesAllLabels(labels: Record<string, string> | null, entries:
   return entries.every((e) => matchesLabel(labels, e));
 }
 
-/** `name` filter: exact match, or an unanchored regex search; an invalid regex counts only as exact. */
-export function matchesName(name: string, pattern: string): boolean {
-  if (name === pattern) return true;
-  try {
-    return new RegExp(pattern).test(name);
-  } catch {
-    return false;
-  }
+/**
+ * A `name` filter's values, compiled once per request, as Docker's
+ * `filters.Args.Match`: a value matches when it equals the name or, as a Go
+ * (RE2, linear-time) regexp, matches somewhere in it; a value that does not
+ * compile counts only as an exact name.
+ */
+export function nameMatcher(patterns: readonly string[]): (name: string) => boolean {
+  const exact = new Set(patterns);
+  const regexps = patterns.map(regexpMatcher).filter((m): m is Matcher => m !== null);
+  return (name) => exact.has(name) || regexps.some((m) => m(name));
 }

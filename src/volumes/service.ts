@@ -12,7 +12,7 @@ import { directorySize } from '../util/fs.js';
 import type { LocalDriver } from './drivers/local.js';
 import type { VolumeDriver } from './driver.js';
 import { ANONYMOUS_LABEL } from './names.js';
-import { matchesAllLabels, matchesName } from './filters.js';
+import { matchesAllLabels, nameMatcher } from './filters.js';
 
 export interface Volume {
   name: string;
@@ -160,9 +160,10 @@ export class VolumeService {
 
   list(filters: ListFilters = {}): Volume[] {
     const out: Volume[] = [];
+    const nameMatches = filters.name && filters.name.length > 0 ? nameMatcher(filters.name) : null;
     for (const rec of this.records.all()) {
       if (filters.driver && filters.driver.length > 0 && !filters.driver.includes(rec.driver)) continue;
-      if (filters.name && filters.name.length > 0 && !filters.name.some((p) => matchesName(rec.name, p))) continue;
+      if (nameMatches && !nameMatches(rec.name)) continue;
       if (filters.label && filters.label.length > 0 && !matchesAllLabels(rec.labels, filters.label)) continue;
       if (filters.dangling !== undefined && filters.dangling === this.records.refCount(rec.name) > 0) continue;
       out.push(this.toVolume(rec));

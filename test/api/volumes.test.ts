@@ -235,3 +235,24 @@ test('info and version carry the fields the docker CLI reads', async () => {
   assert.equal(version.json.Components[0].Name, 'Engine');
   assert.equal(version.json.ApiVersion, '1.47');
 });
+
+test('a hostile name pattern cannot stall the daemon (RE2 semantics, linear time)', { timeout: 120_000 }, async () => {
+  const name = 'a'.repeat(40);
+  assert.equal((await call('POST', '/volumes/create', { Name: name })).status, 201);
+  const [ls, cs, ping] = await Promise.all([
+    call('GET', `/volumes?filters=${filters({ name: ['^(a+)+b$'] })}`),
+    call('GET', `/containers/json?all=1&filters=${filters({ name: ['^(a+)+b$', '(x+x+)+y'] })}`),
+    call('GET', '/_ping'),
+  ]);
+  assert.equal(ls.status, 200);
+  assert.deepEqual(ls.json.Volumes, []);
+  assert.equal(cs.status, 200);
+  assert.deepEqual(cs.json, []);
+  assert.equal(ping.text, 'OK');
+  // Go's syntax, not JavaScript's: a character class Go has, and a lookahead Go refuses (exact match only).
+  const posix = await call('GET', `/volumes?filters=${filters({ name: ['^[[:alpha:]]{40}$'] })}`);
+  assert.deepEqual(posix.json.Volumes.map((v: { Name: string }) => v.Name), [name]);
+  const lookahead = await call('GET', `/volumes?filters=${filters({ name: ['a(?=a)'] })}`);
+  assert.deepEqual(lookahead.json.Volumes, []);
+  assert.equal((await call('DELETE', `/volumes/${name}`)).status, 204);
+});

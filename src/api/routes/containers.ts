@@ -5,7 +5,7 @@ import { HttpError } from '../errors.js';
 import { parseFilters, checkFilterKeys } from '../filters.js';
 import { hijack, splice } from '../hijack.js';
 import { toContainerInspect, toContainerSummary } from '../container-json.js';
-import { matchesName } from '../../volumes/filters.js';
+import { nameMatcher } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
 import type { ContainerRecord } from '../../containers/types.js';
 import { join } from 'node:path';
@@ -20,13 +20,14 @@ function frame(stream: 1 | 2, data: Buffer): Buffer {
   return Buffer.concat([h, data]);
 }
 
-function matchesContainerFilters(c: ContainerRecord, f: Map<string, string[]>): boolean {
+function matchesContainerFilters(c: ContainerRecord, f: Map<string, string[]>, nameMatches: ((name: string) => boolean) | null): boolean {
   const any = (key: string, pred: (v: string) => boolean) => {
     const vs = f.get(key);
     return !vs || vs.length === 0 || vs.some(pred);
   };
   if (!any('id', (v) => c.id.startsWith(v))) return false;
-  if (!any('name', (v) => matchesName(c.name, v.replace(/^\//, '')) || matchesName(`/${c.name}`, v))) return false;
+  // Docker matches the name with and without its leading '/'.
+  if (nameMatches && !nameMatches(`/${c.name}`) && !nameMatches(c.name)) return false;
   if (!any('status', (v) => c.state.status === v)) return false;
   if (!any('exited', (v) => c.state.status === 'exited' && String(c.state.exitCode) === v)) return false;
   if (!any('ancestor', (v) => c.config.Image === v || c.imageId === v || c.imageId.startsWith(`sha256:${v}`))) return false;
@@ -36,7 +37,7 @@ function matchesContainerFilters(c: ContainerRecord, f: Map<string, string[]>): 
     const eq = l.indexOf('=');
     const k = eq < 0 ? l : l.slice(0, eq);
     const all = c.config.Labels ?? {};
-    if (!(k in all)) return false;
+    if (!Object.hasOwn(all, k)) return false;
     if (eq >= 0 && all[k] !== l.slice(eq + 1)) return false;
   }
   return true;
@@ -68,10 +69,12 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     const filters = parseFilters(ctx.query.get('filters'));
     checkFilterKeys(filters, ['id', 'name', 'status', 'exited', 'ancestor', 'volume', 'label', 'before', 'since', 'network', 'health', 'isolation', 'is-task', 'publish', 'expose']);
     const all = queryBool(ctx.query, 'all') || filters.has('status') || filters.has('exited');
+    const names = filters.get('name');
+    const nameMatches = names && names.length > 0 ? nameMatcher(names) : null;
     let list = containers
       .list()
       .filter((c) => (all ? true : c.state.status === 'running'))
-      .filter((c) => matchesContainerFilters(c, filters))
+      .filter((c) => matchesContainerFilters(c, filters, nameMatches))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     const limit = intQuery(ctx, 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
