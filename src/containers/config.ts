@@ -2,6 +2,7 @@
 // dockerd's mergeAndVerifyConfig does.
 import { InvalidParameter } from '../errors.js';
 import type { ContainerConfig } from './types.js';
+import { copyDict } from '../util/dict.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,13 +17,13 @@ function strMap(v: unknown, field: string): Record<string, string> | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameter(`invalid JSON: ${field} must be an object`);
   for (const x of Object.values(v as Json)) if (typeof x !== 'string') throw new InvalidParameter(`invalid JSON: ${field} values must be strings`);
-  return { ...(v as Record<string, string>) };
+  return copyDict(v as Record<string, string>);
 }
 
 function objMap(v: unknown, field: string): Record<string, object> | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameter(`invalid JSON: ${field} must be an object`);
-  return { ...(v as Record<string, object>) };
+  return copyDict(v as Record<string, object>);
 }
 
 function str(v: unknown, field: string): string {

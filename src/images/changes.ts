@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import { InvalidParameter } from '../errors.js';
 import type { ContainerConfig, HealthConfig } from './types.js';
+import { copyDict } from '../util/dict.js';
 
 const VALID = new Set(['cmd', 'entrypoint', 'env', 'expose', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir', 'healthcheck']);
 
@@ -353,7 +354,7 @@ export function applyChanges(changes: readonly string[], base: ContainerConfig =
           }
           cfg.Env = list;
         } else {
-          cfg.Labels = { ...(cfg.Labels ?? {}) };
+          cfg.Labels = copyDict(cfg.Labels ?? {});
           for (const [k, v] of pairs) cfg.Labels[k] = v;
         }
         break;

@@ -43,6 +43,7 @@ import { isMountPoint, mountOverlay, unmount } from './overlay.js';
 import { resolveInRootfs } from './rootfs-path.js';
 import { normalizeTagRef, tryNormalizeTagRef, splitTagged } from './reference.js';
 import { openMaybeCompressed, readTar } from './tar-reader.js';
+import { dictSchema } from '../util/dict.js';
 import { globMatcher } from '../util/pattern.js';
 import type {
   ContainerConfig,
@@ -142,9 +143,9 @@ const ConfigSchema = z.looseObject({
       Entrypoint: stringArray,
       WorkingDir: z.string().optional(),
       User: z.string().optional(),
-      Volumes: z.record(z.string(), z.unknown()).nullish(),
-      Labels: z.record(z.string(), z.string()).nullish(),
-      ExposedPorts: z.record(z.string(), z.unknown()).nullish(),
+      Volumes: dictSchema(z.unknown()).nullish(),
+      Labels: dictSchema(z.string()).nullish(),
+      ExposedPorts: dictSchema(z.unknown()).nullish(),
     })
     .nullish(),
   rootfs: z.looseObject({
@@ -165,7 +166,7 @@ const ManifestSchema = z.array(
 const DescriptorSchema = z.looseObject({
   mediaType: z.string().optional(),
   digest: z.string().regex(DIGEST, 'digest must be sha256:<64 hex>'),
-  annotations: z.record(z.string(), z.string()).optional(),
+  annotations: dictSchema(z.string()).optional(),
   platform: z.looseObject({ architecture: z.string(), os: z.string() }).optional(),
 });
 const IndexSchema = z.looseObject({ manifests: z.array(DescriptorSchema) });

@@ -5,6 +5,7 @@ import { ramInBytes as cliRamInBytes } from '../cli/format/units.js';
 import { InvalidParameter } from '../errors.js';
 import type { ApiMount } from './types.js';
 import { cut, goClean, goParseBool } from './util.js';
+import { newDict } from '../util/dict.js';
 
 // ---------------------------------------------------------------------------
 // -v / --volume (5.1)
@@ -246,7 +247,7 @@ export function parseMountFlag(csv: string, cwd: string, onWarning?: (msg: strin
   const tmpfsOptions = (): NonNullable<MountDraft['TmpfsOptions']> =>
     (d.TmpfsOptions ??= { SizeBytes: 0, Mode: 0 });
   const setOnMap = (map: Record<string, string> | undefined, value: string): Record<string, string> => {
-    const out = map ?? {};
+    const out = map ?? newDict();
     const [k, v] = cut(value, '=');
     if (k !== '') out[k] = v;
     return out;

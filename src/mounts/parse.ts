@@ -10,6 +10,7 @@ import { statSync } from 'node:fs';
 import { InvalidParameter, NotImplemented, SystemError } from '../errors.js';
 import type { FileProbe, MountPoint } from './types.js';
 import { cut, goClean, goIsLocal, goQuote, splitN, versionLess } from './util.js';
+import { newDict } from '../util/dict.js';
 
 // ---------------------------------------------------------------------------
 // Mode strings (5.2)
@@ -163,7 +164,7 @@ function strMap(obj: Record<string, unknown>, name: string, path: string): Recor
   const v = getField(obj, name);
   if (v === undefined || v === null) return null;
   if (!isObject(v)) throw typeError(v, `${path}.${name}`, 'map[string]string');
-  const out: Record<string, string> = {};
+  const out = newDict();
   for (const [k, val] of Object.entries(v)) {
     if (val === null) { out[k] = ''; continue; }
     if (typeof val !== 'string') throw typeError(val, `${path}.${name}`, 'string');

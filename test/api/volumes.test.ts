@@ -256,3 +256,18 @@ test('a hostile name pattern cannot stall the daemon (RE2 semantics, linear time
   assert.deepEqual(lookahead.json.Volumes, []);
   assert.equal((await call('DELETE', `/volumes/${name}`)).status, 204);
 });
+
+test('user-keyed maps keep a __proto__ key (labels, driver options)', async () => {
+  const body = '{"Name":"proto1","Labels":{"__proto__":"x","a":"b"},"DriverOpts":{"__proto__":"y"}}';
+  const c = await call('POST', '/volumes/create', undefined, { rawBody: body });
+  assert.equal(c.status, 400, c.text); // the local driver refuses unknown options, '__proto__' included
+  assert.match(c.json.message, /__proto__/);
+  const ok = await call('POST', '/volumes/create', undefined, { rawBody: '{"Name":"proto1","Labels":{"__proto__":"x","a":"b"}}' });
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal(ok.text.includes('"Labels":{"__proto__":"x","a":"b"}'), true, ok.text);
+  const inspect = await call('GET', '/volumes/proto1');
+  assert.equal(inspect.text.includes('"Labels":{"__proto__":"x","a":"b"}'), true, inspect.text);
+  const ls = await call('GET', `/volumes?filters=${filters({ label: ['__proto__=x'] })}`);
+  assert.deepEqual(ls.json.Volumes.map((v: { Name: string }) => v.Name), ['proto1']);
+  assert.equal((await call('DELETE', '/volumes/proto1')).status, 204);
+});

@@ -156,3 +156,21 @@ test('berth says clearly when berthd is not running', async () => {
   assert.equal(r.code, 1);
   assert.equal(r.stderr, `Cannot connect to the berth daemon at unix://${d.dir}/nothing.sock. Is berthd running?\n`);
 });
+
+for (const cli of CLIS) {
+  test(`${cli.name}: labels named __proto__ and constructor are kept and filtered like any other`, async () => {
+    const n = `${cli.name}-proto`;
+    const c = await cli.run(d.env, 'volume', 'create', '--label', '__proto__=x', '--label', 'constructor', n);
+    assert.equal(c.code, 0, c.stderr);
+    const inspect = await cli.run(d.env, 'volume', 'inspect', '--format', '{{json .Labels}} {{index .Labels "__proto__"}}', n);
+    assert.equal(inspect.stdout, '{"__proto__":"x","constructor":""} x\n');
+    const byLabel = await cli.run(d.env, 'volume', 'ls', '-q', '-f', 'label=__proto__=x');
+    assert.equal(byLabel.stdout, `${n}\n`);
+    // `constructor` is no label of a volume that lacks it (a plain object would say it is).
+    const other = `${cli.name}-plain`;
+    assert.equal((await cli.run(d.env, 'volume', 'create', other)).code, 0);
+    const byCtor = await cli.run(d.env, 'volume', 'ls', '-q', '-f', 'label=constructor', '-f', `name=^${cli.name}-`);
+    assert.equal(byCtor.stdout, `${n}\n`);
+    assert.equal((await cli.run(d.env, 'volume', 'rm', n, other)).code, 0);
+  });
+}

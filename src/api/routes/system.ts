@@ -184,7 +184,7 @@ function eventMatches(e: EngineEvent, filters: Map<string, string[]>): boolean {
   if (filters.has('label')) {
     for (const l of filters.get('label') ?? []) {
       const [k, v] = l.split('=', 2) as [string, string | undefined];
-      if (!(k in e.Actor.Attributes) || (v !== undefined && e.Actor.Attributes[k] !== v)) return false;
+      if (!Object.hasOwn(e.Actor.Attributes, k) || (v !== undefined && e.Actor.Attributes[k] !== v)) return false;
     }
   }
   return true;

@@ -1,5 +1,6 @@
 // /volumes routes: parse, apply API-version quirks, call the backend, pick the status.
 import { z } from 'zod';
+import { dictSchema } from '../../util/dict.js';
 import type { Router } from '../router.js';
 import { queryBool, readJsonObject, sendJson, sendJsonText, sendNoContent } from '../http.js';
 import { HttpError } from '../errors.js';
@@ -10,7 +11,7 @@ import type { Volume, VolumeService } from '../../volumes/service.js';
 
 export type VolumeBackend = Pick<VolumeService, 'list' | 'get' | 'create' | 'remove' | 'prune'>;
 
-const stringMap = z.record(z.string(), z.string()).nullable().optional();
+const stringMap = dictSchema(z.string()).nullable().optional();
 const CreateBody = z.object({
   Name: z.string().optional(),
   Driver: z.string().optional(),

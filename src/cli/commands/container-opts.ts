@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseMountFlag, splitVolumeSpec } from '../../mounts/cli-parse.js';
 import type { ApiMount } from '../../mounts/types.js';
+import { newDict } from '../../util/dict.js';
 
 /** The flags of run/create, as commander hands them over. */
 export interface ContainerFlags {
@@ -330,7 +331,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
 
   const env = dedupeEnv([...readKvFiles(flags.envFile ?? [], ctx, lookup), ...envFlags]);
   const labelList = [...readKvFiles(flags.labelFile ?? [], ctx), ...labelFlags];
-  const labels: Record<string, string> = {};
+  const labels = newDict();
   for (const l of labelList) {
     const eq = l.indexOf('=');
     if (eq < 0) labels[l] = '';

@@ -6,6 +6,7 @@ import { DaemonError, type ApiClient } from '../client.js';
 import { CliError, formatError } from '../errors.js';
 import { GoTemplate, NIL_MAP, TemplateExecError } from '../format/go-template.js';
 import { dockerCommand } from './docker-command.js';
+import { dictFrom } from '../../util/dict.js';
 
 /** Go's json.Indent(dst, src, prefix "", indent): `{}` and `[]` stay compact. */
 export function indentJSON(src: string, indent = '    '): string {
@@ -74,9 +75,7 @@ export function templateData(v: unknown, key = ''): unknown {
   if (v === null) return MAP_KEYS.has(key) ? NIL_MAP : null;
   if (Array.isArray(v)) return v.map((e) => templateData(e));
   if (typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, e] of Object.entries(v as Record<string, unknown>)) out[k] = templateData(e, k);
-    return out;
+    return dictFrom(Object.entries(v as Record<string, unknown>).map(([k, e]) => [k, templateData(e, k)] as const));
   }
   return v;
 }

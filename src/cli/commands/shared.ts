@@ -1,5 +1,6 @@
 // Flag value parsing shared by commands, with the docker CLI's messages.
 import { UsageError } from '../errors.js';
+import { newDict } from '../../util/dict.js';
 
 /** `-f key=value` flags into docker's filter map; `onBad` builds the flag error for a value without `=`. */
 export function parseFilterValues(values: string[], onBad: (value: string) => Error): Map<string, string[]> {
@@ -43,7 +44,7 @@ export function parseKeyValueList(
   usage: string,
   kind: 'label' | 'opt' | 'env',
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = newDict();
   for (const v of values) {
     const eq = v.indexOf('=');
     const key = eq < 0 ? v : v.slice(0, eq);

@@ -69,7 +69,8 @@ function marshalEntries(obj: object): [string, unknown][] {
   const out = new Map<string, unknown>();
   for (let p: object | null = obj; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
     for (const k of Object.getOwnPropertyNames(p)) {
-      if (out.has(k) || k === 'constructor') continue;
+      // A class's `constructor` is no field; an object's own 'constructor' key is.
+      if (out.has(k) || (k === 'constructor' && p !== obj)) continue;
       const desc = Object.getOwnPropertyDescriptor(p, k);
       if (!desc || !('value' in desc)) continue;
       const v: unknown = desc.value;

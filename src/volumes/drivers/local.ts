@@ -95,9 +95,9 @@ export class LocalDriver implements VolumeDriver {
       if (size > 0) throw new InvalidParameter('quota size requested but no quota support');
     }
     for (const [key, required] of MANDATORY) {
-      if (!(key in options)) continue;
+      if (!Object.hasOwn(options, key)) continue;
       for (const r of required) {
-        if (!(r in options)) throw new InvalidParameter(`missing required option: ${JSON.stringify(r)}`);
+        if (!Object.hasOwn(options, r)) throw new InvalidParameter(`missing required option: ${JSON.stringify(r)}`);
       }
     }
   }
