@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as DB } from 'better-sqlite3';
 import { migrations } from './migrations/index.js';
@@ -6,8 +7,19 @@ export type { DB };
 
 /** Opens (creating if needed) the metadata database and brings its schema up to date. */
 export function openDatabase(path: string): DB {
+  // The database holds container environments (secrets among them): owner
+  // only. SQLite gives its -wal and -shm files the database file's mode.
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  for (const side of [`${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(side, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
   // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');

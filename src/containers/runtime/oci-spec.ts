@@ -487,7 +487,8 @@ export function buildSpec(input: SpecInput): OciSpec {
 export function writeSpec(bundleDir: string, spec: OciSpec | object): string {
   const path = join(bundleDir, 'config.json');
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(spec, null, 2));
+  // The spec carries the container's environment: owner only.
+  writeFileSync(tmp, JSON.stringify(spec, null, 2), { mode: 0o600 });
   renameSync(tmp, path);
   return path;
 }

@@ -228,7 +228,7 @@ export class Runc {
     let tmp: string | null = null;
     if (!opts.processFile || (opts.detach && !opts.pidFile)) tmp = mkdtempSync(join(tmpdir(), 'berth-exec-'));
     const processFile = opts.processFile ?? join(tmp!, 'process.json');
-    writeFileSync(processFile, JSON.stringify(proc));
+    writeFileSync(processFile, JSON.stringify(proc), { mode: 0o600 });
     try {
       if (opts.detach) {
         if (terminal) {

@@ -466,7 +466,7 @@ export async function spawnShim(opts: SpawnShimOptions): Promise<ShimHandle> {
     processFile = join(stateDir, 'process.json');
     let proc = opts.process as { terminal?: boolean; consoleSize?: unknown };
     if (proc.terminal && opts.consoleSize && !proc.consoleSize) proc = { ...proc, consoleSize: { ...opts.consoleSize } };
-    writeFileSync(processFile, JSON.stringify(proc));
+    writeFileSync(processFile, JSON.stringify(proc), { mode: 0o600 });
   }
   let consoleSize = opts.consoleSize;
   if (!consoleSize && (opts.tty ?? false)) {
@@ -493,7 +493,7 @@ export async function spawnShim(opts: SpawnShimOptions): Promise<ShimHandle> {
     autoStart: opts.autoStart ?? false,
   };
   const configPath = join(stateDir, SHIM_CONFIG_NAME);
-  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o600 });
 
   const entry = opts.shimEntry ?? defaultShimEntry();
   if (!existsSync(entry)) throw new SystemError(`shim entry script not found: ${entry}`);
