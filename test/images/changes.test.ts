@@ -21,7 +21,7 @@ test('changes: ENV and LABEL forms, quoting and expansion', () => {
   assert.deepEqual(applyChanges(['ENV A=1', 'ENV B=$A-${A}-${UNSET:-def}-${A:+alt}', 'ENV A=2']).Env, ['A=2', 'B=1-1-def-alt']);
   assert.deepEqual(applyChanges(['ENV A=1', 'ENV A=3 B=$A']).Env, ['A=3', 'B=1'], 'expansion uses the environment before the instruction');
   assert.deepEqual(applyChanges(['ENV P=/x', 'ENV PATH="$P:/bin"']).Env, ['P=/x', 'PATH=/x:/bin']);
-  assert.deepEqual(applyChanges(['LABEL a=b "c d"="e f"', 'LABEL legacy form value']).Labels, { a: 'b', 'c d': 'e f', legacy: 'form value' });
+  assert.deepEqual(applyChanges(['LABEL a=b "c d"="e f"', 'LABEL legacy form value']).Labels, { __proto__: null, a: 'b', 'c d': 'e f', legacy: 'form value' });
   assert.throws(() => applyChanges(['ENV A=1 B']), /can't find = in "B"/);
   assert.throws(() => applyChanges(['ENV']), /ENV requires at least one argument/);
   assert.throws(() => applyChanges(['ENV A']), /ENV must have two arguments/);

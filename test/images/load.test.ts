@@ -37,10 +37,10 @@ test('docker-save archive with two layers (whiteout + opaque dir) loads and moun
   assert.equal(ins.Created, '2024-05-01T12:00:00.123456789Z');
   assert.equal(ins.Config.WorkingDir, '/data');
   assert.deepEqual(ins.Config.Cmd, ['sh']);
-  assert.deepEqual(ins.Config.Labels, { a: 'b' });
+  assert.deepEqual({ ...ins.Config.Labels }, { a: 'b' });
   assert.equal(ins.GraphDriver.Data?.UpperDir, store.layerDir(`sha256:${sha256(top)}`));
   assert.equal(ins.GraphDriver.Data?.LowerDir, store.layerDir(`sha256:${sha256(base)}`));
-  assert.deepEqual(store.list()[0]?.Labels, { a: 'b' });
+  assert.deepEqual({ ...store.list()[0]?.Labels }, { a: 'b' });
   assert.equal(store.list()[0]?.Created, Math.floor(Date.parse('2024-05-01T12:00:00Z') / 1000));
 
   // The top layer as unpacked: overlay whiteout, opaque xattr, ownership, hardlink, device, xattrs.
