@@ -10,6 +10,8 @@ interface Figures {
   remove: LatencyStats;
   throughput: number;
   ls10k: LatencyStats;
+  /** ls of the same volumes with a name regexp filter (RE2 in berth, as in dockerd). */
+  lsFiltered: LatencyStats;
 }
 
 const N = Number(process.env.BENCH_N ?? 300);
@@ -56,6 +58,8 @@ async function run(socket: string, label: string): Promise<Figures> {
     }),
   );
   const ls10k = await measure(10, async () => ok((await c.call('GET', '/volumes')).status, [200]));
+  const nameFilter = encodeURIComponent(JSON.stringify({ name: [`^${tag}-ls-[0-9]*7$`] }));
+  const lsFiltered = await measure(10, async () => ok((await c.call('GET', `/volumes?filters=${nameFilter}`)).status, [200]));
   next = 0;
   await Promise.all(
     fill.map(async (cc) => {
@@ -67,7 +71,7 @@ async function run(socket: string, label: string): Promise<Figures> {
   );
   fill.forEach((cc) => cc.close());
   c.close();
-  return { create, inspect, list, remove, throughput, ls10k };
+  return { create, inspect, list, remove, throughput, ls10k, lsFiltered };
 }
 
 function print(label: string, f: Figures, ref?: Figures): void {
@@ -83,6 +87,7 @@ function print(label: string, f: Figures, ref?: Figures): void {
     `  throughput (32 clients) ${f.throughput.toFixed(0)} ops/s` + (ref ? `   | dockerd ${ref.throughput.toFixed(0)} ops/s  ratio ${(f.throughput / ref.throughput).toFixed(2)}` : ''),
   );
   console.log(row(`ls ${LS_VOLUMES}`, f.ls10k, ref?.ls10k));
+  console.log(row('ls name=re', f.lsFiltered, ref?.lsFiltered));
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -90,7 +95,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** The per-figure median over rounds (the machine is noisy; rounds alternate daemons). */
 function combine(rounds: Figures[]): Figures {
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const stat = (k: 'create' | 'inspect' | 'list' | 'remove' | 'ls10k'): LatencyStats => ({
+  const stat = (k: 'create' | 'inspect' | 'list' | 'remove' | 'ls10k' | 'lsFiltered'): LatencyStats => ({
     median: med(rounds.map((r) => r[k].median)),
     p99: med(rounds.map((r) => r[k].p99)),
     n: rounds[0]![k].n,
@@ -101,6 +106,7 @@ function combine(rounds: Figures[]): Figures {
     list: stat('list'),
     remove: stat('remove'),
     ls10k: stat('ls10k'),
+    lsFiltered: stat('lsFiltered'),
     throughput: med(rounds.map((r) => r.throughput)),
   };
 }

@@ -48,11 +48,14 @@ for (const c of volumeInvalid) {
   });
 }
 
+/** Parsed maps are null-prototype dictionaries (they keep a '__proto__' key). */
+const dict = (o: Record<string, string>): Record<string, string> => Object.assign(Object.create(null) as Record<string, string>, o);
+
 const mountValid: Array<{ csv: string; cwd?: string; want: ApiMount }> = [
   // edge 56
   {
     csv: 'type=volume,src=specr-mv,dst=/mv,volume-label=a=b,volume-opt=type=tmpfs,volume-opt=device=tmpfs',
-    want: { Type: 'volume', Source: 'specr-mv', Target: '/mv', VolumeOptions: { Labels: { __proto__: null, a: 'b' }, DriverConfig: { Options: { __proto__: null, type: 'tmpfs', device: 'tmpfs' } } } },
+    want: { Type: 'volume', Source: 'specr-mv', Target: '/mv', VolumeOptions: { Labels: dict({ a: 'b' }), DriverConfig: { Options: dict({ type: 'tmpfs', device: 'tmpfs' }) } } },
   },
   { csv: 'dst=/x', want: { Type: 'volume', Target: '/x' } },
   { csv: 'type=volume,target=/anonm', want: { Type: 'volume', Target: '/anonm' } },
@@ -71,11 +74,11 @@ const mountValid: Array<{ csv: string; cwd?: string; want: ApiMount }> = [
   { csv: 'type=volume,dst=/x,volume-nocopy=false', want: { Type: 'volume', Target: '/x', VolumeOptions: {} } },
   { csv: 'type=volume,src=v,dst=/x,volume-subpath=sub/dir', want: { Type: 'volume', Source: 'v', Target: '/x', VolumeOptions: { Subpath: 'sub/dir' } } },
   { csv: 'type=volume,src=v,dst=/x,volume-driver=myplug', want: { Type: 'volume', Source: 'v', Target: '/x', VolumeOptions: { DriverConfig: { Name: 'myplug' } } } },
-  { csv: 'type=volume,src=v,dst=/x,volume-label=k,volume-label==x', want: { Type: 'volume', Source: 'v', Target: '/x', VolumeOptions: { Labels: { __proto__: null, k: '' } } } },
+  { csv: 'type=volume,src=v,dst=/x,volume-label=k,volume-label==x', want: { Type: 'volume', Source: 'v', Target: '/x', VolumeOptions: { Labels: dict({ k: '' }) } } },
   // quoted CSV fields keep their commas
   {
     csv: 'type=volume,dst=/n,"volume-opt=o=addr=1.2.3.4,nfsvers=4",volume-opt=type=nfs',
-    want: { Type: 'volume', Target: '/n', VolumeOptions: { DriverConfig: { Options: { __proto__: null, o: 'addr=1.2.3.4,nfsvers=4', type: 'nfs' } } } },
+    want: { Type: 'volume', Target: '/n', VolumeOptions: { DriverConfig: { Options: dict({ o: 'addr=1.2.3.4,nfsvers=4', type: 'nfs' }) } } },
   },
   { csv: '"type=volume","dst=/a ""b"""', want: { Type: 'volume', Target: '/a "b"' } },
   { csv: 'type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=0700', want: { Type: 'tmpfs', Target: '/t', TmpfsOptions: { SizeBytes: 1048576, Mode: 0o700 } } },
