@@ -232,6 +232,20 @@ test('--group-add, --shm-size and --oom-score-adj reach the process; lowering th
   }
 });
 
+test('--cgroupns private gives the container its own cgroup namespace; Annotations reach the OCI spec', async (t) => {
+  const own = await ok('run', '--rm', '--cgroupns', 'private', 'busybox', 'cat', '/proc/self/cgroup');
+  for (const line of own.trim().split('\n')) assert.match(line, /:\/$/, `a private cgroup namespace shows its root: ${line}`);
+  const r = await api(d.socket, 'POST', '/containers/create?name=annotated', { Image: 'busybox', Cmd: ['true'], HostConfig: { Annotations: { 'org.example.note': 'kept' } } });
+  assert.equal(r.status, 201, r.text);
+  t.after(() => docker('rm', '-f', 'annotated'));
+  await ok('start', '-a', 'annotated');
+  const spec = JSON.parse(readFileSync(join(d.dataRoot, 'containers', r.json.Id, 'config.json'), 'utf8'));
+  assert.equal(spec.annotations['org.example.note'], 'kept');
+  const empty = await api(d.socket, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { Annotations: { '': 'x' } } });
+  assert.equal(empty.status, 400);
+  assert.equal(empty.json.message, 'invalid Annotations: the empty string is not permitted as an annotation key');
+});
+
 test('options berth cannot honour are refused over the API with a 400 naming them; nothing is stored', async () => {
   const cases: Array<[Record<string, unknown>, string]> = [
     [{ Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }] }, 'HostConfig.Devices (--device)'],
