@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Conflict, NotFound, InvalidParameter } from '../errors.js';
 import { generateId } from '../util/random-id.js';
-import { resolveUser } from './runtime/oci-spec.js';
+import { capabilitySet, resolveUser } from './runtime/oci-spec.js';
 import { spawnShim, type Attachment, type ShimHandle } from './runtime/shim-client.js';
 import type { ContainerService } from './service.js';
 import type { EventSink } from '../events/bus.js';
@@ -107,6 +107,11 @@ export class ExecService {
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
     };
     delete (process as Record<string, unknown>).consoleSize;
+    if (e.config.Privileged) {
+      // docker exec --privileged: the process gets every capability the runtime can grant.
+      const all = capabilitySet([], [], { privileged: true, available: this.containers.host().capabilities });
+      (process as Record<string, unknown>).capabilities = { bounding: all, effective: all, permitted: all };
+    }
     const stateDir = join(bundle, 'exec', id);
     const handle = await spawnShim({
       id: c.id,

@@ -22,6 +22,7 @@ import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/json-lo
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateId } from '../util/random-id.js';
 import { mergeConfig } from './config.js';
+import { checkHostConfig, probeHost, specOptions, type HostFacts } from './host-config.js';
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
 import { ZERO_TIME, type ContainerRecord } from './types.js';
@@ -71,6 +72,7 @@ export class ContainerService {
   private readonly lifecycle = new EventEmitter();
   private readonly locks = new KeyedMutex();
   private readonly lastExit = new Map<string, number>();
+  private hostFacts?: HostFacts;
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.runc = new Runc({ binary: deps.runtimeBinary ?? 'runc', root: join(deps.dataRoot, 'runtime') });
@@ -83,6 +85,11 @@ export class ContainerService {
   /** Daemon shutdown: running containers keep their shims; the spare one exits. */
   close(): void {
     this.shimPool.close();
+  }
+
+  /** What this host lets containers have (capabilities, cgroup controllers, CPUs). */
+  host(): HostFacts {
+    return (this.hostFacts ??= probeHost());
   }
 
   private dir(id: string): string {
@@ -144,7 +151,9 @@ export class ContainerService {
 
   async create(body: Record<string, unknown>, opts: { name?: string; apiVersion: string }): Promise<{ id: string; warnings: string[] }> {
     const { records, volumes, images, events } = this.deps;
-    const hostConfig = (body.HostConfig && typeof body.HostConfig === 'object' ? { ...(body.HostConfig as Record<string, unknown>) } : {}) as Record<string, unknown>;
+    const requested = (body.HostConfig && typeof body.HostConfig === 'object' ? { ...(body.HostConfig as Record<string, unknown>) } : {}) as Record<string, unknown>;
+    // Security and resource options: honoured or refused here, never stored and ignored.
+    const { hostConfig, warnings: hostWarnings } = checkHostConfig(requested, this.host());
     const imageRef = typeof body.Image === 'string' ? body.Image : '';
     if (imageRef === '') throw new InvalidParameter('config cannot be empty in order to create a container');
     const image = images.find(imageRef);
@@ -243,7 +252,7 @@ export class ContainerService {
       throw e;
     }
     events.publish('container', 'create', id, { image: imageRef, name, ...(record.config.Labels ?? {}) });
-    return { id, warnings: assembled.warnings };
+    return { id, warnings: [...hostWarnings, ...assembled.warnings] };
   }
 
   /** Copy-up at create (6.2): image content into empty volumes mounted over image directories. */
@@ -335,7 +344,7 @@ export class ContainerService {
         }
       }
       const etc = this.writeEtcFiles(c);
-      const user = resolveUser(rootfs, c.config.User || undefined);
+      const user = resolveUser(rootfs, c.config.User || undefined, (c.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
       // The CLI sends its terminal's size at create: the console starts with it.
       const cs = c.hostConfig.ConsoleSize as number[] | undefined;
       const consoleSize = c.config.Tty && cs && cs[0] && cs[1] ? { height: cs[0], width: cs[1] } : undefined;
@@ -352,6 +361,7 @@ export class ContainerService {
         hostname: c.config.Hostname,
         mounts,
         etcFiles: etc,
+        ...specOptions(c.hostConfig, this.host()),
       });
       if (c.config.WorkingDir) {
         // docker creates a missing working directory.

@@ -7,6 +7,7 @@ import { hijack, splice } from '../hijack.js';
 import { toContainerInspect, toContainerSummary } from '../container-json.js';
 import { nameMatcher } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
+import { decodeCreateRequest } from '../../containers/create-request.js';
 import type { ContainerRecord } from '../../containers/types.js';
 import { join } from 'node:path';
 
@@ -59,7 +60,8 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
   });
 
   router.add('POST', '/containers/create', async (ctx) => {
-    const body = await readJsonObject(ctx.req);
+    // Docker's Go types first: a wrong type is a 400 before anything is looked at or stored.
+    const body = decodeCreateRequest(await readJsonObject(ctx.req));
     const name = ctx.query.get('name') ?? undefined;
     const r = await containers.create(body, { name: name || undefined, apiVersion: ctx.apiVersion });
     sendJson(ctx.res, 201, { Id: r.id, Warnings: r.warnings });

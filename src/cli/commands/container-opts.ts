@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseMountFlag, splitVolumeSpec } from '../../mounts/cli-parse.js';
 import type { ApiMount } from '../../mounts/types.js';
 import { newDict } from '../../util/dict.js';
+import { ramInBytes } from '../format/units.js';
 
 /** The flags of run/create, as commander hands them over. */
 export interface ContainerFlags {
@@ -37,6 +38,31 @@ export interface ContainerFlags {
   attach?: string[];
   privileged?: boolean;
   init?: boolean;
+  // Security and resources: passed through as the docker CLI sends them; berthd honours or refuses each.
+  capAdd?: string[];
+  capDrop?: string[];
+  securityOpt?: string[];
+  groupAdd?: string[];
+  memory?: string;
+  memorySwap?: string;
+  memoryReservation?: string;
+  memorySwappiness?: string;
+  oomKillDisable?: boolean;
+  oomScoreAdj?: string;
+  pidsLimit?: string;
+  cpus?: string;
+  cpuShares?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  shmSize?: string;
+  ipc?: string;
+  pid?: string;
+  uts?: string;
+  userns?: string;
+  cgroupns?: string;
+  cgroupParent?: string;
 }
 
 /** A flag whose value pflag itself rejects: `invalid argument "v" for "-e, --env" flag: ...`. */
@@ -176,6 +202,85 @@ export function validateAttach(val: string): string {
   throw new FlagValueError('-a, --attach', val, 'valid streams are STDIN, STDOUT and STDERR');
 }
 
+/** pflag's Int64Var / IntVar parsing: `strconv.ParseInt: parsing "x": invalid syntax`. */
+function intFlag(flag: string, value: string | undefined, bits: 32 | 64 = 64): number {
+  if (value === undefined) return 0;
+  if (!/^[+-]?\d+$/.test(value)) throw new FlagValueError(flag, value, `strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
+  const n = BigInt(value);
+  if (n > 2n ** BigInt(bits - 1) - 1n || n < -(2n ** BigInt(bits - 1))) {
+    throw new FlagValueError(flag, value, `strconv.ParseInt: parsing ${JSON.stringify(value)}: value out of range`);
+  }
+  return Number(n);
+}
+
+/** opts.MemBytes (go-units RAMInBytes). */
+function memFlag(flag: string, value: string | undefined): number {
+  if (value === undefined) return 0;
+  try {
+    return ramInBytes(value);
+  } catch (e) {
+    throw new FlagValueError(flag, value, (e as Error).message);
+  }
+}
+
+/** opts.ParseCPUs: a rational number of CPUs, in units of 1e-9. */
+export function parseCpus(value: string): number {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(value);
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new Error(`failed to parse ${value} as a rational number`);
+  const frac = m[3] ?? '';
+  if (frac.replace(/0+$/, '').length > 9) throw new Error('value is too precise');
+  const nano = BigInt(m[2] || '0') * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9));
+  return Number(m[1] === '-' ? -nano : nano);
+}
+
+/** The moby client's normalizeCapabilities: upper case, CAP_ prefix, unique, sorted; null when empty. */
+export function normalizeCapabilityFlags(caps: string[] | undefined): string[] | null {
+  if (!caps || caps.length === 0) return null;
+  const out = [...new Set(caps.map((c) => {
+    const u = c.toUpperCase();
+    return u === 'ALL' || u.startsWith('CAP_') ? u : `CAP_${u}`;
+  }))];
+  return out.sort();
+}
+
+/** parseSecurityOpts (a seccomp profile file is sent inline) and parseSystemPaths. */
+function securityOpts(opts: string[] | undefined, ctx: BuildContext): { securityOpt: string[] | null; unconfinedPaths: boolean } {
+  if (!opts || opts.length === 0) return { securityOpt: null, unconfinedPaths: false };
+  const read = ctx.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const out: string[] = [];
+  let unconfinedPaths = false;
+  for (const opt of opts) {
+    let i = opt.indexOf('=');
+    if (i < 0 && opt !== 'no-new-privileges') i = opt.indexOf(':');
+    const k = i < 0 ? opt : opt.slice(0, i);
+    const v = i < 0 ? '' : opt.slice(i + 1);
+    if ((i < 0 || v === '') && k !== 'no-new-privileges') throw new ContainerParseError(`Invalid --security-opt: ${JSON.stringify(opt)}`);
+    if (opt === 'systempaths=unconfined') {
+      unconfinedPaths = true;
+      continue;
+    }
+    if (k === 'seccomp' && v !== 'builtin' && v !== 'unconfined') {
+      let profile: string;
+      try {
+        profile = read(resolve(ctx.cwd, v));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new ContainerParseError(`opening seccomp profile (${v}) failed: open ${v}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(profile);
+      } catch (e) {
+        throw new ContainerParseError(`compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`);
+      }
+      out.push(`seccomp=${JSON.stringify(parsed)}`);
+      continue;
+    }
+    out.push(opt);
+  }
+  return { securityOpt: out, unconfinedPaths };
+}
+
 // ---------------------------------------------------------------------------
 // Files of KEY=VALUE lines (opts.ParseEnvFile / ParseKVFile)
 
@@ -293,7 +398,29 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     stopTimeout = Number(flags.stopTimeout);
   }
 
+  const memory = memFlag('-m, --memory', flags.memory);
+  const memoryReservation = memFlag('--memory-reservation', flags.memoryReservation);
+  const memorySwap = flags.memorySwap === '-1' ? -1 : memFlag('--memory-swap', flags.memorySwap);
+  const shmSize = memFlag('--shm-size', flags.shmSize);
+  const swappiness = flags.memorySwappiness === undefined ? -1 : intFlag('--memory-swappiness', flags.memorySwappiness);
+  const oomScoreAdj = intFlag('--oom-score-adj', flags.oomScoreAdj);
+  const pidsLimit = intFlag('--pids-limit', flags.pidsLimit);
+  const cpuShares = intFlag('-c, --cpu-shares', flags.cpuShares);
+  const cpuPeriod = intFlag('--cpu-period', flags.cpuPeriod);
+  const cpuQuota = intFlag('--cpu-quota', flags.cpuQuota);
+  let nanoCpus = 0;
+  if (flags.cpus !== undefined) {
+    try {
+      nanoCpus = parseCpus(flags.cpus);
+    } catch (e) {
+      throw new FlagValueError('--cpus', flags.cpus, (e as Error).message);
+    }
+  }
+
   // parse()
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {
+    throw new ContainerParseError(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
+  }
   let attachStdin = attach.includes('stdin');
   let attachStdout = attach.includes('stdout');
   let attachStderr = attach.includes('stderr');
@@ -364,6 +491,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     stdinOnce = false;
   }
 
+  const security = securityOpts(flags.securityOpt, ctx);
   const hostConfig: ContainerCreateBody['HostConfig'] = {
     Binds: binds.length > 0 ? binds : null,
     ContainerIDFile: '',
@@ -375,54 +503,54 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     VolumeDriver: flags.volumeDriver ?? '',
     VolumesFrom: flags.volumesFrom && flags.volumesFrom.length > 0 ? flags.volumesFrom : null,
     ConsoleSize: ctx.consoleSize ?? [0, 0],
-    CapAdd: null,
-    CapDrop: null,
-    CgroupnsMode: '',
+    CapAdd: normalizeCapabilityFlags(flags.capAdd),
+    CapDrop: normalizeCapabilityFlags(flags.capDrop),
+    CgroupnsMode: flags.cgroupns ?? '',
     Dns: [],
     DnsOptions: [],
     DnsSearch: [],
     ExtraHosts: null,
-    GroupAdd: null,
-    IpcMode: '',
+    GroupAdd: flags.groupAdd && flags.groupAdd.length > 0 ? flags.groupAdd : null,
+    IpcMode: flags.ipc ?? '',
     Cgroup: '',
     Links: null,
-    OomScoreAdj: 0,
-    PidMode: '',
+    OomScoreAdj: oomScoreAdj,
+    PidMode: flags.pid ?? '',
     Privileged: !!flags.privileged,
     PublishAllPorts: false,
     ReadonlyRootfs: !!flags.readOnly,
-    SecurityOpt: null,
+    SecurityOpt: security.securityOpt,
   };
   if (Object.keys(tmpfs).length > 0) hostConfig.Tmpfs = tmpfs;
   Object.assign(hostConfig, {
-    UTSMode: '',
-    UsernsMode: '',
-    ShmSize: 0,
+    UTSMode: flags.uts ?? '',
+    UsernsMode: flags.userns ?? '',
+    ShmSize: shmSize,
     Isolation: '',
-    CpuShares: 0,
-    Memory: 0,
-    NanoCpus: 0,
-    CgroupParent: '',
+    CpuShares: cpuShares,
+    Memory: memory,
+    NanoCpus: nanoCpus,
+    CgroupParent: flags.cgroupParent ?? '',
     BlkioWeight: 0,
     BlkioWeightDevice: [],
     BlkioDeviceReadBps: [],
     BlkioDeviceWriteBps: [],
     BlkioDeviceReadIOps: [],
     BlkioDeviceWriteIOps: [],
-    CpuPeriod: 0,
-    CpuQuota: 0,
+    CpuPeriod: cpuPeriod,
+    CpuQuota: cpuQuota,
     CpuRealtimePeriod: 0,
     CpuRealtimeRuntime: 0,
-    CpusetCpus: '',
-    CpusetMems: '',
+    CpusetCpus: flags.cpusetCpus ?? '',
+    CpusetMems: flags.cpusetMems ?? '',
     Devices: [],
     DeviceCgroupRules: null,
     DeviceRequests: null,
-    MemoryReservation: 0,
-    MemorySwap: 0,
-    MemorySwappiness: -1,
-    OomKillDisable: false,
-    PidsLimit: 0,
+    MemoryReservation: memoryReservation,
+    MemorySwap: memorySwap,
+    MemorySwappiness: swappiness,
+    OomKillDisable: !!flags.oomKillDisable,
+    PidsLimit: pidsLimit,
     Ulimits: [],
     CpuCount: 0,
     CpuPercent: 0,
@@ -430,8 +558,8 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     IOMaximumBandwidth: 0,
   });
   if (mounts.length > 0) hostConfig.Mounts = mounts;
-  hostConfig.MaskedPaths = null;
-  hostConfig.ReadonlyPaths = null;
+  hostConfig.MaskedPaths = security.unconfinedPaths ? [] : null;
+  hostConfig.ReadonlyPaths = security.unconfinedPaths ? [] : null;
   if (flags.init !== undefined) hostConfig.Init = flags.init;
 
   const body: ContainerCreateBody = {

@@ -14,7 +14,9 @@
 //    and `SpecInput.seccomp` lets a caller supply a profile object verbatim.
 //  - no AppArmor/SELinux labels (Docker sets them only when the host has the
 //    LSM enabled and its profile loaded).
-import { existsSync, readFileSync, writeFileSync, renameSync, lstatSync, readlinkSync } from 'node:fs';
+//  - capabilities come from the set the daemon itself holds (Docker's
+//    GetAllCapabilities does the same): a cap runc cannot grant fails the start.
+import { existsSync, readFileSync, readdirSync, writeFileSync, renameSync, lstatSync, readlinkSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { join, posix } from 'node:path';
 import { InvalidParameter, NotFound } from '../../errors.js';
@@ -133,6 +135,14 @@ export interface OciNamespace {
   path?: string;
 }
 
+/** The cgroup limits berth sets (runtime-spec linux.resources). */
+export interface OciResources {
+  devices: OciDeviceRule[];
+  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  pids?: { limit: number };
+}
+
 export interface OciSpec {
   ociVersion: string;
   process: OciProcess;
@@ -144,7 +154,7 @@ export interface OciSpec {
     maskedPaths: string[];
     readonlyPaths: string[];
     devices: OciDevice[];
-    resources: { devices: OciDeviceRule[] };
+    resources: OciResources;
     cgroupsPath?: string;
     sysctl?: Record<string, string>;
     seccomp?: object;
@@ -219,6 +229,25 @@ export interface SpecInput {
   shmSize?: number;
   capAdd?: string[];
   capDrop?: string[];
+  /** Capabilities the runtime can grant (default every one); privileged and `ALL` mean these. */
+  availableCapabilities?: readonly string[];
+  /**
+   * Docker's --privileged: every available capability, no masked or
+   * read-only paths, writable /sys, the host's devices (see hostDevices) and
+   * a device cgroup that allows everything.
+   */
+  privileged?: boolean;
+  /** Devices to create in the container in addition to the defaults (privileged: the host's). */
+  devices?: OciDevice[];
+  /** process.noNewPrivileges (Docker's default: false). */
+  noNewPrivileges?: boolean;
+  /** process.oomScoreAdj; default 0. */
+  oomScoreAdj?: number;
+  /** Cgroup limits (memory, cpu, pids); the device rules are berth's own. */
+  resources?: Omit<OciResources, 'devices'>;
+  /** Replace the default masked / read-only paths (Docker's MaskedPaths, ReadonlyPaths, systempaths=unconfined). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
   /** Docker's sysctls for private networks (unprivileged ports, ping); default true. */
   networkSysctls?: boolean;
   /** A seccomp profile to embed verbatim (none by default, see the file header). */
@@ -250,6 +279,52 @@ function defaultDevices(): OciDevice[] {
     dev('/dev/urandom', 1, 9),
     dev('/dev/tty', 5, 0),
   ];
+}
+
+/** The defaults, then the extra devices; an extra one at the same path replaces the default. */
+function mergeDevices(defaults: OciDevice[], extra: OciDevice[]): OciDevice[] {
+  const paths = new Set(extra.map((d) => d.path));
+  return [...defaults.filter((d) => !paths.has(d.path)), ...extra.map((d) => ({ ...d }))];
+}
+
+/**
+ * The host's device nodes as a privileged Docker container gets them (runc's
+ * HostDevices): everything under /dev except pts, shm, fd, mqueue, console
+ * and FIFOs, with the host's modes and owners.
+ */
+export function hostDevices(root = '/dev'): OciDevice[] {
+  const out: OciDevice[] = [];
+  const walk = (dir: string): void => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of entries) {
+      const path = join(dir, name);
+      let st;
+      try {
+        st = lstatSync(path, { bigint: true });
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (!['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev'].includes(name)) walk(path);
+        continue;
+      }
+      if (name === 'console') continue;
+      const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : null;
+      if (!type) continue;
+      const rdev = st.rdev;
+      // Linux's dev_t encoding (glibc gnu_dev_major / gnu_dev_minor).
+      const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+      const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+      out.push({ path, type, major, minor, fileMode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) });
+    }
+  };
+  walk(root);
+  return out;
 }
 
 /** Docker's default device cgroup rules: deny all, then allow the standard character devices. */
@@ -295,21 +370,41 @@ export function isCgroup2UnifiedHost(): boolean {
 }
 
 function normalizeCap(name: string): string {
-  const upper = name.trim().toUpperCase();
+  const upper = name.toUpperCase();
   if (upper === 'ALL') return 'ALL';
   return upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
 }
 
-function capabilitySet(add: string[] = [], drop: string[] = []): string[] {
-  const adds = add.map(normalizeCap);
-  const drops = drop.map(normalizeCap);
-  let caps: string[] = drops.includes('ALL') ? [] : [...DEFAULT_CAPABILITIES];
-  for (const c of adds.includes('ALL') ? ALL_CAPABILITIES : adds) {
+/**
+ * CapAdd/CapDrop names as Docker accepts them (any case, with or without
+ * CAP_, or ALL), refusing what the kernel does not know or the runtime
+ * cannot grant with Docker's messages.
+ */
+export function normalizeCapabilities(names: readonly string[], available: readonly string[] = ALL_CAPABILITIES): string[] {
+  return names.map((n) => {
+    const c = normalizeCap(n);
+    if (c === 'ALL') return c;
     if (!ALL_CAPABILITIES.includes(c)) throw new InvalidParameter(`unknown capability: "${c}"`);
-    if (!caps.includes(c)) caps.push(c);
-  }
-  caps = caps.filter((c) => !drops.includes(c) || adds.includes(c) || adds.includes('ALL'));
-  return caps;
+    if (!available.includes(c)) {
+      throw new InvalidParameter(`capability not supported by your kernel or not available in the current environment: "${c}"`);
+    }
+    return c;
+  });
+}
+
+/** Docker's TweakCapabilities: ALL in CapAdd wins over drops of single caps; ALL in CapDrop keeps only CapAdd. */
+export function capabilitySet(add: readonly string[] = [], drop: readonly string[] = [], opts: { privileged?: boolean; available?: readonly string[] } = {}): string[] {
+  const available = opts.available ?? ALL_CAPABILITIES;
+  const all = ALL_CAPABILITIES.filter((c) => available.includes(c));
+  if (opts.privileged) return all;
+  if (add.length === 0 && drop.length === 0) return [...DEFAULT_CAPABILITIES];
+  const drops = normalizeCapabilities(drop, available);
+  const adds = normalizeCapabilities(add, available);
+  let caps: string[];
+  if (adds.includes('ALL')) caps = all.filter((c) => !drops.includes(c));
+  else if (drops.includes('ALL')) caps = [...adds];
+  else caps = [...DEFAULT_CAPABILITIES.filter((c) => !drops.includes(c)), ...adds];
+  return [...new Set(caps)];
 }
 
 /** Docker's env assembly: PATH, HOSTNAME, TERM (tty) first, then the container's env replacing or appending. */
@@ -398,7 +493,8 @@ export function buildSpec(input: SpecInput): OciSpec {
     throw new InvalidParameter(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
   }
   const user = input.user ?? { uid: 0, gid: 0, additionalGids: [] };
-  const caps = capabilitySet(input.capAdd, input.capDrop);
+  const privileged = input.privileged === true;
+  const caps = capabilitySet(input.capAdd, input.capDrop, { privileged, available: input.availableCapabilities });
 
   const process: OciProcess = {
     terminal: tty,
@@ -411,8 +507,8 @@ export function buildSpec(input: SpecInput): OciSpec {
     env: buildEnv(hostname, tty, input.env),
     cwd,
     capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
-    noNewPrivileges: false,
-    oomScoreAdj: 0,
+    noNewPrivileges: input.noNewPrivileges === true,
+    oomScoreAdj: input.oomScoreAdj ?? 0,
   };
   if (tty && input.consoleSize) process.consoleSize = { ...input.consoleSize };
 
@@ -442,6 +538,12 @@ export function buildSpec(input: SpecInput): OciSpec {
     if (mountsDev && m.destination.startsWith('/dev/')) return false;
     return true;
   });
+  if (privileged) {
+    // Docker: a privileged container gets /sys and its cgroups writable.
+    for (const m of defaults) {
+      if (m.destination === '/sys' || m.destination === '/sys/fs/cgroup') m.options = (m.options ?? []).filter((o) => o !== 'ro');
+    }
+  }
   if (readonlyRootfs) {
     for (const m of defaults) {
       if (['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue'].includes(m.destination)) continue;
@@ -463,10 +565,14 @@ export function buildSpec(input: SpecInput): OciSpec {
     mounts: [...defaults, ...sortedUser],
     linux: {
       namespaces,
-      maskedPaths: [...DEFAULT_MASKED_PATHS],
-      readonlyPaths: [...DEFAULT_READONLY_PATHS],
-      devices: defaultDevices(),
-      resources: { devices: defaultDeviceRules() },
+      maskedPaths: privileged ? [] : [...(input.maskedPaths ?? DEFAULT_MASKED_PATHS)],
+      readonlyPaths: privileged ? [] : [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
+      devices: mergeDevices(defaultDevices(), input.devices ?? []),
+      resources: {
+        // A privileged container may use every device, as with Docker.
+        devices: privileged ? [{ allow: true, access: 'rwm' }] : defaultDeviceRules(),
+        ...structuredClone(input.resources ?? {}),
+      },
     },
   };
   if (input.cgroupsPath) spec.linux.cgroupsPath = input.cgroupsPath;

@@ -11,6 +11,9 @@ import {
   resolveInRoot,
   DEFAULT_CAPABILITIES,
   DEFAULT_PATH_ENV,
+  DEFAULT_MASKED_PATHS,
+  ALL_CAPABILITIES,
+  hostDevices,
   type SpecInput,
 } from '../../../src/containers/runtime/oci-spec.js';
 import { InvalidParameter, NotFound } from '../../../src/errors.js';
@@ -249,4 +252,59 @@ test('resolveUser reads /etc/passwd through symlinks without leaving the rootfs'
   assert.deepEqual(resolveUser(root, 'app'), { uid: 777, gid: 777, additionalGids: [], home: '/app' });
   assert.equal(resolveInRoot(root, '/etc/passwd'), join(root, 'real', 'passwd'));
   assert.equal(resolveInRoot(root, '/etc/group'), join(root, 'etc', 'shadow-does-not-matter'));
+});
+
+test('capabilities as Docker tweaks them: ALL minus drops, ALL dropped keeps only adds, unavailable ones refused', () => {
+  const caps = (input: Partial<SpecInput>) => buildSpec({ ...base, ...input }).process.capabilities.bounding;
+  const all = caps({ capAdd: ['ALL'], capDrop: ['chown'] });
+  assert.equal(all.length, ALL_CAPABILITIES.length - 1);
+  assert.ok(!all.includes('CAP_CHOWN'));
+  assert.deepEqual(caps({ capDrop: ['all'], capAdd: ['net_admin', 'CAP_NET_ADMIN'] }), ['CAP_NET_ADMIN']);
+  // An add wins over a drop of the same capability (dockerd: basics minus drops, plus adds).
+  assert.ok(caps({ capAdd: ['NET_ADMIN'], capDrop: ['NET_ADMIN'] }).includes('CAP_NET_ADMIN'));
+  const available = ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_RESOURCE');
+  assert.ok(!caps({ capAdd: ['ALL'], availableCapabilities: available }).includes('CAP_SYS_RESOURCE'));
+  assert.throws(() => caps({ capAdd: ['SYS_RESOURCE'], availableCapabilities: available }), /capability not supported by your kernel or not available in the current environment: "CAP_SYS_RESOURCE"/);
+  assert.throws(() => caps({ capAdd: ['BOGUS'] }), /unknown capability: "CAP_BOGUS"/);
+});
+
+test('privileged: every available capability, no masked or read-only paths, writable /sys, host devices, all devices allowed', () => {
+  const available = ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_RESOURCE');
+  const devices = hostDevices();
+  const s = buildSpec({ ...base, privileged: true, availableCapabilities: available, devices, capDrop: ['ALL'] });
+  assert.deepEqual(s.process.capabilities.effective, available);
+  assert.deepEqual(s.linux.maskedPaths, []);
+  assert.deepEqual(s.linux.readonlyPaths, []);
+  assert.ok(!s.mounts.find((m) => m.destination === '/sys')!.options!.includes('ro'));
+  assert.ok(!s.mounts.find((m) => m.destination === '/sys/fs/cgroup')!.options!.includes('ro'));
+  assert.deepEqual(s.linux.resources.devices, [{ allow: true, access: 'rwm' }]);
+  assert.equal(s.linux.seccomp, undefined);
+  assert.ok(devices.some((d) => d.path === '/dev/null' && d.type === 'c' && d.major === 1 && d.minor === 3));
+  assert.ok(!devices.some((d) => d.path.startsWith('/dev/pts/') || d.path === '/dev/console'));
+  assert.equal(s.linux.devices.filter((d) => d.path === '/dev/null').length, 1);
+  // Not privileged: the defaults.
+  const plain = buildSpec(base);
+  assert.deepEqual(plain.linux.maskedPaths, [...DEFAULT_MASKED_PATHS]);
+  assert.ok(plain.mounts.find((m) => m.destination === '/sys')!.options!.includes('ro'));
+  assert.equal(plain.process.noNewPrivileges, false, "Docker's default");
+});
+
+test('noNewPrivileges, oomScoreAdj, cgroup resources and masked/read-only path overrides reach the spec', () => {
+  const s = buildSpec({
+    ...base,
+    noNewPrivileges: true,
+    oomScoreAdj: 300,
+    resources: { memory: { limit: 1 << 26, swap: 1 << 27 }, cpu: { quota: 50000, period: 100000, cpus: '0' }, pids: { limit: 20 } },
+    maskedPaths: ['/proc/x'],
+    readonlyPaths: [],
+  });
+  assert.equal(s.process.noNewPrivileges, true);
+  assert.equal(s.process.oomScoreAdj, 300);
+  assert.deepEqual(s.linux.resources.memory, { limit: 1 << 26, swap: 1 << 27 });
+  assert.deepEqual(s.linux.resources.cpu, { quota: 50000, period: 100000, cpus: '0' });
+  assert.deepEqual(s.linux.resources.pids, { limit: 20 });
+  assert.ok(s.linux.resources.devices.length > 1, 'the device rules stay');
+  assert.deepEqual(s.linux.maskedPaths, ['/proc/x']);
+  assert.deepEqual(s.linux.readonlyPaths, []);
+  assert.equal((s.process as unknown as Record<string, unknown>).rlimits, undefined);
 });
