@@ -57,6 +57,9 @@ export class ApiServer {
       const res = new ServerResponse(req);
       res.assignSocket(socket as Socket);
       res.shouldKeepAlive = false;
+      // An answer through `res` (an error, a detached exec start) ends the
+      // exchange; Node does not close an upgraded socket by itself.
+      res.once('finish', () => socket.end());
       const run = (upgrade: { socket: Duplex; head: Buffer }, body: Buffer) => {
         this.dispatch(req, res, upgrade, body).catch((e: unknown) => this.lastResort(e, req, res));
       };
