@@ -3,8 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { request } from 'node:http';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { api } from '../helpers/http.js';
+import { busyboxTar } from '../helpers/busybox.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 before(async () => {
@@ -79,4 +83,36 @@ test('an upgraded client that hangs up before its answer is handled at the socke
   assert.equal((await api(d.socket, 'GET', '/_ping')).text, 'OK');
   assert.deepEqual(d.logs().split('\n').slice(before).filter((l) => ESCAPED.test(l)), []);
   assert.equal(d.process.exitCode, null);
+});
+
+test('a read error in the middle of GET /containers/{id}/archive closes that stream and nothing else', { timeout: 60_000 }, async () => {
+  const tarPath = busyboxTar();
+  try {
+    const imported = await api(d.socket, 'POST', '/images/create?fromSrc=-&repo=busybox&tag=latest', undefined, { rawBody: readFileSync(tarPath), contentType: 'application/x-tar' });
+    assert.equal(imported.status, 200, imported.text);
+  } finally {
+    rmSync(dirname(tarPath), { recursive: true, force: true });
+  }
+  // A write-only sysfs file cannot be opened for reading, even by root: the
+  // archive's tar stream fails after the 200 and its headers went out.
+  const created = await api(d.socket, 'POST', '/containers/create?name=readerr', { Image: 'busybox:latest', Cmd: ['true'], HostConfig: { Binds: ['/sys/bus/pci:/pci:ro'] } });
+  assert.equal(created.status, 201, created.text);
+  const before = d.logs().split('\n').length;
+  for (let i = 0; i < 3; i++) {
+    const r = await new Promise<{ status: number; complete: boolean }>((resolve) => {
+      const req = request({ socketPath: d.socket, method: 'GET', path: '/containers/readerr/archive?path=/pci/rescan' }, (res) => {
+        res.on('data', () => undefined);
+        res.on('error', () => resolve({ status: res.statusCode ?? 0, complete: false }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, complete: res.complete }));
+      });
+      req.on('error', () => resolve({ status: 0, complete: false }));
+      req.end();
+    });
+    // Either a JSON error before the stream started or a stream cut short: never a complete "success".
+    assert.ok(r.status >= 400 || !r.complete, `archive of an unreadable file answered ${r.status}, complete`);
+  }
+  assert.equal((await api(d.socket, 'GET', '/_ping')).text, 'OK');
+  assert.equal(d.process.exitCode, null);
+  assert.deepEqual(d.logs().split('\n').slice(before).filter((l) => ESCAPED.test(l)), []);
+  assert.equal((await api(d.socket, 'DELETE', '/containers/readerr')).status, 204);
 });
