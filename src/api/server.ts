@@ -45,11 +45,13 @@ export class ApiServer {
       : createHttpServer();
     server.keepAliveTimeout = 60_000;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.guardResponse(req, res);
       this.dispatch(req, res).catch((e: unknown) => this.lastResort(e, req, res));
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // Node drops its own 'error' listener from an upgraded socket: without
-      // this one, a client resetting the connection would crash the daemon.
+      // this one, a client that hangs up (EPIPE, ECONNRESET) would raise an
+      // uncaught exception.
       socket.on('error', (err: Error) => {
         this.log.debug({ err: err.message }, 'upgraded connection error');
         socket.destroy();
@@ -57,6 +59,7 @@ export class ApiServer {
       const res = new ServerResponse(req);
       res.assignSocket(socket as Socket);
       res.shouldKeepAlive = false;
+      this.guardResponse(req, res);
       // An answer through `res` (an error, a detached exec start) ends the
       // exchange; Node does not close an upgraded socket by itself.
       res.once('finish', () => socket.end());
@@ -94,6 +97,14 @@ export class ApiServer {
       this.log.debug({ err: err.message }, 'client error');
     });
     return server;
+  }
+
+  /** A write after the end or onto a dead socket is emitted as 'error': with no listener, an uncaught exception. */
+  private guardResponse(req: IncomingMessage, res: ServerResponse): void {
+    res.on('error', (err: Error) => {
+      this.log.debug({ method: req.method, url: req.url, err: err.message }, 'response error');
+      res.destroy();
+    });
   }
 
   /**
@@ -137,12 +148,6 @@ export class ApiServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }, body?: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
-    // A write after the end or onto a dead socket is emitted as 'error': with no
-    // listener that would be an uncaught exception.
-    res.on('error', (err: Error) => {
-      this.log.debug({ method: req.method, url: req.url, err: err.message }, 'response error');
-      res.destroy();
-    });
     for (const [k, v] of this.headers) res.setHeader(k, v);
     // Split by hand: WHATWG URL parsing is a measurable share of a small request.
     const rawUrl = req.url ?? '/';
