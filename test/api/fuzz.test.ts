@@ -156,7 +156,7 @@ const TEMPLATES: Record<string, unknown> = {
     Cmd: ['true'],
     Entrypoint: ['sh', '-c'],
     Env: ['A=1'],
-    Labels: { a: 'b', __proto__x: 'c' },
+    Labels: { a: 'b', 'com.example.x': '' },
     Volumes: { '/anon': {} },
     WorkingDir: '/tmp',
     Tty: false,
