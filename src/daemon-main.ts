@@ -64,14 +64,21 @@ async function shutdown(signal: string): Promise<void> {
   }
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
-// A client hanging up mid-stream must never take the daemon down.
+// Last resort, after every known source is handled where it arises (request
+// errors are answered by the API server, streams have 'error' listeners).
+// berthd stays up: each state change is one SQLite transaction and running
+// containers belong to their shims, so continuing loses less than exiting,
+// which would drop every client and in-flight operation. Logged at fatal with
+// the stack: each occurrence is a bug to fix at its source.
 process.on('uncaughtException', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE' || e.code === 'ECONNRESET' || e.code === 'ERR_STREAM_DESTROYED' || e.code === 'ERR_STREAM_WRITE_AFTER_END') {
-    daemon.log.warn({ err: e.message, code: e.code }, 'client connection error');
+    daemon.log.warn({ err: e.stack ?? e.message, code: e.code }, 'client connection error not handled at its source');
     return;
   }
-  daemon.log.fatal({ err: e.stack ?? e.message }, 'uncaught exception');
-  process.exit(1);
+  daemon.log.fatal({ err: e.stack ?? e.message, code: e.code }, 'uncaught exception (berthd continues; this is a bug)');
+});
+process.on('unhandledRejection', (reason: unknown) => {
+  daemon.log.fatal({ err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) }, 'unhandled promise rejection (berthd continues; this is a bug)');
 });
 process.on('SIGINT', () => void shutdown('SIGINT'));
 

@@ -49,6 +49,19 @@ export function hijack(ctx: RequestContext, contentType: string): Hijacked {
  * was attached (the client half-closing closes stdin).
  */
 export function splice(attachment: Attachment, h: Hijacked, opts: { endWithAttachment?: boolean } = {}): void {
+  // pipe() forwards no errors: each side needs its own listener. The shim
+  // connection failing ends the session; stdin failing (the container closed
+  // it, EPIPE) only stops forwarding input.
+  attachment.socket.on('error', () => {
+    attachment.close();
+    h.close();
+  });
+  if (attachment.stdin) {
+    const stdin = attachment.stdin;
+    stdin.on('error', () => {
+      if (h.input) h.input.unpipe(stdin);
+    });
+  }
   attachment.socket.pipe(h.out, { end: false });
   if (opts.endWithAttachment !== false) attachment.socket.once('close', () => h.out.end());
   if (h.input && attachment.stdin) h.input.pipe(attachment.stdin);

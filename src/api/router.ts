@@ -2,6 +2,8 @@ import type { Handler } from './http.js';
 
 interface Route {
   method: string;
+  /** The path as registered, `{name}` placeholders included. */
+  path: string;
   pattern: RegExp;
   keys: string[];
   handler: Handler;
@@ -32,7 +34,7 @@ export class Router {
         return m[2] ? '(.*)' : '([^/]+)';
       })
       .join('');
-    this.routes.push({ method, pattern: new RegExp(`^${source}$`), keys, handler, minVersion: opts.minVersion });
+    this.routes.push({ method, path, pattern: new RegExp(`^${source}$`), keys, handler, minVersion: opts.minVersion });
     return this;
   }
 
@@ -49,6 +51,11 @@ export class Router {
       return { handler: route.handler, params, minVersion: route.minVersion };
     }
     return undefined;
+  }
+
+  /** Every registered route (method, path template, minimum API version), in match order. */
+  list(): Array<{ method: string; path: string; minVersion?: string }> {
+    return this.routes.map((r) => ({ method: r.method, path: r.path, minVersion: r.minVersion }));
   }
 
   private hasExact(method: string, path: string): boolean {

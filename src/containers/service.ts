@@ -63,6 +63,13 @@ function networkModeOf(hostConfig: Record<string, unknown>): NetworkMode {
   throw new NotFound(`network ${mode} not found`);
 }
 
+/** Docker's 409 for a name that is taken. */
+function nameConflict(name: string, holder: string): Conflict {
+  return new Conflict(
+    `Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`,
+  );
+}
+
 export class ContainerService {
   readonly runc: Runc;
   /** Shim processes started ahead of time, so a start does not wait for Node to boot. */
@@ -73,6 +80,8 @@ export class ContainerService {
   private readonly locks = new KeyedMutex();
   private readonly lastExit = new Map<string, number>();
   private hostFacts?: HostFacts;
+  /** Names held by creates in flight (name -> container ID), not yet in the database. */
+  private readonly reservedNames = new Map<string, string>();
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.runc = new Runc({ binary: deps.runtimeBinary ?? 'runc', root: join(deps.dataRoot, 'runtime') });
@@ -171,18 +180,7 @@ export class ContainerService {
       throw new InvalidParameter(`restart policy "${restart.Name}" is not supported by berth yet: only "no"`);
     }
 
-    let name: string;
-    if (opts.name) {
-      name = validateContainerName(opts.name);
-      const existing = records.byName(name);
-      if (existing) {
-        throw new Conflict(
-          `Conflict. The container name "/${name}" is already in use by container "${existing.id}". You have to remove (or rename) that container to be able to reuse that name.`,
-        );
-      }
-    } else {
-      name = generateName((n) => records.byName(n) !== undefined);
-    }
+    const requestedName = opts.name ? validateContainerName(opts.name) : undefined;
 
     const assembled = assembleMounts({
       apiVersion: opts.apiVersion,
@@ -199,7 +197,10 @@ export class ContainerService {
     });
 
     const id = generateId();
-    const createdAnonymous: string[] = [];
+    // Reserved before the first slow step (volumes, copy-up): concurrent creates
+    // with one name get Conflict at once instead of each making volumes first.
+    const name = this.reserveName(requestedName, id);
+    const createdVolumes: string[] = [];
     const record: ContainerRecord = {
       id,
       name,
@@ -226,33 +227,74 @@ export class ContainerService {
       networkMode,
     };
 
-    mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
     try {
+      mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
       // Volumes are created (or found) with the container as a reference (6.1).
       for (const m of record.mounts) {
         if (m.type !== 'volume') continue;
-        const wasNew = m.name === '' || !volumes.has(m.name);
-        const v = await volumes.create({
+        const { volume: v, created } = await volumes.ensure({
           name: m.name,
           driver: m.driver || undefined,
           labels: m.volumeLabels ?? null,
           driverOpts: m.volumeDriverOpts ?? null,
           ref: id,
         });
-        if (wasNew && m.name === '') createdAnonymous.push(v.name);
+        if (created) createdVolumes.push(v.name);
         Object.assign(m, resolveVolumeMount(m, { name: v.name, driver: v.driver, mountpoint: v.mountpoint }));
       }
       await this.copyUpVolumes(record);
-      records.insert(record);
+      this.insertRecord(record);
     } catch (e) {
-      volumes.releaseAll(id);
-      for (const n of createdAnonymous) await volumes.remove(n).catch(() => undefined);
-      await images.removeRootfs(this.fsDir(id)).catch(() => undefined);
-      rmSync(this.dir(id), { recursive: true, force: true });
+      await this.undoCreate(id, createdVolumes);
       throw e;
+    } finally {
+      this.reservedNames.delete(name);
     }
     events.publish('container', 'create', id, { image: imageRef, name, ...(record.config.Labels ?? {}) });
     return { id, warnings: [...hostWarnings, ...assembled.warnings] };
+  }
+
+  /**
+   * Takes `requested` (already validated), or a generated name, for container
+   * `id`. A name is taken when it is in the database or held by a create in flight.
+   */
+  private reserveName(requested: string | undefined, id: string): string {
+    const { records } = this.deps;
+    let name: string;
+    if (requested !== undefined) {
+      const holder = this.reservedNames.get(requested) ?? records.byName(requested)?.id;
+      if (holder !== undefined) throw nameConflict(requested, holder);
+      name = requested;
+    } else {
+      name = generateName((n) => this.reservedNames.has(n) || records.byName(n) !== undefined);
+    }
+    this.reservedNames.set(name, id);
+    return name;
+  }
+
+  /** The database's UNIQUE name constraint is the last word; it means Conflict too. */
+  private insertRecord(record: ContainerRecord): void {
+    try {
+      this.deps.records.insert(record);
+    } catch (e) {
+      const holder = (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? this.deps.records.byName(record.name) : undefined;
+      if (holder) throw nameConflict(record.name, holder.id);
+      throw e;
+    }
+  }
+
+  /** Releases everything a failed create took: references, the volumes it made, rootfs, directory. */
+  private async undoCreate(id: string, createdVolumes: string[]): Promise<void> {
+    const { volumes, images, log } = this.deps;
+    volumes.releaseAll(id);
+    for (const n of createdVolumes) {
+      // A volume another container took meanwhile stays (Conflict: in use).
+      await volumes.remove(n).catch((e) => {
+        if (!(e instanceof Conflict) && !(e instanceof NotFound)) log.warn({ container: id, volume: n, err: errorText(e) }, 'failed create: could not remove volume');
+      });
+    }
+    await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'failed create: rootfs removal failed'));
+    rmSync(this.dir(id), { recursive: true, force: true });
   }
 
   /** Copy-up at create (6.2): image content into empty volumes mounted over image directories. */

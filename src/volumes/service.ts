@@ -103,6 +103,11 @@ export class VolumeService {
   }
 
   async create(req: CreateVolumeRequest): Promise<Volume> {
+    return (await this.ensure(req)).volume;
+  }
+
+  /** create(), also telling whether this call made the volume (a failed container create removes only those). */
+  async ensure(req: CreateVolumeRequest): Promise<{ volume: Volume; created: boolean }> {
     let name = req.name ?? '';
     let labels = req.labels ?? null;
     if (name === '') {
@@ -119,7 +124,7 @@ export class VolumeService {
         }
         // docker: spec 1.5 — an existing name is returned unchanged, options and labels ignored.
         if (req.ref) this.records.addRef(name, req.ref);
-        return this.toVolume(existing);
+        return { volume: this.toVolume(existing), created: false };
       }
       const driver = this.lookupDriver(name, req.driver || 'local');
       const options = req.driverOpts ?? null;
@@ -137,7 +142,7 @@ export class VolumeService {
         throw wrap(`create ${name}`, e);
       }
       this.events.publish('volume', 'create', name, { driver: driver.name });
-      return this.toVolume(this.records.get(name)!);
+      return { volume: this.toVolume(this.records.get(name)!), created: true };
     });
   }
 

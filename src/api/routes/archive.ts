@@ -1,4 +1,5 @@
 // GET, HEAD and PUT /containers/{id}/archive: what `docker cp` calls.
+import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import { queryBool } from '../http.js';
 import { HttpError } from '../errors.js';
@@ -24,12 +25,13 @@ export function registerArchiveRoutes(router: Router, archives: ArchiveService):
   router.add('GET', '/containers/{id}/archive', async (ctx) => {
     const r = await archives.get(ctx.params.id!, pathOf(ctx.query));
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader(r.stat) });
-    r.stream.pipe(ctx.res);
-    await new Promise<void>((resolve) => {
-      ctx.res.once('finish', resolve);
-      ctx.res.once('close', resolve);
-    });
-    await r.done();
+    // pipeline() carries a read error (a file vanishing mid-archive) to the
+    // handler, where it closes the stream: pipe() would leave it uncaught.
+    try {
+      await pipeline(r.stream, ctx.res);
+    } finally {
+      await r.done();
+    }
   });
 
   router.add('PUT', '/containers/{id}/archive', async (ctx) => {

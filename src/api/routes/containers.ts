@@ -166,8 +166,13 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
     ctx.res.flushHeaders();
     for await (const e of entries) {
       const data = Buffer.from(e.line);
+      if (ctx.res.destroyed) break;
       const ok = ctx.res.write(c.config.Tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
-      if (!ok) await new Promise((r) => ctx.res.once('drain', r));
+      // A client that went away never drains: stop reading for it.
+      if (!ok) await new Promise((r) => {
+        ctx.res.once('drain', r);
+        ctx.res.once('close', r);
+      });
     }
     ctx.res.end();
   });
