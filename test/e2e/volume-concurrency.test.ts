@@ -53,13 +53,19 @@ test('kill -9 during load: after restart nothing acknowledged is lost and nothin
   const attemptedRemove = new Set<string>();
   let stop = false;
   let i = 0;
+  // The kill comes once the load is under way (40 creates acknowledged), however slow the machine.
+  let underWay!: () => void;
+  const loadRunning = new Promise<void>((r) => (underWay = r));
   const worker = async () => {
     while (!stop) {
       const n = i++;
       const name = `crash-${n}`;
       try {
         const r = await api(d.socket, 'POST', '/volumes/create', { Name: name, Labels: { n: String(n) } });
-        if (r.status === 201) created.add(name);
+        if (r.status === 201) {
+          created.add(name);
+          if (created.size === 40) underWay();
+        }
         if (n % 3 === 0) {
           const victim = `crash-${n - 3}`;
           attemptedRemove.add(victim);
@@ -72,7 +78,7 @@ test('kill -9 during load: after restart nothing acknowledged is lost and nothin
     }
   };
   const workers = Array.from({ length: 16 }, worker);
-  await new Promise((r) => setTimeout(r, 700));
+  await loadRunning;
   await d.kill9();
   stop = true;
   await Promise.all(workers);
