@@ -83,11 +83,14 @@ export class ContainerService {
     this.lifecycle.setMaxListeners(0);
     mkdirSync(join(deps.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
     mkdirSync(join(deps.dataRoot, 'runtime'), { recursive: true, mode: 0o700 });
-    this.shimPool = new ShimPool({ logPath: join(deps.dataRoot, 'runtime', 'shims.log'), recordDir: join(deps.dataRoot, 'runtime', 'standby') });
+    // Not under runtime/: that is runc's root, where every directory is a container.
+    this.shimPool = new ShimPool({ logPath: join(deps.dataRoot, 'runtime', 'shims.log'), recordDir: join(deps.dataRoot, 'standby-shims') });
   }
 
   /** Daemon shutdown: running containers keep their shims; the spare one exits. */
   close(): void {
+    // Exits the disk refused until now get one last chance before the database closes.
+    this.deps.records.flush();
     this.shimPool.close();
   }
 
