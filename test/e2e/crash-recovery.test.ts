@@ -9,6 +9,8 @@ import { startDaemon } from '../helpers/daemon.js';
 import { importTestImages } from '../helpers/images.js';
 import { api } from '../helpers/http.js';
 import { docker } from '../helpers/run.js';
+import Database from 'better-sqlite3';
+import { spawnShim, isShimAlive } from '../../src/containers/runtime/shim-client.js';
 
 /** Waits until `cond` holds, checking every 50 ms; fails after `timeoutMs`. */
 async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
@@ -113,4 +115,44 @@ test('after kill -9, --rm containers that exited or never started are removed at
   }
   const ps = await docker(d.env, 'ps', '-aq');
   assert.equal(ps.stdout.trim(), '');
+});
+
+test('after kill -9 during starts, restore ends a never-started shim and adopts a container whose start was not recorded', async (t) => {
+  const d = await startDaemon(t);
+  await importTestImages(d.env);
+  const created = await docker(d.env, 'create', '--name', 'cut-short', 'busybox', 'sleep', '600');
+  assert.equal(created.code, 0, created.stderr);
+  const running = await docker(d.env, 'run', '-d', '--name', 'unrecorded', 'busybox', 'sleep', '600');
+  assert.equal(running.code, 0, running.stderr);
+  const ids = { cutShort: created.stdout.trim(), unrecorded: running.stdout.trim() };
+  const pid = (await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`)).json.State.Pid as number;
+  assert.ok(pid > 0);
+  await d.kill9();
+  // What a daemon killed in the middle of two starts leaves: a shim spawned
+  // but not started yet, and a started container still recorded as created.
+  const stateDir = join(d.dataRoot, 'containers', ids.cutShort, 'run');
+  await spawnShim({ id: ids.cutShort, stateDir, bundle: join(d.dataRoot, 'containers', ids.cutShort), runtime: { root: join(d.dataRoot, 'runtime') } });
+  assert.equal(await isShimAlive(stateDir), true);
+  const db = new Database(join(d.dataRoot, 'berth.db'));
+  const row = db.prepare<[string], { record: string }>('SELECT record FROM containers WHERE id = ?').get(ids.unrecorded)!;
+  const rec = JSON.parse(row.record) as { state: { status: string; pid: number } };
+  rec.state = { ...rec.state, status: 'created', pid: 0 };
+  db.prepare('UPDATE containers SET record = ? WHERE id = ?').run(JSON.stringify(rec), ids.unrecorded);
+  db.close();
+
+  await d.restart();
+  assert.equal(await isShimAlive(stateDir), false, 'the never-started shim was ended');
+  const cut = await api(d.socket, 'GET', `/containers/${ids.cutShort}/json`);
+  assert.equal(cut.json.State.Status, 'created');
+  const adopted = await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`);
+  assert.equal(adopted.json.State.Status, 'running');
+  assert.equal(adopted.json.State.Pid, pid);
+  const stop = await docker(d.env, 'stop', '-t', '0', 'unrecorded');
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal((await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`)).json.State.Status, 'exited');
+  // The never-started container still starts normally.
+  const start = await docker(d.env, 'start', 'cut-short');
+  assert.equal(start.code, 0, start.stderr);
+  const rm = await docker(d.env, 'rm', '-f', 'cut-short', 'unrecorded');
+  assert.equal(rm.code, 0, rm.stderr);
 });
