@@ -464,11 +464,13 @@ export class ContainerService {
       if (settled) return;
       if (startTime !== null && isProcessRunning(pid, startTime)) return;
       // The process has ended: the shim should report it within moments.
-      deadChecks++;
       const recorded = await readExitStatus(handle.stateDir);
       if (recorded) return conclude(recorded);
       const status = await handle.status().catch(() => null);
       if (status?.exit) return conclude(status.exit);
+      // The runtime still winding down (a slow machine) is not a lost container.
+      if (status?.runtimePid && isProcessRunning(status.runtimePid)) return;
+      deadChecks++;
       const shimGone = status === null && (handle.shimPid === null || !isProcessRunning(handle.shimPid));
       if (shimGone || deadChecks >= DEAD_PROCESS_CHECKS) {
         log.error({ container: id, pid }, 'the container process ended without its shim reporting it');
