@@ -20,6 +20,7 @@ import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } 
 import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, ShimPool, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
 import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/json-log.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
+import { isProcessRunning, processStartTime } from '../util/proc.js';
 import { generateId } from '../util/random-id.js';
 import { mergeConfig } from './config.js';
 import { checkHostConfig, probeHost, specOptions, type HostFacts } from './host-config.js';
@@ -49,6 +50,11 @@ export interface AttachRequest {
   stdout: boolean;
   stderr: boolean;
 }
+
+/** How often berthd checks that a running container's process still exists. */
+const PROCESS_CHECK_MS = 2000;
+/** Checks after the process ended before berthd stops waiting for its shim's report. */
+const DEAD_PROCESS_CHECKS = 5;
 
 function nowIso(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
@@ -88,11 +94,14 @@ export class ContainerService {
     this.lifecycle.setMaxListeners(0);
     mkdirSync(join(deps.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
     mkdirSync(join(deps.dataRoot, 'runtime'), { recursive: true, mode: 0o700 });
-    this.shimPool = new ShimPool({ logPath: join(deps.dataRoot, 'runtime', 'shims.log') });
+    // Not under runtime/: that is runc's root, where every directory is a container.
+    this.shimPool = new ShimPool({ logPath: join(deps.dataRoot, 'runtime', 'shims.log'), recordDir: join(deps.dataRoot, 'standby-shims') });
   }
 
   /** Daemon shutdown: running containers keep their shims; the spare one exits. */
   close(): void {
+    // Exits the disk refused until now get one last chance before the database closes.
+    this.deps.records.flush();
     this.shimPool.close();
   }
 
@@ -480,16 +489,56 @@ export class ContainerService {
     return { hostname, hosts, resolvConf };
   }
 
-  /** Follows a running container until it exits, then records the exit and cleans up. */
+  /**
+   * Follows a running container until it exits, then records the exit and
+   * cleans up. The shim reports the exit; in case it cannot (it died, or is
+   * stuck), berthd also checks the container's process itself.
+   */
   private watch(id: string, handle: ShimHandle): void {
-    handle
-      .wait()
-      .then((st) => this.finishRun(id, st))
-      .catch((e) => {
-        this.deps.log.error({ container: id, err: errorText(e) }, 'lost track of container');
-        return this.finishRun(id, { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: errorText(e) });
-      })
-      .catch((e) => this.deps.log.error({ container: id, err: errorText(e) }, 'cleanup after exit failed'));
+    const { log } = this.deps;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const conclude = (st: ExitStatus): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.finishRun(id, st).catch((e) => log.error({ container: id, err: errorText(e) }, 'cleanup after exit failed'));
+    };
+    handle.wait().then(conclude, (e) => {
+      if (settled) return;
+      log.error({ container: id, err: errorText(e) }, 'lost track of container');
+      conclude({ exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: errorText(e) });
+    });
+    const pid = this.deps.records.get(id)?.state.pid ?? 0;
+    const startTime = pid > 0 ? processStartTime(pid) : null;
+    let deadChecks = 0;
+    const check = async (): Promise<void> => {
+      if (settled) return;
+      if (startTime !== null && isProcessRunning(pid, startTime)) return;
+      // The process has ended: the shim should report it within moments.
+      const recorded = await readExitStatus(handle.stateDir);
+      if (recorded) return conclude(recorded);
+      const status = await handle.status().catch(() => null);
+      if (status?.exit) return conclude(status.exit);
+      // The runtime still winding down (a slow machine) is not a lost container.
+      if (status?.runtimePid && isProcessRunning(status.runtimePid)) return;
+      deadChecks++;
+      const shimGone = status === null && (handle.shimPid === null || !isProcessRunning(handle.shimPid));
+      if (shimGone || deadChecks >= DEAD_PROCESS_CHECKS) {
+        log.error({ container: id, pid }, 'the container process ended without its shim reporting it');
+        conclude({ exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container process ended without an exit status from its shim' });
+      }
+    };
+    const schedule = (): void => {
+      timer = setTimeout(() => {
+        check()
+          .catch((e) => log.warn({ container: id, err: errorText(e) }, 'checking the container process failed'))
+          .finally(() => {
+            if (!settled) schedule();
+          });
+      }, PROCESS_CHECK_MS).unref();
+    };
+    schedule();
   }
 
   private async finishRun(id: string, st: ExitStatus, opts: { startFailed?: boolean } = {}): Promise<void> {
@@ -513,7 +562,9 @@ export class ContainerService {
       oomKilled: st.oomKilled,
       finishedAt: st.finishedAt || nowIso(),
     };
-    records.update(c);
+    // The exit happened whatever the disk says: kept in memory and retried if the database refuses it now.
+    const saved = records.recordFact(c);
+    if (!saved.saved) log.error({ container: id, err: errorText(saved.error) }, 'could not store the exit yet; retrying');
     this.lastExit.set(id, st.exitCode);
     events.publish('container', 'die', id, { exitCode: String(st.exitCode), image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
     this.lifecycle.emit(`exit:${id}`, st.exitCode);
@@ -615,7 +666,10 @@ export class ContainerService {
       if (handle) {
         await stopContainer(handle, this.runc, { signal: 'SIGKILL', timeoutSec: 0 }).catch(() => undefined);
       }
-      volumes.releaseAll(id);
+      // The record and its volume references go first, in one transaction: if
+      // that fails (a full disk) nothing else was touched and the container
+      // is intact. What follows is cleanup that restore() redoes after a crash.
+      volumes.releaseAll(id, () => records.delete(id));
       // docker: spec 6.6 — rm -v removes only volumes whose spec had no source name.
       if (opts.volumes) {
         for (const m of c.mounts) {
@@ -629,7 +683,6 @@ export class ContainerService {
       }
       await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
       await this.deleteRuntimeState(id);
-      records.delete(id);
       rmSync(this.dir(id), { recursive: true, force: true });
       events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
       this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
@@ -704,23 +757,34 @@ export class ContainerService {
       ids.add(c.id);
       // References are part of the record: re-take any a crash may have lost.
       for (const m of c.mounts) if (m.type === 'volume' && volumes.has(m.name)) volumes.addRef(m.name, c.id);
-      if (c.state.status !== 'running') continue;
       const stateDir = this.stateDir(c.id);
-      if (await isShimAlive(stateDir)) {
-        try {
-          const handle = await connectShim(stateDir);
-          for (const m of c.mounts) if (m.type === 'volume') await volumes.mount(m.name, c.id).catch(() => undefined);
-          this.handles.set(c.id, handle);
-          this.watch(c.id, handle);
-          log.info({ container: c.id }, 'reattached to running container');
-          continue;
-        } catch (e) {
-          log.warn({ container: c.id, err: errorText(e) }, 'could not reattach');
+      if (c.state.status === 'running') {
+        if (await isShimAlive(stateDir)) {
+          try {
+            await this.reattach(c, await connectShim(stateDir));
+            continue;
+          } catch (e) {
+            log.warn({ container: c.id, err: errorText(e) }, 'could not reattach');
+          }
         }
+        const st = (await readExitStatus(stateDir)) ?? { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container exited while berthd was down' };
+        // Removes an AutoRemove container too.
+        await this.finishRun(c.id, st);
+        continue;
       }
-      const st = (await readExitStatus(stateDir)) ?? { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container exited while berthd was down' };
-      await this.finishRun(c.id, st);
+      // A shim of a container the record says is not running: the daemon was killed during its start.
+      if (await this.settleStrayShim(c)) continue;
+      if (c.hostConfig.AutoRemove === true) {
+        // docker: AutoRemove containers that are not running are removed at restore, with their anonymous volumes.
+        await this.removeNow(c.id, { volumes: true }).then(
+          () => log.info({ container: c.id }, 'removed auto-remove container at restore'),
+          (e) => log.warn({ container: c.id, err: errorText(e) }, 'auto-remove at restore failed'),
+        );
+      }
     }
+    // Standbys of a daemon that was killed before they could exit.
+    const orphans = this.shimPool.endOrphans();
+    if (orphans.length > 0) log.info({ pids: orphans }, 'ended standby shims left by the previous daemon');
     this.shimPool.warm();
     // References held by containers that no longer exist.
     volumes.pruneRefs((ref) => /^[0-9a-f]{64}$/.test(ref) && !ids.has(ref));
@@ -730,6 +794,41 @@ export class ContainerService {
         await this.deps.images.removeRootfs(this.fsDir(entry)).catch(() => undefined);
         rmSync(this.dir(entry), { recursive: true, force: true });
       }
+    }
+  }
+
+  /** Takes a live shim back: volumes mounted again for the container, exit followed. */
+  private async reattach(c: ContainerRecord, handle: ShimHandle): Promise<void> {
+    for (const m of c.mounts) if (m.type === 'volume') await this.deps.volumes.mount(m.name, c.id).catch(() => undefined);
+    this.handles.set(c.id, handle);
+    this.watch(c.id, handle);
+    this.deps.log.info({ container: c.id }, 'reattached to running container');
+  }
+
+  /**
+   * A live shim for a container recorded as not running: a never-started one
+   * is shut down; one whose container runs is adopted (the record missed the
+   * start). True when the container is running now.
+   */
+  private async settleStrayShim(c: ContainerRecord): Promise<boolean> {
+    const stateDir = this.stateDir(c.id);
+    if (!existsSync(join(stateDir, 'shim.sock')) || !(await isShimAlive(stateDir))) return false;
+    try {
+      const handle = await connectShim(stateDir);
+      const status = await handle.status();
+      if (status.state === 'created') {
+        await handle.shutdown();
+        this.deps.log.info({ container: c.id }, 'ended the shim of a start cut short');
+        return false;
+      }
+      if (status.state !== 'running' || !status.pid) return false;
+      c.state = { ...c.state, status: 'running', pid: status.pid, exitCode: 0, error: '', startedAt: status.startedAt ?? nowIso(), finishedAt: ZERO_TIME };
+      this.deps.records.update(c);
+      await this.reattach(c, handle);
+      return true;
+    } catch (e) {
+      this.deps.log.warn({ container: c.id, err: errorText(e) }, 'could not settle a stray shim');
+      return false;
     }
   }
 }

@@ -130,15 +130,18 @@ export class VolumeService {
       const options = req.driverOpts ?? null;
       // CreatedAt is the creation instant (docker reads the directory's ctime, set in the same millisecond).
       const record = { name, driver: driver.name, labels, options, createdAt: Date.now() };
-      // Row first: if we die before the directory exists, restore() drops the row.
-      this.records.transaction(() => {
-        this.records.insert(record);
-        if (req.ref) this.records.addRef(name, req.ref);
-      });
+      // The row is written once the directory is in place, and the driver
+      // takes the directory away again if that write fails (a full disk): no
+      // failure leaves a row without data or data without its row. A crash
+      // in between leaves a directory, adopted at start.
       try {
-        await driver.create(name, options);
+        await driver.create(name, options, () =>
+          this.records.transaction(() => {
+            this.records.insert(record);
+            if (req.ref) this.records.addRef(name, req.ref);
+          }),
+        );
       } catch (e) {
-        this.records.delete(name);
         throw wrap(`create ${name}`, e);
       }
       this.events.publish('volume', 'create', name, { driver: driver.name });
@@ -192,14 +195,15 @@ export class VolumeService {
 
   private async removeUnlocked(rec: VolumeRecord): Promise<void> {
     const driver = this.drivers.get(rec.driver);
-    if (driver) {
-      try {
-        await driver.remove(rec.name);
-      } catch (e) {
-        throw wrap(`remove ${rec.name}`, e);
-      }
+    // The driver moves the data aside, then the row goes; if deleting the row
+    // fails (a full disk), the data is put back and the volume stays usable.
+    const commit = (): void => this.records.transaction(() => this.records.delete(rec.name));
+    try {
+      if (driver) await driver.remove(rec.name, commit);
+      else commit();
+    } catch (e) {
+      throw wrap(`remove ${rec.name}`, e);
     }
-    this.records.delete(rec.name);
     this.events.publish('volume', 'destroy', rec.name, { driver: rec.driver });
   }
 
@@ -255,9 +259,16 @@ export class VolumeService {
     this.records.removeRef(name, ref);
   }
 
-  /** Drops every reference held by `ref` (a removed container). */
-  releaseAll(ref: string): void {
-    this.records.removeRefEverywhere(ref);
+  /**
+   * Drops every reference held by `ref` (a removed container). `alongWith`
+   * (the holder's own record delete) runs in the same transaction, so the
+   * references go exactly when their holder does, or neither does.
+   */
+  releaseAll(ref: string, alongWith?: () => void): void {
+    this.records.transaction(() => {
+      alongWith?.();
+      this.records.removeRefEverywhere(ref);
+    });
   }
 
   /** Drops references for which `orphan(ref)` is true (containers gone while the daemon was down). */

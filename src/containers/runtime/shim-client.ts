@@ -2,7 +2,8 @@
 // it over <stateDir>/shim.sock, and find it again after a berthd restart.
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, rmSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { processArgv, processStartTime } from '../../util/proc.js';
 import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,18 +76,22 @@ interface Standby {
 /**
  * Keeps one shim process started ahead of time, waiting for its config: Node's
  * start-up (~100 ms) then happens while nobody waits for it, not during
- * `docker start`. A standby whose pool goes away exits on its own.
+ * `docker start`. A standby whose pool goes away exits on its own when it
+ * reads EOF; one that cannot (stopped, starved) is found through its record
+ * in `recordDir` (pid and start time) and ended by the next daemon.
  */
 export class ShimPool {
   private spare: Standby | null = null;
   private closed = false;
 
-  constructor(private readonly opts: { logPath: string; nodePath?: string; shimEntry?: string }) {}
+  constructor(private readonly opts: { logPath: string; recordDir?: string; nodePath?: string; shimEntry?: string }) {}
 
   /** A standby shim (or null if none could be had); a new one is started behind it. */
   take(): Standby | null {
     if (this.closed) return null;
     const s = this.spare && this.spare.child.exitCode === null && this.spare.child.signalCode === null ? this.spare : null;
+    // Taken: from now on it is a container's shim, which no daemon start may end.
+    if (s) this.forget(s);
     this.spare = this.spawn();
     return s;
   }
@@ -99,8 +104,71 @@ export class ShimPool {
   close(): void {
     this.closed = true;
     // Closing the pipe makes the standby exit.
+    if (this.spare) this.forget(this.spare);
     this.spare?.pipe.destroy();
     this.spare = null;
+  }
+
+  /**
+   * Ends the standbys a previous daemon on this data root left behind (it was
+   * killed before they could exit). Only a process whose pid, start time and
+   * argv all match its record is signalled: a reused pid is never ours.
+   */
+  endOrphans(): number[] {
+    const dir = this.opts.recordDir;
+    if (!dir) return [];
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const ended: number[] = [];
+    for (const name of names) {
+      const path = join(dir, name);
+      let rec: { pid?: unknown; startTime?: unknown } = {};
+      try {
+        rec = JSON.parse(readFileSync(path, 'utf8')) as typeof rec;
+      } catch {
+        /* torn or foreign file: just drop it */
+      }
+      const pid = typeof rec.pid === 'number' ? rec.pid : 0;
+      if (pid > 0 && pid !== process.pid && typeof rec.startTime === 'string' && processStartTime(pid) === rec.startTime && (processArgv(pid) ?? []).includes('--standby')) {
+        try {
+          process.kill(pid, 'SIGKILL');
+          ended.push(pid);
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+      rmSync(path, { force: true });
+    }
+    return ended;
+  }
+
+  private recordPath(pid: number): string | null {
+    return this.opts.recordDir ? join(this.opts.recordDir, String(pid)) : null;
+  }
+
+  private forget(s: Standby): void {
+    const path = s.child.pid ? this.recordPath(s.child.pid) : null;
+    if (path) rmSync(path, { force: true });
+  }
+
+  /** Writes the standby's record; false when it could not be written. */
+  private remember(pid: number): boolean {
+    const path = this.recordPath(pid);
+    if (!path) return true;
+    const startTime = processStartTime(pid);
+    if (!startTime) return false;
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeFileSync(path, JSON.stringify({ pid, startTime }), { mode: 0o600 });
+      return true;
+    } catch {
+      rmSync(path, { force: true });
+      return false;
+    }
   }
 
   private spawn(): Standby | null {
@@ -122,9 +190,19 @@ export class ShimPool {
       child.on('error', () => undefined);
       const pipe = child.stdio[3] as Readable & { write(s: string): boolean };
       pipe.on('error', () => undefined);
+      // An untracked standby could outlive a killed daemon unnoticed: do without it.
+      if (!child.pid || !this.remember(child.pid)) {
+        child.kill('SIGKILL');
+        pipe.destroy();
+        return null;
+      }
+      const standby = { child, pipe };
+      child.once('exit', () => {
+        if (this.spare === standby) this.forget(standby);
+      });
       child.unref();
       (pipe as unknown as { unref?: () => void }).unref?.();
-      return { child, pipe };
+      return standby;
     } catch {
       return null;
     } finally {

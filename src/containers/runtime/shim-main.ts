@@ -46,6 +46,12 @@ function readLineSync(fd: number): string {
   }
 }
 
+// stdout and stderr are a file on the data root: when it is full, a failed
+// write must not become an 'error' event nobody handles (a crash that would
+// lose the container's exit status).
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 async function main(): Promise<void> {
   const readyArg = argValue('--ready-fd');
   const readyFd = readyArg !== undefined ? Number(readyArg) : undefined;
@@ -69,7 +75,11 @@ async function main(): Promise<void> {
   }
   process.on('uncaughtException', (e) => {
     // Keep supervising: the container must not lose its shim over a bug in a side path.
-    process.stderr.write(`${new Date().toISOString()} shim ${config.id}: uncaught: ${e.stack ?? errorText(e)}\n`);
+    try {
+      process.stderr.write(`${new Date().toISOString()} shim ${config.id}: uncaught: ${e.stack ?? errorText(e)}\n`);
+    } catch {
+      /* the log's disk is full */
+    }
   });
   try {
     await runShim(config, () => notify(readyFd, { ready: true, pid: process.pid }));

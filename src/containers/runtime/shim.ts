@@ -67,6 +67,18 @@ interface AttachClient {
   stdinDone: boolean;
 }
 
+/** How often a shim retries writing an exit status the disk refused. */
+const EXIT_RETRY_MS = 1000;
+
+/** A line on the shim's log (its stderr): best effort, a full disk must not turn it into a crash. */
+function report(line: string): void {
+  try {
+    process.stderr.write(`${line}\n`);
+  } catch {
+    /* nowhere to report to */
+  }
+}
+
 /** Drop an attach client that stops reading once this much output is queued for it. */
 const MAX_CLIENT_BACKLOG = 64 * 1024 * 1024;
 
@@ -107,6 +119,7 @@ export class Shim {
   private startPromise: Promise<number> | null = null;
   private size: { height: number; width: number } | undefined;
   private logErrorReported = false;
+  private exitErrorReported = false;
   private resolveDone!: () => void;
   /** Resolves when the shim has finished (exit status written) or was shut down. */
   readonly done: Promise<void>;
@@ -283,7 +296,7 @@ export class Shim {
       this.log?.write(stream, data, time);
     } catch (e) {
       // A full disk must not cut the live stream: report and keep going.
-      if (!this.logErrorReported) process.stderr.write(`shim ${this.config.id}: writing the log: ${errorText(e)}\n`);
+      if (!this.logErrorReported) report(`shim ${this.config.id}: writing the log: ${errorText(e)}`);
       this.logErrorReported = true;
     }
     if (this.clients.size === 0) return;
@@ -352,20 +365,48 @@ export class Shim {
     try {
       this.log?.close();
     } catch (e) {
-      process.stderr.write(`shim ${this.config.id}: closing log: ${errorText(e)}\n`);
+      report(`shim ${this.config.id}: closing log: ${errorText(e)}`);
     }
     this.log = null;
     this.exitStatus = status;
     this.state = 'exited';
-    writeFileAtomic(this.path(EXIT_NAME), `${JSON.stringify(status)}\n`);
+    const persisted = this.persistExit();
 
+    // Waiters hear of the exit whether or not it could be written down.
     const line = `${JSON.stringify({ ok: true, status })}\n`;
     for (const w of this.waiters) w.end(line);
     this.waiters.clear();
     for (const c of this.clients) c.sock.end();
     this.clients.clear();
-    this.closeServer();
-    this.resolveDone();
+    if (persisted) {
+      this.closeServer();
+      this.resolveDone();
+      return;
+    }
+    // Not on disk (full, failing): keep answering `wait` and `ping` with the
+    // status, so a restarted berthd still learns it, and write it as soon as
+    // the disk lets us.
+    const retry = setInterval(() => {
+      if (!this.persistExit()) return;
+      clearInterval(retry);
+      this.closeServer();
+      this.resolveDone();
+    }, EXIT_RETRY_MS);
+  }
+
+  /** Writes exit.json; false when it could not be written yet. */
+  private persistExit(): boolean {
+    try {
+      writeFileAtomic(this.path(EXIT_NAME), `${JSON.stringify(this.exitStatus)}\n`);
+      return true;
+    } catch (e) {
+      rmSync(`${this.path(EXIT_NAME)}.tmp`, { force: true });
+      // The state directory is gone with its container: nobody will read the status.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return true;
+      if (!this.exitErrorReported) report(`shim ${this.config.id}: writing the exit status: ${errorText(e)}`);
+      this.exitErrorReported = true;
+      return false;
+    }
   }
 
   private closeServer(): void {

@@ -102,12 +102,15 @@ export class LocalDriver implements VolumeDriver {
     }
   }
 
-  async create(name: string, options: Record<string, string> | null): Promise<DriverVolume> {
+  async create(name: string, options: Record<string, string> | null, commit?: () => void): Promise<DriverVolume> {
     validateLocalName(name);
     this.validateOptions(options);
     const existing = this.volumes.get(name);
     const dir = join(this.root, name);
-    if (existing) return { name, mountpoint: join(dir, '_data'), createdAt: await ctimeMs(dir) };
+    if (existing) {
+      commit?.();
+      return { name, mountpoint: join(dir, '_data'), createdAt: await ctimeMs(dir) };
+    }
     // Build the volume in a staging directory and rename it into place, so a
     // crash never leaves half a volume behind (init() clears the staging dirs).
     // These are metadata-only syscalls: sync calls beat a threadpool round trip.
@@ -115,6 +118,8 @@ export class LocalDriver implements VolumeDriver {
     // deleting volumes does not contend for the lock of the volume root.
     const staging = join(this.root, STAGING, this.scratchName());
     let opts: OptsFile | null = null;
+    /** Set when the directory was made by hand: adopted, and never taken away again. */
+    let adopted = false;
     try {
       mkdirSync(staging, { mode: 0o701 });
       mkdirSync(join(staging, '_data'), { mode: 0o755 });
@@ -134,23 +139,49 @@ export class LocalDriver implements VolumeDriver {
       if (code === 'EEXIST' || code === 'ENOTEMPTY') {
         // A directory of that name appeared by hand: adopt it as docker would.
         mkdirSync(join(dir, '_data'), { recursive: true, mode: 0o755 });
+        adopted = true;
       } else {
         throw new SystemError(`error while creating volume root path '${dir}': mkdir ${dir}: ${errnoText(e)}`);
+      }
+    }
+    if (commit) {
+      try {
+        commit();
+      } catch (e) {
+        // Not recorded: the volume must not exist either (a crash here leaves the directory, adopted at start).
+        if (!adopted) this.discard(dir);
+        throw e;
       }
     }
     this.volumes.set(name, { opts, refs: new Set(), mounted: false });
     return { name, mountpoint: join(dir, '_data'), createdAt: Date.now() };
   }
 
-  async remove(name: string): Promise<void> {
+  /** Moves a directory to the trash and deletes it in the background. */
+  private discard(dir: string): void {
+    const trash = join(this.root, TRASH, this.scratchName());
+    try {
+      renameSync(dir, trash);
+    } catch (e) {
+      this.log?.warn({ dir, err: errorText(e) }, 'could not move a volume directory to the trash');
+      return;
+    }
+    void rm(trash, { recursive: true, force: true }).catch((e) => this.log?.warn({ dir, err: errorText(e) }, 'deleting volume data failed'));
+  }
+
+  async remove(name: string, commit?: () => void): Promise<void> {
     const state = this.volumes.get(name);
     const dir = join(this.root, name);
     if (!state) {
-      if (!(await exists(dir))) return;
+      if (!(await exists(dir))) {
+        commit?.();
+        return;
+      }
     }
     if (state && state.refs.size > 0) throw new Conflict('volume has active mounts');
     // The driver tracks its own mounts (init() read mountinfo once), so no per-remove scan.
     if (state?.mounted) {
+      // Unmounted, the volume stays usable: the next user mounts it again.
       await unmount(join(dir, '_data'), { lazy: true });
       if (state) state.mounted = false;
     }
@@ -160,16 +191,33 @@ export class LocalDriver implements VolumeDriver {
     if (!real.startsWith(realRoot + sep)) {
       throw new SystemError(`unable to remove a directory outside of the local volume root ${realRoot}: ${real}`);
     }
-    // Rename first: the volume is gone at once and atomically; its data is
-    // deleted in the background (init() finishes a deletion cut short).
+    // Rename first: the volume is gone at once and atomically, yet its data
+    // can still be put back if the commit fails. It is deleted in the
+    // background only once committed (init() empties the trash of a crash).
     const trash = join(this.root, TRASH, this.scratchName());
+    let moved = true;
     try {
       renameSync(real, trash);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError(`error removing volume path '${dir}': ${errnoText(e)}`);
+      moved = false;
+    }
+    if (commit) {
+      try {
+        commit();
+      } catch (e) {
+        if (moved) {
+          try {
+            renameSync(trash, real);
+          } catch (undo) {
+            this.log?.error({ volume: name, trash, err: errorText(undo) }, 'could not put back the data of a volume whose removal failed');
+          }
+        }
+        throw e;
+      }
     }
     this.volumes.delete(name);
-    void rm(trash, { recursive: true, force: true }).catch((e) => this.log?.warn({ volume: name, err: errorText(e) }, 'deleting volume data failed'));
+    if (moved) void rm(trash, { recursive: true, force: true }).catch((e) => this.log?.warn({ volume: name, err: errorText(e) }, 'deleting volume data failed'));
   }
 
   async get(name: string): Promise<DriverVolume | undefined> {

@@ -1,0 +1,158 @@
+// berthd killed with SIGKILL and started again: what it left half-done is
+// finished by the new daemon (AutoRemove containers, standby shims).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon } from '../helpers/daemon.js';
+import { importTestImages } from '../helpers/images.js';
+import { api } from '../helpers/http.js';
+import { docker } from '../helpers/run.js';
+import Database from 'better-sqlite3';
+import { spawnShim, isShimAlive } from '../../src/containers/runtime/shim-client.js';
+
+/** Waits until `cond` holds, checking every 50 ms; fails after `timeoutMs`. */
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function procStat(pid: number): { state: string; ppid: number; startTime: string } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0]!, ppid: Number(rest[1]), startTime: rest[19]! };
+  } catch {
+    return null;
+  }
+}
+
+/** Running (not a zombie) and still the same process. */
+function alive(pid: number, startTime: string): boolean {
+  const st = procStat(pid);
+  return !!st && st.state !== 'Z' && st.state !== 'X' && st.startTime === startTime;
+}
+
+function standbyPids(ppid: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((pid) => {
+      const st = procStat(pid);
+      if (!st || st.ppid !== ppid || st.state === 'Z') return false;
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--standby');
+      } catch {
+        return false;
+      }
+    });
+}
+
+test('after kill -9 the restarted berthd ends the old standby shim and starts its own', async (t) => {
+  const d = await startDaemon(t);
+  await waitFor(() => standbyPids(d.process.pid!).length === 1, 'the standby shim');
+  const [old] = standbyPids(d.process.pid!);
+  const oldStart = procStat(old!)!.startTime;
+  // A standby too starved to notice its daemon died: stopped, it cannot read the EOF.
+  process.kill(old!, 'SIGSTOP');
+  t.after(() => {
+    if (alive(old!, oldStart)) process.kill(old!, 'SIGKILL');
+  });
+  await d.kill9();
+  await d.restart();
+  await waitFor(() => !alive(old!, oldStart), 'the old standby to be ended', 10_000);
+  await waitFor(() => standbyPids(d.process.pid!).length === 1, 'a standby of the new daemon');
+  const [fresh] = standbyPids(d.process.pid!);
+  assert.notEqual(fresh, old);
+  assert.equal(procStat(fresh!)!.ppid, d.process.pid);
+  assert.match(d.logs(), /ended standby shims left by the previous daemon/);
+});
+
+test('after kill -9, --rm containers that exited or never started are removed at restore with their anonymous volumes', async (t) => {
+  const d = await startDaemon(t);
+  await importTestImages(d.env);
+  const ctl = mkdtempSync(join(tmpdir(), 'berth-ctl-'));
+  t.after(() => rmSync(ctl, { recursive: true, force: true }));
+
+  const created = await docker(d.env, 'create', '--rm', '--name', 'never-started', '-v', '/anon', '-v', 'named-a:/n', 'busybox', 'true');
+  assert.equal(created.code, 0, created.stderr);
+  const running = await docker(
+    d.env,
+    'run', '-d', '--rm', '--name', 'exits-while-down', '-v', '/anon', '-v', 'named-b:/n', '-v', `${ctl}:/ctl`,
+    'busybox', 'sh', '-c', 'while [ ! -e /ctl/go ]; do sleep 0.1; done; exit 4',
+  );
+  assert.equal(running.code, 0, running.stderr);
+  const ids = { never: created.stdout.trim(), exits: running.stdout.trim() };
+  const anonymous: string[] = [];
+  for (const id of Object.values(ids)) {
+    const c = await api(d.socket, 'GET', `/containers/${id}/json`);
+    assert.equal(c.status, 200);
+    for (const m of c.json.Mounts as Array<{ Type: string; Name?: string; Destination: string }>) {
+      if (m.Type === 'volume' && m.Destination === '/anon') anonymous.push(m.Name!);
+    }
+  }
+  assert.equal(anonymous.length, 2);
+
+  await d.kill9();
+  // The container exits while no daemon watches it.
+  writeFileSync(join(ctl, 'go'), '');
+  const exitFile = join(d.dataRoot, 'containers', ids.exits, 'run', 'exit.json');
+  await waitFor(() => existsSync(exitFile), 'the container to exit');
+  await d.restart();
+
+  for (const [what, id] of Object.entries(ids)) {
+    assert.equal((await api(d.socket, 'GET', `/containers/${id}/json`)).status, 404, `${what} was removed`);
+  }
+  for (const name of anonymous) assert.equal((await api(d.socket, 'GET', `/volumes/${name}`)).status, 404, `anonymous volume ${name} was removed`);
+  // Named volumes stay, no longer in use by anything.
+  for (const name of ['named-a', 'named-b']) {
+    const rm = await docker(d.env, 'volume', 'rm', name);
+    assert.equal(rm.code, 0, rm.stderr);
+  }
+  const ps = await docker(d.env, 'ps', '-aq');
+  assert.equal(ps.stdout.trim(), '');
+});
+
+test('after kill -9 during starts, restore ends a never-started shim and adopts a container whose start was not recorded', async (t) => {
+  const d = await startDaemon(t);
+  await importTestImages(d.env);
+  const created = await docker(d.env, 'create', '--name', 'cut-short', 'busybox', 'sleep', '600');
+  assert.equal(created.code, 0, created.stderr);
+  const running = await docker(d.env, 'run', '-d', '--name', 'unrecorded', 'busybox', 'sleep', '600');
+  assert.equal(running.code, 0, running.stderr);
+  const ids = { cutShort: created.stdout.trim(), unrecorded: running.stdout.trim() };
+  const pid = (await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`)).json.State.Pid as number;
+  assert.ok(pid > 0);
+  await d.kill9();
+  // What a daemon killed in the middle of two starts leaves: a shim spawned
+  // but not started yet, and a started container still recorded as created.
+  const stateDir = join(d.dataRoot, 'containers', ids.cutShort, 'run');
+  await spawnShim({ id: ids.cutShort, stateDir, bundle: join(d.dataRoot, 'containers', ids.cutShort), runtime: { root: join(d.dataRoot, 'runtime') } });
+  assert.equal(await isShimAlive(stateDir), true);
+  const db = new Database(join(d.dataRoot, 'berth.db'));
+  const row = db.prepare<[string], { record: string }>('SELECT record FROM containers WHERE id = ?').get(ids.unrecorded)!;
+  const rec = JSON.parse(row.record) as { state: { status: string; pid: number } };
+  rec.state = { ...rec.state, status: 'created', pid: 0 };
+  db.prepare('UPDATE containers SET record = ? WHERE id = ?').run(JSON.stringify(rec), ids.unrecorded);
+  db.close();
+
+  await d.restart();
+  assert.equal(await isShimAlive(stateDir), false, 'the never-started shim was ended');
+  const cut = await api(d.socket, 'GET', `/containers/${ids.cutShort}/json`);
+  assert.equal(cut.json.State.Status, 'created');
+  const adopted = await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`);
+  assert.equal(adopted.json.State.Status, 'running');
+  assert.equal(adopted.json.State.Pid, pid);
+  const stop = await docker(d.env, 'stop', '-t', '0', 'unrecorded');
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal((await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`)).json.State.Status, 'exited');
+  // The never-started container still starts normally.
+  const start = await docker(d.env, 'start', 'cut-short');
+  assert.equal(start.code, 0, start.stderr);
+  const rm = await docker(d.env, 'rm', '-f', 'cut-short', 'unrecorded');
+  assert.equal(rm.code, 0, rm.stderr);
+});
