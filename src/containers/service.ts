@@ -25,6 +25,7 @@ import { mergeConfig } from './config.js';
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
 import { ZERO_TIME, type ContainerRecord } from './types.js';
+import type { ViewMount } from './archive-helper.js';
 
 export interface ContainerServiceDeps {
   dataRoot: string;
@@ -632,6 +633,41 @@ export class ContainerService {
 
   containerDir(id: string): string {
     return this.dir(id);
+  }
+
+  /**
+   * What `docker cp` sees of a container: its root filesystem and the
+   * sources of its mounts, all kept mounted (volumes under a reference of
+   * their own) until release().
+   */
+  async archiveView(id: string): Promise<{ rootfs: string; readonlyRootfs: boolean; mounts: ViewMount[]; release: () => Promise<void> }> {
+    const c = this.resolve(id);
+    const { volumes } = this.deps;
+    const ref = `archive-${generateId().slice(0, 16)}`;
+    const mountedVolumes: string[] = [];
+    const { rootfs, release } = await this.rootfs(c.id);
+    const releaseAll = async () => {
+      for (const name of mountedVolumes) await volumes.unmount(name, ref).catch(() => undefined);
+      await release();
+    };
+    try {
+      const mounts: ViewMount[] = [];
+      for (const m of sortByDepth([...c.mounts, ...c.tmpfs])) {
+        if (m.type === 'volume') {
+          const path = await volumes.mount(m.name, ref);
+          mountedVolumes.push(m.name);
+          mounts.push({ source: path, subpath: m.subpath, destination: m.destination, readonly: !m.rw });
+        } else if (m.type === 'bind') {
+          mounts.push({ source: m.source, destination: m.destination, readonly: !m.rw });
+        } else {
+          mounts.push({ source: '', tmpfs: true, destination: m.destination, readonly: true });
+        }
+      }
+      return { rootfs, readonlyRootfs: c.hostConfig.ReadonlyRootfs === true, mounts, release: releaseAll };
+    } catch (e) {
+      await releaseAll();
+      throw e;
+    }
   }
 
   /** Mounts the container's root filesystem if needed (archive on a stopped container). */

@@ -10,11 +10,16 @@
 // "volume over an existing file" check). Like dockerd's FollowSymlinkInScope:
 // the root acts as '/', so absolute symlink targets and '..' never leave it.
 //
-// Both return a path string. A component swapped for a symlink after the call
-// is not detected (dockerd keeps an O_PATH fd for that); callers that mount
-// the result should do it promptly and only in trees they control.
+// Both return a path string, which a concurrent writer can invalidate by
+// swapping a component for a symlink. openInside() closes that gap the way
+// dockerd's safepath does: it opens the resolved path as an O_PATH fd with
+// openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), so whatever is mounted or
+// copied through /proc/self/fd/N is exactly what was checked.
+// mkdirAllInRoot() creates directories with openat2(RESOLVE_IN_ROOT).
+import { fstatSync } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
+import * as libc from '../util/libc.js';
 import { goClean } from './util.js';
 
 const MAX_LINKS = 255;
@@ -156,4 +161,104 @@ export async function resolveInScope(root: string, p: string): Promise<string> {
     stack.push(c);
   }
   return pathOf(stack);
+}
+
+/** A path opened as an O_PATH fd: use `fdPath(fd)` to mount or copy it, then close(). */
+export interface OpenedPath {
+  fd: number;
+  /** The host path it had when it was resolved (for messages only). */
+  path: string;
+  isDirectory: boolean;
+  close(): void;
+}
+
+function opened(fd: number, path: string): OpenedPath {
+  let closed = false;
+  return {
+    fd,
+    path,
+    isDirectory: fstatSync(fd).isDirectory(),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      libc.close(fd);
+    },
+  };
+}
+
+/**
+ * resolveInside(), then opens the result by fd. The walk from the root's fd
+ * refuses any symlink or '..' that leads out, so a component swapped for a
+ * link after the check fails the open instead of being followed.
+ */
+export async function openInside(root: string, sub: string): Promise<OpenedPath> {
+  const resolved = await resolveInside(root, sub);
+  const base = await realRoot(root);
+  const rel = resolved === base ? '.' : resolved.slice(base === '/' ? 1 : base.length + 1);
+  let baseFd: number;
+  try {
+    baseFd = libc.openat2(libc.AT_FDCWD, base, { flags: libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC });
+  } catch (e) {
+    throw new SystemError(`cannot open ${base}: ${errorText(e)}`, { cause: e });
+  }
+  try {
+    const fd = libc.openat2(baseFd, rel, {
+      flags: libc.O_PATH | libc.O_CLOEXEC,
+      resolve: libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS | libc.RESOLVE_NO_MAGICLINKS,
+    });
+    return opened(fd, resolved);
+  } catch (e) {
+    if (isMissing(e)) throw new NotFound(`cannot access path ${resolved}: ${errorText(e)}`, { cause: e });
+    const c = code(e);
+    if (c === 'ELOOP' || c === 'EXDEV') {
+      throw new InvalidParameter(`subpath ${sub} of ${base} changed while it was being resolved`, { cause: e });
+    }
+    throw new SystemError(`cannot open ${resolved}: ${errorText(e)}`, { cause: e });
+  } finally {
+    libc.close(baseFd);
+  }
+}
+
+/** Opens `p` inside the directory fd `rootFd` as the kernel would if rootFd were '/'. */
+export function openInRoot(rootFd: number, p: string, flags = libc.O_PATH): number {
+  return libc.openat2(rootFd, p === '' ? '/' : p, {
+    flags: flags | libc.O_CLOEXEC,
+    resolve: libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS,
+  });
+}
+
+/**
+ * mkdir -p of `p` inside `root`, every component resolved with
+ * RESOLVE_IN_ROOT: a symlink planted anywhere on the way (even an absolute
+ * one) stays inside root, so nothing is created outside it.
+ */
+export function mkdirAllInRoot(root: string, p: string, mode = 0o755): void {
+  const rootFd = libc.openat2(libc.AT_FDCWD, root, { flags: libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC });
+  try {
+    mkdirAllAt(rootFd, p, mode);
+  } finally {
+    libc.close(rootFd);
+  }
+}
+
+/** mkdirAllInRoot() with the root given as an open directory fd. */
+export function mkdirAllAt(rootFd: number, p: string, mode = 0o755): void {
+  const parts = components(p);
+  for (let i = 0; i < parts.length; i++) {
+    try {
+      libc.close(openInRoot(rootFd, parts.slice(0, i + 1).join('/'), libc.O_PATH | libc.O_DIRECTORY));
+      continue;
+    } catch (e) {
+      if (code(e) !== 'ENOENT') throw e;
+    }
+    const parentFd = openInRoot(rootFd, parts.slice(0, i).join('/'), libc.O_PATH | libc.O_DIRECTORY);
+    try {
+      // mkdirat never follows a final symlink; a dangling one fails with EEXIST.
+      libc.mkdirat(parentFd, parts[i]!, mode);
+    } catch (e) {
+      if (code(e) !== 'EEXIST') throw e;
+    } finally {
+      libc.close(parentFd);
+    }
+  }
 }

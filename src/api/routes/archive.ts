@@ -24,6 +24,8 @@ export function registerArchiveRoutes(router: Router, archives: ArchiveService):
   router.add('GET', '/containers/{id}/archive', async (ctx) => {
     const r = await archives.get(ctx.params.id!, pathOf(ctx.query));
     ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader(r.stat) });
+    // A failure mid-tar closes the connection: the client sees a cut stream, never a clean end.
+    r.stream.once('error', () => ctx.res.destroy());
     r.stream.pipe(ctx.res);
     await new Promise<void>((resolve) => {
       ctx.res.once('finish', resolve);
