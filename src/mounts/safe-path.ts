@@ -16,7 +16,7 @@
 // openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), so whatever is mounted or
 // copied through /proc/self/fd/N is exactly what was checked.
 // mkdirAllInRoot() creates directories with openat2(RESOLVE_IN_ROOT).
-import { fstatSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
 import * as libc from '../util/libc.js';
@@ -241,24 +241,84 @@ export function mkdirAllInRoot(root: string, p: string, mode = 0o755): void {
   }
 }
 
-/** mkdirAllInRoot() with the root given as an open directory fd. */
+/**
+ * mkdirAllInRoot() with the root given as an open directory fd. A link on
+ * the way (dangling ones too) is followed inside the root, as runc and
+ * dockerd do, so its target gets created there.
+ */
 export function mkdirAllAt(rootFd: number, p: string, mode = 0o755): void {
-  const parts = components(p);
-  for (let i = 0; i < parts.length; i++) {
-    try {
-      libc.close(openInRoot(rootFd, parts.slice(0, i + 1).join('/'), libc.O_PATH | libc.O_DIRECTORY));
+  let done: string[] = [];
+  const pending = components(p);
+  let links = 0;
+  while (pending.length > 0) {
+    const c = pending.shift()!;
+    if (c === '..') {
+      done.pop();
       continue;
-    } catch (e) {
-      if (code(e) !== 'ENOENT') throw e;
     }
-    const parentFd = openInRoot(rootFd, parts.slice(0, i).join('/'), libc.O_PATH | libc.O_DIRECTORY);
+    const parentFd = openInRoot(rootFd, done.join('/'), libc.O_PATH | libc.O_DIRECTORY);
     try {
-      // mkdirat never follows a final symlink; a dangling one fails with EEXIST.
-      libc.mkdirat(parentFd, parts[i]!, mode);
-    } catch (e) {
-      if (code(e) !== 'EEXIST') throw e;
+      // Through the parent's fd: only the last component is looked up here.
+      const entry = `${libc.fdPath(parentFd)}/${c}`;
+      let st;
+      try {
+        st = lstatSync(entry);
+      } catch (e) {
+        if (code(e) !== 'ENOENT') throw e;
+        try {
+          libc.mkdirat(parentFd, c, mode);
+        } catch (e2) {
+          if (code(e2) !== 'EEXIST') throw e2;
+        }
+        st = lstatSync(entry);
+      }
+      if (st.isSymbolicLink()) {
+        if (++links > MAX_LINKS) throw new InvalidParameter(`too many levels of symbolic links in ${p}`);
+        const target = readlinkSync(entry);
+        if (target.startsWith('/')) done = [];
+        pending.unshift(...components(target));
+        continue;
+      }
+      if (!st.isDirectory()) throw new InvalidParameter(`cannot create directory ${p}: /${[...done, c].join('/')} is not a directory`);
+      done.push(c);
     } finally {
       libc.close(parentFd);
     }
   }
+}
+
+/**
+ * Bind-mounts what `opened` names onto `target` (created as an empty
+ * directory or file to match), by fd: the mount source cannot be swapped.
+ * The mount is made private so its unmount stays here. Returns target.
+ */
+export function bindOpened(opened: OpenedPath, target: string): string {
+  unbindOpened(target);
+  try {
+    if (opened.isDirectory) mkdirSync(target, { mode: 0o700 });
+    else closeSync(openSync(target, 'wx', 0o600));
+  } catch (e) {
+    if (code(e) !== 'EEXIST') throw e;
+  }
+  try {
+    libc.mount(libc.fdPath(opened.fd), target, null, libc.MS_BIND | libc.MS_REC);
+    libc.mount(null, target, null, libc.MS_PRIVATE | libc.MS_REC);
+  } catch (e) {
+    unbindOpened(target);
+    throw new SystemError(`cannot mount ${opened.path} on ${target}: ${errorText(e)}`, { cause: e });
+  }
+  return target;
+}
+
+/** Unmounts everything stacked on `target`; false if something stays mounted. */
+export function unbindOpened(target: string): boolean {
+  for (let i = 0; i < 64; i++) {
+    try {
+      libc.umount2(target, libc.MNT_DETACH);
+    } catch (e) {
+      const c = code(e);
+      return c === 'EINVAL' || c === 'ENOENT';
+    }
+  }
+  return false;
 }
