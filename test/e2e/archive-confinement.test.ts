@@ -214,3 +214,17 @@ test('HEAD archive reports the link target resolved inside the container', async
   assert.equal((await stat('/data/applink')).linkTarget, '/etc/app');
   assert.equal((await stat('/data/etclink/app')).size, 'a file\n'.length);
 });
+
+test('a WorkingDir swapped for a link to a host dir is created inside the rootfs at the next start', async (t) => {
+  const name = 'wd-link';
+  t.after(() => docker('rm', '-f', name));
+  const script = `pwd; test -L /work || { cd / && rmdir /work && ln -s ${hostDir}/wd /work; }`;
+  const first = await docker('run', '--name', name, '-w', '/work', 'busybox', 'sh', '-c', script);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, '/work\n');
+  const again = await docker('start', '-a', name);
+  assert.equal(again.code, 0, again.stderr);
+  // The container's own ${hostDir}/wd, created in its rootfs.
+  assert.equal(again.stdout, `${hostDir}/wd\n`);
+  assert.deepEqual(hostEntries(), ['host-secret'], 'nothing appeared on the host');
+});
