@@ -7,9 +7,13 @@
 // included) and every '..' is resolved by the kernel inside the container's
 // view, even if the container swaps directories for links meanwhile.
 //
-// Request: JSON in argv[2]. Data: the tar on stdin (put) or stdout (get).
-// Replies: JSON lines on fd 3 ({stat}, {done}, {error}).
-import { createWriteStream, fstatSync, lstatSync, readlinkSync, statSync } from 'node:fs';
+// berthd starts these ahead of time (Node's start-up is most of the cost):
+// an idle helper waits for one request, a JSON line on fd 3, and exits if
+// berthd goes away first. Data: the tar on stdin (put) or stdout (get).
+// Replies: JSON lines on fd 3 ({stat}, {done}, {error}). One request each:
+// after the chroot the process cannot be reused.
+import { fstatSync, lstatSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
@@ -55,9 +59,27 @@ export type HelperReply =
 const GO_DIR = 0x80000000;
 const GO_SYMLINK = 0x08000000;
 
-const reply = createWriteStream('', { fd: 3 });
+const control = new Socket({ fd: 3, readable: true, writable: true });
 function send(r: HelperReply): Promise<void> {
-  return new Promise((resolve) => reply.write(`${JSON.stringify(r)}\n`, () => resolve()));
+  return new Promise((resolve) => control.write(`${JSON.stringify(r)}\n`, () => resolve()));
+}
+
+/** The request line, or null when berthd closed the channel first. */
+function readRequest(): Promise<ArchiveHelperRequest | null> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString('utf8');
+      const i = buf.indexOf('\n');
+      if (i < 0) return;
+      control.off('data', onData);
+      control.pause();
+      resolve(JSON.parse(buf.slice(0, i)) as ArchiveHelperRequest);
+    };
+    control.on('data', onData);
+    control.once('end', () => resolve(null));
+    control.once('error', () => resolve(null));
+  });
 }
 
 class HelperError extends Error {
@@ -223,7 +245,8 @@ async function put(containerPath: string, copyUIDGID: boolean): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const req = JSON.parse(process.argv[2] ?? '{}') as ArchiveHelperRequest;
+  const req = await readRequest();
+  if (!req) process.exit(0);
   await enterView(req);
   if (req.op === 'stat') {
     await send({ stat: (await statPath(req.path)).stat });

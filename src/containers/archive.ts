@@ -30,10 +30,58 @@ interface HelperRun {
   finished: Promise<HelperReply>;
 }
 
-function startHelper(req: ArchiveHelperRequest): HelperRun {
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, HELPER, JSON.stringify(req)], {
+function spawnHelper(): ChildProcess {
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, HELPER], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
+  // An idle helper's pipes may break (it exits with berthd's channel); the exit status tells.
+  for (const s of [child.stdin, child.stdout, child.stderr, child.stdio[3]]) s?.on('error', () => undefined);
+  child.once('error', () => undefined);
+  return child;
+}
+
+/**
+ * Helpers started ahead of time, so a `docker cp` (a HEAD then a GET or PUT)
+ * does not wait for Node to boot twice. Started at the first use, not at
+ * daemon start; each serves one request.
+ */
+export class HelperPool {
+  private readonly spares: ChildProcess[] = [];
+  private closed = false;
+
+  constructor(private readonly size = 2) {}
+
+  take(): ChildProcess {
+    let child: ChildProcess | undefined;
+    while ((child = this.spares.shift())) {
+      if (child.exitCode === null && child.signalCode === null) break;
+    }
+    const taken = child ?? spawnHelper();
+    this.refill();
+    return taken;
+  }
+
+  private refill(): void {
+    if (this.closed) return;
+    while (this.spares.length < this.size) {
+      const c = spawnHelper();
+      c.once('exit', () => {
+        const i = this.spares.indexOf(c);
+        if (i >= 0) this.spares.splice(i, 1);
+      });
+      this.spares.push(c);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.spares.splice(0)) c.kill('SIGKILL');
+  }
+}
+
+function startHelper(pool: HelperPool, req: ArchiveHelperRequest): HelperRun {
+  const child = pool.take();
+  (child.stdio[3] as NodeJS.WritableStream).write(`${JSON.stringify(req)}\n`);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
@@ -58,9 +106,8 @@ function startHelper(req: ArchiveHelperRequest): HelperRun {
       for (const w of waiters.splice(0)) w();
     }
   });
-  // Errors on the pipes (the helper killed mid-write) end up as its exit status.
-  for (const s of [child.stdin, child.stdout, child.stderr, control]) s?.on('error', () => undefined);
   const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     child.once('error', (e) => {
       stderr += errorText(e);
       resolve(null);
@@ -136,7 +183,14 @@ async function checkUpload(file: string, dest: string): Promise<void> {
 }
 
 export class ArchiveService {
+  private readonly pool = new HelperPool();
+
   constructor(private readonly containers: ContainerService) {}
+
+  /** Daemon shutdown: the idle helpers go. */
+  close(): void {
+    this.pool.close();
+  }
 
   private async request(ref: string, op: ArchiveHelperRequest['op'], containerPath: string, extra: Partial<ArchiveHelperRequest> = {}) {
     const c = this.containers.resolve(ref);
@@ -151,7 +205,7 @@ export class ArchiveService {
   async stat(ref: string, containerPath: string): Promise<PathStat> {
     const { view, req } = await this.request(ref, 'stat', containerPath);
     try {
-      const run = startHelper(req);
+      const run = startHelper(this.pool, req);
       const r = await run.finished.then(async (end) => ('error' in end ? end : await run.first));
       const err = toError(r, containerPath, ref);
       if (err) throw err;
@@ -166,7 +220,7 @@ export class ArchiveService {
     const { view, req } = await this.request(ref, 'get', containerPath);
     let run: HelperRun | undefined;
     try {
-      run = startHelper(req);
+      run = startHelper(this.pool, req);
       const first = await run.first;
       const err = toError(first, containerPath, ref);
       if (err) throw err;
@@ -213,7 +267,7 @@ export class ArchiveService {
       await checkUpload(spool, containerPath);
       const { view, req } = await this.request(ref, 'put', containerPath, { copyUIDGID: opts.copyUIDGID });
       try {
-        const run = startHelper(req);
+        const run = startHelper(this.pool, req);
         const feed = pipeline(createReadStream(spool), run.child.stdin!).catch(() => undefined);
         const end = await run.finished;
         await feed;
