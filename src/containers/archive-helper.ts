@@ -37,6 +37,8 @@ export interface ArchiveHelperRequest {
   readonlyRootfs: boolean;
   /** Parents before children. */
   mounts: ViewMount[];
+  /** What berthd sees at these paths: a spare helper whose mount namespace predates a mount answers {stale}. */
+  expect: Array<{ path: string; dev: number; ino: number }>;
   /** The container path as the client gave it. */
   path: string;
   copyUIDGID?: boolean;
@@ -51,6 +53,8 @@ export interface HelperStat {
 }
 
 export type HelperReply =
+  | { ready: true }
+  | { stale: true }
   | { stat: HelperStat }
   | { done: true }
   | { error: { kind: 'not-found' | 'invalid' | 'read-only' | 'system'; message: string } };
@@ -247,7 +251,20 @@ async function put(containerPath: string, copyUIDGID: boolean): Promise<void> {
 async function main(): Promise<void> {
   const req = await readRequest();
   if (!req) process.exit(0);
+  for (const e of req.expect) {
+    let st;
+    try {
+      st = statSync(e.path);
+    } catch {
+      st = undefined;
+    }
+    if (!st || st.dev !== e.dev || st.ino !== e.ino) {
+      await send({ stale: true });
+      process.exit(0);
+    }
+  }
   await enterView(req);
+  await send({ ready: true });
   if (req.op === 'stat') {
     await send({ stat: (await statPath(req.path)).stat });
   } else if (req.op === 'get') {

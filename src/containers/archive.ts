@@ -6,7 +6,7 @@
 // mounts by name (Docker's messages), and checks every entry of an upload
 // before anything is extracted (all or nothing).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -24,7 +24,9 @@ const HELPER = fileURLToPath(new URL('./archive-helper.js', import.meta.url));
 
 interface HelperRun {
   child: ChildProcess;
-  /** The first reply: the stat (stat, get) or the end (put). */
+  /** {ready} once the helper is inside the view, or its error. */
+  ready: HelperReply;
+  /** The reply after that: the stat (stat, get) or the end (put). */
   first: Promise<HelperReply>;
   /** Resolves when the helper has exited and said how it went. */
   finished: Promise<HelperReply>;
@@ -79,8 +81,14 @@ export class HelperPool {
   }
 }
 
-function startHelper(pool: HelperPool, req: ArchiveHelperRequest): HelperRun {
-  const child = pool.take();
+interface Attached {
+  child: ChildProcess;
+  /** The i-th reply, or the helper's failure if it exited first. */
+  reply(i: number): Promise<HelperReply>;
+  finished: Promise<HelperReply>;
+}
+
+function attach(child: ChildProcess, req: ArchiveHelperRequest): Attached {
   (child.stdio[3] as NodeJS.WritableStream).write(`${JSON.stringify(req)}\n`);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -117,21 +125,40 @@ function startHelper(pool: HelperPool, req: ArchiveHelperRequest): HelperRun {
   const lost = (code: number | null): HelperReply => ({
     error: { kind: 'system', message: `archive helper failed (exit ${code}): ${stderr.trim() || 'no output'}` },
   });
-  const first = new Promise<HelperReply>((resolve) => {
-    const check = () => {
-      if (replies.length > 0) resolve(replies[0]!);
-      else waiters.push(check);
-    };
-    check();
-    void exited.then((code) => resolve(replies[0] ?? lost(code)));
-  });
+  const reply = (n: number) =>
+    new Promise<HelperReply>((resolve) => {
+      const check = () => {
+        const r = replies[n] ?? replies.find((x) => 'error' in x);
+        if (r) resolve(r);
+        else waiters.push(check);
+      };
+      check();
+      void exited.then((code) => resolve(replies[n] ?? replies.find((x) => 'error' in x) ?? lost(code)));
+    });
   const finished = exited.then((code) => {
     const last = replies[replies.length - 1];
     if (last && 'error' in last) return last;
     if (code === 0 && last && 'done' in last) return last;
     return lost(code);
   });
-  return { child, first, finished };
+  return { child, reply, finished };
+}
+
+/**
+ * A helper with the container's view entered. A spare's mount namespace is a
+ * copy taken when it started (the host's mounts do not propagate into it), so
+ * one that predates a mount the view needs says "stale" and a fresh helper
+ * takes over.
+ */
+async function startHelper(pool: HelperPool, req: ArchiveHelperRequest): Promise<HelperRun> {
+  let run = attach(pool.take(), req);
+  let ready = await run.reply(0);
+  if ('stale' in ready) {
+    run.child.kill('SIGKILL');
+    run = attach(spawnHelper(), req);
+    ready = await run.reply(0);
+  }
+  return { child: run.child, ready, first: run.reply(1), finished: run.finished };
 }
 
 function toError(r: HelperReply, containerPath: string, ref: string): Error | undefined {
@@ -198,15 +225,33 @@ export class ArchiveService {
     const tmpfs = c.tmpfs.find((m) => clean === m.destination || clean.startsWith(`${m.destination}/`));
     if (tmpfs) throw new InvalidParameter(`copying from or to the tmpfs mount ${tmpfs.destination} is not supported`);
     const view = await this.containers.archiveView(c.id);
-    const req: ArchiveHelperRequest = { op, rootfs: view.rootfs, readonlyRootfs: view.readonlyRootfs, mounts: view.mounts, path: containerPath, ...extra };
+    let expect: ArchiveHelperRequest['expect'];
+    try {
+      expect = [view.rootfs, ...view.mounts.filter((m) => !m.tmpfs).map((m) => m.source)].map((path) => {
+        const st = statSync(path);
+        return { path, dev: st.dev, ino: st.ino };
+      });
+    } catch (e) {
+      await view.release();
+      throw new SystemError(`cannot prepare the container's filesystem: ${errorText(e)}`, { cause: e });
+    }
+    const req: ArchiveHelperRequest = {
+      op,
+      rootfs: view.rootfs,
+      readonlyRootfs: view.readonlyRootfs,
+      mounts: view.mounts,
+      expect,
+      path: containerPath,
+      ...extra,
+    };
     return { c, view, req };
   }
 
   async stat(ref: string, containerPath: string): Promise<PathStat> {
     const { view, req } = await this.request(ref, 'stat', containerPath);
     try {
-      const run = startHelper(this.pool, req);
-      const r = await run.finished.then(async (end) => ('error' in end ? end : await run.first));
+      const run = await startHelper(this.pool, req);
+      const r = 'error' in run.ready ? run.ready : await run.finished.then(async (end) => ('error' in end ? end : await run.first));
       const err = toError(r, containerPath, ref);
       if (err) throw err;
       return (r as { stat: PathStat }).stat;
@@ -220,8 +265,8 @@ export class ArchiveService {
     const { view, req } = await this.request(ref, 'get', containerPath);
     let run: HelperRun | undefined;
     try {
-      run = startHelper(this.pool, req);
-      const first = await run.first;
+      run = await startHelper(this.pool, req);
+      const first = 'error' in run.ready ? run.ready : await run.first;
       const err = toError(first, containerPath, ref);
       if (err) throw err;
       if (!('stat' in first)) throw new SystemError('archive helper sent no stat');
@@ -267,7 +312,9 @@ export class ArchiveService {
       await checkUpload(spool, containerPath);
       const { view, req } = await this.request(ref, 'put', containerPath, { copyUIDGID: opts.copyUIDGID });
       try {
-        const run = startHelper(this.pool, req);
+        const run = await startHelper(this.pool, req);
+        const refused = toError(run.ready, containerPath, ref);
+        if (refused) throw refused;
         const feed = pipeline(createReadStream(spool), run.child.stdin!).catch(() => undefined);
         const end = await run.finished;
         await feed;

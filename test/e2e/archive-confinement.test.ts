@@ -228,3 +228,15 @@ test('a WorkingDir swapped for a link to a host dir is created inside the rootfs
   assert.equal(again.stdout, `${hostDir}/wd\n`);
   assert.deepEqual(hostEntries(), ['host-secret'], 'nothing appeared on the host');
 });
+
+test('cp sees a container started after the previous cp (helpers started ahead of time are not stale)', async (t) => {
+  await withContainer('cp-warm-a', 'echo a > /data/a', t);
+  assert.equal((await ok('cp', 'cp-warm-a:/data/a', '-')).length > 0, true);
+  // Spare helpers now exist; this container's rootfs and volume are mounted after them.
+  await withContainer('cp-warm-b', 'echo fresh-b > /etc/b-marker', t);
+  const out = join(work, 'b-marker');
+  await ok('cp', 'cp-warm-b:/etc/b-marker', out);
+  assert.equal(readFileSync(out, 'utf8'), 'fresh-b\n');
+  await ok('cp', join(work, 'f.txt'), 'cp-warm-b:/data/');
+  assert.equal(await ok('exec', 'cp-warm-b', 'cat', '/data/f.txt'), 'uploaded\n');
+});
