@@ -240,3 +240,27 @@ test('cp sees a container started after the previous cp (helpers started ahead o
   await ok('cp', join(work, 'f.txt'), 'cp-warm-b:/data/');
   assert.equal(await ok('exec', 'cp-warm-b', 'cat', '/data/f.txt'), 'uploaded\n');
 });
+
+test('a container swapping a directory for a host link while uploads and downloads run never reaches the host', async (t) => {
+  const name = 'cp-swap';
+  t.after(() => docker('rm', '-f', name));
+  await ok('run', '-d', '--name', name, 'busybox', 'sh', '-c', `while true; do mkdir -p /data/x; rm -rf /data/x; ln -s ${hostDir} /data/x; rm -f /data/x; done`);
+  const id = (await ok('inspect', '-f', '{{.Id}}', name)).trim();
+  const body = tarWith([{ name: 'swapped.txt', content: 'race\n' }]);
+  const statuses = new Set<number>();
+  for (let round = 0; round < 10; round++) {
+    const results = await Promise.all([
+      api(d.socket, 'PUT', `/containers/${id}/archive?path=/data/x`, undefined, { rawBody: body, contentType: 'application/x-tar' }),
+      api(d.socket, 'GET', `/containers/${id}/archive?path=/data/x/host-secret`),
+    ]);
+    for (const r of results) {
+      statuses.add(r.status);
+      // The directory vanishing mid-extraction is an error answer, never a crash.
+      if (r.status >= 400) assert.equal(typeof r.json?.message, 'string', r.text);
+    }
+    assert.doesNotMatch(results[1]!.text, /host only/, 'the host file was never read');
+  }
+  for (const s of statuses) assert.ok([200, 404, 500].includes(s), `status ${s}`);
+  assert.deepEqual(hostEntries(), ['host-secret'], 'nothing appeared on the host');
+  assert.equal((await api(d.socket, 'GET', '/_ping')).text, 'OK');
+});
