@@ -157,6 +157,11 @@ async function startHelper(pool: HelperPool, req: ArchiveHelperRequest): Promise
     run.child.kill('SIGKILL');
     run = attach(spawnHelper(), req);
     ready = await run.reply(0);
+    if ('stale' in ready) {
+      // A fresh namespace is a copy of berthd's: the mounts changed under us meanwhile.
+      run.child.kill('SIGKILL');
+      ready = { error: { kind: 'system', message: "the container's filesystem changed while it was being prepared; try again" } };
+    }
   }
   return { child: run.child, ready, first: run.reply(1), finished: run.finished };
 }
