@@ -45,6 +45,7 @@ export class Daemon {
   volumes!: VolumeService;
   images!: ImageStore;
   containers!: ContainerService;
+  private archives?: ArchiveService;
   private db?: DB;
   private lock?: PidLock;
   private servers: Server[] = [];
@@ -97,7 +98,8 @@ export class Daemon {
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers);
       registerExecRoutes(router, new ExecService(this.containers, this.events));
-      registerArchiveRoutes(router, new ArchiveService(this.containers));
+      this.archives = new ArchiveService(this.containers);
+      registerArchiveRoutes(router, this.archives);
       registerImageRoutes(
         router,
         this.images,
@@ -134,6 +136,7 @@ export class Daemon {
     );
     this.servers = [];
     this.containers?.close();
+    this.archives?.close();
     this.db?.close();
     this.db = undefined;
     this.lock?.release();

@@ -1,139 +1,335 @@
-// The archive endpoints behind `docker cp`: paths inside the container are
-// mapped to host paths (volumes and binds first, then the overlay rootfs),
-// resolved without letting symlinks leave their mount, and read-only mounts
-// refuse writes.
-import { lstat, readlink, stat } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
+// The archive endpoints behind `docker cp`. Each operation runs in a
+// short-lived helper process (archive-helper.ts) whose root is the
+// container's own filesystem view, so every path, symlink and '..' is
+// resolved by the kernel inside the container, never on the host. berthd
+// only decides which mounts make up the view, refuses writes to read-only
+// mounts by name (Docker's messages), and checks every entry of an upload
+// before anything is extracted (all or nothing).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
 import * as tar from 'tar';
-import { Forbidden, InvalidParameter, NotFound } from '../errors.js';
-import { resolveInScope } from '../mounts/safe-path.js';
+import { Forbidden, InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
+import { generateId } from '../util/random-id.js';
+import type { ArchiveHelperRequest, HelperReply, HelperStat } from './archive-helper.js';
 import type { ContainerService } from './service.js';
 
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
+export type PathStat = HelperStat;
+
+const HELPER = fileURLToPath(new URL('./archive-helper.js', import.meta.url));
+
+interface HelperRun {
+  child: ChildProcess;
+  /** {ready} once the helper is inside the view, or its error. */
+  ready: HelperReply;
+  /** The reply after that: the stat (stat, get) or the end (put). */
+  first: Promise<HelperReply>;
+  /** Resolves when the helper has exited and said how it went. */
+  finished: Promise<HelperReply>;
 }
 
-interface ResolvedPath {
-  /** Host path of the entry (its parent resolved, the final component not followed). */
-  hostPath: string;
-  readOnly: boolean;
-  release: () => Promise<void>;
+function spawnHelper(): ChildProcess {
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, HELPER], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+  });
+  // An idle helper's pipes may break (it exits with berthd's channel); the exit status tells.
+  for (const s of [child.stdin, child.stdout, child.stderr, child.stdio[3]]) s?.on('error', () => undefined);
+  child.once('error', () => undefined);
+  return child;
 }
 
-// Go's os.FileMode type bits, which docker cp reads from the stat header.
-const GO_DIR = 0x80000000;
-const GO_SYMLINK = 0x08000000;
+/**
+ * Helpers started ahead of time, so a `docker cp` (a HEAD then a GET or PUT)
+ * does not wait for Node to boot twice. Started at the first use, not at
+ * daemon start; each serves one request.
+ */
+export class HelperPool {
+  private readonly spares: ChildProcess[] = [];
+  private closed = false;
+
+  constructor(private readonly size = 2) {}
+
+  take(): ChildProcess {
+    let child: ChildProcess | undefined;
+    while ((child = this.spares.shift())) {
+      if (child.exitCode === null && child.signalCode === null) break;
+    }
+    const taken = child ?? spawnHelper();
+    this.refill();
+    return taken;
+  }
+
+  private refill(): void {
+    if (this.closed) return;
+    while (this.spares.length < this.size) {
+      const c = spawnHelper();
+      c.once('exit', () => {
+        const i = this.spares.indexOf(c);
+        if (i >= 0) this.spares.splice(i, 1);
+      });
+      this.spares.push(c);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.spares.splice(0)) c.kill('SIGKILL');
+  }
+}
+
+interface Attached {
+  child: ChildProcess;
+  /** The i-th reply, or the helper's failure if it exited first. */
+  reply(i: number): Promise<HelperReply>;
+  finished: Promise<HelperReply>;
+}
+
+function attach(child: ChildProcess, req: ArchiveHelperRequest): Attached {
+  (child.stdio[3] as NodeJS.WritableStream).write(`${JSON.stringify(req)}\n`);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    if (stderr.length < 4096) stderr += d;
+  });
+  const replies: HelperReply[] = [];
+  const waiters: Array<() => void> = [];
+  let buffered = '';
+  const control = child.stdio[3] as Readable;
+  control.setEncoding('utf8');
+  control.on('data', (d: string) => {
+    buffered += d;
+    let i;
+    while ((i = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      try {
+        replies.push(JSON.parse(line) as HelperReply);
+      } catch {
+        // not ours: ignore
+      }
+      for (const w of waiters.splice(0)) w();
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    child.once('error', (e) => {
+      stderr += errorText(e);
+      resolve(null);
+    });
+    child.once('close', (code) => resolve(code));
+  });
+  const lost = (code: number | null): HelperReply => ({
+    error: { kind: 'system', message: `archive helper failed (exit ${code}): ${stderr.trim() || 'no output'}` },
+  });
+  const reply = (n: number) =>
+    new Promise<HelperReply>((resolve) => {
+      const check = () => {
+        const r = replies[n] ?? replies.find((x) => 'error' in x);
+        if (r) resolve(r);
+        else waiters.push(check);
+      };
+      check();
+      void exited.then((code) => resolve(replies[n] ?? replies.find((x) => 'error' in x) ?? lost(code)));
+    });
+  const finished = exited.then((code) => {
+    const last = replies[replies.length - 1];
+    if (last && 'error' in last) return last;
+    if (code === 0 && last && 'done' in last) return last;
+    return lost(code);
+  });
+  return { child, reply, finished };
+}
+
+/**
+ * A helper with the container's view entered. A spare's mount namespace is a
+ * copy taken when it started (the host's mounts do not propagate into it), so
+ * one that predates a mount the view needs says "stale" and a fresh helper
+ * takes over.
+ */
+async function startHelper(pool: HelperPool, req: ArchiveHelperRequest): Promise<HelperRun> {
+  let run = attach(pool.take(), req);
+  let ready = await run.reply(0);
+  if ('stale' in ready) {
+    run.child.kill('SIGKILL');
+    run = attach(spawnHelper(), req);
+    ready = await run.reply(0);
+    if ('stale' in ready) {
+      // A fresh namespace is a copy of berthd's: the mounts changed under us meanwhile.
+      run.child.kill('SIGKILL');
+      ready = { error: { kind: 'system', message: "the container's filesystem changed while it was being prepared; try again" } };
+    }
+  }
+  return { child: run.child, ready, first: run.reply(1), finished: run.finished };
+}
+
+function toError(r: HelperReply, containerPath: string, ref: string): Error | undefined {
+  if (!('error' in r)) return undefined;
+  const { kind, message } = r.error;
+  if (kind === 'not-found') return new NotFound(`Could not find the file ${containerPath} in container ${ref}`);
+  if (kind === 'invalid') return new InvalidParameter(message);
+  if (kind === 'read-only') return new Forbidden(message);
+  return new SystemError(message);
+}
+
+/** Docker's refusal of upload entries that would land outside the extraction directory. */
+export function checkUploadEntry(entry: { path: string; type: string; linkpath?: string }, dest: string): void {
+  const name = entry.path;
+  if (name.startsWith('/')) throw new InvalidParameter(`archive entry ${JSON.stringify(name)} has an absolute path`);
+  const clean = posix.normalize(name);
+  if (clean === '..' || clean.startsWith('../')) {
+    throw new InvalidParameter(`${JSON.stringify(name)} is outside of ${JSON.stringify(dest)}`);
+  }
+  if (entry.type === 'Link') {
+    const target = entry.linkpath ?? '';
+    const t = posix.normalize(target);
+    if (target.startsWith('/') || t === '..' || t.startsWith('../')) {
+      throw new InvalidParameter(`invalid hardlink ${JSON.stringify(name)} -> ${JSON.stringify(target)}`);
+    }
+  }
+}
+
+/** Reads the whole spooled upload and checks every entry; nothing is extracted yet. */
+async function checkUpload(file: string, dest: string): Promise<void> {
+  let refused: Error | undefined;
+  try {
+    await tar.t({
+      file,
+      strict: true,
+      onReadEntry: (entry) => {
+        if (refused) return;
+        try {
+          checkUploadEntry({ path: entry.path, type: entry.type, linkpath: entry.linkpath }, dest);
+        } catch (e) {
+          refused = e as Error;
+        }
+      },
+    });
+  } catch (e) {
+    throw new InvalidParameter(`invalid tar archive: ${errorText(e)}`, { cause: e });
+  }
+  if (refused) throw refused;
+}
 
 export class ArchiveService {
+  private readonly pool = new HelperPool();
+
   constructor(private readonly containers: ContainerService) {}
 
-  private async resolve(ref: string, containerPath: string): Promise<ResolvedPath> {
+  /** Daemon shutdown: the idle helpers go. */
+  close(): void {
+    this.pool.close();
+  }
+
+  private async request(ref: string, op: ArchiveHelperRequest['op'], containerPath: string, extra: Partial<ArchiveHelperRequest> = {}) {
     const c = this.containers.resolve(ref);
     const clean = posix.normalize(posix.join('/', containerPath));
-    const candidates = [...c.mounts, ...c.tmpfs]
-      .filter((m) => clean === m.destination || clean.startsWith(m.destination === '/' ? '/' : `${m.destination}/`))
-      .sort((a, b) => b.destination.length - a.destination.length);
-    const m = candidates[0];
-    if (m && m.type !== 'tmpfs') {
-      const rel = clean.slice(m.destination.length);
-      const parent = await resolveInScope(m.source, posix.dirname(rel === '' ? '/' : rel));
-      const hostPath = rel === '' || rel === '/' ? parent : join(parent, posix.basename(rel));
-      return { hostPath, readOnly: !m.rw, release: async () => undefined };
-    }
-    if (m && m.type === 'tmpfs') {
-      throw new InvalidParameter(`copying from or to the tmpfs mount ${m.destination} is not supported`);
-    }
-    const { rootfs, release } = await this.containers.rootfs(c.id);
+    const tmpfs = c.tmpfs.find((m) => clean === m.destination || clean.startsWith(`${m.destination}/`));
+    if (tmpfs) throw new InvalidParameter(`copying from or to the tmpfs mount ${tmpfs.destination} is not supported`);
+    const view = await this.containers.archiveView(c.id);
+    let expect: ArchiveHelperRequest['expect'];
     try {
-      const parent = await resolveInScope(rootfs, posix.dirname(clean));
-      const hostPath = clean === '/' ? parent : join(parent, posix.basename(clean));
-      return { hostPath, readOnly: c.hostConfig.ReadonlyRootfs === true, release };
+      expect = [view.rootfs, ...view.mounts.filter((m) => !m.tmpfs).map((m) => m.source)].map((path) => {
+        const st = statSync(path);
+        return { path, dev: st.dev, ino: st.ino };
+      });
     } catch (e) {
-      await release();
-      throw e;
+      await view.release();
+      throw new SystemError(`cannot prepare the container's filesystem: ${errorText(e)}`, { cause: e });
     }
+    const req: ArchiveHelperRequest = {
+      op,
+      rootfs: view.rootfs,
+      readonlyRootfs: view.readonlyRootfs,
+      mounts: view.mounts,
+      expect,
+      path: containerPath,
+      ...extra,
+    };
+    return { c, view, req };
   }
 
   async stat(ref: string, containerPath: string): Promise<PathStat> {
-    const r = await this.resolve(ref, containerPath);
+    const { view, req } = await this.request(ref, 'stat', containerPath);
     try {
-      return await this.statHost(ref, containerPath, r.hostPath);
+      const run = await startHelper(this.pool, req);
+      const r = 'error' in run.ready ? run.ready : await run.finished.then(async (end) => ('error' in end ? end : await run.first));
+      const err = toError(r, containerPath, ref);
+      if (err) throw err;
+      return (r as { stat: PathStat }).stat;
     } finally {
-      await r.release();
+      await view.release();
     }
-  }
-
-  private async statHost(ref: string, containerPath: string, hostPath: string): Promise<PathStat> {
-    let st;
-    try {
-      st = await lstat(hostPath);
-    } catch {
-      throw new NotFound(`Could not find the file ${containerPath} in container ${ref}`);
-    }
-    let mode = st.mode & 0o777;
-    let linkTarget = '';
-    if (st.isDirectory()) mode = (mode | GO_DIR) >>> 0;
-    if (st.isSymbolicLink()) {
-      mode = (mode | GO_SYMLINK) >>> 0;
-      linkTarget = await readlink(hostPath);
-    }
-    return { name: basename(containerPath) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget };
   }
 
   /** A tar of the path (its basename as the top entry), plus its stat. */
   async get(ref: string, containerPath: string): Promise<{ stat: PathStat; stream: Readable; done: () => Promise<void> }> {
-    const r = await this.resolve(ref, containerPath);
+    const { view, req } = await this.request(ref, 'get', containerPath);
+    let run: HelperRun | undefined;
     try {
-      const pathStat = await this.statHost(ref, containerPath, r.hostPath);
-      // The top entry carries the container's name for the path, not the host's
-      // (a volume root is `_data` on the host).
-      const name = posix.basename(posix.normalize(posix.join('/', containerPath))) || '.';
-      const isDir = (pathStat.mode & GO_DIR) !== 0;
-      const stream = (
-        isDir
-          ? tar.c({ cwd: r.hostPath, prefix: name === '.' ? '' : name, portable: false, follow: false }, ['.'])
-          : tar.c({ cwd: dirname(r.hostPath), portable: false, follow: false }, [basename(r.hostPath)])
-      ) as unknown as Readable;
-      return { stat: pathStat, stream, done: r.release };
+      run = await startHelper(this.pool, req);
+      const first = 'error' in run.ready ? run.ready : await run.first;
+      const err = toError(first, containerPath, ref);
+      if (err) throw err;
+      if (!('stat' in first)) throw new SystemError('archive helper sent no stat');
+      // The tar ends cleanly only if the helper finished cleanly: a file
+      // vanishing mid-walk (or any other failure) destroys the stream instead.
+      const out = new PassThrough();
+      // Whoever reads the stream sees the error; it must not go unhandled if no one does.
+      out.on('error', () => undefined);
+      const helper = run;
+      helper.child.stdout!.pipe(out, { end: false });
+      const stdoutDone = new Promise<void>((resolve) => helper.child.stdout!.once('close', resolve));
+      void Promise.all([helper.finished, stdoutDone]).then(([end]) => {
+        if ('done' in end) out.end();
+        else out.destroy(new SystemError('error' in end ? end.error.message : 'archive failed'));
+      });
+      const done = async () => {
+        if (helper.child.exitCode === null && helper.child.signalCode === null) helper.child.kill('SIGKILL');
+        await helper.finished;
+        await view.release();
+      };
+      return { stat: first.stat, stream: out, done };
     } catch (e) {
-      await r.release();
+      if (run && run.child.exitCode === null) run.child.kill('SIGKILL');
+      await run?.finished;
+      await view.release();
       throw e;
     }
   }
 
-  /** Extracts a tar into the directory at `containerPath`. */
+  /** Extracts a tar into the directory at `containerPath`: every entry is checked first, then all are written. */
   async put(ref: string, containerPath: string, body: NodeJS.ReadableStream, opts: { copyUIDGID: boolean }): Promise<void> {
-    const r = await this.resolve(ref, containerPath);
+    const c = this.containers.resolve(ref);
+    const clean = posix.normalize(posix.join('/', containerPath));
+    const mount = [...c.mounts]
+      .filter((m) => clean === m.destination || clean.startsWith(m.destination === '/' ? '/' : `${m.destination}/`))
+      .sort((a, b) => b.destination.length - a.destination.length)[0];
+    if (mount ? !mount.rw : c.hostConfig.ReadonlyRootfs === true) {
+      throw new Forbidden(mount ? 'mounted volume is marked read-only' : 'container rootfs is marked read-only');
+    }
+    const spool = join(this.containers.containerDir(c.id), `upload-${generateId().slice(0, 16)}.tar`);
     try {
-      if (r.readOnly) {
-        const c = this.containers.resolve(ref);
-        const onVolume = [...c.mounts].some((m) => containerPath === m.destination || containerPath.startsWith(`${m.destination}/`));
-        throw new Forbidden(onVolume ? 'mounted volume is marked read-only' : 'container rootfs is marked read-only');
-      }
-      let st;
+      await pipeline(body, createWriteStream(spool, { mode: 0o600, flags: 'wx' }));
+      await checkUpload(spool, containerPath);
+      const { view, req } = await this.request(ref, 'put', containerPath, { copyUIDGID: opts.copyUIDGID });
       try {
-        st = await stat(r.hostPath);
-      } catch {
-        throw new NotFound(`Could not find the file ${containerPath} in container ${ref}`);
+        const run = await startHelper(this.pool, req);
+        const refused = toError(run.ready, containerPath, ref);
+        if (refused) throw refused;
+        const feed = pipeline(createReadStream(spool), run.child.stdin!).catch(() => undefined);
+        const end = await run.finished;
+        await feed;
+        const err = toError(end, containerPath, ref);
+        if (err) throw err;
+      } finally {
+        await view.release();
       }
-      if (!st.isDirectory()) throw new InvalidParameter('extraction point is not a directory');
-      const extract = tar.x({
-        cwd: r.hostPath,
-        preservePaths: false,
-        preserveOwner: opts.copyUIDGID,
-        uid: opts.copyUIDGID ? undefined : 0,
-        gid: opts.copyUIDGID ? undefined : 0,
-        strict: true,
-      });
-      await pipeline(body, extract as unknown as NodeJS.WritableStream);
     } finally {
-      await r.release();
+      await rm(spool, { force: true });
     }
   }
 }

@@ -2,19 +2,19 @@
 // detached shim that owns its stdio, logs and exit status. Volumes are
 // referenced at create, mounted at start and unmounted at exit (spec 5, 6).
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Conflict, InvalidParameter, NotFound, BerthError, errorText } from '../errors.js';
+import { Conflict, InvalidParameter, NotFound, BerthError, SystemError, errorText } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import type { VolumeService } from '../volumes/service.js';
 import type { ImageStore } from '../images/image-store.js';
 import { assembleMounts, nodeFileProbe, resolveVolumeMount, sortByDepth } from '../mounts/parse.js';
 import type { MountPoint } from '../mounts/types.js';
 import { copyUp, imageVolumePath } from '../mounts/copy-up.js';
-import { resolveInside, resolveInScope } from '../mounts/safe-path.js';
+import { bindOpened, mkdirAllInRoot, openInside, resolveInScope, unbindOpened, type OpenedPath } from '../mounts/safe-path.js';
 import { Runc } from './runtime/runc.js';
 import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } from './runtime/oci-spec.js';
 import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, ShimPool, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
@@ -27,6 +27,8 @@ import { checkHostConfig, probeHost, specOptions, type HostFacts } from './host-
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
 import { ZERO_TIME, type ContainerRecord } from './types.js';
+import type { ViewMount } from './archive-helper.js';
+import { mountsUnder } from '../util/mount.js';
 
 export interface ContainerServiceDeps {
   dataRoot: string;
@@ -303,7 +305,7 @@ export class ContainerService {
       });
     }
     await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'failed create: rootfs removal failed'));
-    rmSync(this.dir(id), { recursive: true, force: true });
+    this.removeDir(id);
   }
 
   /** Copy-up at create (6.2): image content into empty volumes mounted over image directories. */
@@ -321,10 +323,16 @@ export class ContainerService {
         const imagePath = await resolveInScope(rootfs, m.destination);
         const ref = generateId();
         const path = await volumes.mount(m.name, ref);
+        let dest: OpenedPath | undefined;
         try {
-          const dest = m.subpath ? await resolveInside(path, m.subpath) : path;
-          await copyUp(imagePath, dest);
+          // A missing subpath is the start's error to report, as in Docker; there is nothing to fill.
+          dest = await openInside(path, m.subpath ?? '.').catch((e: unknown) => {
+            if (e instanceof NotFound && m.subpath) return undefined;
+            throw e;
+          });
+          if (dest) await copyUp(imagePath, dest);
         } finally {
+          dest?.close();
           await volumes.unmount(m.name, ref);
         }
       }
@@ -359,6 +367,7 @@ export class ContainerService {
     if (c.state.status === 'removing') throw new Conflict(`cannot start container ${id}: container is marked for removal`);
     const { images, volumes, events } = this.deps;
     const mountedVolumes: MountPoint[] = [];
+    const subpathMounts: string[] = [];
     let rootfsMounted = false;
     try {
       const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
@@ -368,7 +377,8 @@ export class ContainerService {
         if (m.type === 'volume') {
           const path = await volumes.mount(m.name, id);
           mountedVolumes.push(m);
-          const source = m.subpath ? await resolveInside(path, m.subpath) : path;
+          const source = m.subpath ? await this.mountSubpath(id, path, m.subpath, subpathMounts.length) : path;
+          if (m.subpath) subpathMounts.push(source);
           mounts.push({ type: 'bind', source, destination: m.destination, readonly: !m.rw, recursive: true, propagation: 'rprivate' });
           events.publish('volume', 'mount', m.name, {
             container: id,
@@ -415,9 +425,12 @@ export class ContainerService {
         ...specOptions(c.hostConfig, this.host()),
       });
       if (c.config.WorkingDir) {
-        // docker creates a missing working directory.
-        const wd = await resolveInScope(rootfs, c.config.WorkingDir).catch(() => undefined);
-        if (wd && !existsSync(wd)) await mkdir(wd, { recursive: true, mode: 0o755 });
+        // docker creates a missing working directory; links on the way resolve inside the rootfs.
+        try {
+          mkdirAllInRoot(rootfs, c.config.WorkingDir, 0o755);
+        } catch {
+          // runc reports a working directory it cannot enter
+        }
       }
       writeSpec(this.dir(id), spec);
       rmSync(this.stateDir(id), { recursive: true, force: true });
@@ -442,10 +455,13 @@ export class ContainerService {
       try {
         ({ pid } = await handle.start());
       } catch (e) {
+        this.releaseSubpathMounts(id);
         const st = await handle.wait().catch(() => null);
         await this.finishRun(id, st ?? { exitCode: 128, finishedAt: nowIso(), oomKilled: false, error: errorText(e) }, { startFailed: true });
         throw e;
       }
+      // runc has bound them into the container: the host-side mounts can go.
+      this.releaseSubpathMounts(id);
       c.state = { ...c.state, status: 'running', pid, exitCode: 0, error: '', startedAt: nowIso(), finishedAt: ZERO_TIME };
       this.deps.records.update(c);
       events.publish('container', 'start', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
@@ -454,6 +470,7 @@ export class ContainerService {
     } catch (e) {
       if (!this.handles.has(id)) {
         // Failed before the shim existed: undo the mounts taken so far.
+        this.releaseSubpathMounts(id);
         for (const m of mountedVolumes) await volumes.unmount(m.name, id).catch(() => undefined);
         if (rootfsMounted) await images.releaseRootfs(this.fsDir(id)).catch(() => undefined);
         const pending = this.pendingAttach.get(id) ?? [];
@@ -462,6 +479,75 @@ export class ContainerService {
         if (c.hostConfig.AutoRemove === true) await this.removeNow(id, { volumes: true }).catch(() => undefined);
       }
       throw e;
+    }
+  }
+
+  private subpathDir(id: string): string {
+    return join(this.dir(id), 'subpaths');
+  }
+
+  /**
+   * volume-subpath (item 2 of issue 6): resolved and opened by fd, then that
+   * fd is bind-mounted on a private mountpoint in the container's directory,
+   * which is what runc gets. A directory swapped for a symlink after the
+   * check cannot change what is mounted. A missing subpath fails the start
+   * (Docker checks it there, not at create) with dockerd's message.
+   */
+  private async mountSubpath(id: string, volumePath: string, subpath: string, index: number): Promise<string> {
+    let opened: OpenedPath;
+    try {
+      opened = await openInside(volumePath, subpath);
+    } catch (e) {
+      // dockerd reports it as a failure of the start (500), not a missing object.
+      if (e instanceof NotFound) throw new SystemError(e.message, { cause: e });
+      throw e;
+    }
+    try {
+      mkdirSync(this.subpathDir(id), { recursive: true, mode: 0o700 });
+      const target = join(this.subpathDir(id), String(index));
+      return bindOpened(opened, target);
+    } finally {
+      opened.close();
+    }
+  }
+
+  /** Unmounts the host-side subpath mountpoints (never deletes through a mount that is still there). */
+  /**
+   * Deletes a container's directory, unless something is still mounted below
+   * it: a recursive delete would go through a leftover subpath or volume
+   * mount into the volume's data. Such a directory is kept and logged.
+   */
+  private removeDir(id: string): void {
+    const dir = this.dir(id);
+    const left = mountsUnder(dir);
+    if (left.length > 0) {
+      this.deps.log.error({ container: id, mounts: left.map((m) => m.mountPoint) }, 'container directory kept: mounts remain under it');
+      return;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  private releaseSubpathMounts(id: string): void {
+    const dir = this.subpathDir(id);
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e);
+      if (!unbindOpened(p)) {
+        this.deps.log.warn({ container: id, path: p }, 'subpath mount still in place');
+        continue;
+      }
+      // Never recursive: a mount missed here must not have its content deleted.
+      try {
+        if (statSync(p).isDirectory()) rmdirSync(p);
+        else unlinkSync(p);
+      } catch (e) {
+        this.deps.log.warn({ container: id, path: p, err: errorText(e) }, 'could not remove subpath mountpoint');
+      }
     }
   }
 
@@ -552,6 +638,7 @@ export class ContainerService {
       events.publish('volume', 'unmount', m.name, { container: id, driver: m.driver });
     }
     await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
+    this.releaseSubpathMounts(id);
     await this.deleteRuntimeState(id);
     c.state = {
       ...c.state,
@@ -683,7 +770,8 @@ export class ContainerService {
       }
       await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
       await this.deleteRuntimeState(id);
-      rmSync(this.dir(id), { recursive: true, force: true });
+      this.releaseSubpathMounts(id);
+      this.removeDir(id);
       events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
       this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
       this.lastExit.delete(id);
@@ -739,6 +827,41 @@ export class ContainerService {
     return this.dir(id);
   }
 
+  /**
+   * What `docker cp` sees of a container: its root filesystem and the
+   * sources of its mounts, all kept mounted (volumes under a reference of
+   * their own) until release().
+   */
+  async archiveView(id: string): Promise<{ rootfs: string; readonlyRootfs: boolean; mounts: ViewMount[]; release: () => Promise<void> }> {
+    const c = this.resolve(id);
+    const { volumes } = this.deps;
+    const ref = `archive-${generateId().slice(0, 16)}`;
+    const mountedVolumes: string[] = [];
+    const { rootfs, release } = await this.rootfs(c.id);
+    const releaseAll = async () => {
+      for (const name of mountedVolumes) await volumes.unmount(name, ref).catch(() => undefined);
+      await release();
+    };
+    try {
+      const mounts: ViewMount[] = [];
+      for (const m of sortByDepth([...c.mounts, ...c.tmpfs])) {
+        if (m.type === 'volume') {
+          const path = await volumes.mount(m.name, ref);
+          mountedVolumes.push(m.name);
+          mounts.push({ source: path, subpath: m.subpath, destination: m.destination, readonly: !m.rw });
+        } else if (m.type === 'bind') {
+          mounts.push({ source: m.source, destination: m.destination, readonly: !m.rw });
+        } else {
+          mounts.push({ source: '', tmpfs: true, destination: m.destination, readonly: true });
+        }
+      }
+      return { rootfs, readonlyRootfs: c.hostConfig.ReadonlyRootfs === true, mounts, release: releaseAll };
+    } catch (e) {
+      await releaseAll();
+      throw e;
+    }
+  }
+
   /** Mounts the container's root filesystem if needed (archive on a stopped container). */
   async rootfs(id: string): Promise<{ rootfs: string; release: () => Promise<void> }> {
     const c = this.resolve(id);
@@ -792,7 +915,8 @@ export class ContainerService {
     for (const entry of readdirSync(join(this.deps.dataRoot, 'containers'))) {
       if (!ids.has(entry) && /^[0-9a-f]{64}$/.test(entry)) {
         await this.deps.images.removeRootfs(this.fsDir(entry)).catch(() => undefined);
-        rmSync(this.dir(entry), { recursive: true, force: true });
+        this.releaseSubpathMounts(entry);
+        this.removeDir(entry);
       }
     }
   }

@@ -11,47 +11,56 @@
 // nodes or copy xattrs at all.
 //
 // Safety: the source root must be a real directory (a symlink there is not
-// followed), symlinks inside are copied as symlinks (-a implies -d), and the
-// destination must be empty, so no existing entry can redirect a write. As in
+// followed), symlinks inside are copied as symlinks (-a implies -d), the
+// destination is the directory opened by fd (cp gets the fd itself) and must
+// be empty, so no existing entry can redirect a write. As in
 // dockerd, a process that writes into the same volume *while* the copy runs
 // (another running container sharing a named volume) is not guarded against.
-import { execFile } from 'node:child_process';
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { lstat, readdir } from 'node:fs/promises';
 import { SystemError, errorText } from '../errors.js';
-import { resolveInScope } from './safe-path.js';
+import { fdPath } from '../util/libc.js';
+import { openInside, resolveInScope, type OpenedPath } from './safe-path.js';
 
 function isMissing(e: unknown): boolean {
   const c = (e as NodeJS.ErrnoException | undefined)?.code;
   return c === 'ENOENT' || c === 'ENOTDIR';
 }
 
-/** Runs `cp -a -T -- src dst`; rejects with SystemError carrying cp's stderr. */
-function cpArchive(src: string, dst: string): Promise<void> {
+/**
+ * Runs `cp -a -T -- src/. /proc/self/fd/3/.` with the destination directory
+ * handed to cp as its fd 3: cp writes into exactly the directory that was
+ * opened, even if its path is swapped for a symlink meanwhile. Rejects with
+ * SystemError carrying cp's stderr.
+ */
+function cpArchive(src: string, dst: OpenedPath): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(
-      'cp',
-      ['-a', '--no-target-directory', '--', src, dst],
-      { maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
-      (err, _stdout, stderr) => {
-        if (!err) {
-          resolve();
-          return;
-        }
-        const detail = String(stderr).trim() || errorText(err);
-        reject(new SystemError(`copy-up from ${src} to ${dst} failed: ${detail}`, { cause: err }));
-      },
-    );
+    const child = spawn('cp', ['-a', '--no-target-directory', '--', `${src}/.`, '/proc/self/fd/3/.'], {
+      stdio: ['ignore', 'ignore', 'pipe', dst.fd],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => {
+      if (stderr.length < 65536) stderr += d;
+    });
+    child.once('error', (err) => reject(new SystemError(`copy-up from ${src} to ${dst.path} failed: ${errorText(err)}`, { cause: err })));
+    child.once('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new SystemError(`copy-up from ${src} to ${dst.path} failed: ${stderr.trim() || `cp exited with ${code}`}`));
+    });
   });
 }
 
 /**
- * Copies the image directory `imagePath` into the volume directory
- * `volumeDataDir` when imagePath is a directory (a symlink is not followed:
- * pass a path resolved with resolveInScope) and the volume directory is empty.
- * Returns whether it copied. A missing imagePath copies nothing (no error);
- * a missing volume directory is a SystemError.
+ * Copies the image directory `imagePath` into the opened volume directory
+ * `volumeDir` when imagePath is a directory (a symlink is not followed:
+ * pass a path resolved with resolveInScope) and the volume directory is
+ * empty. `volumeDir` may also be a path (opened here). Returns whether it
+ * copied. A missing imagePath copies nothing (no error); a missing volume
+ * directory is a SystemError.
  */
-export async function copyUp(imagePath: string, volumeDataDir: string): Promise<boolean> {
+export async function copyUp(imagePath: string, volumeDir: OpenedPath | string): Promise<boolean> {
   let st;
   try {
     st = await lstat(imagePath);
@@ -61,24 +70,31 @@ export async function copyUp(imagePath: string, volumeDataDir: string): Promise<
   }
   if (!st.isDirectory()) return false;
 
-  // The volume path comes from the driver; copy into the directory it really
-  // is, and nothing below it can redirect writes since it must be empty.
-  let target: string;
-  let entries: string[];
-  try {
-    target = await realpath(volumeDataDir);
-    if (!(await lstat(target)).isDirectory()) {
-      throw new SystemError(`copy-up: volume path ${volumeDataDir} is not a directory`);
+  let target: OpenedPath;
+  if (typeof volumeDir === 'string') {
+    try {
+      target = await openInside(volumeDir, '.');
+    } catch (e) {
+      throw new SystemError(`copy-up: cannot read volume directory ${volumeDir}: ${errorText(e)}`, { cause: e });
     }
-    entries = await readdir(target);
-  } catch (e) {
-    if (e instanceof SystemError) throw e;
-    throw new SystemError(`copy-up: cannot read volume directory ${volumeDataDir}: ${errorText(e)}`, { cause: e });
+  } else {
+    target = volumeDir;
   }
-  if (entries.length > 0) return false;
-
-  await cpArchive(imagePath, target);
-  return true;
+  try {
+    if (!target.isDirectory) throw new SystemError(`copy-up: volume path ${target.path} is not a directory`);
+    let entries: string[];
+    try {
+      entries = await readdir(fdPath(target.fd));
+    } catch (e) {
+      throw new SystemError(`copy-up: cannot read volume directory ${target.path}: ${errorText(e)}`, { cause: e });
+    }
+    // Only an empty directory is filled, so no existing entry can redirect a write.
+    if (entries.length > 0) return false;
+    await cpArchive(imagePath, target);
+    return true;
+  } finally {
+    if (typeof volumeDir === 'string') target.close();
+  }
 }
 
 /**

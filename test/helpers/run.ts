@@ -21,6 +21,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', reject);
+    // A CLI that exits before reading its (empty) stdin must not fail the test with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
