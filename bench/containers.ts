@@ -41,6 +41,7 @@ function buildImages(work: string): { small: string; big: string } {
 }
 
 function scenarios(hostDir: string): Array<{ name: string; args: (i: number) => string[] }> {
+  const small = join(hostDir, 'cp-small');
   const tenVolumes = Array.from({ length: 10 }, (_, k) => ['-v', `bench-ten-${k}:/v${k}`]).flat();
   return [
     { name: 'run --rm -v vol:/data', args: () => ['run', '--rm', '-v', 'bench-vol:/data', 'bench-busybox', 'true'] },
@@ -48,18 +49,33 @@ function scenarios(hostDir: string): Array<{ name: string; args: (i: number) => 
     { name: 'run --rm --tmpfs', args: () => ['run', '--rm', '--tmpfs', '/t', 'bench-busybox', 'true'] },
     { name: 'run --rm 10 volumes', args: () => ['run', '--rm', ...tenVolumes, 'bench-busybox', 'true'] },
     { name: 'copy-up 100 MB', args: (i) => ['run', '--rm', '-v', `bench-copyup-${i}-${process.pid}:/big`, 'bench-big', 'true'] },
+    // docker cp runs confined to the container's view (a chrooted helper in berth).
+    { name: 'cp into running', args: () => ['cp', small, 'bench-cp-running:/tmp/f'] },
+    { name: 'cp out of running', args: () => ['cp', 'bench-cp-running:/bin/busybox', join(hostDir, 'cp-out')] },
+    { name: 'cp into stopped', args: () => ['cp', small, 'bench-cp-stopped:/tmp/f'] },
   ];
 }
 
 function runScenarios(host: string, hostDir: string): Map<string, number> {
   const out = new Map<string, number>();
+  writeFileSync(join(hostDir, 'cp-small'), randomBytes(4096));
+  docker(host, ['run', '-d', '--name', 'bench-cp-running', 'bench-busybox', 'sleep', '3600']);
+  docker(host, ['create', '--name', 'bench-cp-stopped', 'bench-busybox', 'true']);
+  try {
+    measureScenarios(host, hostDir, out);
+  } finally {
+    docker(host, ['rm', '-f', 'bench-cp-running', 'bench-cp-stopped']);
+  }
+  return out;
+}
+
+function measureScenarios(host: string, hostDir: string, out: Map<string, number>): void {
   for (const s of scenarios(hostDir)) {
     docker(host, s.args(-1)); // warm-up
     const samples: number[] = [];
     for (let i = 0; i < RUNS; i++) samples.push(time(() => docker(host, s.args(i))));
     out.set(s.name, median(samples));
   }
-  return out;
 }
 
 function bareRunc(work: string): number {

@@ -97,12 +97,5 @@ export function globMatcher(glob: string): Matcher | null {
     }
   }
   re += '$';
-  let compiled: RE2JS;
-  try {
-    // DOTALL is irrelevant (no '.'); the pattern must match the whole string.
-    compiled = RE2JS.compile(re);
-  } catch {
-    return null;
-  }
-  return (s) => compiled.test(s);
+  return regexpMatcher(re);
 }

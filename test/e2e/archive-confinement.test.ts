@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { docker as runDocker, type RunResult } from '../helpers/run.js';
+import { docker as runDocker, type RunResult, dockerOk } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
 import { api } from '../helpers/http.js';
 import { readMountInfo } from '../../src/util/mount.js';
@@ -20,11 +20,7 @@ let work: string;
 /** A host directory the containers try to reach. */
 let hostDir: string;
 const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
-const ok = async (...args: string[]): Promise<string> => {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (...args: string[]): Promise<string> => dockerOk(d.env, ...args);
 
 before(async () => {
   d = await startDaemon();

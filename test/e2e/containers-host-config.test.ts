@@ -8,17 +8,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { docker as runDocker, type RunResult } from '../helpers/run.js';
+import { docker as runDocker, type RunResult, dockerOk } from '../helpers/run.js';
 import { api } from '../helpers/http.js';
 import { importTestImages } from '../helpers/images.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
-const ok = async (...args: string[]): Promise<string> => {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (...args: string[]): Promise<string> => dockerOk(d.env, ...args);
 const cgroup2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 /** A capability mask from /proc/<pid>/status. */

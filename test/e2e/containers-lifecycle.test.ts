@@ -3,16 +3,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { docker as runDocker, type RunResult } from '../helpers/run.js';
+import { docker as runDocker, type RunResult, dockerOk } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
-const ok = async (...args: string[]): Promise<string> => {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (...args: string[]): Promise<string> => dockerOk(d.env, ...args);
 
 before(async () => {
   d = await startDaemon();

@@ -6,17 +6,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { docker as runDocker, type RunResult } from '../helpers/run.js';
+import { docker as runDocker, type RunResult, dockerOk } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
 import { readMountInfo } from '../../src/util/mount.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
-const ok = async (...args: string[]): Promise<string> => {
-  const r = await docker(...args);
-  assert.equal(r.code, 0, `docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (...args: string[]): Promise<string> => dockerOk(d.env, ...args);
 const sub = (s: string) => `type=volume,src=subvol,dst=/m,volume-subpath=${s}`;
 
 before(async () => {

@@ -39,6 +39,13 @@ export function berth(env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunRes
   return run(process.execPath, ['--', BERTH, ...args], { env });
 }
 
+/** Runs the docker CLI and returns its stdout; a non-zero exit fails the test with its stderr. */
+export async function dockerOk(env: NodeJS.ProcessEnv, ...args: string[]): Promise<string> {
+  const r = await docker(env, ...args);
+  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
 /** Both CLIs, for tests that assert they answer the same. */
 export const CLIS = [
   { name: 'docker', run: docker },
