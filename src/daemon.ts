@@ -15,7 +15,8 @@ import { registerSystemRoutes } from './api/routes/system.js';
 import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
 import { toContainerSummary } from './api/container-json.js';
-import { ImageStore } from './images/image-store.js';
+import { ImageService } from './images/service.js';
+import { toImageSummary } from './api/views/images.js';
 import { ContainerRecords } from './containers/records.js';
 import { ContainerService } from './containers/service.js';
 import { ExecService } from './containers/exec.js';
@@ -43,7 +44,7 @@ export class Daemon {
   readonly log: Logger;
   readonly events = new EventBus();
   volumes!: VolumeService;
-  images!: ImageStore;
+  images!: ImageService;
   containers!: ContainerService;
   private archives?: ArchiveService;
   private db?: DB;
@@ -65,7 +66,7 @@ export class Daemon {
       const local = new LocalDriver(join(dataRoot, 'volumes'), this.log.child({ driver: 'local' }));
       this.volumes = new VolumeService(records, local, this.events, this.log.child({ service: 'volumes' }));
       await this.volumes.restore();
-      this.images = new ImageStore({ root: join(dataRoot, 'image') });
+      this.images = new ImageService({ root: join(dataRoot, 'image'), events: this.events, log: this.log.child({ service: 'images' }) });
       this.containers = new ContainerService({
         dataRoot,
         records: new ContainerRecords(this.db),
@@ -86,10 +87,10 @@ export class Daemon {
         containerCounts: () => this.containers.counts(),
         imageCount: () => this.images.list().length,
         diskUsageExtras: async () => {
-          const images = this.images.summaries().map((i) => ({ ...i, Containers: this.containers.usingImage(i.Id).length }));
+          const images = this.images.list().map((rec) => toImageSummary(rec, { containers: this.containers.usingImage(rec.id).length }));
           const containers = this.containers.list().map((c) => ({ ...toContainerSummary(c), SizeRw: 0, SizeRootFs: 0 }));
           // Layers are shared between images: count each once.
-          const layers = new Set(this.images.list().flatMap((i) => this.images.resolve(i.Id).layers));
+          const layers = new Set(this.images.list().flatMap((rec) => rec.layers));
           let layersSize = 0;
           for (const l of layers) layersSize += this.images.layerSize(l);
           return { LayersSize: layersSize, Images: images, Containers: containers };
@@ -100,12 +101,7 @@ export class Daemon {
       registerExecRoutes(router, new ExecService(this.containers, this.events));
       this.archives = new ArchiveService(this.containers);
       registerArchiveRoutes(router, this.archives);
-      registerImageRoutes(
-        router,
-        this.images,
-        (imageId) => this.containers.usingImage(imageId),
-        (action, id, attrs) => this.events.publish('image', action, id, attrs),
-      );
+      registerImageRoutes(router, this.images, (imageId) => this.containers.usingImage(imageId));
       const api = new ApiServer(router, this.log.child({ component: 'api' }));
 
       for (const host of this.config.hosts) {

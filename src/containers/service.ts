@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound, BerthError, SystemError, errorText } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import type { VolumeService } from '../volumes/service.js';
-import type { ImageStore } from '../images/image-store.js';
+import type { ImageService } from '../images/service.js';
 import { assembleMounts, nodeFileProbe, resolveVolumeMount, sortByDepth } from '../mounts/parse.js';
 import type { MountPoint } from '../mounts/types.js';
 import { copyUp, imageVolumePath } from '../mounts/copy-up.js';
@@ -34,7 +34,7 @@ export interface ContainerServiceDeps {
   dataRoot: string;
   records: ContainerRecords;
   volumes: VolumeService;
-  images: ImageStore;
+  images: ImageService;
   events: EventSink;
   log: Logger;
   runtimeBinary?: string;

@@ -1,24 +1,9 @@
-// overlayfs mount helpers and /proc/self/mountinfo parsing.
-import { readMountInfo } from '../util/mount.js';
+// overlayfs mounts for container root filesystems, and the stacked unmount
+// that undoes them.
 import { resolve } from 'node:path';
 import { InvalidParameter, SystemError } from '../errors.js';
+import { isMountPoint } from '../util/mount.js';
 import { run } from './fs-util.js';
-
-/** Mount points currently visible to this process (with multiplicity). */
-export function mountPoints(): string[] {
-  return readMountInfo().map((m) => m.mountPoint);
-}
-
-export function isMountPoint(path: string): boolean {
-  const p = resolve(path);
-  return mountPoints().includes(p);
-}
-
-/** Mount points at or below `path`. */
-export function mountsUnder(path: string): string[] {
-  const p = resolve(path);
-  return mountPoints().filter((m) => m === p || m.startsWith(p + '/'));
-}
 
 export interface OverlaySpec {
   /** Lower directories, top-most first. Relative entries are resolved against `cwd`. */
@@ -43,7 +28,7 @@ export async function mountOverlay(spec: OverlaySpec): Promise<void> {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', `${base},index=off`, spec.target], { cwd: spec.cwd });
   } catch (e) {
     // Kernels without the index feature reject the option; retry plain.
-    if (isMountPoint(spec.target)) return;
+    if (isMountPoint(resolve(spec.target))) return;
     try {
       await run('mount', ['-t', 'overlay', 'overlay', '-o', base, spec.target], { cwd: spec.cwd });
     } catch (e2) {

@@ -1,5 +1,6 @@
 // Shapes of the image store: the image config file (as in `docker save` and
-// the OCI image spec), the store's own record, and Docker's API views.
+// the OCI image spec) and the store's own record. The Engine API views are in
+// src/api/views/images.ts.
 
 export type Empty = Record<string, never>;
 
@@ -74,6 +75,8 @@ export interface ImageRecord {
   config: ImageConfigFile;
   /** Layer diff_ids, bottom (first applied) to top. */
   layers: string[];
+  /** Host directory of each layer, in the order of `layers`. */
+  layerDirs: string[];
   /** Sum of the unpacked layer sizes in bytes. */
   size: number;
   /** config.created, or "" when the config has none. */
@@ -82,41 +85,7 @@ export interface ImageRecord {
   lastTagTime: string | null;
 }
 
-/** GET /images/json element. */
-export interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  VirtualSize?: number;
-  Labels: Record<string, string> | null;
-  Containers: number;
-}
-
-/** GET /images/{name}/json. */
-export interface ImageInspect {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Parent: string;
-  Comment: string;
-  Created: string;
-  DockerVersion: string;
-  Author: string;
-  Config: InspectConfig;
-  Architecture: string;
-  Variant?: string;
-  Os: string;
-  Size: number;
-  GraphDriver: { Name: string; Data: Record<string, string> | null };
-  RootFS: { Type: string; Layers: string[] };
-  Metadata: { LastTagTime: string };
-}
-
-/** Config in inspect output: Docker always prints these keys (null when unset). */
+/** Docker's full container.Config (as import stores it and inspect prints it): these keys are always present (null when unset). */
 export interface InspectConfig {
   Hostname: string;
   Domainname: string;
@@ -143,6 +112,7 @@ export interface InspectConfig {
   Shell?: string[];
 }
 
+/** One step of an image removal, as DELETE /images/{name} reports it. */
 export interface DeleteResponseItem {
   Untagged?: string;
   Deleted?: string;

@@ -10,8 +10,11 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ImageStore } from '../../src/images/image-store.js';
-import { mountsUnder, unmount } from '../../src/images/overlay.js';
+import { pino } from 'pino';
+import { EventBus, type EngineEvent } from '../../src/events/bus.js';
+import { ImageService } from '../../src/images/service.js';
+import { unmount } from '../../src/images/overlay.js';
+import { mountsUnder as mountInfoUnder } from '../../src/util/mount.js';
 import { buildBusyboxRootfs } from '../helpers/busybox.js';
 
 export interface RawEntry {
@@ -243,9 +246,16 @@ export function standardBusyboxLayer(): Buffer {
 export interface TestStore {
   /** The test's private temp directory (store at `${dir}/image`). */
   dir: string;
-  store: ImageStore;
+  store: ImageService;
   /** Re-opens the store on the same root (simulates a daemon restart). */
-  reopen(): ImageStore;
+  reopen(): ImageService;
+  /** Events the store has published so far, oldest first. */
+  events(): EngineEvent[];
+}
+
+/** Mount points at or below `dir`. */
+function mountsUnder(dir: string): string[] {
+  return mountInfoUnder(dir).map((m) => m.mountPoint);
 }
 
 const createdDirs: string[] = [];
@@ -266,7 +276,14 @@ export function makeStore(t: TestContext): TestStore {
     rmSync(dir, { recursive: true, force: true });
   });
   const root = join(dir, 'image');
-  return { dir, store: new ImageStore({ root }), reopen: () => new ImageStore({ root }) };
+  const bus = new EventBus();
+  const open = (): ImageService => new ImageService({ root, log: pino({ level: 'silent' }), events: bus });
+  const events = (): EngineEvent[] => {
+    const sub = bus.subscribe(() => {});
+    sub.unsubscribe();
+    return sub.past;
+  };
+  return { dir, store: open(), reopen: open, events };
 }
 
 export function mountedUnder(dir: string): string[] {

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { ImageStore } from '../../src/images/image-store.js';
+import type { ImageService } from '../../src/images/service.js';
 import { makeStore, makeSaveArchive, makeTar, streamOf, sha256, type RawEntry } from './helpers.js';
 
 interface Fixture {
-  store: ImageStore;
+  store: ImageService;
   dir: string;
   /** Sentinel directory outside the store, holding `secret`. */
   outside: string;

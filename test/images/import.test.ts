@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { busyboxTar } from '../helpers/busybox.js';
 import { makeStore, streamOf, sha256, mountedUnder } from './helpers.js';
+import { inspectJson, summaries } from './views.js';
 
 const CHANGES = [
   'CMD ["sh"]',
@@ -30,7 +31,7 @@ test('import of a busybox tar with --change values; inspect shows Config', async
   assert.deepEqual(rec.repoTags, ['bb:imported']);
   assert.deepEqual(rec.layers, [`sha256:${sha256(tarBytes)}`], 'diff_id is the sha256 of the tar');
 
-  const ins = store.inspect('bb:imported');
+  const ins = inspectJson(store, 'bb:imported');
   assert.equal(ins.Id, rec.id);
   assert.deepEqual(ins.RepoTags, ['bb:imported']);
   assert.deepEqual(ins.RepoDigests, []);
@@ -80,7 +81,7 @@ test('import of a gzip tar, dangling image, list and resolve forms', async (t) =
   assert.deepEqual(rec.repoTags, []);
   assert.equal(rec.config.history?.[0]?.comment, 'Imported from -');
 
-  const [s] = store.list();
+  const [s] = summaries(store);
   assert.ok(s);
   assert.equal(s.Id, rec.id);
   assert.deepEqual(s.RepoTags, []);
@@ -91,8 +92,8 @@ test('import of a gzip tar, dangling image, list and resolve forms', async (t) =
   assert.equal(s.Labels, null);
   assert.equal(typeof s.Created, 'number');
   assert.ok(Math.abs(s.Created - Date.now() / 1000) < 60);
-  assert.deepEqual(store.list({ legacyNone: true })[0]?.RepoTags, ['<none>:<none>']);
-  assert.deepEqual(store.list({ legacyNone: true })[0]?.RepoDigests, ['<none>@<none>']);
+  assert.deepEqual(summaries(store, { legacyNone: true })[0]?.RepoTags, ['<none>:<none>']);
+  assert.deepEqual(summaries(store, { legacyNone: true })[0]?.RepoDigests, ['<none>@<none>']);
 
   const hex = rec.id.slice(7);
   assert.equal(store.resolve(rec.id).id, rec.id);
@@ -111,7 +112,7 @@ test('import of a gzip tar, dangling image, list and resolve forms', async (t) =
   assert.equal(store.resolve('mybox').id, rec.id, 'tag defaults to latest');
   assert.deepEqual(store.resolve('mybox:latest').repoTags, ['mybox:1.0', 'mybox:latest']);
   assert.throws(() => store.resolve('nope'), { name: 'NotFound', message: 'No such image: nope' });
-  assert.throws(() => store.inspect('sha256:' + 'f'.repeat(64)), { name: 'NotFound' });
+  assert.throws(() => inspectJson(store, 'sha256:' + 'f'.repeat(64)), { name: 'NotFound' });
   assert.deepEqual(store.list({ dangling: true }), []);
   assert.equal(store.list({ reference: 'mybox' }).length, 1);
   assert.equal(store.list({ reference: 'other*' }).length, 0);
@@ -138,9 +139,9 @@ test('store survives a restart: tags, LastTagTime and layers are reloaded', asyn
   const { store, dir, reopen } = makeStore(t);
   const tarBytes = readFileSync(busyboxTar(dir));
   const rec = await store.importRootfs(streamOf(tarBytes), { reference: 'persist:me', changes: ['ENV X=1'] });
-  const before = store.inspect('persist:me');
+  const before = inspectJson(store, 'persist:me');
   const again = reopen();
-  const after = again.inspect('persist:me');
+  const after = inspectJson(again, 'persist:me');
   assert.deepEqual(after, before);
   assert.equal(again.layerRefCount(rec.layers[0]!), 1);
   const state = JSON.parse(readFileSync(join(store.root, 'repositories.json'), 'utf8'));

@@ -5,6 +5,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { makeStore, makeSaveArchive, makeTar, standardBusyboxLayer, streamOf, sha256, mountedUnder, type RawEntry } from './helpers.js';
+import { inspectJson, summaries } from './views.js';
 
 /** Second layer: whites out /data/gone, makes /opq opaque (only c visible), adds /hello.txt. */
 function topLayer(): Buffer {
@@ -32,7 +33,7 @@ test('docker-save archive with two layers (whiteout + opaque dir) loads and moun
   assert.ok(progress.includes('Loaded image: busybox:latest'));
   assert.equal(progress.filter((l) => l.startsWith('Loading layer')).length, 2);
 
-  const ins = store.inspect('busybox');
+  const ins = inspectJson(store, 'busybox');
   assert.deepEqual(ins.RootFS.Layers, [`sha256:${sha256(base)}`, `sha256:${sha256(top)}`]);
   assert.equal(ins.Created, '2024-05-01T12:00:00.123456789Z');
   assert.equal(ins.Config.WorkingDir, '/data');
@@ -40,8 +41,8 @@ test('docker-save archive with two layers (whiteout + opaque dir) loads and moun
   assert.deepEqual({ ...ins.Config.Labels }, { a: 'b' });
   assert.equal(ins.GraphDriver.Data?.UpperDir, store.layerDir(`sha256:${sha256(top)}`));
   assert.equal(ins.GraphDriver.Data?.LowerDir, store.layerDir(`sha256:${sha256(base)}`));
-  assert.deepEqual({ ...store.list()[0]?.Labels }, { a: 'b' });
-  assert.equal(store.list()[0]?.Created, Math.floor(Date.parse('2024-05-01T12:00:00Z') / 1000));
+  assert.deepEqual({ ...summaries(store)[0]?.Labels }, { a: 'b' });
+  assert.equal(summaries(store)[0]?.Created, Math.floor(Date.parse('2024-05-01T12:00:00Z') / 1000));
 
   // The top layer as unpacked: overlay whiteout, opaque xattr, ownership, hardlink, device, xattrs.
   const topDir = store.layerDir(`sha256:${sha256(top)}`)!;
@@ -120,7 +121,7 @@ test('OCI layout (index.json, blobs/sha256, gzip layers) loads; untagged images 
   const oci = makeSaveArchive([{ layers: [base, top], repoTags: ['docker.io/library/ocibox:1.2'] }], { layout: 'oci', gzipLayers: true, omitManifestJson: true });
   const lines = await store.load(streamOf(gzipSync(oci)));
   assert.deepEqual(lines, ['Loaded image: ocibox:1.2']);
-  const ins = store.inspect('ocibox:1.2');
+  const ins = inspectJson(store, 'ocibox:1.2');
   assert.deepEqual(ins.RootFS.Layers, [`sha256:${sha256(base)}`, `sha256:${sha256(top)}`], 'diff_ids are of the uncompressed layers');
 
   // Same layers, no tags: shared, not re-extracted.
@@ -138,8 +139,8 @@ test('OCI layout (index.json, blobs/sha256, gzip layers) loads; untagged images 
   const progress2: string[] = [];
   await store.load(streamOf(other), (l) => progress2.push(l));
   assert.ok(progress2.some((l) => l === `The image ocibox:1.2 already exists, renaming the old one with ID ${ins.Id} to empty string`));
-  assert.deepEqual(store.inspect(ins.Id).RepoTags, []);
-  assert.deepEqual(store.inspect('ocibox:1.2').Config.Cmd, ['other']);
+  assert.deepEqual(inspectJson(store, ins.Id).RepoTags, []);
+  assert.deepEqual(inspectJson(store, 'ocibox:1.2').Config.Cmd, ['other']);
   assert.equal(store.list().length, 3);
 
   const cdir = join(dir, 'c2');

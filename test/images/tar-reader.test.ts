@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { openMaybeCompressed, readTar, type TarHeader } from '../../src/images/tar-reader.js';
+import { openMaybeCompressed, readTar, type TarHeader } from '../../src/images/archive/tar-reader.js';
 import { makeTar, streamOf } from './helpers.js';
 
 async function entries(buf: Buffer): Promise<{ headers: Array<TarHeader & { body: string }>; digest: string; compressed: string }> {

@@ -3,11 +3,15 @@ import type { Router } from '../router.js';
 import { queryBool, sendJson } from '../http.js';
 import { HttpError } from '../errors.js';
 import { parseFilters } from '../filters.js';
-import type { ImageStore } from '../../images/image-store.js';
+import type { ImageService } from '../../images/service.js';
 import { errorText } from '../../errors.js';
 import { versionAtLeast } from '../version.js';
+import { toImageInspect, toImageSummary } from '../views/images.js';
 
-export function registerImageRoutes(router: Router, images: ImageStore, inUse: (imageId: string) => string[], onEvent: (action: string, id: string, attrs: Record<string, string>) => void): void {
+export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove'>;
+
+/** `inUse` lists the containers (any state) created from an image. */
+export function registerImageRoutes(router: Router, images: ImageBackend, inUse: (imageId: string) => string[]): void {
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
@@ -26,7 +30,6 @@ export function registerImageRoutes(router: Router, images: ImageStore, inUse: (
     const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
     const changes = ctx.query.getAll('changes');
     const rec = await images.importRootfs(ctx.req, { reference, changes, message: ctx.query.get('message') ?? undefined });
-    onEvent('import', rec.id, { name: reference ?? '' });
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(JSON.stringify({ status: rec.id }) + '\n');
   });
@@ -37,10 +40,7 @@ export function registerImageRoutes(router: Router, images: ImageStore, inUse: (
     ctx.res.flushHeaders();
     try {
       const lines = await images.load(ctx.req);
-      for (const line of lines) {
-        ctx.res.write(JSON.stringify({ stream: `${line}\n` }) + '\n');
-        onEvent('load', line.replace(/^Loaded image(?: ID)?: /, ''), {});
-      }
+      for (const line of lines) ctx.res.write(JSON.stringify({ stream: `${line}\n` }) + '\n');
       void quiet;
     } catch (e) {
       // Headers are out: docker reports a failed load as an error message in the stream.
@@ -53,16 +53,17 @@ export function registerImageRoutes(router: Router, images: ImageStore, inUse: (
     const filters = parseFilters(ctx.query.get('filters'));
     const dangling = filters.get('dangling')?.[0];
     const reference = filters.get('reference')?.[0];
-    const list = images.summaries({
+    const list = images.list({
       dangling: dangling === undefined ? undefined : dangling === 'true' || dangling === '1',
       reference,
-      legacyNone: !versionAtLeast(ctx.apiVersion, '1.43'),
     });
-    sendJson(ctx.res, 200, list.map((s) => ({ ...s, Containers: inUse(s.Id).length })));
+    // Before API 1.43 dangling images were listed with "<none>" placeholders.
+    const legacyNone = !versionAtLeast(ctx.apiVersion, '1.43');
+    sendJson(ctx.res, 200, list.map((rec) => toImageSummary(rec, { containers: inUse(rec.id).length, legacyNone })));
   });
 
   router.add('GET', '/images/{name:.*}/json', (ctx) => {
-    sendJson(ctx.res, 200, images.inspect(ctx.params.name!));
+    sendJson(ctx.res, 200, toImageInspect(images.resolve(ctx.params.name!)));
   });
 
   router.add('POST', '/images/{name:.*}/tag', async (ctx) => {
@@ -75,10 +76,6 @@ export function registerImageRoutes(router: Router, images: ImageStore, inUse: (
 
   router.add('DELETE', '/images/{name:.*}', async (ctx) => {
     const r = await images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), inUse });
-    for (const item of r) {
-      if (item.Untagged) onEvent('untag', item.Untagged, {});
-      if (item.Deleted) onEvent('delete', item.Deleted, {});
-    }
     sendJson(ctx.res, 200, r);
   });
 }

@@ -1,0 +1,103 @@
+// Engine API JSON for images (GET /images/json, GET /images/{name}/json),
+// built from the image service's records. API-version rules are the
+// caller's: the route decides `legacyNone`.
+import type { ImageRecord, InspectConfig } from '../../images/types.js';
+import { fullContainerConfig } from '../../images/config-file.js';
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** GET /images/json element. */
+export interface ImageSummary {
+  Id: string;
+  ParentId: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Created: number;
+  Size: number;
+  SharedSize: number;
+  VirtualSize?: number;
+  Labels: Record<string, string> | null;
+  Containers: number;
+}
+
+/** GET /images/{name}/json. */
+export interface ImageInspect {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Parent: string;
+  Comment: string;
+  Created: string;
+  DockerVersion: string;
+  Author: string;
+  Config: InspectConfig;
+  Architecture: string;
+  Variant?: string;
+  Os: string;
+  Size: number;
+  GraphDriver: { Name: string; Data: Record<string, string> | null };
+  RootFS: { Type: string; Layers: string[] };
+  Metadata: { LastTagTime: string };
+}
+
+export interface SummaryOptions {
+  /** Containers using the image; -1 when not computed (Docker's default). */
+  containers?: number;
+  /**
+   * API < 1.43 shape: dangling images get RepoTags ["<none>:<none>"] and
+   * RepoDigests ["<none>@<none>"]. Default: empty arrays.
+   */
+  legacyNone?: boolean;
+}
+
+export function toImageSummary(rec: ImageRecord, opts: SummaryOptions = {}): ImageSummary {
+  const dangling = rec.repoTags.length === 0;
+  const created = Date.parse(rec.created);
+  const labels = rec.config.config?.Labels;
+  return {
+    Id: rec.id,
+    ParentId: '',
+    RepoTags: dangling && opts.legacyNone ? ['<none>:<none>'] : [...rec.repoTags],
+    RepoDigests: dangling && opts.legacyNone ? ['<none>@<none>'] : [],
+    Created: Number.isNaN(created) ? 0 : Math.floor(created / 1000),
+    Size: rec.size,
+    SharedSize: -1,
+    Labels: labels && Object.keys(labels).length > 0 ? { ...labels } : null,
+    Containers: opts.containers ?? -1,
+  };
+}
+
+/** overlay2 GraphDriver data: the top layer is UpperDir, the others (each once, top first) LowerDir. */
+function graphDriverData(rec: ImageRecord): Record<string, string> | null {
+  const dirByLayer = new Map(rec.layers.map((l, i) => [l, rec.layerDirs[i]!]));
+  const topFirst = [...new Set([...rec.layers].reverse())];
+  const top = topFirst[0];
+  if (top === undefined) return null;
+  return {
+    ...(topFirst.length > 1 ? { LowerDir: topFirst.slice(1).map((l) => dirByLayer.get(l)!).join(':') } : {}),
+    UpperDir: dirByLayer.get(top)!,
+  };
+}
+
+export function toImageInspect(rec: ImageRecord): ImageInspect {
+  const c = rec.config;
+  const out: ImageInspect = {
+    Id: rec.id,
+    RepoTags: [...rec.repoTags],
+    RepoDigests: [],
+    Parent: '',
+    Comment: c.comment ?? '',
+    Created: c.created ?? '',
+    DockerVersion: c.docker_version ?? '',
+    Author: c.author ?? '',
+    Config: fullContainerConfig(c.config),
+    Architecture: c.architecture ?? '',
+    Os: c.os ?? '',
+    Size: rec.size,
+    GraphDriver: { Name: 'overlay2', Data: graphDriverData(rec) },
+    RootFS: { Type: 'layers', Layers: [...rec.layers] },
+    Metadata: { LastTagTime: rec.lastTagTime ?? ZERO_TIME },
+  };
+  if (c.variant) out.Variant = c.variant;
+  return out;
+}

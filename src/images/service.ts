@@ -1,0 +1,429 @@
+// The image service: what the rest of berth uses for `import`, `load`,
+// `images`, `rmi`, `tag` and container root filesystems. It composes the
+// stores under `root` (= <data-root>/image):
+//
+//   layers/, l/          LayerStore: content-addressed unpacked layers
+//   imagedb/             ImageDb: config files, named by their sha256
+//   repositories.json    TagStore: tags and LastTagTime
+//   rootfs/, empty/      OverlaySnapshotter: container rootfs records
+//   tmp/                 unpack and `load` staging; wiped at startup
+//
+// Why JSON files and not SQLite: configs are immutable, content-addressed
+// blobs whose exact bytes define the image ID, so a file per config is the
+// natural form; the mutable part is one small document rewritten atomically.
+// One daemon owns the store and serialises mutations with one in-process
+// mutex shared by the stores, so SQLite's concurrency and transactions would
+// add nothing. Everything is readable with `jq`.
+//
+// Image events (import, load, tag, untag, delete) are published here with
+// the attributes dockerd gives them: the image's labels plus `name`.
+import { createReadStream, mkdirSync, readdirSync, rmSync, promises as fsp } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import type { Logger } from 'pino';
+import { Conflict, InvalidParameter, NotFound } from '../errors.js';
+import type { EventSink } from '../events/bus.js';
+import { globMatcher } from '../util/pattern.js';
+import { readDockerSave } from './archive/docker-save-reader.js';
+import { applyChanges } from './changes.js';
+import { fullContainerConfig, hostArchitecture } from './config-file.js';
+import { Mutex, randomSuffix } from './fs-util.js';
+import { ImageDb, type StoredImage } from './image-db.js';
+import { resolveInLayers, type LowerPath } from './layer-path.js';
+import { LayerStore } from './layer-store.js';
+import { normalizeTagRef, splitTagged, tryNormalizeTagRef } from './reference.js';
+import { resolveInRootfs } from './rootfs-path.js';
+import { OverlaySnapshotter } from './snapshotter.js';
+import { TagStore } from './tag-store.js';
+import type { ContainerConfig, DeleteResponseItem, ImageConfigFile, ImageRecord } from './types.js';
+
+export type { LowerPath } from './layer-path.js';
+
+export interface ImageServiceOptions {
+  root: string;
+  log: Logger;
+  events: EventSink;
+}
+
+export interface ImportOptions {
+  /** `repo:tag` (tag defaults to latest); none → dangling image. */
+  reference?: string;
+  /** Dockerfile instructions (CMD, ENTRYPOINT, ENV, WORKDIR, VOLUME, USER, EXPOSE, LABEL, STOPSIGNAL, ONBUILD, HEALTHCHECK). */
+  changes?: string[];
+  /** Commit message; Docker's default is "Imported from -". */
+  message?: string;
+}
+
+export interface RemoveOptions {
+  force?: boolean;
+  /** IDs of containers using the image (any state). */
+  inUse?: (imageId: string) => string[];
+}
+
+export interface ListOptions {
+  /** Only images without tags (true) or only tagged ones (false). */
+  dangling?: boolean;
+  /** Glob on familiar "name" or "name:tag" (as `docker images -f reference=`); narrows each image's repoTags too. */
+  reference?: string;
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** Seconds since the epoch of an RFC 3339 time, 0 when unparsable (as Docker's list shows it). */
+function createdSeconds(created: string): number {
+  const t = Date.parse(created);
+  return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
+}
+
+export class ImageService {
+  readonly root: string;
+  private readonly tmpDir: string;
+  private readonly mutex = new Mutex();
+  private readonly layers: LayerStore;
+  private readonly images: ImageDb;
+  private readonly tags: TagStore;
+  private readonly snapshots: OverlaySnapshotter;
+  private readonly log: Logger;
+  private readonly events: EventSink;
+
+  constructor(opts: ImageServiceOptions) {
+    this.root = resolvePath(opts.root);
+    this.log = opts.log;
+    this.events = opts.events;
+    this.tmpDir = join(this.root, 'tmp');
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    // Leftovers of interrupted unpacks and loads.
+    for (const name of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, name), { recursive: true, force: true });
+    this.layers = new LayerStore(this.root, this.tmpDir, this.mutex);
+    this.images = new ImageDb(this.root, this.layers);
+    this.tags = new TagStore(this.root, this.images);
+    this.snapshots = new OverlaySnapshotter(this.root, this.layers, (hex) => this.images.has(hex));
+    this.layers.removeOrphansSync();
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  private record(hex: string): ImageRecord {
+    const img = this.images.get(hex)!;
+    return {
+      id: `sha256:${hex}`,
+      repoTags: this.tags.tagsOf(hex),
+      config: structuredClone(img.config),
+      layers: img.layers.map((l) => `sha256:${l}`),
+      layerDirs: img.layers.map((l) => this.layers.diffDir(l)),
+      size: this.imageSize(img),
+      created: img.config.created ?? '',
+      lastTagTime: this.tags.lastTagged(hex),
+    };
+  }
+
+  private imageSize(img: StoredImage): number {
+    let size = 0;
+    for (const l of new Set(img.layers)) size += this.layers.size(l);
+    return size;
+  }
+
+  /** Resolves `name`, `name:tag`, `docker.io/library/name:tag`, `sha256:<hex>` or a unique ID prefix. */
+  resolve(ref: string): ImageRecord {
+    return this.record(this.tags.mustResolve(ref));
+  }
+
+  /** Like resolve() but returns null when there is no such image. */
+  find(ref: string): ImageRecord | null {
+    const hex = this.tags.resolve(ref);
+    return hex === null ? null : this.record(hex);
+  }
+
+  /** Images newest first (GET /images/json order). */
+  list(opts: ListOptions = {}): ImageRecord[] {
+    // Docker's reference filter is path.Match; a malformed pattern matches nothing.
+    const refMatches = opts.reference !== undefined ? (globMatcher(opts.reference) ?? (() => false)) : null;
+    const out: ImageRecord[] = [];
+    for (const hex of this.images.hexes()) {
+      const rec = this.record(hex);
+      if (opts.dangling === true && rec.repoTags.length > 0) continue;
+      if (opts.dangling === false && rec.repoTags.length === 0) continue;
+      if (refMatches) {
+        rec.repoTags = rec.repoTags.filter((t) => refMatches(t) || refMatches(splitTagged(t).repository));
+        if (rec.repoTags.length === 0) continue;
+      }
+      out.push(rec);
+    }
+    return out.sort(
+      (a, b) =>
+        createdSeconds(b.created) - createdSeconds(a.created) ||
+        (a.created < b.created ? 1 : a.created > b.created ? -1 : a.id < b.id ? -1 : 1),
+    );
+  }
+
+  /** Number of images referencing a layer (diff_id "sha256:…" or hex). */
+  layerRefCount(diffId: string): number {
+    return this.layers.refCount(diffId);
+  }
+
+  /** Unpacked size in bytes of a layer (0 if the store doesn't have it). */
+  layerSize(diffId: string): number {
+    return this.layers.size(diffId);
+  }
+
+  /** Host directory of an unpacked layer, or null if the store doesn't have it. */
+  layerDir(diffId: string): string | null {
+    return this.layers.dir(diffId);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private labelsOf(hex: string): Record<string, string> {
+    return { ...(this.images.get(hex)?.config.config?.Labels ?? {}) };
+  }
+
+  /** Publishes an image event as dockerd does: the image's labels (while it exists) and `name`. */
+  private publish(action: string, hex: string, name: string, labels = this.labelsOf(hex)): void {
+    this.events.publish('image', action, `sha256:${hex}`, { ...labels, name });
+  }
+
+  // ---------------------------------------------------------------- import / load
+
+  /** `docker import`: one tar (plain or gzip) becomes a single-layer image. */
+  async importRootfs(source: NodeJS.ReadableStream, opts: ImportOptions = {}): Promise<ImageRecord> {
+    const tag = opts.reference !== undefined && opts.reference !== '' ? normalizeTagRef(opts.reference) : null;
+    const cfg = applyChanges(opts.changes ?? []);
+    const message = opts.message ?? '';
+    const layer = await this.layers.ingest(source as AsyncIterable<Buffer>, null, 'import');
+    try {
+      const created = new Date().toISOString();
+      const config: ImageConfigFile = {
+        architecture: hostArchitecture(),
+        ...(message !== '' ? { comment: message } : {}),
+        config: fullContainerConfig(cfg) as ContainerConfig,
+        created,
+        history: [{ created, comment: message !== '' ? message : 'Imported from -' }],
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [`sha256:${layer}`] },
+      };
+      const bytes = Buffer.from(JSON.stringify(config));
+      const hex = await this.mutex.run(async () => {
+        const imageHex = await this.images.commit(bytes, config);
+        if (tag !== null) this.tags.set(tag, imageHex);
+        await this.tags.save();
+        return imageHex;
+      });
+      this.log.info({ image: `sha256:${hex}`, tag }, 'image imported');
+      this.publish('import', hex, `sha256:${hex}`);
+      return this.record(hex);
+    } finally {
+      await this.mutex.run(async () => {
+        this.layers.unpin(layer);
+        await this.layers.collect([layer]);
+      });
+    }
+  }
+
+  /**
+   * `docker load`: a `docker save` archive (legacy `<id>/layer.tar` layout or
+   * OCI `blobs/sha256` layout, plain or gzip). Returns the "Loaded image: …"
+   * lines; `onProgress` also receives them, plus per-layer progress.
+   */
+  async load(source: NodeJS.ReadableStream, onProgress?: (line: string) => void): Promise<string[]> {
+    const progress = onProgress ?? ((): void => {});
+    const staging = join(this.tmpDir, `load-${randomSuffix()}`);
+    await fsp.mkdir(staging, { mode: 0o700 });
+    const pinned: string[] = [];
+    try {
+      const saved = await readDockerSave(source as AsyncIterable<Buffer>, staging);
+      if (saved.length === 0) throw new InvalidParameter('no images found in the archive');
+
+      // Layers (each at most once per store).
+      for (const image of saved) {
+        const diffIds = image.config.rootfs.diff_ids;
+        for (let i = 0; i < diffIds.length; i++) {
+          const diffId = diffIds[i]!;
+          const hex = diffId.slice('sha256:'.length);
+          if (await this.layers.pinIfPresent(hex)) {
+            pinned.push(hex);
+            continue;
+          }
+          progress(`Loading layer ${hex.slice(0, 12)}`);
+          const got = await this.layers.ingest(createReadStream(image.layerFiles[i]!), diffId, `layer ${JSON.stringify(image.layerNames[i])}`);
+          pinned.push(got);
+        }
+      }
+
+      // Configs and tags, all at once.
+      const lines: string[] = [];
+      const loaded: string[] = [];
+      await this.mutex.run(async () => {
+        for (const image of saved) {
+          const hex = await this.images.commit(image.configBytes, image.config);
+          loaded.push(hex);
+          for (const tag of image.tags) {
+            const prev = this.tags.set(tag, hex);
+            if (prev !== null) {
+              progress(`The image ${tag} already exists, renaming the old one with ID sha256:${prev} to empty string`);
+            }
+            lines.push(`Loaded image: ${tag}`);
+          }
+          if (image.tags.length === 0) lines.push(`Loaded image ID: sha256:${hex}`);
+        }
+        await this.tags.save();
+      });
+      for (const l of lines) progress(l);
+      for (const hex of new Set(loaded)) {
+        this.log.info({ image: `sha256:${hex}` }, 'image loaded');
+        this.publish('load', hex, `sha256:${hex}`);
+      }
+      return lines;
+    } finally {
+      await this.mutex.run(async () => {
+        for (const hex of pinned) this.layers.unpin(hex);
+        await this.layers.collect(pinned);
+      });
+      await fsp.rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  // ---------------------------------------------------------------- tag / rmi
+
+  /** `docker tag`: points `newRef` (tag defaults to latest) at the image `ref` resolves to. */
+  async tag(ref: string, newRef: string): Promise<void> {
+    const tag = normalizeTagRef(newRef);
+    const hex = await this.mutex.run(async () => {
+      const target = this.tags.mustResolve(ref);
+      this.tags.set(tag, target);
+      await this.tags.save();
+      return target;
+    });
+    this.publish('tag', hex, tag);
+  }
+
+  private usersOf(hex: string, inUse?: (imageId: string) => string[]): string[] {
+    const users = new Set(inUse?.(`sha256:${hex}`) ?? []);
+    for (const id of this.snapshots.users(`sha256:${hex}`)) users.add(id);
+    return [...users];
+  }
+
+  /**
+   * `docker rmi` semantics:
+   *  - a tag reference untags; the image goes when its last tag does;
+   *  - an ID reference deletes the image and all its tags (several tags need force);
+   *  - an image used by a container refuses (409) unless forced, and with force
+   *    is only untagged (its layers back the container's rootfs).
+   */
+  async remove(ref: string, opts: RemoveOptions = {}): Promise<DeleteResponseItem[]> {
+    const force = opts.force ?? false;
+    const { hex, labels, out } = await this.mutex.run(async () => {
+      const hex = this.tags.mustResolve(ref);
+      const labels = this.labelsOf(hex);
+      const fullId = `sha256:${hex}`;
+      const users = this.usersOf(hex, opts.inUse);
+      const refs = this.tags.tagsOf(hex);
+      const out: DeleteResponseItem[] = [];
+      const byId = fullId.startsWith(ref) || fullId.startsWith(`sha256:${ref}`);
+
+      if (!byId) {
+        const tag = tryNormalizeTagRef(ref);
+        if (tag === null || this.tags.target(tag) !== hex) throw new NotFound(`No such image: ${ref}`);
+        if (!force && refs.length === 1 && users.length > 0) {
+          throw new Conflict(
+            `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(users[0]!)} is using its referenced image ${shortId(hex)}`,
+          );
+        }
+        this.tags.delete(tag);
+        out.push({ Untagged: tag });
+        if (this.tags.tagsOf(hex).length > 0 || users.length > 0) {
+          await this.tags.save();
+          return { hex, labels, out };
+        }
+      } else {
+        if (refs.length > 1 && !force) {
+          throw new Conflict(`conflict: unable to delete ${shortId(hex)} (must be forced) - image is referenced in multiple repositories`);
+        }
+        if (users.length > 0 && !force) {
+          throw new Conflict(
+            `conflict: unable to delete ${shortId(hex)} (must be forced) - image is being used by stopped container ${shortId(users[0]!)}`,
+          );
+        }
+        for (const t of refs) {
+          this.tags.delete(t);
+          out.push({ Untagged: t });
+        }
+        if (users.length > 0) {
+          await this.tags.save();
+          return { hex, labels, out };
+        }
+      }
+
+      // Delete the image: tags are gone; config file; then unreferenced layers.
+      this.tags.forget(hex);
+      await this.tags.save();
+      const img = (await this.images.delete(hex))!;
+      out.push({ Deleted: fullId });
+      const removed = await this.layers.collect(img.layers);
+      for (const l of removed) out.push({ Deleted: `sha256:${l}` });
+      return { hex, labels, out };
+    });
+    // As dockerd: one untag per removed tag (named by the image ID, labels
+    // captured before a delete), then delete without labels (the image is gone).
+    for (const item of out) if (item.Untagged !== undefined) this.publish('untag', hex, `sha256:${hex}`, labels);
+    if (out.some((item) => item.Deleted === `sha256:${hex}`)) {
+      this.log.info({ image: `sha256:${hex}` }, 'image deleted');
+      this.publish('delete', hex, `sha256:${hex}`, {});
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- rootfs
+
+  /** Layer hexes top-most first, each once: a lower copy of a repeated layer adds nothing the top one lacks. */
+  private layersTopFirst(img: StoredImage): string[] {
+    return [...new Set([...img.layers].reverse())];
+  }
+
+  /**
+   * Mounts the image's layers (read-only lowerdirs, top first) with
+   * `<dir>/upper` and `<dir>/work` at `<dir>/rootfs`. Idempotent. Records the
+   * container so the image cannot be deleted while the rootfs exists.
+   */
+  prepareRootfs(containerId: string, imageId: string, dir: string): Promise<{ rootfs: string }> {
+    return this.mutex.run(async () => {
+      const hex = this.tags.mustResolve(imageId);
+      return this.snapshots.prepare(containerId, hex, this.layersTopFirst(this.images.get(hex)!), dir);
+    });
+  }
+
+  /** Unmounts `<dir>/rootfs` (lazily if busy). The upper layer and the record are kept. */
+  releaseRootfs(dir: string): Promise<void> {
+    return this.snapshots.release(dir);
+  }
+
+  /** Unmounts and deletes `<dir>/rootfs`, `<dir>/upper` and `<dir>/work`; releases the image. */
+  async removeRootfs(dir: string): Promise<void> {
+    const base = await this.snapshots.removeDirs(dir);
+    await this.mutex.run(() => this.snapshots.forget(base));
+  }
+
+  /**
+   * Host path of `path` inside a mounted container rootfs, with symlinks
+   * resolved inside `rootfs` (never escaping it). For copy-up from the
+   * mounted rootfs before the container starts; see also lowerPath().
+   */
+  imagePathInRootfs(rootfs: string, path: string, opts: { followSymlinks?: boolean } = {}): Promise<string> {
+    return resolveInRootfs(rootfs, path, opts);
+  }
+
+  /**
+   * Resolves `path` inside an image without mounting it (see layer-path.ts).
+   * Returns null when the path does not exist in the image. For copying a
+   * whole directory tree, reading the mounted `<dir>/rootfs` is simpler.
+   */
+  lowerPath(imageId: string, path: string, opts: { followSymlinks?: boolean } = {}): Promise<LowerPath | null> {
+    const img = this.images.get(this.tags.mustResolve(imageId))!;
+    const layers = this.layersTopFirst(img).map((hex) => ({
+      dir: this.layers.diffDir(hex),
+      isOpaque: (rel: string) => this.layers.isOpaque(hex, rel),
+    }));
+    return resolveInLayers(layers, path, opts);
+  }
+}
