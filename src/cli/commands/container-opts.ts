@@ -4,10 +4,10 @@
 // environment, working directory and file reader are parameters.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseMountFlag, splitVolumeSpec } from '../../mounts/cli-parse.js';
+import { parseMountFlag, splitVolumeSpec } from './mount-flags.js';
 import type { ApiMount } from '../../mounts/types.js';
 import { newDict } from '../../util/dict.js';
-import { ramInBytes } from '../format/units.js';
+import { ramInBytes } from '../../go/units.js';
 
 /** The flags of run/create, as commander hands them over. */
 export interface ContainerFlags {

@@ -3,9 +3,9 @@
 // methods are the template fields. They are classes so that an unknown field
 // is an error, as for docker's structs; `{{json .}}` marshals every
 // zero-argument method.
-import { humanSize, humanSizeWithPrecision } from '../format/units.js';
+import { humanSize, humanSizeWithPrecision } from '../../go/units.js';
 import { stringWidth } from '../format/tabwriter.js';
-import { quote } from '../format/go-strconv.js';
+import { quote } from '../../go/strconv.js';
 import { marshalJSON } from '../format/go-json.js';
 import { goTimeString, timeAgo } from './human.js';
 

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import * as tar from 'tar';
 import { DaemonError, type ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
-import { humanSizeWithPrecision } from '../format/units.js';
+import { humanSizeWithPrecision } from '../../go/units.js';
 import { dockerCommand } from './docker-command.js';
 
 const GO_MODE_DIR = 2 ** 31;

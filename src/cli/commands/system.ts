@@ -5,7 +5,7 @@ import type { ApiClient } from '../client.js';
 import { CLIENT_API_VERSION, ConnectionError } from '../client.js';
 import { defineCommand } from '../command.js';
 import { renderInspect } from './volume.js';
-import { humanSize } from '../format/units.js';
+import { bytesSize, humanSize } from '../../go/units.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { compileTemplate } from '../format/go-template.js';
 import { renderList } from '../format/formatter.js';
@@ -106,7 +106,7 @@ export function registerSystemCommands(program: Command, client: () => ApiClient
         ['OSType', String(info.OSType)],
         ['Architecture', String(info.Architecture)],
         ['CPUs', Number(info.NCPU ?? 0)],
-        ['Total Memory', humanSizeBinary(Number(info.MemTotal ?? 0))],
+        ['Total Memory', bytesSize(Number(info.MemTotal ?? 0))],
         ['Name', String(info.Name)],
         ['ID', String(info.ID)],
         ['Berth Root Dir', String(info.DockerRootDir)],
@@ -195,17 +195,6 @@ function renderDfVerbose(df: DiskUsage): string {
   out += '\nBuild cache usage: 0B\n\n';
   out += tabwrite('CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n');
   return out;
-}
-
-function humanSizeBinary(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
 export { ConnectionError };

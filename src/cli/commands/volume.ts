@@ -8,7 +8,7 @@ import { CliError, UsageError, formatError } from '../errors.js';
 import { confirm } from '../prompt.js';
 import { renderList } from '../format/formatter.js';
 import { compileTemplate, NIL_MAP } from '../format/go-template.js';
-import { humanSize } from '../format/units.js';
+import { humanSize } from '../../go/units.js';
 import { naturalCompare } from '../format/natural-sort.js';
 import { parseFilterFlags, filtersQuery, parseKeyValueList } from './shared.js';
 
