@@ -5,7 +5,6 @@ import { parseFilterValues, filtersQuery } from './shared.js';
 import type { Command } from 'commander';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionError, DaemonError, type ApiClient } from '../client.js';
-import { collect, hiddenOption, UsageExit } from '../command.js';
 import { CliError, UsageError, exitCodeFor } from '../errors.js';
 import { renderList } from '../format/formatter.js';
 import { GoTemplate, TemplateExecError } from '../format/go-template.js';
@@ -14,7 +13,7 @@ import {
   buildCreateBody, ContainerParseError, FlagValueError, parseKeyValueFile, validateEnv,
   type ContainerFlags, type CreateRequest,
 } from './container-opts.js';
-import { dockerCommand, flagValueError, parseIntFlag } from './docker-command.js';
+import { collect, defineCommand, flagValueError, hiddenOption, parseIntFlag, UsageExit } from '../command.js';
 import { hijack, pumpStreams, type HijackedConn, type StreamHandle } from './hijack.js';
 import { Demuxer } from './stdcopy.js';
 import { displayJSONMessages } from './jsonmessage.js';
@@ -758,7 +757,7 @@ const CONTAINER_IN_GROUP: Record<string, { name: string; aliases?: string[] }> =
 function defineContainerCommands(parent: Command, client: Client, inGroup: boolean): void {
   const nameOf = (n: string): { name: string; aliases?: string[] } => (inGroup ? (CONTAINER_IN_GROUP[n] ?? { name: n }) : { name: n });
 
-  dockerCommand<RunFlags>(
+  defineCommand<RunFlags>(
     parent,
     { ...nameOf('run'), use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create and run a new container from an image', arity: { min: 1 }, stopAtFirstArg: true, longHelpOnly: true },
     (cmd) => {
@@ -770,7 +769,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts, cmd) => runAction(client(), cmd, args, opts),
   );
 
-  dockerCommand<RunFlags>(
+  defineCommand<RunFlags>(
     parent,
     { ...nameOf('create'), use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container', arity: { min: 1 }, stopAtFirstArg: true, longHelpOnly: true },
     (cmd) => {
@@ -779,7 +778,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts, cmd) => createAction(client(), cmd, args, opts),
   );
 
-  dockerCommand<{ attach?: boolean; interactive?: boolean; detachKeys?: string }>(
+  defineCommand<{ attach?: boolean; interactive?: boolean; detachKeys?: string }>(
     parent,
     { ...nameOf('start'), use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Start one or more stopped containers', arity: { min: 1 } },
     (cmd) =>
@@ -810,7 +809,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
   );
 
   for (const verb of ['stop', 'restart'] as const) {
-    dockerCommand<{ signal?: string; timeout?: string; time?: string }>(
+    defineCommand<{ signal?: string; timeout?: string; time?: string }>(
       parent,
       {
         ...nameOf(verb),
@@ -844,7 +843,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     );
   }
 
-  dockerCommand<{ signal?: string }>(
+  defineCommand<{ signal?: string }>(
     parent,
     { ...nameOf('kill'), use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', arity: { min: 1 } },
     (cmd) => cmd.option('-s, --signal <string>', 'Signal to send to the container'),
@@ -861,7 +860,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     },
   );
 
-  dockerCommand<{ force?: boolean; link?: boolean; volumes?: boolean }>(
+  defineCommand<{ force?: boolean; link?: boolean; volumes?: boolean }>(
     parent,
     { ...nameOf('rm'), use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', arity: { min: 1 } },
     (cmd) =>
@@ -885,7 +884,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     },
   );
 
-  dockerCommand(
+  defineCommand(
     parent,
     { ...nameOf('wait'), use: 'CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', arity: { min: 1 } },
     () => undefined,
@@ -905,7 +904,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     },
   );
 
-  dockerCommand<{ follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; details?: boolean }>(
+  defineCommand<{ follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; details?: boolean }>(
     parent,
     { ...nameOf('logs'), use: '[OPTIONS] CONTAINER', description: 'Fetch the logs of a container', arity: { exact: 1 } },
     (cmd) =>
@@ -919,7 +918,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts) => logsAction(client(), args[0]!, opts),
   );
 
-  dockerCommand<ExecFlags>(
+  defineCommand<ExecFlags>(
     parent,
     { ...nameOf('exec'), use: '[OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Execute a command in a running container', arity: { min: 2 }, stopAtFirstArg: true },
     (cmd) =>
@@ -936,7 +935,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts, cmd) => execAction(client(), cmd, args, opts),
   );
 
-  dockerCommand<PsOptions>(
+  defineCommand<PsOptions>(
     parent,
     { ...nameOf('ps'), use: '[OPTIONS]', description: 'List containers', arity: { none: true } },
     (cmd) =>
@@ -953,7 +952,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
   );
 
   if (inGroup) {
-    dockerCommand<{ format?: string; size?: boolean }>(
+    defineCommand<{ format?: string; size?: boolean }>(
       parent,
       { name: 'inspect', use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Display detailed information on one or more containers', arity: { min: 1 } },
       (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template').option('-s, --size', 'Display total file sizes'),

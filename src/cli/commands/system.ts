@@ -22,7 +22,7 @@ function kv(indent: string, pairs: Array<[string, string | number | boolean]>): 
 export function registerSystemCommands(program: Command, client: () => ApiClient): void {
   defineCommand<{ format?: string }>(
     program,
-    { name: 'version', usage: 'version [OPTIONS]', description: 'Show the berth version information', maxArgs: 0 },
+    { name: 'version', use: '[OPTIONS]', description: 'Show the berth version information', arity: { none: true } },
     (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template'),
     async (_args, opts) => {
       const clientInfo = {
@@ -69,7 +69,7 @@ export function registerSystemCommands(program: Command, client: () => ApiClient
 
   defineCommand<{ format?: string }>(
     program,
-    { name: 'info', usage: 'info [OPTIONS]', description: 'Display system-wide information', maxArgs: 0 },
+    { name: 'info', use: '[OPTIONS]', description: 'Display system-wide information', arity: { none: true } },
     (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template'),
     async (_args, opts) => {
       const info = await client().json<Record<string, unknown>>('GET', '/info');
@@ -118,7 +118,7 @@ export function registerSystemCommands(program: Command, client: () => ApiClient
   const system = program.command('system').description('Manage berth').usage('COMMAND');
   defineCommand<{ verbose?: boolean; format?: string }>(
     system,
-    { name: 'df', usage: 'system df [OPTIONS]', description: 'Show berth disk usage', maxArgs: 0 },
+    { name: 'df', use: '[OPTIONS]', description: 'Show berth disk usage', arity: { none: true } },
     (cmd) => cmd.option('-v, --verbose', 'Show detailed information on space usage').option('--format <string>', 'Format output using a custom template'),
     async (_args, opts) => {
       const df = await client().json<DiskUsage>('GET', '/system/df');
