@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseBool } from '../go/strconv.js';
 import { CliError, UsageError } from './errors.js';
 
-export const PROGRAM = 'berth';
+const PROGRAM = 'berth';
 
 export function commandPath(cmd: Command): string {
   const names: string[] = [];
@@ -70,7 +70,7 @@ function flagInArgv(long: string | undefined, short: string | undefined): 'long'
 }
 
 /** Translates commander's parse errors into pflag's wording. */
-export function pflagMessage(cmd: Command, err: CommanderError): string {
+function pflagMessage(cmd: Command, err: CommanderError): string {
   const message = err.message.replace(/^error: /, '');
   const unknown = /^unknown option '([^']+)'/.exec(message);
   if (unknown) {
@@ -218,13 +218,8 @@ export function installErrorHandling(cmd: Command): void {
   cmd.exitOverride((err: CommanderError) => {
     if (isHelpOrVersion(err)) throw new UsageExit(0);
     const path = commandPath(cmd);
-    let message = err.message.replace(/^error: /, '');
-    const unknown = /^unknown option '([^']+)'/.exec(message);
-    if (unknown) message = `unknown flag: ${unknown[1]}`;
-    const missing = /^option '([^']+)' argument missing/.exec(message);
-    if (missing) message = `flag needs an argument: ${missing[1]!.split(/[ ,]+/).pop()}`;
     const usage = cmd.usage() ? `${path} ${cmd.usage()}` : path;
-    throw new UsageError(message, usage, path, 125, 'run');
+    throw new UsageError(pflagMessage(cmd, err), usage, path, 125, 'run');
   });
   cmd.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
 }

@@ -24,11 +24,11 @@ const PROPAGATION_MODES = new Set(['private', 'rprivate', 'slave', 'rslave', 'sh
 const COPY_MODES = new Map([['nocopy', false]]); // token → copy enabled
 const CONSISTENCY_MODES = new Set(['consistent', 'cached', 'delegated']);
 
-export const DEFAULT_PROPAGATION = 'rprivate';
+const DEFAULT_PROPAGATION = 'rprivate';
 const LOCAL_DRIVER = 'local';
 
 /** dockerd's linuxValidMountMode: known tokens, each group at most once; '' is valid. */
-export function isValidMountMode(mode: string): boolean {
+function isValidMountMode(mode: string): boolean {
   if (mode === '') return true;
   const counts = [0, 0, 0, 0, 0];
   for (const o of mode.split(',')) {
@@ -43,7 +43,7 @@ export function isValidMountMode(mode: string): boolean {
 }
 
 /** dockerd's ReadWrite(mode): false for an invalid mode or one containing `ro`. */
-export function modeIsReadWrite(mode: string): boolean {
+function modeIsReadWrite(mode: string): boolean {
   if (!isValidMountMode(mode)) return false;
   return !mode.split(',').includes('ro');
 }
@@ -347,7 +347,7 @@ function convertTmpfsOptions(opt: NTmpfsOptions | null, readOnly: boolean): stri
 }
 
 /** Bytes → `<n>g|m|k` when it divides evenly, else plain bytes. */
-export function formatTmpfsSize(size: number): string {
+function formatTmpfsSize(size: number): string {
   for (const [suffix, div] of [['g', 2 ** 30], ['m', 2 ** 20], ['k', 2 ** 10]] as const) {
     if (size % div === 0) return `${size / div}${suffix}`;
   }
@@ -387,7 +387,7 @@ const PROPAGATION_FLAG_TOKENS = new Set([
 const TMPFS_DATA_KEYS = new Set(['', 'size', 'mode', 'uid', 'gid', 'nr_inodes', 'nr_blocks', 'mpol']);
 
 /** Default options of every tmpfs dockerd mounts, before the user's. */
-export const TMPFS_DEFAULT_OPTIONS: readonly string[] = ['noexec', 'nosuid', 'nodev', DEFAULT_PROPAGATION];
+const TMPFS_DEFAULT_OPTIONS: readonly string[] = ['noexec', 'nosuid', 'nodev', DEFAULT_PROPAGATION];
 
 /**
  * dockerd's MergeTmpfsOptions: later options win over earlier ones of the same

@@ -32,14 +32,14 @@ const enc = encodeURIComponent;
 // Shared pieces
 
 /** [height, width] of the terminal on stdout, [0, 0] when it is not one. */
-export function ttySize(): [number, number] {
+function ttySize(): [number, number] {
   const out = process.stdout;
   if (!out.isTTY) return [0, 0];
   return [out.rows ?? 0, out.columns ?? 0];
 }
 
 /** docker run's toStatusError: `docker: <err>` + help hint, exit 125/126/127. */
-export function runStatusError(e: unknown, command = 'run'): CliError {
+function runStatusError(e: unknown, command = 'run'): CliError {
   if (e instanceof UsageExit || e instanceof UsageError) return e as CliError;
   let message: string;
   if (e instanceof DaemonError) message = `Error response from daemon: ${e.message}`;
@@ -94,7 +94,7 @@ export interface WaitHandle {
  * POST /containers/{id}/wait?condition=...; resolves once the daemon has sent
  * the headers (the wait is registered), before the container is started.
  */
-export async function waitExitOrRemoved(api: ApiClient, id: string, autoRemove: boolean): Promise<WaitHandle> {
+async function waitExitOrRemoved(api: ApiClient, id: string, autoRemove: boolean): Promise<WaitHandle> {
   const condition = autoRemove ? 'removed' : 'next-exit';
   let res: IncomingMessage;
   let abort = (): void => undefined;
@@ -129,7 +129,7 @@ export async function waitExitOrRemoved(api: ApiClient, id: string, autoRemove: 
 }
 
 /** POST /containers/{id}/resize (or /exec/{id}/resize) now and on SIGWINCH. */
-export function monitorTtySize(api: ApiClient, id: string, isExec: boolean): () => void {
+function monitorTtySize(api: ApiClient, id: string, isExec: boolean): () => void {
   const path = isExec ? `/exec/${enc(id)}/resize` : `/containers/${enc(id)}/resize`;
   const resize = async (): Promise<void> => {
     const [h, w] = ttySize();
@@ -157,7 +157,7 @@ export function monitorTtySize(api: ApiClient, id: string, isExec: boolean): () 
 const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /** --sig-proxy: signals the CLI receives are sent to the container. */
-export function forwardSignals(api: ApiClient, id: string): () => void {
+function forwardSignals(api: ApiClient, id: string): () => void {
   const handlers = PROXIED_SIGNALS.map((sig) => {
     const h = (): void => {
       api.request('POST', `/containers/${enc(id)}/kill`, { query: { signal: sig.slice(3) } }).catch(() => undefined);
@@ -183,7 +183,7 @@ export function namedReference(image: string): Reference | undefined {
 }
 
 /** reference.FamiliarString(TagNameOnly(ref)). */
-export function familiarTagged(ref: Reference): string {
+function familiarTagged(ref: Reference): string {
   let s = familiarName(ref);
   if (ref.tag !== undefined) s += `:${ref.tag}`;
   if (ref.digest !== undefined) s += `@${ref.digest}`;
@@ -212,7 +212,7 @@ async function pullImage(api: ApiClient, ref: Reference, quiet: boolean): Promis
 }
 
 /** createContainer: POST /containers/create, pulling once on "No such image". */
-export async function createContainer(api: ApiClient, req: CreateRequest, opts: { pull?: string; quiet?: boolean }): Promise<string> {
+async function createContainer(api: ApiClient, req: CreateRequest, opts: { pull?: string; quiet?: boolean }): Promise<string> {
   const image = req.body.Image;
   const ref = namedReference(image);
   if (opts.pull === 'always' && ref) await pullImage(api, ref, !!opts.quiet);

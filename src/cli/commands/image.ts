@@ -63,7 +63,7 @@ function openInput(path: string): Readable {
 }
 
 /** The query docker import sends (changes repeated, keys sorted like url.Values). */
-export function importPath(source: string, ref: string | undefined, opts: { change?: string[]; message?: string; platform?: string }): string {
+function importPath(source: string, ref: string | undefined, opts: { change?: string[]; message?: string; platform?: string }): string {
   const params: Array<[string, string]> = [];
   for (const c of opts.change ?? []) params.push(['changes', c]);
   params.push(['fromSrc', source === '-' || !/^(https?:\/\/)/.test(source) ? '-' : source]);

@@ -106,7 +106,7 @@ export function renderInspectOutput(raws: string[], format: string | undefined):
 export type InspectKind = 'container' | 'image' | 'volume';
 
 /** GET the object's inspect JSON as raw text. */
-export async function fetchInspect(api: ApiClient, kind: InspectKind, name: string, size = false): Promise<string> {
+async function fetchInspect(api: ApiClient, kind: InspectKind, name: string, size = false): Promise<string> {
   const enc = encodeURIComponent(name);
   const path = kind === 'container' ? `/containers/${enc}/json` : kind === 'image' ? `/images/${enc}/json` : `/volumes/${enc}`;
   const res = await api.request('GET', path, { query: kind === 'container' && size ? { size: '1' } : {} });

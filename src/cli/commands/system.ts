@@ -2,7 +2,7 @@
 import { arch, release } from 'node:os';
 import type { Command } from 'commander';
 import type { ApiClient } from '../client.js';
-import { CLIENT_API_VERSION, ConnectionError } from '../client.js';
+import { CLIENT_API_VERSION } from '../client.js';
 import { defineCommand } from '../command.js';
 import { renderInspect } from './volume.js';
 import { bytesSize, humanSize } from '../../go/units.js';
@@ -197,4 +197,3 @@ function renderDfVerbose(df: DiskUsage): string {
   return out;
 }
 
-export { ConnectionError };

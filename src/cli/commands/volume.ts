@@ -2,9 +2,10 @@
 // `docker volume` 28.2 (spec 4).
 import type { ApiVolume } from '../../api/types.js';
 import type { Command } from 'commander';
-import { ApiClient, DaemonError, versionLess } from '../client.js';
+import { ApiClient, DaemonError } from '../client.js';
+import { versionLess } from '../../util/version.js';
 import { collect, defineCommand } from '../command.js';
-import { CliError, UsageError, formatError } from '../errors.js';
+import { CliError, formatError } from '../errors.js';
 import { confirm } from '../prompt.js';
 import { renderList } from '../format/formatter.js';
 import { compileTemplate, NIL_MAP } from '../format/go-template.js';
@@ -212,4 +213,3 @@ export function renderInspect(items: object[], format: string | undefined, view:
   return items.map((o) => `${tmpl(view(o))}\n`).join('');
 }
 
-export { UsageError };
