@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { versionLess } from '../util/version.js';
 
 export const CLIENT_API_VERSION = '1.47';
-export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
 export class DaemonError extends Error {
   constructor(
@@ -30,7 +30,7 @@ export interface Endpoint {
   tls?: { ca: Buffer; cert: Buffer; key: Buffer };
 }
 
-export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): Endpoint {
+function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): Endpoint {
   const host = env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
   if (host.startsWith('unix://')) return { host, socketPath: host.slice('unix://'.length) };
   if (host.startsWith('tcp://')) {
@@ -173,4 +173,3 @@ function toDaemonError(res: Response): DaemonError {
   return new DaemonError(res.status, message);
 }
 
-export { versionLess };

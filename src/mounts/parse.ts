@@ -9,7 +9,10 @@
 import { statSync } from 'node:fs';
 import { InvalidParameter, NotImplemented, SystemError } from '../errors.js';
 import type { FileProbe, MountPoint } from './types.js';
-import { cut, goClean, goIsLocal, goQuote, splitN, versionLess } from './util.js';
+import { cleanPath, isLocalPath } from '../go/path.js';
+import { quote as goQuote } from '../go/strconv.js';
+import { cut, splitN } from '../go/strings.js';
+import { versionLess } from '../util/version.js';
 import { newDict } from '../util/dict.js';
 
 // ---------------------------------------------------------------------------
@@ -21,11 +24,11 @@ const PROPAGATION_MODES = new Set(['private', 'rprivate', 'slave', 'rslave', 'sh
 const COPY_MODES = new Map([['nocopy', false]]); // token → copy enabled
 const CONSISTENCY_MODES = new Set(['consistent', 'cached', 'delegated']);
 
-export const DEFAULT_PROPAGATION = 'rprivate';
+const DEFAULT_PROPAGATION = 'rprivate';
 const LOCAL_DRIVER = 'local';
 
 /** dockerd's linuxValidMountMode: known tokens, each group at most once; '' is valid. */
-export function isValidMountMode(mode: string): boolean {
+function isValidMountMode(mode: string): boolean {
   if (mode === '') return true;
   const counts = [0, 0, 0, 0, 0];
   for (const o of mode.split(',')) {
@@ -40,7 +43,7 @@ export function isValidMountMode(mode: string): boolean {
 }
 
 /** dockerd's ReadWrite(mode): false for an invalid mode or one containing `ro`. */
-export function modeIsReadWrite(mode: string): boolean {
+function modeIsReadWrite(mode: string): boolean {
   if (!isValidMountMode(mode)) return false;
   return !mode.split(',').includes('ro');
 }
@@ -251,7 +254,7 @@ function decodeApiMount(m: unknown): NMount {
 const ROOT_TARGET_ERROR = "invalid specification: destination can't be '/'";
 
 function notRootError(p: string): string | null {
-  return goClean(p.replaceAll('\\', '/')) === '/' ? ROOT_TARGET_ERROR : null;
+  return cleanPath(p.replaceAll('\\', '/')) === '/' ? ROOT_TARGET_ERROR : null;
 }
 
 function absoluteError(p: string): string | null {
@@ -291,7 +294,7 @@ function validateMount(m: NMount, probe: FileProbe | null): string | null {
       const subpath = m.VolumeOptions?.Subpath ?? '';
       if (subpath !== '') {
         if (anonymous) return 'must not set Subpath when using anonymous volumes';
-        if (!goIsLocal(subpath)) return 'subpath must be a relative path within the volume';
+        if (!isLocalPath(subpath)) return 'subpath must be a relative path within the volume';
       }
       // Engines up to 28.x (API <= 1.51) refuse read-only anonymous volumes.
       if (m.ReadOnly && anonymous) return 'must not set ReadOnly mode when using anonymous volumes';
@@ -311,7 +314,7 @@ function validateMount(m: NMount, probe: FileProbe | null): string | null {
       if (m.TmpfsOptions) return extra('TmpfsOptions');
       if (m.Source === '') return missing('Source');
       const sp = m.ImageOptions?.Subpath ?? '';
-      if (sp !== '' && !goIsLocal(sp)) return 'subpath must be a relative path within the volume';
+      if (sp !== '' && !isLocalPath(sp)) return 'subpath must be a relative path within the volume';
       return null;
     }
     default:
@@ -344,7 +347,7 @@ function convertTmpfsOptions(opt: NTmpfsOptions | null, readOnly: boolean): stri
 }
 
 /** Bytes → `<n>g|m|k` when it divides evenly, else plain bytes. */
-export function formatTmpfsSize(size: number): string {
+function formatTmpfsSize(size: number): string {
   for (const [suffix, div] of [['g', 2 ** 30], ['m', 2 ** 20], ['k', 2 ** 10]] as const) {
     if (size % div === 0) return `${size / div}${suffix}`;
   }
@@ -384,7 +387,7 @@ const PROPAGATION_FLAG_TOKENS = new Set([
 const TMPFS_DATA_KEYS = new Set(['', 'size', 'mode', 'uid', 'gid', 'nr_inodes', 'nr_blocks', 'mpol']);
 
 /** Default options of every tmpfs dockerd mounts, before the user's. */
-export const TMPFS_DEFAULT_OPTIONS: readonly string[] = ['noexec', 'nosuid', 'nodev', DEFAULT_PROPAGATION];
+const TMPFS_DEFAULT_OPTIONS: readonly string[] = ['noexec', 'nosuid', 'nodev', DEFAULT_PROPAGATION];
 
 /**
  * dockerd's MergeTmpfsOptions: later options win over earlier ones of the same
@@ -442,7 +445,7 @@ export function parseTmpfs(dest: string, opts: string): MountPoint {
     type: 'tmpfs',
     name: '',
     source: '',
-    destination: goClean(dest),
+    destination: cleanPath(dest),
     driver: '',
     mode: '',
     rw: !tmpfsOptions.includes('ro'),
@@ -569,7 +572,7 @@ function buildMountPoint(
     type: m.Type as MountPoint['type'],
     name: '',
     source: '',
-    destination: goClean(m.Target),
+    destination: cleanPath(m.Target),
     driver: '',
     mode: '',
     rw: !m.ReadOnly,
@@ -587,7 +590,7 @@ function buildMountPoint(
       break;
     }
     case 'bind': {
-      mp.source = goClean(m.Source);
+      mp.source = cleanPath(m.Source);
       mp.propagation = m.BindOptions && m.BindOptions.Propagation !== '' ? m.BindOptions.Propagation : DEFAULT_PROPAGATION;
       if (needsSlavePropagation(m, ctx.daemonRoot)) mp.propagation = 'rslave';
       const bo = m.BindOptions;
@@ -820,7 +823,7 @@ export function assembleMounts(input: AssembleMountsInput): AssembledMounts {
 
   // 5. Config.Volumes merged with the image's: anonymous volumes where free.
   const anon = (key: string, origin: 'config-volumes' | 'image'): void => {
-    const destination = goClean(key);
+    const destination = cleanPath(key);
     if (points.has(destination) || tmpfsDests.has(destination)) return;
     points.set(destination, {
       type: 'volume',
@@ -879,7 +882,7 @@ export function resolveVolumeMount(
 
 /** Mounts sorted so parents come before children (by number of '/' in the cleaned destination; stable). */
 export function sortByDepth<T extends { destination: string }>(mounts: readonly T[]): T[] {
-  const depth = (d: string): number => goClean(d).split('/').length - 1;
+  const depth = (d: string): number => cleanPath(d).split('/').length - 1;
   return mounts
     .map((m, i) => ({ m, i, d: depth(m.destination) }))
     .sort((a, b) => a.d - b.d || a.i - b.i)

@@ -20,7 +20,7 @@ import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } fr
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
 import * as libc from '../util/libc.js';
-import { goClean } from './util.js';
+import { cleanPath } from '../go/path.js';
 
 const MAX_LINKS = 255;
 
@@ -80,7 +80,7 @@ export async function resolveInside(root: string, sub: string, opts: ResolveInsi
   const escapes = (): InvalidParameter =>
     new InvalidParameter(`path concatenation escapes the base directory, base: ${base}, subpath: ${sub}`);
   if (sub.startsWith('/')) throw escapes();
-  const cleaned = goClean(sub);
+  const cleaned = cleanPath(sub);
   if (cleaned === '..' || cleaned.startsWith('../')) throw escapes();
 
   let resolved = base;
@@ -99,7 +99,7 @@ export async function resolveInside(root: string, sub: string, opts: ResolveInsi
     } catch (e) {
       if (!isMissing(e)) throw new SystemError(`cannot access path ${next}: ${errorText(e)}`, { cause: e });
       if (mustExist) {
-        throw new NotFound(`cannot access path ${goClean(`${base}/${cleaned}`)}: ${errorText(e)}`, { cause: e });
+        throw new NotFound(`cannot access path ${cleanPath(`${base}/${cleaned}`)}: ${errorText(e)}`, { cause: e });
       }
       // The rest does not exist: nothing there can be a symlink.
       resolved = next;

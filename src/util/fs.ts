@@ -98,8 +98,3 @@ export async function directorySize(dir: string): Promise<number> {
   }
   return total;
 }
-
-export async function isEmptyDir(dir: string): Promise<boolean> {
-  const entries = await readdir(dir);
-  return entries.length === 0;
-}

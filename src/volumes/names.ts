@@ -1,4 +1,5 @@
 import { InvalidParameter } from '../errors.js';
+import { quote as goQuote } from '../go/strconv.js';
 
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 
@@ -20,9 +21,4 @@ export function validateLocalName(name: string): void {
 
 export function isValidLocalName(name: string): boolean {
   return LOCAL_NAME.test(name);
-}
-
-/** Go's %q for the strings we quote (ASCII-safe escaping via JSON is the same for printable input). */
-export function goQuote(s: string): string {
-  return JSON.stringify(s);
 }

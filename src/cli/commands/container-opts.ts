@@ -4,10 +4,10 @@
 // environment, working directory and file reader are parameters.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseMountFlag, splitVolumeSpec } from '../../mounts/cli-parse.js';
+import { parseMountFlag, splitVolumeSpec } from './mount-flags.js';
 import type { ApiMount } from '../../mounts/types.js';
 import { newDict } from '../../util/dict.js';
-import { ramInBytes } from '../format/units.js';
+import { ramInBytes } from '../../go/units.js';
 
 /** The flags of run/create, as commander hands them over. */
 export interface ContainerFlags {
@@ -155,7 +155,7 @@ export interface EndpointSettings {
   DNSNames: null;
 }
 
-export function emptyEndpoint(): EndpointSettings {
+function emptyEndpoint(): EndpointSettings {
   return {
     IPAMConfig: null,
     Links: null,
@@ -189,7 +189,7 @@ export function validateEnv(val: string, env: NodeJS.ProcessEnv): string {
 }
 
 /** opts.ValidateLabel. */
-export function validateLabel(val: string): string {
+function validateLabel(val: string): string {
   const key = val.split('=', 1)[0]!;
   if (key.trim() === '') throw new FlagValueError('-l, --label', val, `invalid label '${val}': empty name`);
   return val;
@@ -234,7 +234,7 @@ export function parseCpus(value: string): number {
 }
 
 /** The moby client's normalizeCapabilities: upper case, CAP_ prefix, unique, sorted; null when empty. */
-export function normalizeCapabilityFlags(caps: string[] | undefined): string[] | null {
+function normalizeCapabilityFlags(caps: string[] | undefined): string[] | null {
   if (!caps || caps.length === 0) return null;
   const out = [...new Set(caps.map((c) => {
     const u = c.toUpperCase();

@@ -5,7 +5,6 @@ import { parseFilterValues, filtersQuery } from './shared.js';
 import type { Command } from 'commander';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionError, DaemonError, type ApiClient } from '../client.js';
-import { collect, hiddenOption, UsageExit } from '../command.js';
 import { CliError, UsageError, exitCodeFor } from '../errors.js';
 import { renderList } from '../format/formatter.js';
 import { GoTemplate, TemplateExecError } from '../format/go-template.js';
@@ -14,7 +13,7 @@ import {
   buildCreateBody, ContainerParseError, FlagValueError, parseKeyValueFile, validateEnv,
   type ContainerFlags, type CreateRequest,
 } from './container-opts.js';
-import { dockerCommand, flagValueError, parseIntFlag } from './docker-command.js';
+import { collect, defineCommand, flagValueError, hiddenOption, parseIntFlag, UsageExit } from '../command.js';
 import { hijack, pumpStreams, type HijackedConn, type StreamHandle } from './hijack.js';
 import { Demuxer } from './stdcopy.js';
 import { displayJSONMessages } from './jsonmessage.js';
@@ -33,14 +32,14 @@ const enc = encodeURIComponent;
 // Shared pieces
 
 /** [height, width] of the terminal on stdout, [0, 0] when it is not one. */
-export function ttySize(): [number, number] {
+function ttySize(): [number, number] {
   const out = process.stdout;
   if (!out.isTTY) return [0, 0];
   return [out.rows ?? 0, out.columns ?? 0];
 }
 
 /** docker run's toStatusError: `docker: <err>` + help hint, exit 125/126/127. */
-export function runStatusError(e: unknown, command = 'run'): CliError {
+function runStatusError(e: unknown, command = 'run'): CliError {
   if (e instanceof UsageExit || e instanceof UsageError) return e as CliError;
   let message: string;
   if (e instanceof DaemonError) message = `Error response from daemon: ${e.message}`;
@@ -95,7 +94,7 @@ export interface WaitHandle {
  * POST /containers/{id}/wait?condition=...; resolves once the daemon has sent
  * the headers (the wait is registered), before the container is started.
  */
-export async function waitExitOrRemoved(api: ApiClient, id: string, autoRemove: boolean): Promise<WaitHandle> {
+async function waitExitOrRemoved(api: ApiClient, id: string, autoRemove: boolean): Promise<WaitHandle> {
   const condition = autoRemove ? 'removed' : 'next-exit';
   let res: IncomingMessage;
   let abort = (): void => undefined;
@@ -130,7 +129,7 @@ export async function waitExitOrRemoved(api: ApiClient, id: string, autoRemove: 
 }
 
 /** POST /containers/{id}/resize (or /exec/{id}/resize) now and on SIGWINCH. */
-export function monitorTtySize(api: ApiClient, id: string, isExec: boolean): () => void {
+function monitorTtySize(api: ApiClient, id: string, isExec: boolean): () => void {
   const path = isExec ? `/exec/${enc(id)}/resize` : `/containers/${enc(id)}/resize`;
   const resize = async (): Promise<void> => {
     const [h, w] = ttySize();
@@ -158,7 +157,7 @@ export function monitorTtySize(api: ApiClient, id: string, isExec: boolean): () 
 const PROXIED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 /** --sig-proxy: signals the CLI receives are sent to the container. */
-export function forwardSignals(api: ApiClient, id: string): () => void {
+function forwardSignals(api: ApiClient, id: string): () => void {
   const handlers = PROXIED_SIGNALS.map((sig) => {
     const h = (): void => {
       api.request('POST', `/containers/${enc(id)}/kill`, { query: { signal: sig.slice(3) } }).catch(() => undefined);
@@ -184,7 +183,7 @@ export function namedReference(image: string): Reference | undefined {
 }
 
 /** reference.FamiliarString(TagNameOnly(ref)). */
-export function familiarTagged(ref: Reference): string {
+function familiarTagged(ref: Reference): string {
   let s = familiarName(ref);
   if (ref.tag !== undefined) s += `:${ref.tag}`;
   if (ref.digest !== undefined) s += `@${ref.digest}`;
@@ -213,7 +212,7 @@ async function pullImage(api: ApiClient, ref: Reference, quiet: boolean): Promis
 }
 
 /** createContainer: POST /containers/create, pulling once on "No such image". */
-export async function createContainer(api: ApiClient, req: CreateRequest, opts: { pull?: string; quiet?: boolean }): Promise<string> {
+async function createContainer(api: ApiClient, req: CreateRequest, opts: { pull?: string; quiet?: boolean }): Promise<string> {
   const image = req.body.Image;
   const ref = namedReference(image);
   if (opts.pull === 'always' && ref) await pullImage(api, ref, !!opts.quiet);
@@ -758,7 +757,7 @@ const CONTAINER_IN_GROUP: Record<string, { name: string; aliases?: string[] }> =
 function defineContainerCommands(parent: Command, client: Client, inGroup: boolean): void {
   const nameOf = (n: string): { name: string; aliases?: string[] } => (inGroup ? (CONTAINER_IN_GROUP[n] ?? { name: n }) : { name: n });
 
-  dockerCommand<RunFlags>(
+  defineCommand<RunFlags>(
     parent,
     { ...nameOf('run'), use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create and run a new container from an image', arity: { min: 1 }, stopAtFirstArg: true, longHelpOnly: true },
     (cmd) => {
@@ -770,7 +769,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts, cmd) => runAction(client(), cmd, args, opts),
   );
 
-  dockerCommand<RunFlags>(
+  defineCommand<RunFlags>(
     parent,
     { ...nameOf('create'), use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container', arity: { min: 1 }, stopAtFirstArg: true, longHelpOnly: true },
     (cmd) => {
@@ -779,7 +778,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts, cmd) => createAction(client(), cmd, args, opts),
   );
 
-  dockerCommand<{ attach?: boolean; interactive?: boolean; detachKeys?: string }>(
+  defineCommand<{ attach?: boolean; interactive?: boolean; detachKeys?: string }>(
     parent,
     { ...nameOf('start'), use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Start one or more stopped containers', arity: { min: 1 } },
     (cmd) =>
@@ -810,7 +809,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
   );
 
   for (const verb of ['stop', 'restart'] as const) {
-    dockerCommand<{ signal?: string; timeout?: string; time?: string }>(
+    defineCommand<{ signal?: string; timeout?: string; time?: string }>(
       parent,
       {
         ...nameOf(verb),
@@ -844,7 +843,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     );
   }
 
-  dockerCommand<{ signal?: string }>(
+  defineCommand<{ signal?: string }>(
     parent,
     { ...nameOf('kill'), use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', arity: { min: 1 } },
     (cmd) => cmd.option('-s, --signal <string>', 'Signal to send to the container'),
@@ -861,7 +860,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     },
   );
 
-  dockerCommand<{ force?: boolean; link?: boolean; volumes?: boolean }>(
+  defineCommand<{ force?: boolean; link?: boolean; volumes?: boolean }>(
     parent,
     { ...nameOf('rm'), use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', arity: { min: 1 } },
     (cmd) =>
@@ -885,7 +884,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     },
   );
 
-  dockerCommand(
+  defineCommand(
     parent,
     { ...nameOf('wait'), use: 'CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', arity: { min: 1 } },
     () => undefined,
@@ -905,7 +904,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     },
   );
 
-  dockerCommand<{ follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; details?: boolean }>(
+  defineCommand<{ follow?: boolean; tail?: string; timestamps?: boolean; since?: string; until?: string; details?: boolean }>(
     parent,
     { ...nameOf('logs'), use: '[OPTIONS] CONTAINER', description: 'Fetch the logs of a container', arity: { exact: 1 } },
     (cmd) =>
@@ -919,7 +918,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts) => logsAction(client(), args[0]!, opts),
   );
 
-  dockerCommand<ExecFlags>(
+  defineCommand<ExecFlags>(
     parent,
     { ...nameOf('exec'), use: '[OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Execute a command in a running container', arity: { min: 2 }, stopAtFirstArg: true },
     (cmd) =>
@@ -936,7 +935,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     async (args, opts, cmd) => execAction(client(), cmd, args, opts),
   );
 
-  dockerCommand<PsOptions>(
+  defineCommand<PsOptions>(
     parent,
     { ...nameOf('ps'), use: '[OPTIONS]', description: 'List containers', arity: { none: true } },
     (cmd) =>
@@ -953,7 +952,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
   );
 
   if (inGroup) {
-    dockerCommand<{ format?: string; size?: boolean }>(
+    defineCommand<{ format?: string; size?: boolean }>(
       parent,
       { name: 'inspect', use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Display detailed information on one or more containers', arity: { min: 1 } },
       (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template').option('-s, --size', 'Display total file sizes'),

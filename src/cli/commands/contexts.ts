@@ -3,9 +3,9 @@
 // methods are the template fields. They are classes so that an unknown field
 // is an error, as for docker's structs; `{{json .}}` marshals every
 // zero-argument method.
-import { humanSize, humanSizeWithPrecision } from '../format/units.js';
+import { humanSize, humanSizeWithPrecision } from '../../go/units.js';
 import { stringWidth } from '../format/tabwriter.js';
-import { quote } from '../format/go-strconv.js';
+import { quote } from '../../go/strconv.js';
 import { marshalJSON } from '../format/go-json.js';
 import { goTimeString, timeAgo } from './human.js';
 
@@ -154,7 +154,7 @@ export const CONTAINER_HEADERS: Readonly<Record<string, string>> = {
   Platform: 'PLATFORM',
 };
 
-export const DEFAULT_CONTAINER_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+const DEFAULT_CONTAINER_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
 /** Repository (with tag) of an image reference, without its digest: "busybox@sha256:.." → "busybox". */
 function trimDigest(image: string): string {
@@ -318,8 +318,8 @@ export const IMAGE_HEADERS: Readonly<Record<string, string>> = {
   UniqueSize: 'UNIQUE SIZE',
 };
 
-export const DEFAULT_IMAGE_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
-export const DEFAULT_IMAGE_TABLE_DIGEST =
+const DEFAULT_IMAGE_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
+const DEFAULT_IMAGE_TABLE_DIGEST =
   'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}';
 
 export class ImageContext {

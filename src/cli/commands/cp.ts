@@ -10,8 +10,8 @@ import type { Command } from 'commander';
 import * as tar from 'tar';
 import { DaemonError, type ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
-import { humanSizeWithPrecision } from '../format/units.js';
-import { dockerCommand } from './docker-command.js';
+import { humanSizeWithPrecision } from '../../go/units.js';
+import { defineCommand } from '../command.js';
 
 const GO_MODE_DIR = 2 ** 31;
 const GO_MODE_SYMLINK = 2 ** 27;
@@ -361,7 +361,7 @@ async function copyToContainer(api: ApiClient, container: string, srcPath: strin
 }
 
 export function registerCpCommand(parent: Command, client: () => ApiClient): void {
-  dockerCommand<{ followLink?: boolean; archive?: boolean; quiet?: boolean }>(
+  defineCommand<{ followLink?: boolean; archive?: boolean; quiet?: boolean }>(
     parent,
     {
       name: 'cp',

@@ -75,7 +75,7 @@ const DEFAULT_DETACH = [0x10, 0x11]; // ctrl-p, ctrl-q
  * post-processing included: libuv's raw mode keeps ONLCR, which would turn
  * the container's "\r\n" into "\r\r\n". Returns the restore function.
  */
-export function makeRaw(stdin: { setRawMode?: (raw: boolean) => unknown }): () => void {
+function makeRaw(stdin: { setRawMode?: (raw: boolean) => unknown }): () => void {
   const tty = { stdio: ['inherit', 'pipe', 'ignore'] as ['inherit', 'pipe', 'ignore'] };
   try {
     const saved = execFileSync('stty', ['-g'], tty).toString().trim();

@@ -2,7 +2,6 @@
 // "5 minutes ago"), Go's time.Time.String() for CreatedAt columns, and the
 // `--since`/`--until` parsing of `docker logs` (api/types/time GetTimestamp).
 
-export { humanDuration } from '../../util/duration.js';
 import { humanDuration } from '../../util/duration.js';
 
 /** "5 minutes ago" for a unix timestamp in seconds (docker's RunningFor / CreatedSince). */

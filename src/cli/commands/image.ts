@@ -4,10 +4,9 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { DaemonError, type ApiClient } from '../client.js';
-import { collect } from '../command.js';
 import { CliError } from '../errors.js';
 import { renderList } from '../format/formatter.js';
-import { dockerCommand } from './docker-command.js';
+import { collect, defineCommand } from '../command.js';
 import { contextJSON, IMAGE_HEADERS, imageFormat, imageRows, type ApiImageSummary } from './contexts.js';
 import { displayJSONMessages } from './jsonmessage.js';
 import { runInspect } from './inspect.js';
@@ -64,7 +63,7 @@ function openInput(path: string): Readable {
 }
 
 /** The query docker import sends (changes repeated, keys sorted like url.Values). */
-export function importPath(source: string, ref: string | undefined, opts: { change?: string[]; message?: string; platform?: string }): string {
+function importPath(source: string, ref: string | undefined, opts: { change?: string[]; message?: string; platform?: string }): string {
   const params: Array<[string, string]> = [];
   for (const c of opts.change ?? []) params.push(['changes', c]);
   params.push(['fromSrc', source === '-' || !/^(https?:\/\/)/.test(source) ? '-' : source]);
@@ -77,7 +76,7 @@ export function importPath(source: string, ref: string | undefined, opts: { chan
 }
 
 function defineImageCommands(parent: Command, client: Client, inGroup: boolean): void {
-  dockerCommand<ImagesOptions & { all?: boolean; filter?: string[]; tree?: boolean }>(
+  defineCommand<ImagesOptions & { all?: boolean; filter?: string[]; tree?: boolean }>(
     parent,
     {
       name: inGroup ? 'ls' : 'images',
@@ -107,7 +106,7 @@ function defineImageCommands(parent: Command, client: Client, inGroup: boolean):
     },
   );
 
-  dockerCommand<{ force?: boolean; prune?: boolean }>(
+  defineCommand<{ force?: boolean; prune?: boolean }>(
     parent,
     {
       name: inGroup ? 'rm' : 'rmi',
@@ -134,7 +133,7 @@ function defineImageCommands(parent: Command, client: Client, inGroup: boolean):
     },
   );
 
-  dockerCommand<{ change?: string[]; message?: string; platform?: string }>(
+  defineCommand<{ change?: string[]; message?: string; platform?: string }>(
     parent,
     { name: 'import', use: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', description: 'Import the contents from a tarball to create a filesystem image', arity: { min: 1 } },
     (cmd) =>
@@ -162,7 +161,7 @@ function defineImageCommands(parent: Command, client: Client, inGroup: boolean):
     },
   );
 
-  dockerCommand<{ input?: string; quiet?: boolean; platform?: string }>(
+  defineCommand<{ input?: string; quiet?: boolean; platform?: string }>(
     parent,
     { name: 'load', use: '[OPTIONS]', description: 'Load an image from a tar archive or STDIN', arity: { none: true } },
     (cmd) =>
@@ -199,7 +198,7 @@ function defineImageCommands(parent: Command, client: Client, inGroup: boolean):
   );
 
   if (inGroup) {
-    dockerCommand<{ format?: string; platform?: string }>(
+    defineCommand<{ format?: string; platform?: string }>(
       parent,
       { name: 'inspect', use: '[OPTIONS] IMAGE [IMAGE...]', description: 'Display detailed information on one or more images', arity: { min: 1 } },
       (cmd) =>

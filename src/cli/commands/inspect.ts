@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { DaemonError, type ApiClient } from '../client.js';
 import { CliError, formatError } from '../errors.js';
 import { GoTemplate, NIL_MAP, TemplateExecError } from '../format/go-template.js';
-import { dockerCommand } from './docker-command.js';
+import { defineCommand } from '../command.js';
 import { dictFrom } from '../../util/dict.js';
 
 /** Go's json.Indent(dst, src, prefix "", indent): `{}` and `[]` stay compact. */
@@ -106,7 +106,7 @@ export function renderInspectOutput(raws: string[], format: string | undefined):
 export type InspectKind = 'container' | 'image' | 'volume';
 
 /** GET the object's inspect JSON as raw text. */
-export async function fetchInspect(api: ApiClient, kind: InspectKind, name: string, size = false): Promise<string> {
+async function fetchInspect(api: ApiClient, kind: InspectKind, name: string, size = false): Promise<string> {
   const enc = encodeURIComponent(name);
   const path = kind === 'container' ? `/containers/${enc}/json` : kind === 'image' ? `/images/${enc}/json` : `/volumes/${enc}`;
   const res = await api.request('GET', path, { query: kind === 'container' && size ? { size: '1' } : {} });
@@ -155,7 +155,7 @@ export async function runInspect(api: ApiClient, names: string[], kind: InspectK
 const INSPECT_TYPES = ['config', 'container', 'image', 'network', 'node', 'plugin', 'secret', 'service', 'task', 'volume'];
 
 export function registerInspectCommand(program: Command, client: () => ApiClient): void {
-  dockerCommand<{ format?: string; size?: boolean; type?: string }>(
+  defineCommand<{ format?: string; size?: boolean; type?: string }>(
     program,
     { name: 'inspect', use: '[OPTIONS] NAME|ID [NAME|ID...]', description: 'Return low-level information on Docker objects', arity: { min: 1 } },
     (cmd) =>

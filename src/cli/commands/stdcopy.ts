@@ -6,7 +6,7 @@
 export const STDIN = 0;
 export const STDOUT = 1;
 export const STDERR = 2;
-export const SYSTEMERR = 3;
+const SYSTEMERR = 3;
 
 export class StreamError extends Error {}
 

@@ -2,10 +2,10 @@
 import { arch, release } from 'node:os';
 import type { Command } from 'commander';
 import type { ApiClient } from '../client.js';
-import { CLIENT_API_VERSION, ConnectionError } from '../client.js';
+import { CLIENT_API_VERSION } from '../client.js';
 import { defineCommand } from '../command.js';
 import { renderInspect } from './volume.js';
-import { humanSize } from '../format/units.js';
+import { bytesSize, humanSize } from '../../go/units.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { compileTemplate } from '../format/go-template.js';
 import { renderList } from '../format/formatter.js';
@@ -22,7 +22,7 @@ function kv(indent: string, pairs: Array<[string, string | number | boolean]>): 
 export function registerSystemCommands(program: Command, client: () => ApiClient): void {
   defineCommand<{ format?: string }>(
     program,
-    { name: 'version', usage: 'version [OPTIONS]', description: 'Show the berth version information', maxArgs: 0 },
+    { name: 'version', use: '[OPTIONS]', description: 'Show the berth version information', arity: { none: true } },
     (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template'),
     async (_args, opts) => {
       const clientInfo = {
@@ -69,7 +69,7 @@ export function registerSystemCommands(program: Command, client: () => ApiClient
 
   defineCommand<{ format?: string }>(
     program,
-    { name: 'info', usage: 'info [OPTIONS]', description: 'Display system-wide information', maxArgs: 0 },
+    { name: 'info', use: '[OPTIONS]', description: 'Display system-wide information', arity: { none: true } },
     (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template'),
     async (_args, opts) => {
       const info = await client().json<Record<string, unknown>>('GET', '/info');
@@ -106,7 +106,7 @@ export function registerSystemCommands(program: Command, client: () => ApiClient
         ['OSType', String(info.OSType)],
         ['Architecture', String(info.Architecture)],
         ['CPUs', Number(info.NCPU ?? 0)],
-        ['Total Memory', humanSizeBinary(Number(info.MemTotal ?? 0))],
+        ['Total Memory', bytesSize(Number(info.MemTotal ?? 0))],
         ['Name', String(info.Name)],
         ['ID', String(info.ID)],
         ['Berth Root Dir', String(info.DockerRootDir)],
@@ -118,7 +118,7 @@ export function registerSystemCommands(program: Command, client: () => ApiClient
   const system = program.command('system').description('Manage berth').usage('COMMAND');
   defineCommand<{ verbose?: boolean; format?: string }>(
     system,
-    { name: 'df', usage: 'system df [OPTIONS]', description: 'Show berth disk usage', maxArgs: 0 },
+    { name: 'df', use: '[OPTIONS]', description: 'Show berth disk usage', arity: { none: true } },
     (cmd) => cmd.option('-v, --verbose', 'Show detailed information on space usage').option('--format <string>', 'Format output using a custom template'),
     async (_args, opts) => {
       const df = await client().json<DiskUsage>('GET', '/system/df');
@@ -197,15 +197,3 @@ function renderDfVerbose(df: DiskUsage): string {
   return out;
 }
 
-function humanSizeBinary(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
-}
-
-export { ConnectionError };

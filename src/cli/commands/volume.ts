@@ -2,13 +2,14 @@
 // `docker volume` 28.2 (spec 4).
 import type { ApiVolume } from '../../api/types.js';
 import type { Command } from 'commander';
-import { ApiClient, DaemonError, versionLess } from '../client.js';
+import { ApiClient, DaemonError } from '../client.js';
+import { versionLess } from '../../util/version.js';
 import { collect, defineCommand } from '../command.js';
-import { CliError, UsageError, formatError } from '../errors.js';
+import { CliError, formatError } from '../errors.js';
 import { confirm } from '../prompt.js';
 import { renderList } from '../format/formatter.js';
 import { compileTemplate, NIL_MAP } from '../format/go-template.js';
-import { humanSize } from '../format/units.js';
+import { humanSize } from '../../go/units.js';
 import { naturalCompare } from '../format/natural-sort.js';
 import { parseFilterFlags, filtersQuery, parseKeyValueList } from './shared.js';
 
@@ -61,7 +62,7 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
 
   defineCommand<{ driver: string; label?: string[]; opt?: string[]; name?: string }>(
     volume,
-    { name: 'create', usage: 'volume create [OPTIONS] [VOLUME]', description: 'Create a volume', maxArgs: 1 },
+    { name: 'create', use: '[OPTIONS] [VOLUME]', description: 'Create a volume', arity: { max: 1 } },
     (cmd) =>
       cmd
         .option('-d, --driver <string>', 'Specify volume driver name', 'local')
@@ -86,7 +87,7 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
 
   defineCommand<{ quiet?: boolean; format?: string; filter?: string[] }>(
     volume,
-    { name: 'ls', aliases: ['list'], usage: 'volume ls [OPTIONS]', description: 'List volumes', maxArgs: 0 },
+    { name: 'ls', aliases: ['list'], use: '[OPTIONS]', description: 'List volumes', arity: { none: true } },
     (cmd) =>
       cmd
         .option('-q, --quiet', 'Only display volume names')
@@ -116,7 +117,7 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
 
   defineCommand<{ format?: string }>(
     volume,
-    { name: 'inspect', usage: 'volume inspect [OPTIONS] VOLUME [VOLUME...]', description: 'Display detailed information on one or more volumes', minArgs: 1 },
+    { name: 'inspect', use: '[OPTIONS] VOLUME [VOLUME...]', description: 'Display detailed information on one or more volumes', arity: { min: 1 } },
     (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template'),
     async (args, opts) => {
       const api = client();
@@ -137,7 +138,7 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
 
   defineCommand<{ force?: boolean }>(
     volume,
-    { name: 'rm', aliases: ['remove'], usage: 'volume rm [OPTIONS] VOLUME [VOLUME...]', description: 'Remove one or more volumes', minArgs: 1 },
+    { name: 'rm', aliases: ['remove'], use: '[OPTIONS] VOLUME [VOLUME...]', description: 'Remove one or more volumes', arity: { min: 1 } },
     (cmd) => cmd.option('-f, --force', 'Force the removal of one or more volumes'),
     async (args, opts) => {
       const api = client();
@@ -157,7 +158,7 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
 
   defineCommand<{ all?: boolean; filter?: string[]; force?: boolean }>(
     volume,
-    { name: 'prune', usage: 'volume prune [OPTIONS]', description: 'Remove unused local volumes', maxArgs: 0 },
+    { name: 'prune', use: '[OPTIONS]', description: 'Remove unused local volumes', arity: { none: true } },
     (cmd) =>
       cmd
         .option('-a, --all', 'Remove all unused volumes, not just anonymous ones')
@@ -195,7 +196,7 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
 
   defineCommand(
     volume,
-    { name: 'update', usage: 'volume update [OPTIONS] [VOLUME]', description: 'Update a volume (cluster volumes only)', minArgs: 1, maxArgs: 1 },
+    { name: 'update', use: '[OPTIONS] [VOLUME]', description: 'Update a volume (cluster volumes only)', arity: { exact: 1 } },
     (cmd) => cmd.option('--availability <string>', 'Cluster Volume availability (active, pause, drain)', 'active'),
     async (args) => {
       await client().json('GET', `/volumes/${encodeURIComponent(args[0]!)}`);
@@ -212,4 +213,3 @@ export function renderInspect(items: object[], format: string | undefined, view:
   return items.map((o) => `${tmpl(view(o))}\n`).join('');
 }
 
-export { UsageError };

@@ -2,7 +2,7 @@
 // sorted like Go sorts them; zero-argument methods are marshalled under their
 // name, which is what docker's formatter.MarshalJSON does for its contexts.
 import { kindOf, typeName } from './go-fmt.js';
-import { compareGoStrings, formatFloat } from './go-strconv.js';
+import { compareGoStrings, formatFloat } from '../../go/strconv.js';
 
 export class JSONMarshalError extends Error {
   constructor(message: string) {

@@ -7,7 +7,7 @@
 // unknown field is an error, as for docker's own contexts).
 import { NIL_MAP, formatValue, isMapObject, kindOf, mapEntries, sprint, sprintf, sprintln, typeName } from './go-fmt.js';
 import { marshalJSON } from './go-json.js';
-import { compareGoStrings, isPrint, quote, utf8Bytes, utf8Decode, utf8Length } from './go-strconv.js';
+import { compareGoStrings, isPrint, quote, utf8Bytes, utf8Decode, utf8Length } from '../../go/strconv.js';
 import {
   type AnyNode, type ArgNode, type BranchNode, type ChainNode, type CommandNode, type FieldNode, type IdentifierNode,
   type Node, type ParsedTemplate, type PipeNode, type TemplateNode, type VariableNode,

@@ -1,6 +1,6 @@
 // github.com/fvbommel/sortorder's natural order, which `docker volume ls`
 // sorts names by: digit runs compare numerically, everything else bytewise.
-import { utf8Bytes } from './go-strconv.js';
+import { utf8Bytes } from '../../go/strconv.js';
 
 const isDigit = (b: number | undefined): boolean => b !== undefined && b >= 0x30 && b <= 0x39;
 

@@ -151,16 +151,6 @@ async function loadPty(): Promise<PtyModule> {
   return ptyModule;
 }
 
-/** True when node-pty can be loaded (TTY containers are possible). */
-export async function ttySupported(): Promise<boolean> {
-  try {
-    await loadPty();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Turns every "\n" not preceded by "\r" into "\r\n" (state carried across chunks). */
 export class CrlfNormalizer {
   private lastCR = false;

@@ -11,7 +11,7 @@ import { validateLocalName } from '../names.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { mount, unmount, mountsUnder, MountError } from '../../util/mount.js';
 import { parseMountOptions, mountErrorText } from './mount-options.js';
-import { ramInBytes } from '../../util/units.js';
+import { ramInBytes } from '../../go/units.js';
 
 const VALID_OPTIONS = new Set(['type', 'device', 'o', 'size']);
 // Scratch directories under the volume root; their names are not valid volume names.
@@ -90,7 +90,12 @@ export class LocalDriver implements VolumeDriver {
       }
     }
     if ('size' in options) {
-      const size = ramInBytes(options.size ?? '');
+      let size: number;
+      try {
+        size = ramInBytes(options.size ?? '');
+      } catch (e) {
+        throw new InvalidParameter((e as Error).message);
+      }
       // No xfs project quota support here (spec 3.1).
       if (size > 0) throw new InvalidParameter('quota size requested but no quota support');
     }

@@ -1,7 +1,8 @@
 process.env.TZ = 'UTC';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerStatus, getTimestamp, goTimeString, humanDuration, parseGoDuration, timeAgo } from '../../../src/cli/commands/human.js';
+import { containerStatus, getTimestamp, goTimeString, parseGoDuration, timeAgo } from '../../../src/cli/commands/human.js';
+import { humanDuration } from '../../../src/util/duration.js';
 
 const S = 1000;
 const M = 60 * S;

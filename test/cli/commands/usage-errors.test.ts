@@ -259,6 +259,104 @@ const CASES: Array<{ args: string[]; code: number; stdout: string; stderr: strin
     "code": 1,
     "stdout": "",
     "stderr": "invalid reference format: repository name (library/Bad) must be lowercase\n"
+  },
+  // volume and system commands, since they are declared like the others (pflag errors, ExactArgs wording)
+  {
+    "args": [
+      "volume",
+      "update"
+    ],
+    "code": 1,
+    "stdout": "",
+    "stderr": "berth: 'berth volume update' requires 1 argument\n\nUsage:  berth volume update [OPTIONS] [VOLUME]\n\nRun 'berth volume update --help' for more information\n"
+  },
+  {
+    "args": [
+      "volume",
+      "create",
+      "a",
+      "b"
+    ],
+    "code": 1,
+    "stdout": "",
+    "stderr": "berth: 'berth volume create' requires at most 1 argument\n\nUsage:  berth volume create [OPTIONS] [VOLUME]\n\nSRun 'berth volume create --help' for more information\n"
+  },
+  {
+    "args": [
+      "volume",
+      "ls",
+      "-x"
+    ],
+    "code": 125,
+    "stdout": "",
+    "stderr": "unknown shorthand flag: 'x' in -x\n\nUsage:  berth volume ls [OPTIONS]\n\nRun 'berth volume ls --help' for more information\n"
+  },
+  {
+    "args": [
+      "volume",
+      "ls",
+      "--format"
+    ],
+    "code": 125,
+    "stdout": "",
+    "stderr": "flag needs an argument: --format\n\nUsage:  berth volume ls [OPTIONS]\n\nRun 'berth volume ls --help' for more information\n"
+  },
+  {
+    "args": [
+      "volume",
+      "ls",
+      "-q=maybe"
+    ],
+    "code": 125,
+    "stdout": "",
+    "stderr": "invalid argument \"maybe\" for \"-q, --quiet\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax\n\nUsage:  berth volume ls [OPTIONS]\n\nRun 'berth volume ls --help' for more information\n"
+  },
+  {
+    "args": [
+      "volume",
+      "inspect"
+    ],
+    "code": 1,
+    "stdout": "",
+    "stderr": "berth: 'berth volume inspect' requires at least 1 argument\n\nUsage:  berth volume inspect [OPTIONS] VOLUME [VOLUME...]\n\nSee 'berth volume inspect --help' for more information\n"
+  },
+  {
+    "args": [
+      "volume",
+      "prune",
+      "x"
+    ],
+    "code": 1,
+    "stdout": "",
+    "stderr": "berth: 'berth volume prune' accepts no arguments\n\nUsage:  berth volume prune [OPTIONS]\n\nRun 'berth volume prune --help' for more information\n"
+  },
+  {
+    "args": [
+      "info",
+      "-z"
+    ],
+    "code": 125,
+    "stdout": "",
+    "stderr": "unknown shorthand flag: 'z' in -z\n\nUsage:  berth info [OPTIONS]\n\nRun 'berth info --help' for more information\n"
+  },
+  {
+    "args": [
+      "version",
+      "x"
+    ],
+    "code": 1,
+    "stdout": "",
+    "stderr": "berth: 'berth version' accepts no arguments\n\nUsage:  berth version [OPTIONS]\n\nRun 'berth version --help' for more information\n"
+  },
+  {
+    "args": [
+      "system",
+      "df",
+      "--bogus"
+    ],
+    "code": 125,
+    "stdout": "",
+    "stderr": "unknown flag: --bogus\n\nUsage:  berth system df [OPTIONS]\n\nRun 'berth system df --help' for more information\n"
   }
 ];
 

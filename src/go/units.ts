@@ -1,8 +1,9 @@
 // docker/go-units (v0.5.0) size formatting and parsing, as the docker CLI
 // prints sizes (`docker volume ls --format '{{.Size}}'`, `docker system df`)
-// and parses them (`--shm-size 64m`).
-import { sprintf } from './go-fmt.js';
-import { parseGoFloat, utf8Length } from './go-strconv.js';
+// and both the CLI and dockerd parse them (`--shm-size 64m`, the local
+// driver's `size` option). Errors are plain Errors with go-units' text;
+// callers map them to their own error types.
+import { formatFloat, parseGoFloat, utf8Length } from './strconv.js';
 
 const DECIMAL_ABBRS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'] as const;
 const BINARY_ABBRS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'] as const;
@@ -21,15 +22,15 @@ function sizeAndUnit(size: number, base: number, abbrs: readonly string[]): [num
   return [size, abbrs[i]!];
 }
 
-/** go-units CustomSize: `format` gets the scaled size and the unit. */
-export function customSize(format: string, size: number, base: number, abbrs: readonly string[]): string {
-  return sprintf(format, sizeAndUnit(size, base, abbrs));
+/** Go's fmt `%.*g`: strconv's 'g' format; a negative precision means shortest, as in fmt. */
+function formatG(x: number, precision: number): string {
+  return formatFloat(x, 'g', precision < 0 ? -1 : precision);
 }
 
 /** go-units HumanSizeWithPrecision: decimal units, `%.<precision>g`. */
 export function humanSizeWithPrecision(size: number, precision: number): string {
   const [s, unit] = sizeAndUnit(size, 1000, DECIMAL_ABBRS);
-  return sprintf('%.*g%s', [precision, s, unit]);
+  return formatG(s, precision) + unit;
 }
 
 /** go-units HumanSize: 102400 → "102.4kB", 2e9 → "2GB". */
@@ -39,7 +40,8 @@ export function humanSize(size: number): string {
 
 /** go-units BytesSize: binary units, 1536 → "1.5KiB". */
 export function bytesSize(size: number): string {
-  return customSize('%.4g%s', size, 1024, BINARY_ABBRS);
+  const [s, unit] = sizeAndUnit(size, 1024, BINARY_ABBRS);
+  return formatG(s, 4) + unit;
 }
 
 /** Go's int64(float64) on amd64: truncation; out of range gives MinInt64. */

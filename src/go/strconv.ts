@@ -1,7 +1,8 @@
 // Go's strconv behaviour that docker's output depends on: float formatting
 // (exact, round-half-even like Go, not JS's round-half-up), Go number and
 // string literal syntax, and Go-style quoting. Go strings are UTF-8 bytes,
-// so byte-oriented helpers live here too.
+// so byte-oriented helpers live here too. This module (and all of src/go/)
+// imports nothing from berth: the core and the CLI both build on it.
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -389,4 +390,16 @@ export function unquoteCharLiteral(lit: string): number {
   const b = r.bytes;
   if (b.length === 1) return b[0]!;
   return utf8Decode(Uint8Array.from(b)).codePointAt(0)!;
+}
+
+/** strconv.ParseBool; undefined where Go returns an error. */
+export function parseBool(s: string): boolean | undefined {
+  switch (s) {
+    case '1': case 't': case 'T': case 'TRUE': case 'true': case 'True':
+      return true;
+    case '0': case 'f': case 'F': case 'FALSE': case 'false': case 'False':
+      return false;
+    default:
+      return undefined;
+  }
 }

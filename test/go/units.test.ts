@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bytesSize, customSize, fromHumanSize, humanSize, humanSizeWithPrecision, ramInBytes } from '../../../src/cli/format/units.js';
+import { bytesSize, fromHumanSize, humanSize, humanSizeWithPrecision, ramInBytes } from '../../src/go/units.js';
 
 test('humanSize: decimal units with %.4g', () => {
   assert.equal(humanSize(0), '0B');
@@ -19,10 +19,11 @@ test('humanSize: decimal units with %.4g', () => {
   assert.equal(humanSize(1e28), '1e+04YB');
 });
 
-test('humanSizeWithPrecision and customSize', () => {
+test('humanSizeWithPrecision: %.*g, a negative precision meaning shortest as in fmt', () => {
   assert.equal(humanSizeWithPrecision(1234567, 2), '1.2MB');
   assert.equal(humanSizeWithPrecision(1234567, 6), '1.23457MB');
-  assert.equal(customSize('%.2f %s', 2048, 1024, ['B', 'K', 'M']), '2.00 K');
+  assert.equal(humanSizeWithPrecision(1234567, -1), '1.234567MB');
+  assert.equal(humanSizeWithPrecision(1500, 0), '2kB');
 });
 
 test('bytesSize: binary units with %.4g', () => {

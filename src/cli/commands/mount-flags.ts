@@ -1,11 +1,13 @@
 // CLI-side parsing of `berth run` mount flags, as the docker CLI 28.2 does it
 // before anything reaches the daemon (spec 5.1, 5.3, 5.4). Errors carry the
 // CLI's own texts; the CLI face prints them as flag errors (exit 125).
-import { ramInBytes as cliRamInBytes } from '../cli/format/units.js';
-import { InvalidParameter } from '../errors.js';
-import type { ApiMount } from './types.js';
-import { cut, goClean, goParseBool } from './util.js';
-import { newDict } from '../util/dict.js';
+import { InvalidParameter } from '../../errors.js';
+import type { ApiMount } from '../../mounts/types.js';
+import { cleanPath } from '../../go/path.js';
+import { parseBool as goParseBool } from '../../go/strconv.js';
+import { cut } from '../../go/strings.js';
+import { ramInBytes } from '../../go/units.js';
+import { newDict } from '../../util/dict.js';
 
 // ---------------------------------------------------------------------------
 // -v / --volume (5.1)
@@ -86,7 +88,7 @@ export function splitVolumeSpec(spec: string, cwd: string): VolumeFlagTarget {
     const [hostPart, targetPath, ok] = cut(spec, ':');
     if (ok) {
       let host = hostPart;
-      if (!host.startsWith('/') && host.startsWith('.')) host = goClean(`${cwd}/${host}`);
+      if (!host.startsWith('/') && host.startsWith('.')) host = cleanPath(`${cwd}/${host}`);
       value = `${host}:${targetPath}`;
     }
   }
@@ -207,15 +209,6 @@ export function readCsvRecord(input: string): string[] {
 // ---------------------------------------------------------------------------
 // --mount (5.3)
 
-/** go-units RAMInBytes (`64m`, `1.5g`, `10 MiB`), or undefined when invalid: the CLI's own parser. */
-export function ramInBytes(s: string): number | undefined {
-  try {
-    return cliRamInBytes(s);
-  } catch {
-    return undefined;
-  }
-}
-
 interface MountDraft {
   Type: string;
   Source: string;
@@ -272,7 +265,7 @@ export function parseMountFlag(csv: string, cwd: string, onWarning?: (msg: strin
       case 'source':
       case 'src':
         d.Source = val;
-        if (!val.startsWith('/') && val.startsWith('.')) d.Source = goClean(`${cwd}/${val}`);
+        if (!val.startsWith('/') && val.startsWith('.')) d.Source = cleanPath(`${cwd}/${val}`);
         break;
       case 'target':
       case 'dst':
@@ -333,8 +326,12 @@ export function parseMountFlag(csv: string, cwd: string, onWarning?: (msg: strin
         (d.ImageOptions ??= { Subpath: '' }).Subpath = val;
         break;
       case 'tmpfs-size': {
-        const n = ramInBytes(val);
-        if (n === undefined) throw new InvalidParameter(`invalid value for ${key}: ${val}`);
+        let n: number;
+        try {
+          n = ramInBytes(val);
+        } catch {
+          throw new InvalidParameter(`invalid value for ${key}: ${val}`);
+        }
         tmpfsOptions().SizeBytes = n;
         break;
       }

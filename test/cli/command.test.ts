@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Command } from 'commander';
-import { arityError, normalizeBoolFlags } from '../../../src/cli/commands/docker-command.js';
+import { arityError, normalizeBoolFlags } from '../../src/cli/command.js';
 
 test("docker 28.2's argument-count messages", () => {
   const use = 'berth x [OPTIONS]';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  compareGoStrings, formatFloat, parseGoFloat, parseGoInt, quote, quoteRune, unquote, unquoteCharLiteral, utf8Length,
-} from '../../../src/cli/format/go-strconv.js';
+  compareGoStrings, formatFloat, parseBool, parseGoFloat, parseGoInt, quote, quoteRune, unquote, unquoteCharLiteral, utf8Length,
+} from '../../src/go/strconv.js';
 
 test('formatFloat shortest %g switches to exponent form like Go', () => {
   assert.equal(formatFloat(123456, 'g', -1), '123456');
@@ -116,4 +116,10 @@ test('utf8Length and Go string ordering', () => {
   // UTF-8 byte order puts U+FFFD before U+1F600, unlike UTF-16 code units.
   assert.ok(compareGoStrings('\uFFFD', '😀') < 0);
   assert.equal(compareGoStrings('x', 'x'), 0);
+});
+
+test('parseBool accepts exactly strconv.ParseBool\'s spellings', () => {
+  for (const s of ['1', 't', 'T', 'TRUE', 'true', 'True']) assert.equal(parseBool(s), true, s);
+  for (const s of ['0', 'f', 'F', 'FALSE', 'false', 'False']) assert.equal(parseBool(s), false, s);
+  for (const s of ['', 'yes', 'tRUE', ' true', '2']) assert.equal(parseBool(s), undefined, s);
 });

@@ -1,8 +1,8 @@
 // CLI-side parsing of -v, --mount and --tmpfs (docker CLI 28.2; spec 5.1, 5.3, 5.4; edge 40, 50, 51, 56).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMountFlag, parseTmpfsFlag, readCsvRecord, splitVolumeSpec, type VolumeFlagTarget } from '../../src/mounts/cli-parse.js';
-import type { ApiMount } from '../../src/mounts/types.js';
+import { parseMountFlag, parseTmpfsFlag, readCsvRecord, splitVolumeSpec, type VolumeFlagTarget } from '../../../src/cli/commands/mount-flags.js';
+import type { ApiMount } from '../../../src/mounts/types.js';
 
 const volumeValid: Array<{ spec: string; cwd?: string; want: VolumeFlagTarget }> = [
   { spec: '/data', want: { field: 'Volumes', value: '/data' } },
