@@ -2,8 +2,9 @@
 //
 // On-disk layout under `root` (= <data-root>/image):
 //
-//   repositories.json          tags and LastTagTime (the only mutable metadata;
-//                              replaced atomically: temp + fsync + rename)
+//   repositories.json          SchemaVersion, tags and LastTagTime (the only
+//                              mutable metadata; replaced atomically: temp +
+//                              fsync + rename; migrations in src/store/migrations/repositories/)
 //   imagedb/<hex>.json         image config bytes exactly as imported/loaded;
 //                              the image ID is sha256 of these bytes
 //   layers/<hex>/diff/         an unpacked layer (hex = its diff_id), ready to
@@ -37,6 +38,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { Conflict, InvalidParameter, NotFound, SystemError, isBerthError } from '../errors.js';
 import { applyChanges } from './changes.js';
+import { REPOSITORIES_SCHEMA_VERSION, upgradeRepositories } from '../store/migrations/repositories/index.js';
 import { Mutex, isErrno, randomSuffix, writeFileAtomic, writeFileAtomicSync } from './fs-util.js';
 import { unpackLayer, safeComponents } from './layer-unpack.js';
 import { isMountPoint, mountOverlay, unmount } from './overlay.js';
@@ -119,6 +121,7 @@ interface RootfsRecord {
 }
 
 interface StateFile {
+  SchemaVersion: number;
   Repositories: Record<string, Record<string, string>>;
   LastTagTime?: Record<string, string>;
 }
@@ -323,9 +326,12 @@ export class ImageStore {
         /* unreadable config: ignored */
       }
     }
+    let stateUpgraded = false;
     if (existsSync(this.stateFile)) {
       try {
-        const state = JSON.parse(readFileSync(this.stateFile, 'utf8')) as StateFile;
+        const { doc, upgraded } = upgradeRepositories(JSON.parse(readFileSync(this.stateFile, 'utf8')));
+        stateUpgraded = upgraded;
+        const state = doc as unknown as StateFile;
         for (const repo of Object.values(state.Repositories ?? {})) {
           for (const [tag, id] of Object.entries(repo)) {
             const hex = id.replace(/^sha256:/, '');
@@ -369,7 +375,7 @@ export class ImageStore {
         symlinkSync(`../layers/${hex}/diff`, link);
       }
     }
-    if (!existsSync(this.stateFile)) writeFileAtomicSync(this.stateFile, this.stateJson());
+    if (stateUpgraded || !existsSync(this.stateFile)) writeFileAtomicSync(this.stateFile, this.stateJson());
   }
 
   private addImage(img: StoredImage): void {
@@ -385,7 +391,7 @@ export class ImageStore {
     }
     const ltt: Record<string, string> = {};
     for (const [hex, t] of this.lastTagTime) ltt[`sha256:${hex}`] = t;
-    return JSON.stringify({ Repositories: repos, LastTagTime: ltt } satisfies StateFile, null, 2) + '\n';
+    return JSON.stringify({ SchemaVersion: REPOSITORIES_SCHEMA_VERSION, Repositories: repos, LastTagTime: ltt } satisfies StateFile, null, 2) + '\n';
   }
 
   private async saveState(): Promise<void> {
