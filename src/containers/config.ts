@@ -83,7 +83,9 @@ export function mergeConfig(body: Json, image: ImageDefaults): { config: Contain
     Env: env,
     Cmd: cmd,
     Image: str(body.Image, 'Image'),
-    Volumes: mergedVolumes && Object.keys(mergedVolumes).length > 0 ? mergedVolumes : volumes,
+    // The docker CLI sends {} when every -v is a named volume or a bind;
+    // dockerd then reports null, and so does berth.
+    Volumes: mergedVolumes && Object.keys(mergedVolumes).length > 0 ? mergedVolumes : null,
     WorkingDir: str(body.WorkingDir, 'WorkingDir') || image.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: null,

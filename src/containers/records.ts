@@ -1,6 +1,13 @@
 import type { DB } from '../store/db.js';
 import type { ContainerRecord } from './types.js';
 
+/**
+ * The shape of the ContainerRecord JSON this berth writes (the containers
+ * table's record_version column). A change to that shape bumps it, with a
+ * migration in src/store/migrations/ that rewrites older rows.
+ */
+export const CONTAINER_RECORD_VERSION = 1;
+
 /** How often records the database refused are written again. */
 const RETRY_MS = 1000;
 
@@ -21,8 +28,8 @@ export class ContainerRecords {
       get: db.prepare<[string], { record: string }>('SELECT record FROM containers WHERE id = ?'),
       byName: db.prepare<[string], { record: string }>('SELECT record FROM containers WHERE name = ?'),
       all: db.prepare<[], { record: string }>('SELECT record FROM containers'),
-      insert: db.prepare('INSERT INTO containers (id, name, record) VALUES (?, ?, ?)'),
-      update: db.prepare('UPDATE containers SET name = ?, record = ? WHERE id = ?'),
+      insert: db.prepare('INSERT INTO containers (id, name, record, record_version) VALUES (?, ?, ?, ?)'),
+      update: db.prepare('UPDATE containers SET name = ?, record = ?, record_version = ? WHERE id = ?'),
       delete: db.prepare('DELETE FROM containers WHERE id = ?'),
     };
   }
@@ -47,11 +54,11 @@ export class ContainerRecords {
   }
 
   insert(c: ContainerRecord): void {
-    this.stmts.insert.run(c.id, c.name, JSON.stringify(c));
+    this.stmts.insert.run(c.id, c.name, JSON.stringify(c), CONTAINER_RECORD_VERSION);
   }
 
   update(c: ContainerRecord): void {
-    this.stmts.update.run(c.name, JSON.stringify(c), c.id);
+    this.stmts.update.run(c.name, JSON.stringify(c), CONTAINER_RECORD_VERSION, c.id);
     this.unsaved.delete(c.id);
   }
 

@@ -1,14 +1,17 @@
 // Tags and reference resolution. repositories.json under <image root> holds
-// the only mutable image metadata (tags and LastTagTime), in Docker's
-// layout; it is one small document replaced atomically (temp + fsync +
-// rename) after each change.
+// the only mutable image metadata (SchemaVersion, tags and LastTagTime), in
+// Docker's layout; it is one small document replaced atomically (temp +
+// fsync + rename) after each change. Its migrations live in
+// src/store/migrations/repositories/.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFound, SystemError } from '../errors.js';
+import { REPOSITORIES_SCHEMA_VERSION, upgradeRepositories } from '../store/migrations/repositories/index.js';
 import { writeFileAtomic, writeFileAtomicSync } from './fs-util.js';
 import { splitTagged, tryNormalizeTagRef } from './reference.js';
 
 interface RepositoriesFile {
+  SchemaVersion: number;
   Repositories: Record<string, Record<string, string>>;
   LastTagTime?: Record<string, string>;
 }
@@ -34,8 +37,11 @@ export class TagStore {
       writeFileAtomicSync(this.file, this.json());
       return;
     }
+    let upgraded: boolean;
     try {
-      const state = JSON.parse(readFileSync(this.file, 'utf8')) as RepositoriesFile;
+      const read = upgradeRepositories(JSON.parse(readFileSync(this.file, 'utf8')));
+      upgraded = read.upgraded;
+      const state = read.doc as unknown as RepositoriesFile;
       for (const repo of Object.values(state.Repositories ?? {})) {
         for (const [tag, id] of Object.entries(repo)) {
           const hex = id.replace(/^sha256:/, '');
@@ -49,6 +55,7 @@ export class TagStore {
     } catch (e) {
       throw new SystemError(`image store: cannot read ${this.file}: ${(e as Error).message}`, { cause: e });
     }
+    if (upgraded) writeFileAtomicSync(this.file, this.json());
   }
 
   /** Familiar "name:tag" references of an image, sorted. */
@@ -118,6 +125,6 @@ export class TagStore {
     }
     const ltt: Record<string, string> = {};
     for (const [hex, t] of this.lastTagTime) ltt[`sha256:${hex}`] = t;
-    return JSON.stringify({ Repositories: repos, LastTagTime: ltt } satisfies RepositoriesFile, null, 2) + '\n';
+    return JSON.stringify({ SchemaVersion: REPOSITORIES_SCHEMA_VERSION, Repositories: repos, LastTagTime: ltt } satisfies RepositoriesFile, null, 2) + '\n';
   }
 }

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as DB } from 'better-sqlite3';
-import { migrations } from './migrations/index.js';
+import { migrations, type Migration } from './migrations/index.js';
 
 export type { DB };
 
@@ -28,13 +28,14 @@ export function openDatabase(path: string): DB {
   return db;
 }
 
-export function migrate(db: DB): void {
+/** Applies the migrations newer than the database's user_version, each in its own transaction. */
+export function migrate(db: DB, steps: readonly Migration[] = migrations): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  const latest = migrations.at(-1)?.version ?? 0;
+  const latest = steps.at(-1)?.version ?? 0;
   if (current > latest) {
     throw new Error(`metadata database schema version ${current} is newer than this berth supports (${latest})`);
   }
-  for (const m of migrations) {
+  for (const m of steps) {
     if (m.version <= current) continue;
     db.transaction(() => {
       m.up(db);

@@ -32,6 +32,28 @@ async function rmContainers(...names: string[]): Promise<void> {
   if (names.length > 0) await docker('rm', '-f', ...names);
 }
 
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Waits until `cond` holds, checking every 50 ms; fails after `timeoutMs`. */
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !cond(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+test('Config.Volumes is null when every -v is a named volume or a bind, as on Docker', async (t) => {
+  t.after(() => rmContainers('cfgvol-c'));
+  await ok('create', '--name', 'cfgvol-c', '-v', 'cfgvol:/n', '-v', `${hostDir}:/b`, 'busybox:secret', 'true');
+  assert.equal(await ok('inspect', '--format', '{{json .Config.Volumes}}', 'cfgvol-c'), 'null\n');
+});
+
 test('run --rm -v vol:/data writes, a second run reads it (spec 8)', async () => {
   const a = await docker('run', '--rm', '-v', 'runvol:/data', 'busybox', 'sh', '-c', 'echo hi > /data/f; echo err >&2');
   assert.equal(a.code, 0, a.stderr);
@@ -248,9 +270,15 @@ test('inspect shows Mounts as docker does for binds, --mount and tmpfs (edge 69,
 test('running containers survive a berthd restart; ones that died meanwhile are marked exited', async (t) => {
   t.after(() => rmContainers('live', 'dies'));
   await ok('run', '-d', '--name', 'live', '-v', 'livevol:/l', 'busybox', 'sleep', '300');
-  await ok('run', '-d', '--name', 'dies', 'busybox', 'sh', '-c', 'sleep 2; exit 7');
+  // `dies` exits only when told, through a file in a bind mount, so that it
+  // surely exits while berthd is down.
+  const ctl = mkdtempSync(join(hostDir, 'ctl-'));
+  await ok('run', '-d', '--name', 'dies', '-v', `${ctl}:/ctl`, 'busybox', 'sh', '-c', 'while [ ! -e /ctl/go ]; do sleep 0.05; done; exit 7');
+  const pid = Number(await ok('inspect', '-f', '{{.State.Pid}}', 'dies'));
+  assert.ok(pid > 0);
   await d.stop();
-  await new Promise((r) => setTimeout(r, 2500));
+  writeFileSync(join(ctl, 'go'), '');
+  await waitFor(() => !processExists(pid), `container process ${pid} to exit`);
   await d.restart();
   assert.equal(await ok('inspect', '-f', '{{.State.Status}}', 'live'), 'running\n');
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'dies'), 'exited 7\n');

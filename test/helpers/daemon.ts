@@ -1,7 +1,7 @@
 // Starts a real berthd on its own temp data root and socket, and cleans up
 // after the test: the process, every mount under the root, the directory.
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from 'node:http';
@@ -82,6 +82,44 @@ export function killContainers(dataRoot: string): void {
   }
 }
 
+/** The pids of the container and exec shims under a data root (they hold its log files open). */
+function shimPids(dataRoot: string): number[] {
+  const containers = join(dataRoot, 'containers');
+  if (!existsSync(containers)) return [];
+  const pidFiles: string[] = [];
+  for (const id of readdirSync(containers)) {
+    pidFiles.push(join(containers, id, 'run', 'shim.pid'));
+    const execs = join(containers, id, 'exec');
+    if (existsSync(execs)) for (const e of readdirSync(execs)) pidFiles.push(join(execs, e, 'shim.pid'));
+  }
+  const pids: number[] = [];
+  for (const f of pidFiles) {
+    try {
+      const pid = Number(readFileSync(f, 'utf8').trim());
+      if (pid > 0) pids.push(pid);
+    } catch {
+      // no shim there
+    }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Waits (checking every 20 ms, at most 10 s) until none of `pids` is running. */
+async function waitForExit(pids: number[]): Promise<void> {
+  for (const deadline = Date.now() + 10_000; pids.some(alive) && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function startDaemon(
   t?: TestContext,
   extraArgs: string[] = [],
@@ -136,8 +174,9 @@ export async function startDaemon(
   };
   const cleanup = async () => {
     await daemon.stop();
+    const shims = shimPids(dataRoot);
     killContainers(dataRoot);
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForExit(shims);
     unmountUnder(dir);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   };

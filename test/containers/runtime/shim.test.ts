@@ -85,15 +85,15 @@ test('stop: SIGTERM honoured by a trap exits cleanly; an init ignoring it is kil
   assert.equal(e1.exitCode, 0);
   assert.match((await out.done).stdout, /bye/);
 
-  // `sleep` as pid 1 has no handler, and pid 1 ignores unhandled SIGTERM.
-  const stubborn = await shimFor(t, { args: ['sleep', '100'] });
+  // A container that notes SIGTERM and keeps running: stop sends SIGTERM
+  // first and SIGKILL once the timeout has passed.
+  const stubborn = await shimFor(t, { args: ['sh', '-c', "trap 'echo got-term' TERM; echo ready; while true; do sleep 0.1; done"] });
+  const stubbornOut = new Output(await stubborn.h.attach({}));
   await stubborn.h.start();
-  const t0 = Date.now();
-  const e2 = await stopContainer(stubborn.h, fx.runc, { timeoutSec: 1 });
-  const elapsed = Date.now() - t0;
+  await stubbornOut.waitFor(/ready/);
+  const e2 = await stopContainer(stubborn.h, fx.runc, { timeoutSec: 2 });
   assert.equal(e2.exitCode, 137);
-  assert.ok(elapsed >= 900, `waited ${elapsed} ms before SIGKILL`);
-  assert.ok(elapsed < 8000, `stop took ${elapsed} ms`);
+  assert.match((await stubbornOut.done).stdout, /got-term/, 'SIGTERM came before SIGKILL');
 
   // Stopping an exited container just returns its status.
   const again = await stopContainer(stubborn.h, fx.runc, { timeoutSec: 1 });
