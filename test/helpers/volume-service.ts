@@ -8,6 +8,7 @@ import { openDatabase } from '../../src/store/db.js';
 import { VolumeRecords } from '../../src/store/volume-records.js';
 import { LocalDriver } from '../../src/volumes/drivers/local.js';
 import { VolumeService } from '../../src/volumes/service.js';
+import { DriverRegistry } from '../../src/volumes/driver-registry.js';
 import { EventBus, type EngineEvent } from '../../src/events/bus.js';
 import { unmountUnder } from './daemon.js';
 
@@ -28,7 +29,7 @@ export async function volumeService(t: TestContext): Promise<ServiceFixture> {
     dbs.push(db);
     const bus = new EventBus();
     bus.subscribe((e) => events.push(e));
-    const s = new VolumeService(new VolumeRecords(db), new LocalDriver(join(root, 'volumes'), log), bus, log);
+    const s = new VolumeService(new VolumeRecords(db), new DriverRegistry([new LocalDriver(join(root, 'volumes'), log)]), bus, log);
     await s.restore();
     return s;
   };
