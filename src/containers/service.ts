@@ -341,16 +341,9 @@ export class ContainerService {
     }
   }
 
-  /** True when a plain local volume (no mount options) already holds files. */
+  /** True when the volume (not a subpath of it) already holds files, as far as the volume service can tell without mounting. */
   private knownNonEmpty(m: MountPoint): boolean {
-    if (m.driver !== 'local' || m.subpath) return false;
-    const v = this.deps.volumes.find(m.name);
-    if (!v || (v.options && Object.keys(v.options).length > 0)) return false;
-    try {
-      return readdirSync(v.mountpoint).length > 0;
-    } catch {
-      return false;
-    }
+    return !m.subpath && this.deps.volumes.knownNonEmpty(m.name);
   }
 
   // ---- start ----

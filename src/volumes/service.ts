@@ -3,6 +3,7 @@
 // (VolumeRecords); data lives with the drivers, reached through the
 // DriverRegistry and the VolumeDriver interface only. Mirrors moby's
 // daemon/volume/service split (spec 1.5–1.8, 2, 3.3, 6.3).
+import { readdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Conflict, NotFound, NotImplemented, VolumeInUse, errorText, withContext } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
@@ -349,6 +350,24 @@ export class VolumeService {
     const driver = this.lookupDriver(name, rec.driver);
     if (!givesDataAccess(driver)) throw new NotImplemented(`volume ${name}: driver ${driver.name} gives no direct access to its data`);
     return driver.dataPath(name);
+  }
+
+  /**
+   * True when the volume is known to hold files without mounting it: its
+   * driver gives direct data access and it has no mount options. False
+   * means "not known", so copy-up mounts and looks.
+   */
+  knownNonEmpty(name: string): boolean {
+    const rec = this.records.get(name);
+    if (!rec || (rec.options && Object.keys(rec.options).length > 0)) return false;
+    const driver = this.drivers.get(rec.driver);
+    if (!driver || !givesDataAccess(driver)) return false;
+    if (mountsOnUse(driver) && driver.needsMount(name)) return false;
+    try {
+      return readdirSync(driver.dataPath(name)).length > 0;
+    } catch {
+      return false;
+    }
   }
 
   /** Default-driver volumes without options, with their size and reference count (GET /system/df, spec 1.10). */

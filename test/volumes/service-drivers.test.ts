@@ -95,3 +95,18 @@ test('restore adopts volumes any driver holds without a record', async (t) => {
     ],
   );
 });
+
+test('knownNonEmpty: only volumes whose data can be seen without mounting', async (t) => {
+  const { service } = await volumeService(t, withScratch);
+  const s = await service.create({ name: 'seen', driver: 'scratch' });
+  assert.equal(service.knownNonEmpty('seen'), false, 'empty');
+  writeFileSync(join(s.mountpoint, 'f'), 'x');
+  assert.equal(service.knownNonEmpty('seen'), true);
+  const core = await service.create({ name: 'unseen', driver: 'core' });
+  writeFileSync(join(core.mountpoint, 'f'), 'x');
+  assert.equal(service.knownNonEmpty('unseen'), false, 'no data access');
+  const tmp = await service.create({ name: 'tmp', driverOpts: { type: 'tmpfs', device: 'tmpfs' } });
+  writeFileSync(join(tmp.mountpoint, 'f'), 'x');
+  assert.equal(service.knownNonEmpty('tmp'), false, 'data only while mounted');
+  assert.equal(service.knownNonEmpty('missing'), false);
+});
