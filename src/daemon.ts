@@ -7,6 +7,7 @@ import { openDatabase, type DB } from './store/db.js';
 import { VolumeRecords } from './store/volume-records.js';
 import { LocalDriver } from './volumes/drivers/local.js';
 import { VolumeService } from './volumes/service.js';
+import { DriverRegistry } from './volumes/driver-registry.js';
 import { EventBus } from './events/bus.js';
 import { Router } from './api/router.js';
 import { ApiServer, type TlsOptions } from './api/server.js';
@@ -63,8 +64,8 @@ export class Daemon {
     try {
       this.db = openDatabase(join(dataRoot, 'berth.db'));
       const records = new VolumeRecords(this.db);
-      const local = new LocalDriver(join(dataRoot, 'volumes'), this.log.child({ driver: 'local' }));
-      this.volumes = new VolumeService(records, local, this.events, this.log.child({ service: 'volumes' }));
+      const drivers = new DriverRegistry([new LocalDriver(join(dataRoot, 'volumes'), this.log.child({ driver: 'local' }))]);
+      this.volumes = new VolumeService(records, drivers, this.events, this.log.child({ service: 'volumes' }));
       await this.volumes.restore();
       this.images = new ImageService({ root: join(dataRoot, 'image'), events: this.events, log: this.log.child({ service: 'images' }) });
       this.containers = new ContainerService({

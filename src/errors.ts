@@ -81,3 +81,21 @@ export function errorText(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
 }
+
+/**
+ * `e` with `context: ` in front of its message (docker wraps as "create NAME: ..."),
+ * keeping its class, kind and fields, and the original as `cause`. The copy is
+ * made from the instance, not by calling its constructor, because constructors
+ * differ (VolumeInUse takes a name and references). Anything that is not a
+ * BerthError becomes a SystemError.
+ */
+export function withContext(e: unknown, context: string): BerthError {
+  if (!(e instanceof BerthError)) return new SystemError(`${context}: ${errorText(e)}`, { cause: e });
+  const wrapped = Object.assign(Object.create(Object.getPrototypeOf(e) as object) as BerthError, e);
+  Object.defineProperties(wrapped, {
+    message: { value: `${context}: ${e.message}`, writable: true, configurable: true },
+    cause: { value: e, writable: true, configurable: true },
+  });
+  Error.captureStackTrace(wrapped, withContext);
+  return wrapped;
+}

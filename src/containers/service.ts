@@ -341,16 +341,9 @@ export class ContainerService {
     }
   }
 
-  /** True when a plain local volume (no mount options) already holds files. */
+  /** True when the volume (not a subpath of it) already holds files, as far as the volume service can tell without mounting. */
   private knownNonEmpty(m: MountPoint): boolean {
-    if (m.driver !== 'local' || m.subpath) return false;
-    const v = this.deps.volumes.find(m.name);
-    if (!v || (v.options && Object.keys(v.options).length > 0)) return false;
-    try {
-      return readdirSync(v.mountpoint).length > 0;
-    } catch {
-      return false;
-    }
+    return !m.subpath && this.deps.volumes.knownNonEmpty(m.name);
   }
 
   // ---- start ----
@@ -375,18 +368,11 @@ export class ContainerService {
       const mounts: MountInput[] = [];
       for (const m of sortByDepth([...c.mounts, ...c.tmpfs])) {
         if (m.type === 'volume') {
-          const path = await volumes.mount(m.name, id);
+          const path = await volumes.mount(m.name, id, { container: id, destination: m.destination, propagation: m.propagation, readWrite: m.rw });
           mountedVolumes.push(m);
           const source = m.subpath ? await this.mountSubpath(id, path, m.subpath, subpathMounts.length) : path;
           if (m.subpath) subpathMounts.push(source);
           mounts.push({ type: 'bind', source, destination: m.destination, readonly: !m.rw, recursive: true, propagation: 'rprivate' });
-          events.publish('volume', 'mount', m.name, {
-            container: id,
-            destination: m.destination,
-            driver: m.driver,
-            propagation: m.propagation,
-            'read/write': String(m.rw),
-          });
         } else if (m.type === 'bind') {
           if (!existsSync(m.source)) {
             if (m.origin === 'binds' || m.createMountpoint) await mkdir(m.source, { recursive: true, mode: 0o755 });
@@ -471,7 +457,7 @@ export class ContainerService {
       if (!this.handles.has(id)) {
         // Failed before the shim existed: undo the mounts taken so far.
         this.releaseSubpathMounts(id);
-        for (const m of mountedVolumes) await volumes.unmount(m.name, id).catch(() => undefined);
+        for (const m of mountedVolumes) await volumes.unmount(m.name, id, { container: id }).catch(() => undefined);
         if (rootfsMounted) await images.releaseRootfs(this.fsDir(id)).catch(() => undefined);
         const pending = this.pendingAttach.get(id) ?? [];
         this.pendingAttach.delete(id);
@@ -634,8 +620,7 @@ export class ContainerService {
     if (!c) return;
     for (const m of c.mounts) {
       if (m.type !== 'volume') continue;
-      await volumes.unmount(m.name, id).catch((e) => log.warn({ container: id, volume: m.name, err: errorText(e) }, 'volume unmount failed'));
-      events.publish('volume', 'unmount', m.name, { container: id, driver: m.driver });
+      await volumes.unmount(m.name, id, { container: id }).catch((e) => log.warn({ container: id, volume: m.name, err: errorText(e) }, 'volume unmount failed'));
     }
     await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
     this.releaseSubpathMounts(id);

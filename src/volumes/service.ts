@@ -1,16 +1,17 @@
 // VolumeService: the only door to volumes for the API, the CLI's daemon side
 // and the container service. Metadata and references live in SQLite
-// (VolumeRecords); data lives with the driver. Mirrors moby's
+// (VolumeRecords); data lives with the drivers, reached through the
+// DriverRegistry and the VolumeDriver interface only. Mirrors moby's
 // daemon/volume/service split (spec 1.5–1.8, 2, 3.3, 6.3).
+import { readdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { BerthError, Conflict, NotFound, SystemError, VolumeInUse, errorText } from '../errors.js';
+import { Conflict, NotFound, NotImplemented, VolumeInUse, errorText, withContext } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import type { VolumeRecords, VolumeRecord } from '../store/volume-records.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateId } from '../util/random-id.js';
-import { directorySize } from '../util/fs.js';
-import type { LocalDriver } from './drivers/local.js';
-import type { VolumeDriver } from './driver.js';
+import { givesDataAccess, mountsOnUse, reportsSize, type VolumeDriver } from './driver.js';
+import type { DriverRegistry } from './driver-registry.js';
 import { ANONYMOUS_LABEL } from './names.js';
 import { matchesAllLabels, nameMatcher } from './filters.js';
 
@@ -53,6 +54,17 @@ export interface PruneReport {
   spaceReclaimed: number;
 }
 
+/** A container's use of a mounted volume: what docker's volume mount and unmount events report. */
+export interface ContainerUse {
+  container: string;
+  destination: string;
+  propagation: string;
+  readWrite: boolean;
+}
+
+/** The driver volumes get when a create names none, and the only one prune and system df look at (as in Docker). */
+export const DEFAULT_DRIVER = 'local';
+
 export interface VolumeUsage {
   volume: Volume;
   refCount: number;
@@ -63,21 +75,18 @@ export class VolumeService {
   private readonly locks = new KeyedMutex();
   /** Volume views per (immutable) record object, so repeated reads share one object. */
   private readonly views = new WeakMap<VolumeRecord, Volume>();
-  private readonly drivers = new Map<string, VolumeDriver>();
   private pruning = false;
 
   constructor(
     private readonly records: VolumeRecords,
-    private readonly local: LocalDriver,
+    private readonly drivers: DriverRegistry,
     private readonly events: EventSink,
     private readonly log: Logger,
-  ) {
-    this.drivers.set(local.name, local);
-  }
+  ) {}
 
   /** Reconciles the database with what the drivers hold, at daemon start (spec 2.4). */
   async restore(): Promise<void> {
-    await this.local.init();
+    for (const driver of this.drivers.all()) await driver.init();
     const known = new Set<string>();
     for (const rec of this.records.all()) {
       const driver = this.drivers.get(rec.driver);
@@ -89,17 +98,20 @@ export class VolumeService {
       }
       known.add(rec.name);
     }
-    for (const v of await this.local.list()) {
-      if (known.has(v.name)) continue;
-      const dv = await this.local.get(v.name);
-      // A directory made by hand (or a create cut short) is adopted, as docker does.
-      this.records.insert({ name: v.name, driver: 'local', labels: null, options: null, createdAt: dv?.createdAt ?? Date.now() });
-      this.log.info({ volume: v.name }, 'adopted volume directory');
+    for (const driver of this.drivers.all()) {
+      for (const v of await driver.list()) {
+        if (known.has(v.name)) continue;
+        const dv = await driver.get(v.name);
+        // A directory made by hand (or a create cut short) is adopted, as docker does.
+        this.records.insert({ name: v.name, driver: driver.name, labels: null, options: null, createdAt: dv?.createdAt ?? Date.now() });
+        known.add(v.name);
+        this.log.info({ volume: v.name, driver: driver.name }, 'adopted volume directory');
+      }
     }
   }
 
   driverNames(): string[] {
-    return [...this.drivers.keys()].sort();
+    return this.drivers.names();
   }
 
   async create(req: CreateVolumeRequest): Promise<Volume> {
@@ -126,7 +138,7 @@ export class VolumeService {
         if (req.ref) this.records.addRef(name, req.ref);
         return { volume: this.toVolume(existing), created: false };
       }
-      const driver = this.lookupDriver(name, req.driver || 'local');
+      const driver = this.lookupDriver(name, req.driver || DEFAULT_DRIVER);
       const options = req.driverOpts ?? null;
       // CreatedAt is the creation instant (docker reads the directory's ctime, set in the same millisecond).
       const record = { name, driver: driver.name, labels, options, createdAt: Date.now() };
@@ -142,7 +154,7 @@ export class VolumeService {
           }),
         );
       } catch (e) {
-        throw wrap(`create ${name}`, e);
+        throw withContext(e, `create ${name}`);
       }
       this.events.publish('volume', 'create', name, { driver: driver.name });
       return { volume: this.toVolume(this.records.get(name)!), created: true };
@@ -202,7 +214,7 @@ export class VolumeService {
       if (driver) await driver.remove(rec.name, commit);
       else commit();
     } catch (e) {
-      throw wrap(`remove ${rec.name}`, e);
+      throw withContext(e, `remove ${rec.name}`);
     }
     this.events.publish('volume', 'destroy', rec.name, { driver: rec.driver });
   }
@@ -220,7 +232,8 @@ export class VolumeService {
           const rec = this.records.get(candidate.name);
           if (!rec || !this.isPruneCandidate(rec, labels, filters.notLabel)) return;
           if (this.records.refs(rec.name).length > 0) return;
-          const size = await directorySize(this.local.path(rec.name));
+          const driver = this.drivers.get(rec.driver);
+          const size = driver && reportsSize(driver) ? await driver.size(rec.name) : 0;
           try {
             await this.removeUnlocked(rec);
           } catch (e) {
@@ -239,10 +252,12 @@ export class VolumeService {
   }
 
   private isPruneCandidate(rec: VolumeRecord, labels: string[], notLabels: string[]): boolean {
-    if (rec.driver !== 'local') return false;
+    if (rec.driver !== DEFAULT_DRIVER) return false;
     // docker: spec 1.8 — volumes with driver options are never pruned.
     if (rec.options && Object.keys(rec.options).length > 0) return false;
-    if (this.local.needsMount(rec.name)) return false;
+    // An adopted directory may hold mount options its record does not show.
+    const driver = this.drivers.get(rec.driver);
+    if (driver && mountsOnUse(driver) && driver.needsMount(rec.name)) return false;
     if (!matchesAllLabels(rec.labels, labels)) return false;
     if (notLabels.length > 0 && matchesAllLabels(rec.labels, notLabels)) return false;
     return true;
@@ -282,39 +297,93 @@ export class VolumeService {
     return this.records.refs(name);
   }
 
-  /** Mount for an active user (container start, copy-up); the driver mounts on the first one. */
-  async mount(name: string, ref: string): Promise<string> {
+  /**
+   * Mount for an active user (container start, copy-up, docker cp); a driver
+   * that mounts on use mounts on the first one. With `use` (a container
+   * start), docker's volume mount event is published.
+   */
+  async mount(name: string, ref: string, use?: ContainerUse): Promise<string> {
     const rec = this.records.get(name);
     if (!rec) throw noSuchVolume(name);
     const driver = this.lookupDriver(name, rec.driver);
-    return this.locks.run(name, async () => {
+    const path = await this.locks.run(name, async () => {
       try {
-        return await driver.mount(name, ref);
+        if (mountsOnUse(driver)) return await driver.mount(name, ref);
+        if (!(await driver.get(name))) throw new NotFound('no such volume');
+        return driver.path(name);
       } catch (e) {
-        throw wrap(`error while mounting volume '${driver.path(name)}'`, e);
+        throw withContext(e, `error while mounting volume '${driver.path(name)}'`);
       }
     });
+    if (use) {
+      this.events.publish('volume', 'mount', name, {
+        container: use.container,
+        destination: use.destination,
+        driver: rec.driver,
+        propagation: use.propagation,
+        'read/write': String(use.readWrite),
+      });
+    }
+    return path;
   }
 
-  async unmount(name: string, ref: string): Promise<void> {
+  /** Releases `ref`'s mount. With `use` (a container stop), docker's volume unmount event is published, also when unmounting failed. */
+  async unmount(name: string, ref: string, use?: Pick<ContainerUse, 'container'>): Promise<void> {
     const rec = this.records.get(name);
     if (!rec) return;
-    const driver = this.drivers.get(rec.driver);
-    if (!driver) return;
-    await this.locks.run(name, () => driver.unmount(name, ref));
+    try {
+      const driver = this.drivers.get(rec.driver);
+      if (driver && mountsOnUse(driver)) await this.locks.run(name, () => driver.unmount(name, ref));
+    } finally {
+      if (use) this.events.publish('volume', 'unmount', name, { container: use.container, driver: rec.driver });
+    }
   }
 
-  /** Local volumes without options, with their size and reference count (GET /system/df, spec 1.10). */
+  /**
+   * The host directory holding the volume's data, for export and backup.
+   * For a driver that mounts on use, it holds the data only while the caller
+   * has the volume mounted.
+   */
+  dataPath(name: string): string {
+    const rec = this.records.get(name);
+    if (!rec) throw noSuchVolume(name);
+    const driver = this.lookupDriver(name, rec.driver);
+    if (!givesDataAccess(driver)) throw new NotImplemented(`volume ${name}: driver ${driver.name} gives no direct access to its data`);
+    return driver.dataPath(name);
+  }
+
+  /**
+   * True when the volume is known to hold files without mounting it: its
+   * driver gives direct data access and it has no mount options. False
+   * means "not known", so copy-up mounts and looks.
+   */
+  knownNonEmpty(name: string): boolean {
+    const rec = this.records.get(name);
+    if (!rec || (rec.options && Object.keys(rec.options).length > 0)) return false;
+    const driver = this.drivers.get(rec.driver);
+    if (!driver || !givesDataAccess(driver)) return false;
+    if (mountsOnUse(driver) && driver.needsMount(name)) return false;
+    try {
+      return readdirSync(driver.dataPath(name)).length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Default-driver volumes without options, with their size and reference count (GET /system/df, spec 1.10). */
   async usage(): Promise<VolumeUsage[]> {
     const refCounts = this.records.refCounts();
     const out: VolumeUsage[] = [];
     for (const rec of this.records.all()) {
-      if (rec.driver !== 'local' || (rec.options && Object.keys(rec.options).length > 0)) continue;
+      if (rec.driver !== DEFAULT_DRIVER || (rec.options && Object.keys(rec.options).length > 0)) continue;
+      const driver = this.drivers.get(rec.driver);
       let size = -1;
-      try {
-        size = await directorySize(this.local.path(rec.name));
-      } catch {
-        size = -1;
+      if (driver && reportsSize(driver)) {
+        try {
+          size = await driver.size(rec.name);
+        } catch {
+          size = -1;
+        }
       }
       out.push({ volume: this.toVolume(rec), refCount: refCounts.get(rec.name)?.length ?? 0, size });
     }
@@ -346,18 +415,6 @@ export class VolumeService {
     return view;
   }
 }
-
-/** Prefixes a driver error with the operation, keeping its kind (docker wraps as "create NAME: ..."). */
-function wrap(prefix: string, e: unknown): BerthError {
-  if (e instanceof BerthError) {
-    // Same class and kind, longer message (all simple error classes take (message, options)).
-    const Ctor = e.constructor as new (message: string, options?: { cause?: unknown }) => BerthError;
-    const wrapped = Ctor.length <= 2 && (Ctor as unknown) !== BerthError ? new Ctor(`${prefix}: ${e.message}`, { cause: e }) : new BerthError(e.kind, `${prefix}: ${e.message}`, { cause: e });
-    return wrapped;
-  }
-  return new SystemError(`${prefix}: ${errorText(e)}`, { cause: e });
-}
-
 
 /** docker's OpErr text: "get NAME: no such volume", or "get: no such volume" for an empty name. */
 function noSuchVolume(name: string): NotFound {

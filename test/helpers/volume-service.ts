@@ -8,6 +8,8 @@ import { openDatabase } from '../../src/store/db.js';
 import { VolumeRecords } from '../../src/store/volume-records.js';
 import { LocalDriver } from '../../src/volumes/drivers/local.js';
 import { VolumeService } from '../../src/volumes/service.js';
+import { DriverRegistry } from '../../src/volumes/driver-registry.js';
+import type { VolumeDriver } from '../../src/volumes/driver.js';
 import { EventBus, type EngineEvent } from '../../src/events/bus.js';
 import { unmountUnder } from './daemon.js';
 
@@ -18,7 +20,8 @@ export interface ServiceFixture {
   reopen(): Promise<VolumeService>;
 }
 
-export async function volumeService(t: TestContext): Promise<ServiceFixture> {
+/** `extraDrivers` makes drivers registered beside the local one, on the fixture's root (each re-open makes them anew). */
+export async function volumeService(t: TestContext, extraDrivers: (root: string) => VolumeDriver[] = () => []): Promise<ServiceFixture> {
   const root = mkdtempSync(join(tmpdir(), 'berth-unit-'));
   const log = pino({ level: 'silent' });
   const events: EngineEvent[] = [];
@@ -28,7 +31,7 @@ export async function volumeService(t: TestContext): Promise<ServiceFixture> {
     dbs.push(db);
     const bus = new EventBus();
     bus.subscribe((e) => events.push(e));
-    const s = new VolumeService(new VolumeRecords(db), new LocalDriver(join(root, 'volumes'), log), bus, log);
+    const s = new VolumeService(new VolumeRecords(db), new DriverRegistry([new LocalDriver(join(root, 'volumes'), log), ...extraDrivers(root)]), bus, log);
     await s.restore();
     return s;
   };

@@ -5,10 +5,10 @@ import { mkdir, readdir, readFile, rm, stat, access } from 'node:fs/promises';
 import { mkdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
-import type { DriverVolume, VolumeDriver } from '../driver.js';
+import type { DataAccessDriver, DriverVolume, MountingDriver, SizedDriver } from '../driver.js';
 import { InvalidParameter, SystemError, Conflict, NotFound, errorText } from '../../errors.js';
 import { validateLocalName } from '../names.js';
-import { writeFileAtomic } from '../../util/fs.js';
+import { directorySize, writeFileAtomic } from '../../util/fs.js';
 import { mount, unmount, mountsUnder, MountError } from '../../util/mount.js';
 import { parseMountOptions, mountErrorText } from './mount-options.js';
 import { ramInBytes } from '../../go/units.js';
@@ -39,7 +39,7 @@ interface LocalVolumeState {
   mounted: boolean;
 }
 
-export class LocalDriver implements VolumeDriver {
+export class LocalDriver implements MountingDriver, SizedDriver, DataAccessDriver {
   readonly name = 'local';
   readonly scope = 'local' as const;
   private readonly volumes = new Map<string, LocalVolumeState>();
@@ -241,6 +241,15 @@ export class LocalDriver implements VolumeDriver {
 
   path(name: string): string {
     return join(this.root, name, '_data');
+  }
+
+  /** _data itself: the data is there (while mounted, for option-backed volumes). */
+  dataPath(name: string): string {
+    return this.path(name);
+  }
+
+  async size(name: string): Promise<number> {
+    return directorySize(this.path(name));
   }
 
   /** True when the volume needs a mount(2) (its options name a device or type). */
