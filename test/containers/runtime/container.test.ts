@@ -1,25 +1,17 @@
 // What the generated OCI spec gives a real container under runc: mounts,
 // networking, users, masked paths, devices, capabilities, environment.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveUser, defaultCgroupsPath } from '../../../src/containers/runtime/oci-spec.js';
-import { RuntimeFixture, runtimeSkipReason, Output } from './helpers.js';
+import { RuntimeFixture, runtimeSkipReason, useRuntimeFixture, Output } from './helpers.js';
 
 const skip = runtimeSkipReason() ?? false;
 let fx: RuntimeFixture;
 
-before(() => {
-  if (!skip) fx = new RuntimeFixture();
-});
-after(() => {
-  if (!fx) return;
-  const left = fx.leftovers();
-  fx.dispose();
-  assert.deepEqual(left, [], 'runc list must be empty after the tests');
-});
+useRuntimeFixture(skip, (f) => (fx = f));
 
 test('a bind mount is visible both ways while the container runs', { skip }, async (t) => {
   const host = join(fx.base, `bind-${Date.now()}`);

@@ -6,7 +6,8 @@ import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from 'node:f
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { before, after, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
 import { buildBusyboxRootfs } from '../../helpers/busybox.js';
 import { buildSpec, writeSpec, defaultCgroupsPath, type SpecInput, type OciSpec } from '../../../src/containers/runtime/oci-spec.js';
 import { Runc } from '../../../src/containers/runtime/runc.js';
@@ -186,4 +187,23 @@ export function readLogFile(path: string): LogLine[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as LogLine);
+}
+
+/**
+ * Gives this test file a RuntimeFixture (unless `skip`): made before its
+ * tests, then checked to have left no runc container, and disposed.
+ */
+export function useRuntimeFixture(skip: string | false, set: (fx: RuntimeFixture) => void): void {
+  let fx: RuntimeFixture | undefined;
+  before(() => {
+    if (skip) return;
+    fx = new RuntimeFixture();
+    set(fx);
+  });
+  after(() => {
+    if (!fx) return;
+    const left = fx.leftovers();
+    fx.dispose();
+    assert.deepEqual(left, [], 'runc list must be empty after the tests');
+  });
 }

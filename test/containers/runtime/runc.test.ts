@@ -1,25 +1,17 @@
 // The runc wrapper against real containers: state/list/ps/kill/delete and
 // exec (pipes, tty, detached, and under a shim).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { spawnShim } from '../../../src/containers/runtime/shim-client.js';
 import type { RuntimeProcess } from '../../../src/containers/runtime/process-io.js';
 import { NotFound, Conflict } from '../../../src/errors.js';
-import { RuntimeFixture, runtimeSkipReason, Output } from './helpers.js';
+import { RuntimeFixture, runtimeSkipReason, useRuntimeFixture, Output } from './helpers.js';
 
 const skip = runtimeSkipReason() ?? false;
 let fx: RuntimeFixture;
 
-before(() => {
-  if (!skip) fx = new RuntimeFixture();
-});
-after(() => {
-  if (!fx) return;
-  const left = fx.leftovers();
-  fx.dispose();
-  assert.deepEqual(left, [], 'runc list must be empty after the tests');
-});
+useRuntimeFixture(skip, (f) => (fx = f));
 
 function drain(p: RuntimeProcess): Promise<{ stdout: string; stderr: string; code: number | null }> {
   let stdout = '';

@@ -1,25 +1,17 @@
 // The shim on a full disk: an exit status it cannot write down is still
 // reported to waiters, kept while it waits for room, and written then.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnShim, connectShim, readExitStatus, isShimAlive } from '../../../src/containers/runtime/shim-client.js';
-import { RuntimeFixture, runtimeSkipReason } from './helpers.js';
+import { RuntimeFixture, runtimeSkipReason, useRuntimeFixture } from './helpers.js';
 
 const skip = runtimeSkipReason() ?? false;
 let fx: RuntimeFixture;
 
-before(() => {
-  if (!skip) fx = new RuntimeFixture();
-});
-after(() => {
-  if (!fx) return;
-  const left = fx.leftovers();
-  fx.dispose();
-  assert.deepEqual(left, [], 'runc list must be empty after the tests');
-});
+useRuntimeFixture(skip, (f) => (fx = f));
 
 /** Waits until `cond` holds, checking every 50 ms; fails after `timeoutMs`. */
 async function waitFor(cond: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {

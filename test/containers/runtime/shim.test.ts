@@ -1,6 +1,6 @@
 // The shim with real runc containers: stdio, logs, exit codes, signals, stop,
 // stdin, TTY, attach semantics, and surviving the death of its spawner.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync, statSync } from 'node:fs';
@@ -18,20 +18,12 @@ import {
 } from '../../../src/containers/runtime/shim-client.js';
 import type { SpecInput } from '../../../src/containers/runtime/oci-spec.js';
 import { InvalidParameter, Conflict } from '../../../src/errors.js';
-import { RuntimeFixture, runtimeSkipReason, Output, readLogFile } from './helpers.js';
+import { RuntimeFixture, runtimeSkipReason, useRuntimeFixture, Output, readLogFile } from './helpers.js';
 
 const skip = runtimeSkipReason() ?? false;
 let fx: RuntimeFixture;
 
-before(() => {
-  if (!skip) fx = new RuntimeFixture();
-});
-after(() => {
-  if (!fx) return;
-  const left = fx.leftovers();
-  fx.dispose();
-  assert.deepEqual(left, [], 'runc list must be empty after the tests');
-});
+useRuntimeFixture(skip, (f) => (fx = f));
 
 const shimFor = (t: TestContext, input: Partial<SpecInput> & { args: string[] }, opts: Partial<SpawnShimOptions> = {}) =>
   fx.shim(t, input, opts);
