@@ -51,16 +51,21 @@ export class ByteReader {
     this.it = source[Symbol.asyncIterator]();
   }
 
+  /** The source's next chunk as a Buffer, or null (and `ended`) at its end. */
+  private async nextChunk(): Promise<Buffer | null> {
+    const r = await this.it.next();
+    if (r.done) {
+      this.ended = true;
+      return null;
+    }
+    const v = r.value;
+    return Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  }
+
   private async fill(min: number): Promise<void> {
     while (this.length < min && !this.ended) {
-      const r = await this.it.next();
-      if (r.done) {
-        this.ended = true;
-        break;
-      }
-      const v = r.value;
-      const b = Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      if (b.length > 0) {
+      const b = await this.nextChunk();
+      if (b !== null && b.length > 0) {
         this.chunks.push(b);
         this.length += b.length;
       }
@@ -127,14 +132,8 @@ export class ByteReader {
       yield c;
     }
     while (!this.ended) {
-      const r = await this.it.next();
-      if (r.done) {
-        this.ended = true;
-        break;
-      }
-      const v = r.value;
-      const b = Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-      if (b.length > 0) yield b;
+      const b = await this.nextChunk();
+      if (b !== null && b.length > 0) yield b;
     }
   }
 
