@@ -15,7 +15,7 @@ import { registerVolumeRoutes } from './api/routes/volumes.js';
 import { registerSystemRoutes } from './api/routes/system.js';
 import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
-import { toContainerSummary } from './api/container-json.js';
+import { toContainerSummary } from './api/views/containers.js';
 import { ImageService } from './images/service.js';
 import { toImageSummary } from './api/views/images.js';
 import { ContainerRecords } from './containers/records.js';

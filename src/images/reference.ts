@@ -113,6 +113,3 @@ export function splitTagged(tagged: string): { repository: string; tag: string }
   return { repository: tagged.slice(0, i), tag: tagged.slice(i + 1) };
 }
 
-export function isFullId(s: string): boolean {
-  return /^(sha256:)?[a-f0-9]{64}$/.test(s);
-}

@@ -14,6 +14,7 @@ import { quote as goQuote } from '../go/strconv.js';
 import { cut, splitN } from '../go/strings.js';
 import { versionLess } from '../util/version.js';
 import { newDict } from '../util/dict.js';
+import { localVolumeNameError } from '../volumes/names.js';
 
 // ---------------------------------------------------------------------------
 // Mode strings (5.2)
@@ -62,20 +63,6 @@ function modeCopy(mode: string): boolean | undefined {
 
 // ---------------------------------------------------------------------------
 // Local volume names (2.1), checked where dockerd's volume create would.
-
-const LOCAL_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
-const RESTRICTED_NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
-
-/** The local driver's name rule; returns the error text after `create <name>: `, or null. */
-export function localVolumeNameError(name: string): string | null {
-  if (Buffer.byteLength(name) === 1) {
-    return 'volume name is too short, names should be at least two alphanumeric characters';
-  }
-  if (!LOCAL_NAME_RE.test(name)) {
-    return `${goQuote(name)} includes invalid characters for a local volume name, only ${goQuote(RESTRICTED_NAME_CHARS)} are allowed. If you intended to pass a host directory, use absolute path`;
-  }
-  return null;
-}
 
 function checkLocalName(mp: MountPoint): void {
   if (mp.type !== 'volume' || mp.name === '') return;

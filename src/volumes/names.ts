@@ -7,18 +7,20 @@ export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 const LOCAL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const LOCAL_NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
 
-/** Throws Docker's message for a name the local driver refuses (without the "create X: " prefix). */
-export function validateLocalName(name: string): void {
-  if (name.length === 1) {
-    throw new InvalidParameter('volume name is too short, names should be at least two alphanumeric characters');
+/** Docker's message for a name the local driver refuses (without the "create X: " prefix), or null. */
+export function localVolumeNameError(name: string): string | null {
+  // Go's len(name) counts bytes.
+  if (Buffer.byteLength(name) === 1) {
+    return 'volume name is too short, names should be at least two alphanumeric characters';
   }
   if (!LOCAL_NAME.test(name)) {
-    throw new InvalidParameter(
-      `${goQuote(name)} includes invalid characters for a local volume name, only ${goQuote(LOCAL_NAME_CHARS)} are allowed. If you intended to pass a host directory, use absolute path`,
-    );
+    return `${goQuote(name)} includes invalid characters for a local volume name, only ${goQuote(LOCAL_NAME_CHARS)} are allowed. If you intended to pass a host directory, use absolute path`;
   }
+  return null;
 }
 
-export function isValidLocalName(name: string): boolean {
-  return LOCAL_NAME.test(name);
+/** Throws localVolumeNameError's message as InvalidParameter. */
+export function validateLocalName(name: string): void {
+  const err = localVolumeNameError(name);
+  if (err !== null) throw new InvalidParameter(err);
 }

@@ -6,8 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidParameter } from '../../src/errors.js';
-import { validateLocalName } from '../../src/volumes/names.js';
-import { localVolumeNameError } from '../../src/mounts/parse.js';
+import { localVolumeNameError, validateLocalName } from '../../src/volumes/names.js';
 import { LocalDriver } from '../../src/volumes/drivers/local.js';
 
 const TAIL = ' includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path';

@@ -3,10 +3,12 @@ import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import { queryBool } from '../http.js';
 import { HttpError } from '../errors.js';
-import type { ArchiveService, PathStat } from '../../containers/archive.js';
+import type { ArchiveService, PathStat as DomainPathStat } from '../../containers/archive.js';
+import type { PathStat } from '../types/index.js';
 
-function statHeader(s: PathStat): string {
-  return Buffer.from(JSON.stringify(s)).toString('base64');
+function statHeader(s: DomainPathStat): string {
+  const wire: PathStat = { name: s.name, size: s.size, mode: s.mode, mtime: s.mtime, linkTarget: s.linkTarget };
+  return Buffer.from(JSON.stringify(wire)).toString('base64');
 }
 
 export function registerArchiveRoutes(router: Router, archives: ArchiveService): void {

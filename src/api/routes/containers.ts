@@ -4,7 +4,7 @@ import { queryBool, readJsonObject, sendJson, sendNoContent, type RequestContext
 import { HttpError } from '../errors.js';
 import { parseFilters, checkFilterKeys } from '../filters.js';
 import { hijack, splice } from '../hijack.js';
-import { toContainerInspect, toContainerSummary } from '../container-json.js';
+import { toContainerInspect, toContainerSummary } from '../views/containers.js';
 import { nameMatcher } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
 import { decodeCreateRequest } from '../../containers/create-request.js';

@@ -5,7 +5,7 @@ import type { Router } from '../router.js';
 import { sendJson } from '../http.js';
 import { HttpError } from '../errors.js';
 import { parseFilters, checkFilterKeys } from '../filters.js';
-import { toApiVolume } from '../types.js';
+import { toApiVolume } from '../views/volumes.js';
 import { ENGINE_VERSION, MAX_API_VERSION, MIN_API_VERSION } from '../version.js';
 import type { EventBus, EngineEvent } from '../../events/bus.js';
 import type { VolumeService } from '../../volumes/service.js';

@@ -5,7 +5,7 @@ import type { Router } from '../router.js';
 import { queryBool, readJsonObject, sendJson, sendJsonText, sendNoContent } from '../http.js';
 import { HttpError } from '../errors.js';
 import { boolFilter, checkFilterKeys, parseFilters } from '../filters.js';
-import { toApiVolume } from '../types.js';
+import { toApiVolume } from '../views/volumes.js';
 import { versionAtLeast } from '../version.js';
 import type { Volume, VolumeService } from '../../volumes/service.js';
 

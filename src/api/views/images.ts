@@ -1,44 +1,11 @@
 // Engine API JSON for images (GET /images/json, GET /images/{name}/json),
 // built from the image service's records. API-version rules are the
 // caller's: the route decides `legacyNone`.
-import type { ImageRecord, InspectConfig } from '../../images/types.js';
+import type { ImageRecord } from '../../images/types.js';
+import type { ApiImageInspect, ApiImageSummary } from '../types/images.js';
 import { fullContainerConfig } from '../../images/config-file.js';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
-
-/** GET /images/json element. */
-export interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  VirtualSize?: number;
-  Labels: Record<string, string> | null;
-  Containers: number;
-}
-
-/** GET /images/{name}/json. */
-export interface ImageInspect {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Parent: string;
-  Comment: string;
-  Created: string;
-  DockerVersion: string;
-  Author: string;
-  Config: InspectConfig;
-  Architecture: string;
-  Variant?: string;
-  Os: string;
-  Size: number;
-  GraphDriver: { Name: string; Data: Record<string, string> | null };
-  RootFS: { Type: string; Layers: string[] };
-  Metadata: { LastTagTime: string };
-}
 
 export interface SummaryOptions {
   /** Containers using the image; -1 when not computed (Docker's default). */
@@ -50,7 +17,7 @@ export interface SummaryOptions {
   legacyNone?: boolean;
 }
 
-export function toImageSummary(rec: ImageRecord, opts: SummaryOptions = {}): ImageSummary {
+export function toImageSummary(rec: ImageRecord, opts: SummaryOptions = {}): ApiImageSummary {
   const dangling = rec.repoTags.length === 0;
   const created = Date.parse(rec.created);
   const labels = rec.config.config?.Labels;
@@ -79,9 +46,9 @@ function graphDriverData(rec: ImageRecord): Record<string, string> | null {
   };
 }
 
-export function toImageInspect(rec: ImageRecord): ImageInspect {
+export function toImageInspect(rec: ImageRecord): ApiImageInspect {
   const c = rec.config;
-  const out: ImageInspect = {
+  const out: ApiImageInspect = {
     Id: rec.id,
     RepoTags: [...rec.repoTags],
     RepoDigests: [],

@@ -17,12 +17,13 @@ import { collect, defineCommand, flagValueError, hiddenOption, parseIntFlag, Usa
 import { hijack, pumpStreams, type HijackedConn, type StreamHandle } from './hijack.js';
 import { Demuxer } from './stdcopy.js';
 import { displayJSONMessages } from './jsonmessage.js';
-import { CONTAINER_HEADERS, ContainerContext, containerFormat, contextJSON, type ApiContainerSummary } from './contexts.js';
+import { CONTAINER_HEADERS, ContainerContext, containerFormat, contextJSON } from './contexts.js';
 import { getTimestamp } from './human.js';
 import { runInspect } from './inspect.js';
 import { registerCpCommand } from './cp.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { ApiContainerSummary } from '../../api/types/index.js';
 
 type Client = () => ApiClient;
 

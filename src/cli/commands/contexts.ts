@@ -8,6 +8,7 @@ import { stringWidth } from '../format/tabwriter.js';
 import { quote } from '../../go/strconv.js';
 import { marshalJSON } from '../format/go-json.js';
 import { goTimeString, timeAgo } from './human.js';
+import type { ApiContainerSummary, ApiImageSummary, ApiPort } from '../../api/types/index.js';
 
 /** A context's MarshalJSON: every field, keys sorted, HTML escaped (json.Marshal). */
 export function contextJSON(ctx: object): string {
@@ -49,13 +50,6 @@ export function ellipsis(s: string, max: number): string {
     if (widths[i]! <= max - 1 && widths[i + 1]! > max - 1) return runes.slice(0, i + 1).join('') + '…';
   }
   return s;
-}
-
-export interface ApiPort {
-  IP?: string;
-  PrivatePort: number;
-  PublicPort?: number;
-  Type: string;
 }
 
 /** formatter.DisplayablePorts: "80/tcp, 0.0.0.0:8080->80/tcp", consecutive ports grouped. */
@@ -117,24 +111,6 @@ export function displayablePorts(ports: readonly ApiPort[] | null | undefined): 
 
 // ---------------------------------------------------------------------------
 // docker ps
-
-export interface ApiContainerSummary {
-  Id: string;
-  Names?: string[] | null;
-  Image?: string;
-  ImageID?: string;
-  Command?: string;
-  Created?: number;
-  Ports?: ApiPort[] | null;
-  SizeRw?: number;
-  SizeRootFs?: number;
-  Labels?: Record<string, string> | null;
-  State?: string;
-  Status?: string;
-  HostConfig?: { NetworkMode?: string };
-  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
-  Mounts?: Array<{ Name?: string; Source?: string; Driver?: string; Type?: string; Destination?: string }> | null;
-}
 
 export const CONTAINER_HEADERS: Readonly<Record<string, string>> = {
   ID: 'CONTAINER ID',
@@ -290,19 +266,6 @@ export function containerFormat(format: string, quiet: boolean, size: boolean): 
 
 // ---------------------------------------------------------------------------
 // docker images
-
-export interface ApiImageSummary {
-  Id: string;
-  ParentId?: string;
-  RepoTags?: string[] | null;
-  RepoDigests?: string[] | null;
-  Created?: number;
-  Size?: number;
-  SharedSize?: number;
-  VirtualSize?: number;
-  Labels?: Record<string, string> | null;
-  Containers?: number;
-}
 
 export const IMAGE_HEADERS: Readonly<Record<string, string>> = {
   ID: 'IMAGE ID',

@@ -12,17 +12,10 @@ import { DaemonError, type ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { humanSizeWithPrecision } from '../../go/units.js';
 import { defineCommand } from '../command.js';
+import type { PathStat } from '../../api/types/index.js';
 
 const GO_MODE_DIR = 2 ** 31;
 const GO_MODE_SYMLINK = 2 ** 27;
-
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
 
 export interface CopyInfo {
   path: string;

@@ -7,11 +7,12 @@ import { DaemonError, type ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { renderList } from '../format/formatter.js';
 import { collect, defineCommand } from '../command.js';
-import { contextJSON, IMAGE_HEADERS, imageFormat, imageRows, type ApiImageSummary } from './contexts.js';
+import { contextJSON, IMAGE_HEADERS, imageFormat, imageRows } from './contexts.js';
 import { displayJSONMessages } from './jsonmessage.js';
 import { runInspect } from './inspect.js';
 import { namedReference, parseFilters } from './container.js';
 import { filtersQuery } from './shared.js';
+import type { ApiImageSummary } from '../../api/types/index.js';
 
 type Client = () => ApiClient;
 const enc = encodeURIComponent;

@@ -9,7 +9,8 @@ import { bytesSize, humanSize } from '../../go/units.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { compileTemplate } from '../format/go-template.js';
 import { renderList } from '../format/formatter.js';
-import { ContainerContext, CONTAINER_HEADERS, IMAGE_HEADERS, imageRows, type ApiContainerSummary, type ApiImageSummary } from './contexts.js';
+import { ContainerContext, CONTAINER_HEADERS, IMAGE_HEADERS, imageRows } from './contexts.js';
+import type { ApiContainerSummary, ApiImageSummary } from '../../api/types/index.js';
 
 const CLI_VERSION = '0.1.0';
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };

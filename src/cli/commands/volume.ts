@@ -1,6 +1,6 @@
 // `berth volume create|ls|inspect|rm|prune`: flags, output and exit codes of
 // `docker volume` 28.2 (spec 4).
-import type { ApiVolume } from '../../api/types.js';
+import type { ApiVolume } from '../../api/types/index.js';
 import type { Command } from 'commander';
 import { ApiClient, DaemonError } from '../client.js';
 import { versionLess } from '../../util/version.js';

@@ -25,7 +25,6 @@ export const EXIT_NAME = 'exit.json';
 export const RUNC_PID_NAME = 'runc.pid';
 export const RUNC_LOG_NAME = 'runc.log';
 
-export const STREAM_STDIN = 0;
 export const STREAM_STDOUT = 1;
 export const STREAM_STDERR = 2;
 
@@ -71,12 +70,6 @@ export interface ShimStatus {
   tty: boolean;
   openStdin: boolean;
   exit?: ExitStatus;
-}
-
-export interface ShimErrorResponse {
-  ok: false;
-  error: string;
-  kind?: string;
 }
 
 /** Docker's stdcopy frame header for `payloadLength` bytes of `stream`. */

@@ -29,7 +29,6 @@ import {
 } from './protocol.js';
 
 export type { ExitStatus, ShimStatus } from './protocol.js';
-export { readLogs, type LogEntry, type ReadLogsOptions } from './json-log.js';
 
 export interface SpawnShimOptions {
   /** Container id (runc id). */

@@ -258,10 +258,6 @@ export class LocalDriver implements MountingDriver, SizedDriver, DataAccessDrive
     return !!o && (o.MountDevice !== '' || o.MountType !== '');
   }
 
-  activeMounts(name: string): number {
-    return this.volumes.get(name)?.refs.size ?? 0;
-  }
-
   async mount(name: string, ref: string): Promise<string> {
     const state = this.volumes.get(name);
     if (!state) throw new NotFound(`no such volume`);

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { renderPs } from '../../../src/cli/commands/container.js';
 import { renderImages, renderRemoved } from '../../../src/cli/commands/image.js';
 import {
-  ContainerContext, displayablePorts, ellipsis, imageRows, truncateID, type ApiContainerSummary, type ApiImageSummary,
+  ContainerContext, displayablePorts, ellipsis, imageRows, truncateID,
 } from '../../../src/cli/commands/contexts.js';
 import { CAPTURED_AT, IMAGES_FIXTURE, LIST_OUTPUTS, PS_FIXTURE } from './docker-goldens.js';
+import type { ApiContainerSummary, ApiImageSummary } from '../../../src/api/types/index.js';
 
 const NOW = CAPTURED_AT * 1000 + 1500;
 const ps = PS_FIXTURE as unknown as ApiContainerSummary[];
@@ -63,8 +64,9 @@ test('rmi lines', () => {
 });
 
 test('image rows: one per tag, digest-only and dangling images', () => {
-  const rows = (img: ApiImageSummary, need = false, flag = need) =>
-    imageRows(img, true, need, flag, NOW).map((r) => `${r.Repository()} ${r.Tag()} ${r.Digest()}`);
+  // Partial answers, as another daemon may send: the CLI tolerates missing lists.
+  const rows = (img: Partial<ApiImageSummary> & { Id: string }, need = false, flag = need) =>
+    imageRows(img as ApiImageSummary, true, need, flag, NOW).map((r) => `${r.Repository()} ${r.Tag()} ${r.Digest()}`);
   assert.deepEqual(rows({ Id: 'sha256:a', RepoTags: ['a:1', 'b:2', 'a:3'] }), ['a 1 <none>', 'a 3 <none>', 'b 2 <none>']);
   assert.deepEqual(rows({ Id: 'sha256:a', RepoTags: [], RepoDigests: [] }), ['<none> <none> <none>']);
   assert.deepEqual(rows({ Id: 'sha256:a', RepoDigests: ['x@sha256:1'] }), ['x <none> ']);

@@ -13,9 +13,9 @@ import {
   readExitStatus,
   isShimAlive,
   stopContainer,
-  readLogs,
   type SpawnShimOptions,
 } from '../../../src/containers/runtime/shim-client.js';
+import { readLogs } from '../../../src/containers/runtime/json-log.js';
 import type { SpecInput } from '../../../src/containers/runtime/oci-spec.js';
 import { InvalidParameter, Conflict } from '../../../src/errors.js';
 import { RuntimeFixture, runtimeSkipReason, useRuntimeFixture, Output, readLogFile } from './helpers.js';

@@ -1,11 +1,12 @@
-// Container wire shapes: GET /containers/{id}/json and GET /containers/json.
+// Container records as GET /containers/{id}/json and GET /containers/json show them.
 import { join } from 'node:path';
-import type { ContainerRecord } from '../containers/types.js';
-import type { MountPoint } from '../mounts/types.js';
-import { humanDuration } from '../util/duration.js';
+import type { ContainerRecord } from '../../containers/types.js';
+import type { MountPoint } from '../../mounts/types.js';
+import { humanDuration } from '../../util/duration.js';
+import type { ApiContainerSummary, ApiMountPoint } from '../types/index.js';
 
 /** docker inspect's Mounts entry (spec 6.4): Name and Driver only for volumes. */
-export function toApiMount(m: MountPoint): Record<string, unknown> {
+export function toApiMount(m: MountPoint): ApiMountPoint {
   if (m.type === 'volume') {
     return { Type: 'volume', Name: m.name, Source: m.source, Destination: m.destination, Driver: m.driver, Mode: m.mode, RW: m.rw, Propagation: m.propagation };
   }
@@ -27,7 +28,7 @@ function statusText(c: ContainerRecord, now = Date.now()): string {
   }
 }
 
-export function toContainerSummary(c: ContainerRecord): Record<string, unknown> {
+export function toContainerSummary(c: ContainerRecord): ApiContainerSummary {
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -39,7 +40,7 @@ export function toContainerSummary(c: ContainerRecord): Record<string, unknown> 
     Labels: c.config.Labels ?? {},
     State: c.state.status,
     Status: statusText(c),
-    HostConfig: { NetworkMode: c.hostConfig.NetworkMode ?? 'bridge' },
+    HostConfig: { NetworkMode: String(c.hostConfig.NetworkMode ?? 'bridge') },
     NetworkSettings: { Networks: {} },
     Mounts: c.mounts.map(toApiMount),
   };

@@ -1,18 +1,6 @@
-// Wire shapes. Key order follows docker's Go structs, and the null-versus-{}
-// rules of spec 1.3 live here only.
-import type { Volume } from '../volumes/service.js';
-
-export interface ApiVolume {
-  CreatedAt: string;
-  Driver: string;
-  Labels: Record<string, string> | null;
-  Mountpoint: string;
-  Name: string;
-  Options: Record<string, string> | null;
-  Scope: string;
-  Status?: Record<string, unknown>;
-  UsageData?: { RefCount: number; Size: number };
-}
+// Volume service records as the Engine API shows them.
+import type { Volume } from '../../volumes/service.js';
+import type { ApiVolume } from '../types/index.js';
 
 export function toApiVolume(v: Volume, opts: { status?: boolean } = {}): ApiVolume {
   const out: ApiVolume = {
@@ -38,10 +26,4 @@ export function formatTimestamp(ms: number): string {
   const sign = offsetMin > 0 ? '+' : '-';
   const abs = Math.abs(offsetMin);
   return `${base}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
-}
-
-/** RFC 3339 with nanoseconds in UTC, as docker prints container and image times. */
-export function formatTimestampNano(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.replace(/\.(\d{3})Z$/, (_, frac: string) => `.${frac}000000Z`);
 }

@@ -1,0 +1,36 @@
+// Image wire shapes: GET /images/json elements and GET /images/{name}/json.
+import type { InspectConfig } from '../../images/types.js';
+
+/** GET /images/json element. */
+export interface ApiImageSummary {
+  Id: string;
+  ParentId: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Created: number;
+  Size: number;
+  SharedSize: number;
+  VirtualSize?: number;
+  Labels: Record<string, string> | null;
+  Containers: number;
+}
+
+/** GET /images/{name}/json. */
+export interface ApiImageInspect {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Parent: string;
+  Comment: string;
+  Created: string;
+  DockerVersion: string;
+  Author: string;
+  Config: InspectConfig;
+  Architecture: string;
+  Variant?: string;
+  Os: string;
+  Size: number;
+  GraphDriver: { Name: string; Data: Record<string, string> | null };
+  RootFS: { Type: string; Layers: string[] };
+  Metadata: { LastTagTime: string };
+}
