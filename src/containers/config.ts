@@ -1,7 +1,7 @@
 // Builds a container's Config from the create request and its image, as
 // dockerd's mergeAndVerifyConfig does.
 import { InvalidParameter } from '../errors.js';
-import type { ContainerConfig } from './types.js';
+import type { ContainerConfig, Empty } from './types.js';
 import { copyDict } from '../util/dict.js';
 
 type Json = Record<string, unknown>;
@@ -20,10 +20,10 @@ function strMap(v: unknown, field: string): Record<string, string> | null {
   return copyDict(v as Record<string, string>);
 }
 
-function objMap(v: unknown, field: string): Record<string, object> | null {
+function objMap(v: unknown, field: string): Record<string, Empty> | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameter(`invalid JSON: ${field} must be an object`);
-  return copyDict(v as Record<string, object>);
+  return copyDict(v as Record<string, Empty>);
 }
 
 function str(v: unknown, field: string): string {
@@ -36,17 +36,8 @@ function bool(v: unknown): boolean {
   return v === true;
 }
 
-export interface ImageDefaults {
-  Env?: string[] | null;
-  Cmd?: string[] | null;
-  Entrypoint?: string[] | null;
-  WorkingDir?: string;
-  User?: string;
-  Volumes?: Record<string, object> | null;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
-  ExposedPorts?: Record<string, object> | null;
-}
+/** The image's runtime defaults a container starts from. */
+export type ImageDefaults = Partial<ContainerConfig>;
 
 /** The request's Config merged with the image's, plus the process path and args. */
 export function mergeConfig(body: Json, image: ImageDefaults): { config: ContainerConfig; path: string; args: string[] } {

@@ -178,8 +178,8 @@ export class ContainerService {
     if (imageRef === '') throw new InvalidParameter('config cannot be empty in order to create a container');
     const image = images.find(imageRef);
     if (!image) throw new NotFound(`No such image: ${imageRef}`);
-    const imageConfig = (image.config.config ?? {}) as Record<string, unknown>;
-    const { config, path, args } = mergeConfig(body, imageConfig as never);
+    const imageConfig = image.config.config ?? {};
+    const { config, path, args } = mergeConfig(body, imageConfig);
 
     const restart = hostConfig.RestartPolicy as { Name?: string } | undefined;
     if (hostConfig.AutoRemove === true && restart?.Name && restart.Name !== 'no' && restart.Name !== '') {
@@ -202,7 +202,7 @@ export class ContainerService {
       mounts: (hostConfig.Mounts as unknown[] | null | undefined) ?? null,
       tmpfs: (hostConfig.Tmpfs as Record<string, string> | null | undefined) ?? null,
       configVolumes: (body.Volumes as Record<string, unknown> | null | undefined) ?? null,
-      imageVolumes: (imageConfig.Volumes as Record<string, unknown> | null | undefined) ?? null,
+      imageVolumes: imageConfig.Volumes ?? null,
       getContainerMounts: (ref) => this.mountsOf(ref),
       daemonRoot: this.deps.dataRoot,
     });

@@ -14,7 +14,23 @@ export interface ContainerState {
   finishedAt: string;
 }
 
-/** The container's Config as docker shows it (the request merged with the image's). */
+/** A JSON object docker decodes into struct{} (ExposedPorts, Volumes values). */
+export type Empty = Record<string, never>;
+
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+  Retries?: number;
+}
+
+/**
+ * Docker's container.Config, the one domain Config type: a container's
+ * (the request merged with the image's), an image's (inspect's Config), and
+ * in Partial form the `config` of an image config file.
+ */
 export interface ContainerConfig {
   Hostname: string;
   Domainname: string;
@@ -22,20 +38,24 @@ export interface ContainerConfig {
   AttachStdin: boolean;
   AttachStdout: boolean;
   AttachStderr: boolean;
-  ExposedPorts?: Record<string, object> | null;
+  ExposedPorts?: Record<string, Empty> | null;
   Tty: boolean;
   OpenStdin: boolean;
   StdinOnce: boolean;
   Env: string[] | null;
   Cmd: string[] | null;
+  Healthcheck?: HealthConfig;
+  ArgsEscaped?: boolean;
   Image: string;
-  Volumes: Record<string, object> | null;
+  Volumes: Record<string, Empty> | null;
   WorkingDir: string;
   Entrypoint: string[] | null;
+  NetworkDisabled?: boolean;
   OnBuild: string[] | null;
   Labels: Record<string, string> | null;
   StopSignal?: string;
   StopTimeout?: number;
+  Shell?: string[];
 }
 
 export interface ContainerRecord {

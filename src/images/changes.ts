@@ -5,7 +5,8 @@
 // EXPOSE and STOPSIGNAL (against the environment before the instruction).
 import { posix } from 'node:path';
 import { InvalidParameter } from '../errors.js';
-import type { ContainerConfig, HealthConfig } from './types.js';
+import type { HealthConfig } from '../containers/types.js';
+import type { ImageRuntimeConfig } from './types.js';
 import { copyDict } from '../util/dict.js';
 
 const VALID = new Set(['cmd', 'entrypoint', 'env', 'expose', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir', 'healthcheck']);
@@ -317,8 +318,8 @@ function parseHealthcheck(rest: string): HealthConfig {
  * Applies `changes` (each a Dockerfile instruction, e.g. `CMD ["sh"]`,
  * `ENV A=1 B=2`) to a copy of `base` and returns it.
  */
-export function applyChanges(changes: readonly string[], base: ContainerConfig = {}): ContainerConfig {
-  const cfg: ContainerConfig = structuredClone(base);
+export function applyChanges(changes: readonly string[], base: ImageRuntimeConfig = {}): ImageRuntimeConfig {
+  const cfg: ImageRuntimeConfig = structuredClone(base);
   const instructions = splitInstructions(changes.join('\n'));
   const parsed = instructions.map((line) => {
     const m = /^\s*(\S+)(?:\s+([\s\S]*))?$/.exec(line)!;

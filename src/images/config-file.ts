@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidParameter } from '../errors.js';
 import { dictSchema } from '../util/dict.js';
-import type { ContainerConfig, ImageConfigFile, InspectConfig } from './types.js';
+import type { ContainerConfig } from '../containers/types.js';
+import type { ImageConfigFile, ImageRuntimeConfig } from './types.js';
 
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -79,16 +80,16 @@ export function hostArchitecture(): string {
 }
 
 /** Docker's full container.Config shape, in Docker's key order, without unset optional keys. */
-export function fullContainerConfig(c: ContainerConfig | null | undefined): InspectConfig {
+export function fullContainerConfig(c: ImageRuntimeConfig | null | undefined): ContainerConfig {
   const cfg = c ?? {};
-  const out: InspectConfig = {
+  const out: ContainerConfig = {
     Hostname: cfg.Hostname ?? '',
     Domainname: cfg.Domainname ?? '',
     User: cfg.User ?? '',
     AttachStdin: cfg.AttachStdin ?? false,
     AttachStdout: cfg.AttachStdout ?? false,
     AttachStderr: cfg.AttachStderr ?? false,
-  } as InspectConfig;
+  } as ContainerConfig;
   if (cfg.ExposedPorts && Object.keys(cfg.ExposedPorts).length > 0) out.ExposedPorts = cfg.ExposedPorts;
   out.Tty = cfg.Tty ?? false;
   out.OpenStdin = cfg.OpenStdin ?? false;

@@ -34,7 +34,7 @@ import { normalizeTagRef, splitTagged, tryNormalizeTagRef } from './reference.js
 import { resolveInRootfs } from './rootfs-path.js';
 import { OverlaySnapshotter } from './snapshotter.js';
 import { TagStore } from './tag-store.js';
-import type { ContainerConfig, DeleteResponseItem, ImageConfigFile, ImageRecord } from './types.js';
+import type { DeleteResponseItem, ImageConfigFile, ImageRecord } from './types.js';
 
 export type { LowerPath } from './layer-path.js';
 
@@ -197,7 +197,7 @@ export class ImageService {
       const config: ImageConfigFile = {
         architecture: hostArchitecture(),
         ...(message !== '' ? { comment: message } : {}),
-        config: fullContainerConfig(cfg) as ContainerConfig,
+        config: fullContainerConfig(cfg),
         created,
         history: [{ created, comment: message !== '' ? message : 'Imported from -' }],
         os: 'linux',

@@ -1,45 +1,10 @@
 // Shapes of the image store: the image config file (as in `docker save` and
 // the OCI image spec) and the store's own record. The Engine API views are in
 // src/api/views/images.ts.
+import type { ContainerConfig } from '../containers/types.js';
 
-export type Empty = Record<string, never>;
-
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
-
-/** The `config` object of an image config file (runtime defaults for containers). */
-export interface ContainerConfig {
-  Hostname?: string;
-  Domainname?: string;
-  User?: string;
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  ExposedPorts?: Record<string, Empty> | null;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  StdinOnce?: boolean;
-  Env?: string[] | null;
-  Cmd?: string[] | null;
-  Healthcheck?: HealthConfig;
-  ArgsEscaped?: boolean;
-  Image?: string;
-  Volumes?: Record<string, Empty> | null;
-  WorkingDir?: string;
-  Entrypoint?: string[] | null;
-  NetworkDisabled?: boolean;
-  OnBuild?: string[] | null;
-  Labels?: Record<string, string> | null;
-  StopSignal?: string;
-  StopTimeout?: number;
-  Shell?: string[];
-}
+/** The `config` of an image config file: any subset of container.Config. */
+export type ImageRuntimeConfig = Partial<ContainerConfig>;
 
 export interface HistoryEntry {
   created?: string;
@@ -58,8 +23,8 @@ export interface ImageConfigFile {
   author?: string;
   comment?: string;
   docker_version?: string;
-  config?: ContainerConfig;
-  container_config?: ContainerConfig;
+  config?: ImageRuntimeConfig;
+  container_config?: ImageRuntimeConfig;
   rootfs: { type: string; diff_ids: string[] };
   history?: HistoryEntry[];
   [key: string]: unknown;
@@ -83,33 +48,6 @@ export interface ImageRecord {
   created: string;
   /** When a tag last moved onto this image (RFC 3339), or null. */
   lastTagTime: string | null;
-}
-
-/** Docker's full container.Config (as import stores it and inspect prints it): these keys are always present (null when unset). */
-export interface InspectConfig {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  ExposedPorts?: Record<string, Empty>;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env: string[] | null;
-  Cmd: string[] | null;
-  Healthcheck?: HealthConfig;
-  ArgsEscaped?: boolean;
-  Image: string;
-  Volumes: Record<string, Empty> | null;
-  WorkingDir: string;
-  Entrypoint: string[] | null;
-  OnBuild: string[] | null;
-  Labels: Record<string, string> | null;
-  StopSignal?: string;
-  StopTimeout?: number;
-  Shell?: string[];
 }
 
 /** One step of an image removal, as DELETE /images/{name} reports it. */

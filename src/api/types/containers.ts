@@ -1,6 +1,8 @@
 // Container wire shapes: GET /containers/json elements and the Mounts entries
 // of inspect. Fields a docker daemon may leave out are optional, so the CLI
 // reads other daemons' answers with the same type.
+import type { ContainerConfig } from '../../containers/types.js';
+import type { ApiMount } from '../../mounts/types.js';
 
 export interface ApiPort {
   IP?: string;
@@ -37,4 +39,43 @@ export interface ApiContainerSummary {
   HostConfig?: { NetworkMode?: string };
   NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
   Mounts?: ApiMountPoint[] | null;
+}
+
+export interface ApiRestartPolicy {
+  Name: string;
+  MaximumRetryCount: number;
+}
+
+/** POST /containers/create: container.Config's fields inline, then HostConfig and NetworkingConfig. */
+export interface ApiContainerCreateBody extends ContainerConfig {
+  HostConfig: Record<string, unknown> & {
+    Binds: string[] | null;
+    NetworkMode: string;
+    RestartPolicy: ApiRestartPolicy | Record<string, never>;
+    AutoRemove: boolean;
+    VolumeDriver: string;
+    VolumesFrom: string[] | null;
+    ReadonlyRootfs: boolean;
+    Tmpfs?: Record<string, string>;
+    Mounts?: ApiMount[];
+  };
+  NetworkingConfig: { EndpointsConfig: Record<string, ApiEndpointSettings> };
+}
+
+export interface ApiEndpointSettings {
+  IPAMConfig: null;
+  Links: null;
+  Aliases: null;
+  MacAddress: string;
+  DriverOpts: null;
+  GwPriority: number;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  DNSNames: null;
 }

@@ -1,5 +1,5 @@
 // Image wire shapes: GET /images/json elements and GET /images/{name}/json.
-import type { InspectConfig } from '../../images/types.js';
+import type { ContainerConfig } from '../../containers/types.js';
 
 /** GET /images/json element. */
 export interface ApiImageSummary {
@@ -25,7 +25,7 @@ export interface ApiImageInspect {
   Created: string;
   DockerVersion: string;
   Author: string;
-  Config: InspectConfig;
+  Config: ContainerConfig;
   Architecture: string;
   Variant?: string;
   Os: string;

@@ -1,5 +1,5 @@
 // Every Engine API wire shape, for routes, views and the CLI alike.
 export type { PathStat } from './archive.js';
-export type { ApiContainerSummary, ApiMountPoint, ApiPort } from './containers.js';
+export type { ApiContainerCreateBody, ApiContainerSummary, ApiEndpointSettings, ApiMountPoint, ApiPort, ApiRestartPolicy } from './containers.js';
 export type { ApiImageInspect, ApiImageSummary } from './images.js';
 export type { ApiVolume } from './volumes.js';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseMountFlag, splitVolumeSpec } from './mount-flags.js';
 import type { ApiMount } from '../../mounts/types.js';
+import type { ApiContainerCreateBody, ApiEndpointSettings, ApiRestartPolicy } from '../../api/types/index.js';
 import { newDict } from '../../util/dict.js';
 import { ramInBytes } from '../../go/units.js';
 
@@ -95,67 +96,10 @@ export interface BuildContext {
 export interface CreateRequest {
   /** `?name=` when --name was given. */
   name?: string;
-  body: ContainerCreateBody;
+  body: ApiContainerCreateBody;
 }
 
-export interface RestartPolicy {
-  Name: string;
-  MaximumRetryCount: number;
-}
-
-export interface ContainerCreateBody {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env: string[] | null;
-  Cmd: string[] | null;
-  Image: string;
-  Volumes: Record<string, Record<string, never>>;
-  WorkingDir: string;
-  Entrypoint: string[] | null;
-  OnBuild: null;
-  Labels: Record<string, string>;
-  StopSignal?: string;
-  StopTimeout?: number;
-  HostConfig: Record<string, unknown> & {
-    Binds: string[] | null;
-    NetworkMode: string;
-    RestartPolicy: RestartPolicy | Record<string, never>;
-    AutoRemove: boolean;
-    VolumeDriver: string;
-    VolumesFrom: string[] | null;
-    ReadonlyRootfs: boolean;
-    Tmpfs?: Record<string, string>;
-    Mounts?: ApiMount[];
-  };
-  NetworkingConfig: { EndpointsConfig: Record<string, EndpointSettings> };
-}
-
-export interface EndpointSettings {
-  IPAMConfig: null;
-  Links: null;
-  Aliases: null;
-  MacAddress: string;
-  DriverOpts: null;
-  GwPriority: number;
-  NetworkID: string;
-  EndpointID: string;
-  Gateway: string;
-  IPAddress: string;
-  IPPrefixLen: number;
-  IPv6Gateway: string;
-  GlobalIPv6Address: string;
-  GlobalIPv6PrefixLen: number;
-  DNSNames: null;
-}
-
-function emptyEndpoint(): EndpointSettings {
+function emptyEndpoint(): ApiEndpointSettings {
   return {
     IPAMConfig: null,
     Links: null,
@@ -359,7 +303,7 @@ export function dedupeEnv(list: string[]): string[] {
 }
 
 /** opts.ParseRestartPolicy. */
-export function parseRestartPolicy(policy: string): RestartPolicy | Record<string, never> {
+export function parseRestartPolicy(policy: string): ApiRestartPolicy | Record<string, never> {
   if (policy === '') return {};
   const colon = policy.indexOf(':');
   const name = colon < 0 ? policy : policy.slice(0, colon);
@@ -473,7 +417,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
 
   const networks = flags.network ?? [];
   const networkMode = networks[0] ?? 'default';
-  const endpoints: Record<string, EndpointSettings> = {};
+  const endpoints: Record<string, ApiEndpointSettings> = {};
   if (networks.length === 0) endpoints.default = emptyEndpoint();
   else if (networks.length > 1) {
     for (const n of networks) {
@@ -492,7 +436,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
   }
 
   const security = securityOpts(flags.securityOpt, ctx);
-  const hostConfig: ContainerCreateBody['HostConfig'] = {
+  const hostConfig: ApiContainerCreateBody['HostConfig'] = {
     Binds: binds.length > 0 ? binds : null,
     ContainerIDFile: '',
     LogConfig: { Type: '', Config: {} },
@@ -562,7 +506,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
   hostConfig.ReadonlyPaths = security.unconfinedPaths ? [] : null;
   if (flags.init !== undefined) hostConfig.Init = flags.init;
 
-  const body: ContainerCreateBody = {
+  const body: ApiContainerCreateBody = {
     Hostname: flags.hostname ?? '',
     Domainname: flags.domainname ?? '',
     User: flags.user ?? '',
@@ -590,7 +534,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
   return { name: flags.name, body: ordered };
 }
 
-function reorder(body: ContainerCreateBody): ContainerCreateBody {
+function reorder(body: ApiContainerCreateBody): ApiContainerCreateBody {
   const { HostConfig, NetworkingConfig, ...rest } = body;
-  return { ...rest, HostConfig, NetworkingConfig } as ContainerCreateBody;
+  return { ...rest, HostConfig, NetworkingConfig } as ApiContainerCreateBody;
 }
