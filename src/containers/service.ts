@@ -26,7 +26,7 @@ import { mergeConfig } from './config.js';
 import { checkHostConfig, probeHost, specOptions, type HostFacts } from './host-config.js';
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
-import { ZERO_TIME, type ContainerRecord } from './types.js';
+import { ZERO_TIME, type ContainerPaths, type ContainerRecord } from './types.js';
 import type { ViewMount } from './archive-helper.js';
 import { mountsUnder } from '../util/mount.js';
 
@@ -810,6 +810,11 @@ export class ContainerService {
 
   containerDir(id: string): string {
     return this.dir(id);
+  }
+
+  /** The host paths inspect reports for a container. */
+  paths(id: string): ContainerPaths {
+    return { containerDir: this.dir(id), logPath: this.logPath(id), fsDir: this.fsDir(id) };
   }
 
   /**

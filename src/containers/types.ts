@@ -78,4 +78,12 @@ export interface ContainerRecord {
   networkMode: string;
 }
 
+/** Where a container's files live on the host. */
+export interface ContainerPaths {
+  containerDir: string;
+  logPath: string;
+  /** The overlay's directory: rootfs, upper and work. */
+  fsDir: string;
+}
+
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

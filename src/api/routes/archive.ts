@@ -11,7 +11,10 @@ function statHeader(s: DomainPathStat): string {
   return Buffer.from(JSON.stringify(wire)).toString('base64');
 }
 
-export function registerArchiveRoutes(router: Router, archives: ArchiveService): void {
+/** What the archive routes need of the archive service. */
+export type ArchiveBackend = Pick<ArchiveService, 'get' | 'put' | 'stat'>;
+
+export function registerArchiveRoutes(router: Router, archives: ArchiveBackend): void {
   const pathOf = (q: URLSearchParams) => {
     const p = q.get('path');
     if (!p) throw new HttpError(400, 'path is required');

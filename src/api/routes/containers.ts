@@ -9,7 +9,6 @@ import { nameMatcher } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
 import { decodeCreateRequest } from '../../containers/create-request.js';
 import type { ContainerRecord } from '../../containers/types.js';
-import { join } from 'node:path';
 
 const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
 const RAW = 'application/vnd.docker.raw-stream';
@@ -52,12 +51,13 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
   return n;
 }
 
-export function registerContainerRoutes(router: Router, containers: ContainerService): void {
-  const dirs = (id: string) => ({
-    containerDir: containers.containerDir(id),
-    logPath: containers.logPath(id),
-    fsDir: join(containers.containerDir(id), 'fs'),
-  });
+/** What the container routes need of the container service. */
+export type ContainerBackend = Pick<
+  ContainerService,
+  'attach' | 'create' | 'kill' | 'list' | 'logs' | 'paths' | 'remove' | 'resize' | 'resolve' | 'restart' | 'start' | 'stop' | 'wait'
+>;
+
+export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
 
   router.add('POST', '/containers/create', async (ctx) => {
     // Docker's Go types first: a wrong type is a 400 before anything is looked at or stored.
@@ -85,7 +85,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerSer
 
   router.add('GET', '/containers/{id}/json', (ctx) => {
     const c = containers.resolve(ctx.params.id!);
-    sendJson(ctx.res, 200, toContainerInspect(c, dirs(c.id)));
+    sendJson(ctx.res, 200, toContainerInspect(c, containers.paths(c.id)));
   });
 
   router.add('POST', '/containers/{id}/start', async (ctx) => {

@@ -5,7 +5,10 @@ import { hijack, splice } from '../hijack.js';
 import type { ExecService } from '../../containers/exec.js';
 import { errorText } from '../../errors.js';
 
-export function registerExecRoutes(router: Router, execs: ExecService): void {
+/** What the exec routes need of the exec service. */
+export type ExecBackend = Pick<ExecService, 'create' | 'finished' | 'inspect' | 'resize' | 'start'>;
+
+export function registerExecRoutes(router: Router, execs: ExecBackend): void {
   router.add('POST', '/containers/{id}/exec', async (ctx) => {
     const body = await readJsonObject(ctx.req);
     sendJson(ctx.res, 201, { Id: execs.create(ctx.params.id!, body) });

@@ -1,6 +1,6 @@
 // Container records as GET /containers/{id}/json and GET /containers/json show them.
 import { join } from 'node:path';
-import type { ContainerRecord } from '../../containers/types.js';
+import type { ContainerPaths, ContainerRecord } from '../../containers/types.js';
 import type { MountPoint } from '../../mounts/types.js';
 import { humanDuration } from '../../util/duration.js';
 import type { ApiContainerSummary, ApiMountPoint } from '../types/index.js';
@@ -46,7 +46,7 @@ export function toContainerSummary(c: ContainerRecord): ApiContainerSummary {
   };
 }
 
-export function toContainerInspect(c: ContainerRecord, dirs: { containerDir: string; logPath: string; fsDir: string }): Record<string, unknown> {
+export function toContainerInspect(c: ContainerRecord, dirs: ContainerPaths): Record<string, unknown> {
   return {
     Id: c.id,
     Created: c.created,
