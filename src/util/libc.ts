@@ -70,7 +70,7 @@ let bindings: Bindings | undefined;
 
 function lib(): Bindings {
   if (bindings) return bindings;
-  const c = koffi.load('libc.so.6');
+  const c = (libcHandle ??= koffi.load('libc.so.6'));
   const openHowType = koffi.struct('berth_open_how', { flags: 'uint64_t', mode: 'uint64_t', resolve: 'uint64_t' });
   bindings = {
     syscall: c.func('long syscall(long number, ...)') as Bindings['syscall'],
@@ -88,7 +88,15 @@ function lib(): Bindings {
   return bindings;
 }
 
-function fail(syscall: string, path?: string): never {
+/** One more libc function by its C declaration, from the same loaded library (src/fs uses this). */
+export function libcFunction<F extends (...args: never[]) => unknown>(declaration: string): F {
+  libcHandle ??= koffi.load('libc.so.6');
+  return libcHandle.func(declaration) as unknown as F;
+}
+let libcHandle: ReturnType<typeof koffi.load> | undefined;
+
+function fail(syscall: string, rawPath?: string | Buffer): never {
+  const path = rawPath === undefined || typeof rawPath === 'string' ? rawPath : rawPath.toString();
   const errno = koffi.errno();
   let code = 'EUNKNOWN';
   try {
@@ -98,6 +106,7 @@ function fail(syscall: string, path?: string): never {
   }
   const text = lib().strerror(errno).toLowerCase();
   const e = new Error(`${code}: ${text}, ${syscall}${path !== undefined ? ` '${path}'` : ''}`) as LibcError;
+
   e.code = code;
   e.errno = -errno;
   e.syscall = syscall;
@@ -105,7 +114,8 @@ function fail(syscall: string, path?: string): never {
   throw e;
 }
 
-function check(rc: number | bigint, syscall: string, path?: string): number {
+/** Turns a libc return value into the value or a thrown Node-style error (errno read right after the call). */
+export function check(rc: number | bigint, syscall: string, path?: string | Buffer): number {
   const n = Number(rc);
   if (n < 0) fail(syscall, path);
   return n;
