@@ -26,6 +26,14 @@ export class InvalidParameter extends BerthError {
   }
 }
 
+/** A tar archive that is malformed, truncated or hostile (members escaping the target): HTTP 400. */
+export class InvalidArchive extends InvalidParameter {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidArchive';
+  }
+}
+
 export class NotFound extends BerthError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('not-found', message, options);

@@ -25,7 +25,7 @@
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import { InvalidParameter, SystemError, isBerthError } from '../errors.js';
 import { run, isErrno } from './fs-util.js';
-import { readTar, type ByteReader, type TarHeader } from './archive/tar-reader.js';
+import { readTar, type ByteReader, type TarHeader } from '../archive/tar/reader.js';
 
 export interface UnpackResult {
   /** Bytes of regular files plus symlink targets (hardlinks counted once). */

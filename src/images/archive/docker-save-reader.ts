@@ -13,7 +13,7 @@ import { DIGEST, hostArchitecture, parseImageConfig, parseJson, sha256Hex } from
 import { safeComponents } from '../layer-unpack.js';
 import { normalizeTagRef, tryNormalizeTagRef } from '../reference.js';
 import type { ImageConfigFile } from '../types.js';
-import { openMaybeCompressed, readTar } from './tar-reader.js';
+import { openMaybeCompressed, readTar } from '../../archive/tar/reader.js';
 
 /** Cap on any JSON document read from an archive. */
 const MAX_JSON = 64 * 1024 * 1024;

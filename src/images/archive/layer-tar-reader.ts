@@ -1,7 +1,7 @@
 // Reads one layer tar (a `docker import` rootfs tar or a layer of a save
 // archive; plain or gzip) into a directory and reports its diff_id.
 import { unpackLayer, type UnpackResult } from '../layer-unpack.js';
-import { openMaybeCompressed } from './tar-reader.js';
+import { openMaybeCompressed } from '../../archive/tar/reader.js';
 
 export interface LayerTarResult extends UnpackResult {
   /** "sha256:<hex>" of the uncompressed tar stream. */

@@ -5,7 +5,9 @@
 //
 // Supported: ustar/POSIX (prefix field), GNU long names ('L'/'K'), PAX
 // per-entry ('x') and global ('g') headers including SCHILY.xattr.* and
-// LIBARCHIVE.xattr.*, base-256 numeric fields, gzip input (detected by magic).
+// LIBARCHIVE.xattr.*, base-256 numeric fields, gzip input (detected by magic),
+// names as raw bytes (non-UTF-8 names survive), nanosecond mtimes, GNU sparse
+// files in the PAX 1.0 and 0.1 formats, and the SCHILY.acl.* text records.
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -36,6 +38,15 @@ export interface TarHeader {
   devminor: number;
   /** Extended attributes from PAX records (name → raw value). */
   xattrs: Map<string, Buffer>;
+  /** `path` and `linkpath` as the archive's bytes (the strings above decode them as UTF-8, lossily). */
+  pathBytes: Buffer;
+  linkpathBytes: Buffer;
+  /** mtime in nanoseconds since the epoch (PAX mtime keeps nine decimals). */
+  mtimeNs: bigint;
+  /** For a sparse file: where its data lies; `size` is then the file's real size and body() yields the extents' data in order. */
+  sparse?: Array<{ offset: number; length: number }>;
+  /** POSIX ACLs in text form (SCHILY.acl.access / .default), as GNU tar and star write them. */
+  acls?: { access?: string; default?: string };
 }
 
 const BLOCK = 512;
@@ -206,10 +217,58 @@ export async function openMaybeCompressed(source: AsyncIterable<Buffer | string 
   };
 }
 
-function cstring(buf: Buffer, start: number, len: number): string {
+function cbytes(buf: Buffer, start: number, len: number): Buffer {
   const slice = buf.subarray(start, start + len);
   const nul = slice.indexOf(0);
-  return (nul === -1 ? slice : slice.subarray(0, nul)).toString('utf8');
+  return Buffer.from(nul === -1 ? slice : slice.subarray(0, nul));
+}
+
+/** A PAX time ("1700000000.123456789", maybe negative) in nanoseconds; undefined when malformed. */
+export function parsePaxTime(s: string): bigint | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(s);
+  if (!m) return undefined;
+  const frac = (m[3] ?? '').slice(0, 9).padEnd(9, '0');
+  const ns = BigInt(m[2]!) * 1_000_000_000n + BigInt(frac);
+  return m[1] ? -ns : ns;
+}
+
+/** Reads the sparse map at the start of a PAX 1.0 sparse member's data; returns it and the bytes it took (whole blocks). */
+async function readSparseMap(reader: ByteReader, path: string): Promise<{ map: Array<{ offset: number; length: number }>; consumed: number }> {
+  let text = '';
+  let consumed = 0;
+  const numbers: number[] = [];
+  let count = -1;
+  while (count < 0 || numbers.length < 2 * count) {
+    const block = await reader.read(BLOCK);
+    if (block === null) throw new InvalidParameter('unexpected end of archive');
+    consumed += BLOCK;
+    text += block.toString('latin1');
+    const lines = text.split('\n');
+    text = lines.pop()!;
+    for (const line of lines) {
+      if (!/^\d+$/.test(line)) throw new InvalidParameter(`invalid sparse map for tar entry ${path}`);
+      if (count < 0) count = Number(line);
+      else numbers.push(Number(line));
+      if (count >= 0 && numbers.length >= 2 * count) break;
+    }
+    if (consumed > MAX_META) throw new InvalidParameter(`sparse map too large for tar entry ${path}`);
+  }
+  return { map: pairs(numbers, path), consumed };
+}
+
+function pairs(numbers: number[], path: string): Array<{ offset: number; length: number }> {
+  const map: Array<{ offset: number; length: number }> = [];
+  let end = 0;
+  for (let i = 0; i + 1 < numbers.length; i += 2) {
+    const offset = numbers[i]!;
+    const length = numbers[i + 1]!;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < end) {
+      throw new InvalidParameter(`invalid sparse map for tar entry ${path}`);
+    }
+    map.push({ offset, length });
+    end = offset + length;
+  }
+  return map;
 }
 
 function numeric(buf: Buffer, start: number, len: number): number {
@@ -293,17 +352,19 @@ const MAX_META = 16 * 1024 * 1024;
  * Iterates the entries of a tar stream. Stops at the end-of-archive marker; the
  * caller should `reader.drain()` afterwards if it needs the whole stream hashed.
  */
-export async function* readTar(reader: ByteReader): AsyncGenerator<TarEntry> {
+export async function* readTar(reader: ByteReader, opts: { requireEnd?: boolean } = {}): AsyncGenerator<TarEntry> {
   let globalPax = new Map<string, Buffer>();
   let pax: Map<string, Buffer> | null = null;
-  let gnuLongPath: string | null = null;
-  let gnuLongLink: string | null = null;
+  let gnuLongPath: Buffer | null = null;
+  let gnuLongLink: Buffer | null = null;
   let first = true;
   for (;;) {
     const block = await reader.read(BLOCK);
     if (block === null) {
       if (first) throw new InvalidParameter('empty archive');
-      return; // EOF without end marker: accepted (as GNU tar does).
+      // EOF without the end marker: GNU tar accepts it; an import must not, a cut at a member boundary looks whole.
+      if (opts.requireEnd) throw new InvalidParameter('unexpected end of archive: no end-of-archive marker (truncated?)');
+      return;
     }
     first = false;
     if (block.every((b) => b === 0)) return;
@@ -322,7 +383,7 @@ export async function* readTar(reader: ByteReader): AsyncGenerator<TarEntry> {
       else if (typeflag === 'g') globalPax = new Map([...globalPax, ...parsePax(data)]);
       else {
         const nul = data.indexOf(0);
-        const s = (nul === -1 ? data : data.subarray(0, nul)).toString('utf8');
+        const s = Buffer.from(nul === -1 ? data : data.subarray(0, nul));
         if (typeflag === 'L') gnuLongPath = s;
         else gnuLongLink = s;
       }
@@ -330,60 +391,103 @@ export async function* readTar(reader: ByteReader): AsyncGenerator<TarEntry> {
     }
 
     const type = TYPES[typeflag];
-    let path = cstring(block, 0, 100);
+    let pathBytes = cbytes(block, 0, 100);
     if (isUstar) {
-      const prefix = cstring(block, 345, 155);
-      if (prefix) path = `${prefix}/${path}`;
+      const prefix = cbytes(block, 345, 155);
+      if (prefix.length > 0) pathBytes = Buffer.concat([prefix, Buffer.from('/'), pathBytes]);
     }
-    let linkpath = cstring(block, 157, 100);
+    let linkpathBytes = cbytes(block, 157, 100);
     let uid = numeric(block, 108, 8);
     let gid = numeric(block, 116, 8);
-    let mtime = new Date(numeric(block, 136, 12) * 1000);
+    let mtimeNs = BigInt(numeric(block, 136, 12)) * 1_000_000_000n;
     const xattrs = new Map<string, Buffer>();
-    if (gnuLongPath !== null) path = gnuLongPath;
-    if (gnuLongLink !== null) linkpath = gnuLongLink;
+    let acls: { access?: string; default?: string } | undefined;
+    if (gnuLongPath !== null) pathBytes = gnuLongPath;
+    if (gnuLongLink !== null) linkpathBytes = gnuLongLink;
     const records = new Map([...globalPax, ...(pax ?? [])]);
+    let sparseMajor: string | undefined;
+    let sparseMinor: string | undefined;
+    let sparseName: Buffer | undefined;
+    let sparseRealSize: number | undefined;
+    let sparseMap01: string | undefined;
     for (const [k, v] of records) {
       const s = (): string => v.toString('utf8');
-      if (k === 'path') path = s();
-      else if (k === 'linkpath') linkpath = s();
+      if (k === 'path') pathBytes = v;
+      else if (k === 'linkpath') linkpathBytes = v;
       else if (k === 'size') size = Number(s());
       else if (k === 'uid') uid = Number(s());
       else if (k === 'gid') gid = Number(s());
-      else if (k === 'mtime') mtime = new Date(Number(s()) * 1000);
+      else if (k === 'mtime') mtimeNs = parsePaxTime(s()) ?? mtimeNs;
       else if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice('SCHILY.xattr.'.length), v);
       else if (k.startsWith('LIBARCHIVE.xattr.')) {
         xattrs.set(decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(s(), 'base64'));
-      }
+      } else if (k === 'SCHILY.acl.access') (acls ??= {}).access = s();
+      else if (k === 'SCHILY.acl.default') (acls ??= {}).default = s();
+      else if (k === 'GNU.sparse.major') sparseMajor = s();
+      else if (k === 'GNU.sparse.minor') sparseMinor = s();
+      else if (k === 'GNU.sparse.name') sparseName = v;
+      else if (k === 'GNU.sparse.realsize' || k === 'GNU.sparse.size') sparseRealSize = Number(s());
+      else if (k === 'GNU.sparse.map') sparseMap01 = s();
     }
     pax = null;
+    const path = pathBytes.toString('utf8');
+    const linkpath = linkpathBytes.toString('utf8');
+    let sparse: Array<{ offset: number; length: number }> | undefined;
+    let sparseMapBytes = 0;
+    if (type === 'file' && (sparseMajor !== undefined || sparseMap01 !== undefined)) {
+      if (sparseRealSize === undefined || !Number.isSafeInteger(sparseRealSize) || sparseRealSize < 0) {
+        throw new InvalidParameter(`invalid sparse size for tar entry ${path}`);
+      }
+      if (sparseMajor === '1' && sparseMinor === '0') {
+        const read = await readSparseMap(reader, path);
+        sparse = read.map;
+        sparseMapBytes = read.consumed;
+      } else if (sparseMap01 !== undefined) {
+        sparse = pairs(sparseMap01 === '' ? [] : sparseMap01.split(',').map(Number), path);
+      } else {
+        throw new InvalidParameter(`unsupported GNU sparse format ${sparseMajor}.${sparseMinor ?? '?'} for tar entry ${path}`);
+      }
+      const last = sparse[sparse.length - 1];
+      if (last && last.offset + last.length > sparseRealSize) throw new InvalidParameter(`invalid sparse map for tar entry ${path}`);
+      if (sparseName !== undefined) pathBytes = sparseName;
+    }
     gnuLongPath = null;
     gnuLongLink = null;
     if (!Number.isSafeInteger(size) || size < 0) throw new InvalidParameter(`invalid size for tar entry ${path}`);
     if (!Number.isSafeInteger(uid) || uid < 0 || !Number.isSafeInteger(gid) || gid < 0) {
       throw new InvalidParameter(`invalid owner for tar entry ${path}`);
     }
-    if (Number.isNaN(mtime.getTime())) mtime = new Date(0);
+    const mtime = new Date(Number(mtimeNs / 1_000_000n));
 
     if (type === undefined) {
       throw new InvalidParameter(`unsupported tar entry type ${JSON.stringify(typeflag)} for ${path}`);
     }
+    const storedData = type === 'file' || type === 'hardlink' || type === 'symlink' || type === 'directory' ? size - sparseMapBytes : 0;
+    if (storedData < 0) throw new InvalidParameter(`invalid sparse map for tar entry ${path}`);
+    if (sparse && sparse.reduce((n, e) => n + e.length, 0) !== storedData) {
+      throw new InvalidParameter(`sparse map does not match the data of tar entry ${path}`);
+    }
     const header: TarHeader = {
-      path,
+      path: sparse ? pathBytes.toString('utf8') : path,
       type,
       typeflag,
       mode: numeric(block, 100, 8) & 0o7777,
       uid,
       gid,
       // Links, devices, dirs and fifos carry no data even if size is set (hardlinks in some writers do).
-      size,
+      size: sparse ? sparseRealSize! : size,
       mtime,
       linkpath,
       devmajor: numeric(block, 329, 8),
       devminor: numeric(block, 337, 8),
       xattrs,
+      pathBytes,
+      linkpathBytes,
+      mtimeNs,
+      ...(sparse ? { sparse } : {}),
+      ...(acls ? { acls } : {}),
     };
-    const dataSize = type === 'file' ? size : type === 'hardlink' || type === 'symlink' || type === 'directory' ? size : 0;
+    const dataSize = storedData;
     let consumed = false;
     let started = false;
     const body = async function* (): AsyncGenerator<Buffer> {

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { openMaybeCompressed, readTar, type TarHeader } from '../../src/images/archive/tar-reader.js';
-import { makeTar, streamOf } from './helpers.js';
+import { openMaybeCompressed, readTar, type TarHeader } from '../../src/archive/tar/reader.js';
+import { makeTar, streamOf } from '../images/helpers.js';
 
 async function entries(buf: Buffer): Promise<{ headers: Array<TarHeader & { body: string }>; digest: string; compressed: string }> {
   const opened = await openMaybeCompressed(streamOf(buf, 333) as AsyncIterable<Buffer>);

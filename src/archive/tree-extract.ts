@@ -1,0 +1,193 @@
+// A tar stream unpacked into an empty staging directory, refusing anything
+// hostile. The directory is private to berthd and starts empty, so what the
+// archive has made so far (kept in `made`) is all there is: a member is
+// refused when its path leaves the root, when a parent is something other
+// than a directory the archive (or this extractor) made — a symlink above
+// all — and a hard link must name an earlier member. Final components are
+// created with O_EXCL/O_NOFOLLOW or their *at equivalents, so nothing is
+// ever followed.
+import { closeSync, constants, ftruncateSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { InvalidArchive, InvalidParameter } from '../errors.js';
+import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
+import { joinPath } from '../fs/path.js';
+import { ByteReader, readTar, type TarHeader } from './tar/reader.js';
+import { applyFileMeta, applyPathMeta, PendingDirectories } from './tree-write.js';
+import type { TreeProgress } from './tree.js';
+
+export interface ExtractOptions {
+  onProgress?: (p: TreeProgress) => void;
+  signal?: AbortSignal;
+}
+
+type Made = 'directory' | 'implicit-directory' | 'other';
+
+/** The member's path as components below the root; [] for the root itself. */
+function components(h: TarHeader): Buffer[] {
+  const p = h.pathBytes;
+  if (p.length > 0 && p[0] === 0x2f) throw new InvalidArchive(`archive member has an absolute name: ${h.path}`);
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i <= p.length; i++) {
+    if (i === p.length || p[i] === 0x2f) {
+      const part = p.subarray(start, i);
+      start = i + 1;
+      if (part.length === 0 || (part.length === 1 && part[0] === 0x2e)) continue;
+      if (part.length === 2 && part[0] === 0x2e && part[1] === 0x2e) throw new InvalidArchive(`archive member name contains "..": ${h.path}`);
+      parts.push(part);
+    }
+  }
+  return parts;
+}
+
+function keyOf(parts: Buffer[]): string {
+  return Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from('/'), p]))).toString('latin1');
+}
+
+function writeAll(fd: number, chunk: Buffer, position: number): void {
+  let off = 0;
+  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off, position + off);
+}
+
+class Extractor {
+  private readonly made = new Map<string, Made>();
+  private readonly dirs = new PendingDirectories();
+  readonly progress: TreeProgress = { bytes: 0, files: 0 };
+
+  constructor(private readonly root: Buffer) {}
+
+  /** Makes sure every parent of `parts` is a directory this extraction made; returns the absolute path. */
+  private prepare(parts: Buffer[], h: TarHeader): Buffer {
+    let abs = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      abs = joinPath(abs, parts[i]!);
+      const key = keyOf(parts.slice(0, i + 1));
+      const kind = this.made.get(key);
+      if (kind === undefined) {
+        mkdirSync(abs, { mode: 0o755 });
+        this.made.set(key, 'implicit-directory');
+      } else if (kind === 'other') {
+        throw new InvalidArchive(`archive member ${h.path} is beneath ${key}, which is not a directory (a symlink or file in the archive)`);
+      }
+    }
+    const abspath = joinPath(abs, parts[parts.length - 1]!);
+    const key = keyOf(parts);
+    const existing = this.made.get(key);
+    if (existing === 'other') {
+      unlinkSync(abspath); // a later member replaces an earlier one, as tar does
+    } else if (existing !== undefined && h.type !== 'directory') {
+      throw new InvalidArchive(`archive member ${h.path} would replace a directory`);
+    }
+    return abspath;
+  }
+
+  async entry(h: TarHeader, body: () => AsyncGenerator<Buffer>): Promise<void> {
+    const parts = components(h);
+    const meta = { type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtimeNs: h.mtimeNs, xattrs: h.xattrs, ...(h.acls ? { acls: h.acls } : {}) };
+    this.progress.files++;
+    if (parts.length === 0) {
+      if (h.type !== 'directory') throw new InvalidArchive(`archive member ${h.path} names the root but is not a directory`);
+      this.dirs.set(this.root, meta);
+      return;
+    }
+    const abs = this.prepare(parts, h);
+    const key = keyOf(parts);
+    switch (h.type) {
+      case 'directory':
+        if (this.made.get(key) === undefined) mkdirSync(abs, { mode: 0o700 });
+        this.made.set(key, 'directory');
+        this.dirs.set(abs, meta);
+        return;
+      case 'file': {
+        const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        try {
+          this.made.set(key, 'other');
+          const extents = h.sparse ?? [{ offset: 0, length: h.size }];
+          let i = 0;
+          let written = 0; // within extents[i]
+          for await (const chunk of body()) {
+            let off = 0;
+            while (off < chunk.length) {
+              const x = extents[i]!;
+              const n = Math.min(chunk.length - off, x.length - written);
+              writeAll(fd, chunk.subarray(off, off + n), x.offset + written);
+              off += n;
+              written += n;
+              this.progress.bytes += n;
+              if (written === x.length) {
+                i++;
+                written = 0;
+              }
+            }
+          }
+          if (h.sparse) ftruncateSync(fd, h.size);
+          applyFileMeta(fd, abs, meta);
+        } finally {
+          closeSync(fd);
+        }
+        return;
+      }
+      case 'symlink':
+        symlinkSync(h.linkpathBytes, abs);
+        this.made.set(key, 'other');
+        applyPathMeta(abs, meta);
+        return;
+      case 'hardlink': {
+        const target = components({ ...h, pathBytes: h.linkpathBytes, path: h.linkpath });
+        if (target.length === 0 || this.made.get(keyOf(target)) !== 'other') {
+          throw new InvalidArchive(`archive member ${h.path} is a hard link to ${h.linkpath}, which is not an earlier file in the archive`);
+        }
+        linkSync(joinPath(this.root, Buffer.from(keyOf(target), 'latin1')), abs);
+        this.made.set(key, 'other');
+        return;
+      }
+      case 'fifo':
+      case 'chardev':
+      case 'blockdev': {
+        const kind = h.type === 'fifo' ? S_IFIFO : h.type === 'chardev' ? S_IFCHR : S_IFBLK;
+        mknod(abs, kind, 0o600, h.devmajor, h.devminor);
+        this.made.set(key, 'other');
+        applyPathMeta(abs, meta);
+        return;
+      }
+    }
+  }
+
+  finish(): void {
+    this.dirs.applyAll();
+  }
+}
+
+/**
+ * Unpacks the plain tar `tar` into `dir` (an existing, empty directory the
+ * caller owns). Rejects with InvalidArchive for malformed, truncated or
+ * hostile input; whatever was written then stays inside `dir` for the
+ * caller to remove.
+ */
+export async function extractTree(tar: Readable | AsyncIterable<Buffer>, dir: string, opts: ExtractOptions = {}): Promise<TreeProgress> {
+  const x = new Extractor(Buffer.from(dir));
+  const reader = new ByteReader(tar as AsyncIterable<Buffer>);
+  let last = 0;
+  try {
+    for await (const e of readTar(reader, { requireEnd: true })) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('import aborted');
+      await x.entry(e.header, e.body);
+      if (opts.onProgress && x.progress.files - last >= 64) {
+        last = x.progress.files;
+        opts.onProgress({ ...x.progress });
+      }
+    }
+    await reader.drain();
+    x.finish();
+  } catch (e) {
+    if (e instanceof InvalidParameter && !(e instanceof InvalidArchive)) throw new InvalidArchive(`invalid archive: ${e.message}`, { cause: e });
+    throw e;
+  }
+  opts.onProgress?.({ ...x.progress });
+  return { ...x.progress };
+}
+
+/** Removes a staging directory left by a failed extraction. */
+export function removeStaging(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

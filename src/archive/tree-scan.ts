@@ -1,0 +1,100 @@
+// Reads one directory tree for export and clone: a pre-order walk (a
+// directory before its children, children in byte order of their names),
+// every entry's metadata with nanosecond times, xattrs, link targets as
+// bytes, and hard-link groups by (device, inode). Never follows symlinks.
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { ACL_ACCESS_XATTR, ACL_DEFAULT_XATTR, aclXattrToText } from './acl.js';
+import type { TarEntryType } from './tar/reader.js';
+import { devMajor, devMinor } from '../fs/nodes.js';
+import { joinPath } from '../fs/path.js';
+import { readXattrs } from '../fs/xattrs.js';
+
+export interface ScannedEntry {
+  /** Path below the root as bytes ("" for the root itself). */
+  rel: Buffer;
+  /** Absolute path as bytes. */
+  abs: Buffer;
+  type: TarEntryType;
+  stat: BigIntStats;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeNs: bigint;
+  xattrs: Map<string, Buffer>;
+  acls?: { access?: string; default?: string };
+  linkTarget?: Buffer;
+  /** For the second and later members of a hard-link group: the first member's rel path. */
+  hardlinkTo?: Buffer;
+  devmajor?: number;
+  devminor?: number;
+}
+
+function typeOf(st: BigIntStats): TarEntryType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'chardev';
+  if (st.isBlockDevice()) return 'blockdev';
+  return undefined; // sockets: not archivable, as GNU tar ("socket ignored")
+}
+
+/** Walks `root` in archive order; `skipped` hears about sockets. */
+export function* scanTree(root: string, skipped?: (rel: Buffer) => void): Generator<ScannedEntry> {
+  const links = new Map<string, Buffer>();
+  const stack: Array<{ rel: Buffer; abs: Buffer }> = [{ rel: Buffer.alloc(0), abs: Buffer.from(root) }];
+  while (stack.length > 0) {
+    const { rel, abs } = stack.pop()!;
+    const st = lstatSync(abs, { bigint: true });
+    const type = typeOf(st);
+    if (type === undefined) {
+      skipped?.(rel);
+      continue;
+    }
+    const xattrs = readXattrs(abs);
+    const entry: ScannedEntry = {
+      rel,
+      abs,
+      type,
+      stat: st,
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: type === 'file' ? Number(st.size) : 0,
+      mtimeNs: st.mtimeNs,
+      xattrs,
+    };
+    const access = xattrs.get(ACL_ACCESS_XATTR);
+    const dflt = xattrs.get(ACL_DEFAULT_XATTR);
+    if (access || dflt) {
+      entry.acls = {};
+      if (access) entry.acls.access = aclXattrToText(access);
+      if (dflt) entry.acls.default = aclXattrToText(dflt);
+    }
+    if (type !== 'directory' && st.nlink > 1n) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = links.get(key);
+      if (first) entry.hardlinkTo = first;
+      else links.set(key, rel);
+    }
+    if (type === 'symlink') entry.linkTarget = readlinkSync(abs, { encoding: 'buffer' });
+    if (type === 'chardev' || type === 'blockdev') {
+      entry.devmajor = devMajor(st.rdev);
+      entry.devminor = devMinor(st.rdev);
+    }
+    yield entry;
+    if (type === 'directory') {
+      const names = readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+      for (let i = names.length - 1; i >= 0; i--) {
+        const name = names[i]!;
+        stack.push({ rel: rel.length === 0 ? name : joinPath(rel, name), abs: joinPath(abs, name) });
+      }
+    }
+  }
+}
+
+/** The archive member name for a rel path: "./" + rel, the root as "./". */
+export function memberName(rel: Buffer): Buffer {
+  return rel.length === 0 ? Buffer.from('./') : Buffer.concat([Buffer.from('./'), rel]);
+}
