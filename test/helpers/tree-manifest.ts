@@ -3,7 +3,7 @@
 // size class for sparse files, and a content hash.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { type Stats, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Entry {
@@ -23,7 +23,7 @@ export interface Entry {
   rdev?: string;
 }
 
-function typeOf(st: ReturnType<typeof lstatSync>): string {
+function typeOf(st: Stats): string {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
