@@ -74,7 +74,7 @@ export function manifest(root: string): Entry[] {
       gid: Number(st.gid),
       size: type === 'dir' ? 0 : Number(st.size),
       mtimeNs: st.mtimeNs.toString(),
-      xattrs: xattrs.get(rel.length === 0 ? '.' : `./${getfattrName(rel)}`) ?? {},
+      xattrs: xattrs.get(rel.length === 0 ? '.' : getfattrName(rel)) ?? {},
     };
     if (type === 'file') {
       e.content = createHash('sha256').update(readFileSync(abs)).digest('hex');
