@@ -110,7 +110,7 @@ const row = (name: string, samples: Sample[], files: number, bytes: number, ref?
   const s = good[Math.floor(good.length / 2)]!;
   const refGood = (ref ?? []).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
   const r = refGood[Math.floor(refGood.length / 2)];
-  const ratio = r !== undefined ? `  speed x${(r / s).toFixed(2)} vs berth` : '';
+  const ratio = r !== undefined ? `  berth is x${(s / r).toFixed(2)} as fast` : '';
   return `  ${name.padEnd(22)} ${s.toFixed(3).padStart(8)} s  ${((bytes / s) / 1e6).toFixed(0).padStart(6)} MB/s  ${(files / s).toFixed(0).padStart(8)} files/s${ratio}`;
 };
 
@@ -177,7 +177,7 @@ export async function benchVolumeArchive(): Promise<void> {
     console.log(row('GNU tar -xp', s['GNU tar -xp']!, set.files, set.bytes, s['berth import']));
     if (podman) console.log(row('podman volume import', s['podman volume import']!, set.files, set.bytes, s['berth import']));
     if (xfs) console.log(row('berth clone (reflink)', s['berth clone (reflink)']!, set.files, set.bytes));
-    console.log('  ("speed xN vs berth": berth is N times as fast as that tool; targets: >= 1 vs GNU tar, >= 2 vs podman, clone < 1 s)');
+    console.log("  ('berth is xN as fast': that tool's time over berth's; targets: >= 1 vs GNU tar, >= 2 vs podman, clone < 1 s)");
   } finally {
     if (daemon && daemon.exitCode === null) {
       const exited = new Promise((r) => daemon!.once('exit', r));
