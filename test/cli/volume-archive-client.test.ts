@@ -9,7 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as pty from 'node-pty';
 import { berth } from '../helpers/run.js';
+import { BERTH } from '../helpers/daemon.js';
 
 let server: Server;
 let dir: string;
@@ -165,4 +167,27 @@ test('clone prints the target and its json progress ends at the Cloned counts; 4
   const again = await berth(env, 'volume', 'clone', 'src', 'exists');
   assert.equal(again.code, 1);
   assert.equal(again.stderr, 'Error response from daemon: volume exists already\n');
+});
+
+/** Runs berth on a pseudo-terminal (stdin, stdout and stderr are the tty) and returns what it drew. */
+function berthOnTty(...args: string[]): Promise<{ code: number; output: string }> {
+  const term = pty.spawn(process.execPath, ['--', BERTH, ...args], { env: env as Record<string, string>, cols: 200, rows: 30, name: 'xterm' });
+  let output = '';
+  term.onData((s) => (output += s));
+  return new Promise((resolve) => term.onExit(({ exitCode }) => resolve({ code: exitCode, output })));
+}
+
+test('on a terminal: export draws a bar with bytes, files, rate and ETA; import and clone too; tar is never written to it', async () => {
+  const ex = await berthOnTty('volume', 'export', 'ok', '-o', join(dir, 'tty.tar'));
+  assert.equal(ex.code, 0, ex.output);
+  assert.match(ex.output, /Exporting ok \[[^\]]+\] 100% \| 12B\/12B \| 3\/3 files \| [^|]+\/s \| ETA 0s/);
+  const im = await berthOnTty('volume', 'import', 'new', join(dir, 'src.tar'));
+  assert.equal(im.code, 0, im.output);
+  assert.match(im.output, new RegExp(`Importing new \\[[^\\]]+\\] 100% \\| ${tar.length / 1000}kB/${tar.length / 1000}kB \\| 3 files`));
+  const cl = await berthOnTty('volume', 'clone', 'src', 'dst');
+  assert.equal(cl.code, 0, cl.output);
+  assert.match(cl.output, /Cloning src to dst \[[^\]]+\] \d+% \| 12B \| 3 files/);
+  const refused = await berthOnTty('volume', 'export', 'ok');
+  assert.equal(refused.code, 1);
+  assert.match(refused.output, /berth: refusing to write a tar archive to a terminal; use -o FILE or redirect stdout/);
 });
