@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import * as pty from 'node-pty';
 import { berth } from '../helpers/run.js';
 import { BERTH } from '../helpers/daemon.js';
@@ -39,7 +40,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
       Trailer: 'X-Berth-Export-Status',
     });
     if (name === 'ok' || name === 'busy') {
-      res.write(tar);
+      res.write(url.searchParams.get('compress') === 'gzip' ? gzipSync(tar) : tar);
       res.addTrailers({ 'X-Berth-Export-Status': 'ok' });
       res.end();
     } else if (name === 'bad') {
@@ -109,6 +110,16 @@ test('export with an ok trailer writes the archive; json progress counts members
   assert.equal(last.bytes, 12);
   assert.equal(last.totalFiles, 3);
   assert.equal(last.totalBytes, 12);
+});
+
+test('a gzip export is counted through a decoder as it passes', async () => {
+  const file = join(dir, 'ok.tar.gz');
+  const r = await berth(env, 'volume', 'export', 'ok', '-o', file, '--compress', 'gzip', '--progress', 'json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(gunzipSync(readFileSync(file)), tar);
+  const last = JSON.parse(r.stderr.trim().split('\n').pop()!) as Record<string, number>;
+  assert.equal(last.files, 3);
+  assert.equal(last.bytes, 12);
 });
 
 for (const [name, message] of [

@@ -4,6 +4,7 @@
 import { open, unlink } from 'node:fs/promises';
 import { createReadStream, statSync } from 'node:fs';
 import { once } from 'node:events';
+import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { ApiClient, DaemonError } from '../client.js';
@@ -96,8 +97,12 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
   const totalBytes = headerNumber(res, 'x-berth-total-bytes');
   const totalFiles = headerNumber(res, 'x-berth-total-files');
   const progress = new ProgressDisplay(opts.progress, 'Exporting', 'Exported', name, stderr as never);
-  // Only a plain tar can be counted as it passes; a compressed one shows the bytes written.
-  const counter = opts.compress === 'none' ? new TarCounter() : undefined;
+  // A plain or gzip tar is counted as it passes (Node 20 has no zstd decoder: that shows bytes written).
+  const counter = opts.compress === 'zstd' ? undefined : new TarCounter();
+  const gunzip = opts.compress === 'gzip' ? createGunzip() : undefined;
+  gunzip?.on('data', (c: Buffer) => counter!.push(c));
+  // A damaged stream shows up in the trailer or the reader; the counter only stops counting.
+  gunzip?.on('error', () => undefined);
   progress.update(counter ? { totalBytes, totalFiles } : { totalFiles });
   let written = 0;
   const file = toFile ? await open(opts.output!, 'w', 0o644) : undefined;
@@ -110,7 +115,8 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
       if (file) await file.write(chunk);
       else if (!stdout.write(chunk)) await Promise.race([once(stdout, 'drain'), stdoutError]);
       written += chunk.length;
-      counter?.push(chunk);
+      if (gunzip) gunzip.write(chunk);
+      else counter?.push(chunk);
       progress.update(counter ? { bytes: counter.bytes, files: counter.files } : { bytes: written });
     }
     if (!res.complete) throw new CliError('export failed: the connection to the daemon was closed before the archive ended');
@@ -121,7 +127,12 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
       await file.sync();
       await file.close();
     }
-    progress.finish(true);
+    if (gunzip) {
+      const ended = once(gunzip, 'end').catch(() => undefined);
+      gunzip.end();
+      await ended;
+    }
+    progress.finish(true, counter ? { bytes: counter.bytes, files: counter.files } : undefined);
   } catch (e) {
     progress.finish(false);
     res.destroy();
