@@ -1,7 +1,9 @@
 // npm run bench: every benchmark, figures on stdout.
 import { benchVolumes } from './volumes.js';
 import { benchContainers } from './containers.js';
+import { benchVolumeArchive } from './volume-archive.js';
 
 const only = process.argv[2];
 if (!only || only === 'volumes') await benchVolumes();
 if (!only || only === 'containers') await benchContainers();
+if (!only || only === 'volume-archive') await benchVolumeArchive();

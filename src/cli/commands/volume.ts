@@ -1,10 +1,13 @@
 // `berth volume create|ls|inspect|rm|prune`: flags, output and exit codes of
-// `docker volume` 28.2 (spec 4).
+// `docker volume` 28.2 (spec 4); plus berth's own export, import and clone
+// (docs/volume-archives.md).
 import type { ApiVolume } from '../../api/types/index.js';
 import type { Command } from 'commander';
 import { ApiClient, DaemonError } from '../client.js';
 import { versionLess } from '../../util/version.js';
-import { collect, defineCommand } from '../command.js';
+import { collect, defineCommand, flagValueError } from '../command.js';
+import { PROGRESS_MODES, type ProgressMode } from '../progress.js';
+import { cloneVolume, exportVolume, importVolume } from './volume-archive.js';
 import { CliError, formatError } from '../errors.js';
 import { confirm } from '../prompt.js';
 import { renderList } from '../format/formatter.js';
@@ -194,6 +197,47 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
     },
   );
 
+  defineCommand<{ output?: string; compress?: string; progress?: string }>(
+    volume,
+    { name: 'export', use: '[OPTIONS] VOLUME', description: "Export a volume's contents as a tar archive", arity: { exact: 1 } },
+    (cmd) =>
+      cmd
+        .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
+        .option('--compress <string>', 'Compress the archive: "gzip" or "zstd" (default none)')
+        .option('--progress <string>', PROGRESS_HELP, 'auto'),
+    async (args, opts, cmd) => {
+      const compress = opts.compress ?? 'none';
+      if (compress !== 'none' && compress !== 'gzip' && compress !== 'zstd') {
+        throw flagValueError(cmd, '--compress', compress, 'must be "gzip", "zstd" or "none"');
+      }
+      const progress = progressFlag(cmd, opts.progress);
+      await exportVolume(client(), args[0]!, { output: opts.output, compress, progress });
+    },
+  );
+
+  defineCommand<{ replace?: boolean; progress?: string }>(
+    volume,
+    { name: 'import', use: '[OPTIONS] VOLUME FILE|-', description: 'Import a tar archive into a volume, creating it if needed', arity: { exact: 2 } },
+    (cmd) =>
+      cmd
+        .option('--replace', "Replace a non-empty volume's contents with the archive")
+        .option('--progress <string>', PROGRESS_HELP, 'auto'),
+    async (args, opts, cmd) => {
+      const progress = progressFlag(cmd, opts.progress);
+      await importVolume(client(), args[0]!, args[1]!, { replace: !!opts.replace, progress });
+    },
+  );
+
+  defineCommand<{ progress?: string }>(
+    volume,
+    { name: 'clone', use: '[OPTIONS] SOURCE TARGET', description: "Create a volume with a copy of another volume's data, labels and options", arity: { exact: 2 } },
+    (cmd) => cmd.option('--progress <string>', PROGRESS_HELP, 'auto'),
+    async (args, opts, cmd) => {
+      const progress = progressFlag(cmd, opts.progress);
+      await cloneVolume(client(), args[0]!, args[1]!, { progress });
+    },
+  );
+
   defineCommand(
     volume,
     { name: 'update', use: '[OPTIONS] [VOLUME]', description: 'Update a volume (cluster volumes only)', arity: { exact: 1 } },
@@ -203,6 +247,14 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
       throw new CliError('can only update cluster volumes');
     },
   );
+}
+
+const PROGRESS_HELP = 'Progress on stderr: "auto" (a bar on a terminal), "plain", "json" or "none"';
+
+function progressFlag(cmd: Command, value: string | undefined): ProgressMode {
+  const v = value ?? 'auto';
+  if (!(PROGRESS_MODES as readonly string[]).includes(v)) throw flagValueError(cmd, '--progress', v, 'must be "auto", "plain", "json" or "none"');
+  return v as ProgressMode;
 }
 
 /** `inspect` output: indented JSON array, `json` compact, or a template per item. */
