@@ -43,7 +43,11 @@ function holesOf(fd: number, e: ScannedEntry): Extent[] | undefined {
   if (e.size === 0 || e.stat.blocks * 512n >= e.stat.size) return undefined;
   const extents = dataExtents(fd, e.size);
   const data = extents.reduce((n, x) => n + x.length, 0);
-  return data < e.size ? extents : undefined;
+  if (data >= e.size) return undefined;
+  // A hole at the end is a final empty extent at the real size: GNU tar sizes the file by its last extent.
+  const last = extents[extents.length - 1];
+  if (!last || last.offset + last.length < e.size) extents.push({ offset: e.size, length: 0 });
+  return extents;
 }
 
 class ChunkBuffer {

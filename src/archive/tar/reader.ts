@@ -294,7 +294,12 @@ function numeric(buf: Buffer, start: number, len: number): number {
 }
 
 function checksumOk(block: Buffer): boolean {
-  const stored = numeric(block, 148, 8);
+  let stored: number;
+  try {
+    stored = numeric(block, 148, 8);
+  } catch {
+    return false; // not even a number: not a header
+  }
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {

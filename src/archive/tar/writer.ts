@@ -51,6 +51,10 @@ function isPlainAscii(b: Buffer): boolean {
   return true;
 }
 
+function isUtf8(b: Buffer): boolean {
+  return Buffer.from(b.toString('utf8')).equals(b);
+}
+
 /** One PAX record: "<length> <key>=<value>\n", the length counting itself. */
 function paxRecord(key: string, value: Buffer): Buffer {
   const body = Buffer.byteLength(key) + value.length + 3;
@@ -163,6 +167,8 @@ export function encodeMember(m: TarMember): Buffer {
     split = { prefix: Buffer.alloc(0), name: name.subarray(0, 100) };
   }
   if (linkname.length > 100 || !isPlainAscii(linkname)) records.push(paxRecord('linkpath', linkname));
+  // POSIX: names that are not UTF-8 are flagged, so readers (bsdtar) take them as bytes instead of failing to convert.
+  if (!isUtf8(m.path) || !isUtf8(linkname)) records.unshift(paxRecord('hdrcharset', Buffer.from('BINARY')));
   if (m.uid > MAX_OCTAL_8) records.push(paxRecord('uid', Buffer.from(String(m.uid))));
   if (m.gid > MAX_OCTAL_8) records.push(paxRecord('gid', Buffer.from(String(m.gid))));
   if (headerSize > MAX_OCTAL_12) records.push(paxRecord('size', Buffer.from(String(headerSize))));
