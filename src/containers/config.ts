@@ -40,7 +40,8 @@ function bool(v: unknown): boolean {
 export type ImageDefaults = Partial<ContainerConfig>;
 
 /** The request's Config merged with the image's, plus the process path and args. */
-export function mergeConfig(body: Json, image: ImageDefaults): { config: ContainerConfig; path: string; args: string[] } {
+export function mergeConfig(requested: Partial<ContainerConfig>, image: ImageDefaults): { config: ContainerConfig; path: string; args: string[] } {
+  const body = requested as Json;
   const userEnv = strArray(body.Env, 'Env') ?? [];
   const env = [...userEnv];
   const keys = new Set(userEnv.map((e) => e.split('=')[0]));

@@ -26,7 +26,7 @@ import { mergeConfig } from './config.js';
 import { checkHostConfig, probeHost, specOptions, type HostFacts } from './host-config.js';
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
-import { ZERO_TIME, type ContainerPaths, type ContainerRecord } from './types.js';
+import { ZERO_TIME, type ContainerCreateSpec, type ContainerPaths, type ContainerRecord } from './types.js';
 import type { ViewMount } from './archive-helper.js';
 import { mountsUnder } from '../util/mount.js';
 
@@ -169,17 +169,17 @@ export class ContainerService {
 
   // ---- create ----
 
-  async create(body: Record<string, unknown>, opts: { name?: string; apiVersion: string }): Promise<{ id: string; warnings: string[] }> {
+  async create(spec: ContainerCreateSpec): Promise<{ id: string; warnings: string[] }> {
     const { records, volumes, images, events } = this.deps;
-    const requested = (body.HostConfig && typeof body.HostConfig === 'object' ? { ...(body.HostConfig as Record<string, unknown>) } : {}) as Record<string, unknown>;
+    const requested = { ...spec.hostConfig };
     // Security and resource options: honoured or refused here, never stored and ignored.
     const { hostConfig, warnings: hostWarnings } = checkHostConfig(requested, this.host());
-    const imageRef = typeof body.Image === 'string' ? body.Image : '';
+    const imageRef = spec.image;
     if (imageRef === '') throw new InvalidParameter('config cannot be empty in order to create a container');
     const image = images.find(imageRef);
     if (!image) throw new NotFound(`No such image: ${imageRef}`);
     const imageConfig = image.config.config ?? {};
-    const { config, path, args } = mergeConfig(body, imageConfig);
+    const { config, path, args } = mergeConfig(spec.config, imageConfig);
 
     const restart = hostConfig.RestartPolicy as { Name?: string } | undefined;
     if (hostConfig.AutoRemove === true && restart?.Name && restart.Name !== 'no' && restart.Name !== '') {
@@ -191,17 +191,17 @@ export class ContainerService {
       throw new InvalidParameter(`restart policy "${restart.Name}" is not supported by berth yet: only "no"`);
     }
 
-    const requestedName = opts.name ? validateContainerName(opts.name) : undefined;
+    const requestedName = spec.name ? validateContainerName(spec.name) : undefined;
 
     const assembled = assembleMounts({
-      apiVersion: opts.apiVersion,
+      apiVersion: spec.apiVersion,
       probe: nodeFileProbe,
       volumeDriver: typeof hostConfig.VolumeDriver === 'string' ? hostConfig.VolumeDriver : '',
       volumesFrom: (hostConfig.VolumesFrom as string[] | null | undefined) ?? null,
       binds: (hostConfig.Binds as string[] | null | undefined) ?? null,
-      mounts: (hostConfig.Mounts as unknown[] | null | undefined) ?? null,
+      mounts: spec.mounts,
       tmpfs: (hostConfig.Tmpfs as Record<string, string> | null | undefined) ?? null,
-      configVolumes: (body.Volumes as Record<string, unknown> | null | undefined) ?? null,
+      configVolumes: spec.config.Volumes ?? null,
       imageVolumes: imageConfig.Volumes ?? null,
       getContainerMounts: (ref) => this.mountsOf(ref),
       daemonRoot: this.deps.dataRoot,

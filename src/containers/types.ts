@@ -1,5 +1,5 @@
 // The container record kept in SQLite, and the request shapes the service takes.
-import type { MountPoint } from '../mounts/types.js';
+import type { MountPoint, MountSpec } from '../mounts/types.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -56,6 +56,25 @@ export interface ContainerConfig {
   StopSignal?: string;
   StopTimeout?: number;
   Shell?: string[];
+}
+
+/**
+ * What POST /containers/create asks for, as the container service takes it:
+ * decoded to Docker's Go types and with the API-version rules applied by the
+ * API layer (src/api/decode/container-create.ts).
+ */
+export interface ContainerCreateSpec {
+  /** The requested name; undefined for a generated one. */
+  name?: string;
+  /** The client's API version: a few defaults (bind options, warnings) still follow it, as in dockerd. */
+  apiVersion: string;
+  image: string;
+  /** The request's Config fields (merged with the image's at create). */
+  config: Partial<ContainerConfig>;
+  /** The request's HostConfig fields, Go-typed; checked and defaulted at create. */
+  hostConfig: Record<string, unknown>;
+  /** HostConfig.Mounts, decoded and version-checked. */
+  mounts: MountSpec[];
 }
 
 export interface ContainerRecord {

@@ -8,7 +8,7 @@
 //     InvalidParameter (HTTP 400).
 import { statSync } from 'node:fs';
 import { InvalidParameter, NotImplemented, SystemError } from '../errors.js';
-import type { FileProbe, MountPoint } from './types.js';
+import type { FileProbe, MountPoint, MountSpec, TmpfsOptionsSpec } from './types.js';
 import { cleanPath, isLocalPath } from '../go/path.js';
 import { quote as goQuote } from '../go/strconv.js';
 import { cut, splitN } from '../go/strings.js';
@@ -72,170 +72,6 @@ function checkLocalName(mp: MountPoint): void {
 }
 
 // ---------------------------------------------------------------------------
-// The normalised mount.Mount (Go zero values; null = nil pointer)
-
-interface NBindOptions {
-  Propagation: string;
-  NonRecursive: boolean;
-  CreateMountpoint: boolean;
-  ReadOnlyNonRecursive: boolean;
-  ReadOnlyForceRecursive: boolean;
-}
-interface NVolumeOptions {
-  NoCopy: boolean;
-  Labels: Record<string, string> | null;
-  Subpath: string;
-  DriverConfig: { Name: string; Options: Record<string, string> | null } | null;
-}
-interface NTmpfsOptions {
-  SizeBytes: number;
-  Mode: number;
-  Options: string[][] | null;
-}
-interface NMount {
-  Type: string;
-  Source: string;
-  Target: string;
-  ReadOnly: boolean;
-  Consistency: string;
-  BindOptions: NBindOptions | null;
-  VolumeOptions: NVolumeOptions | null;
-  TmpfsOptions: NTmpfsOptions | null;
-  ImageOptions: { Subpath: string } | null;
-}
-
-function jsonKind(v: unknown): string {
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'boolean') return 'bool';
-  return typeof v; // string, number, object
-}
-
-function typeError(v: unknown, field: string, goType: string): InvalidParameter {
-  const what = typeof v === 'number' ? `number ${v}` : jsonKind(v);
-  return new InvalidParameter(`json: cannot unmarshal ${what} into Go struct field ${field} of type ${goType}`);
-}
-
-/** Go's encoding/json field lookup: exact key first, then case-insensitive. */
-function getField(obj: Record<string, unknown>, name: string): unknown {
-  if (Object.prototype.hasOwnProperty.call(obj, name)) return obj[name];
-  const lower = name.toLowerCase();
-  for (const k of Object.keys(obj)) {
-    if (k.toLowerCase() === lower) return obj[k];
-  }
-  return undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function str(obj: Record<string, unknown>, name: string, path: string): string {
-  const v = getField(obj, name);
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw typeError(v, `${path}.${name}`, 'string');
-  return v;
-}
-
-function bool(obj: Record<string, unknown>, name: string, path: string): boolean {
-  const v = getField(obj, name);
-  if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw typeError(v, `${path}.${name}`, 'bool');
-  return v;
-}
-
-function int(obj: Record<string, unknown>, name: string, path: string, goType: string, min: number, max: number): number {
-  const v = getField(obj, name);
-  if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw typeError(v, `${path}.${name}`, goType);
-  return v;
-}
-
-function strMap(obj: Record<string, unknown>, name: string, path: string): Record<string, string> | null {
-  const v = getField(obj, name);
-  if (v === undefined || v === null) return null;
-  if (!isObject(v)) throw typeError(v, `${path}.${name}`, 'map[string]string');
-  const out = newDict();
-  for (const [k, val] of Object.entries(v)) {
-    if (val === null) { out[k] = ''; continue; }
-    if (typeof val !== 'string') throw typeError(val, `${path}.${name}`, 'string');
-    out[k] = val;
-  }
-  return out;
-}
-
-function sub(obj: Record<string, unknown>, name: string, path: string, goType: string): Record<string, unknown> | null {
-  const v = getField(obj, name);
-  if (v === undefined || v === null) return null;
-  if (!isObject(v)) throw typeError(v, `${path}.${name}`, goType);
-  return v;
-}
-
-const FIELD = 'Mount';
-
-function decodeApiMount(m: unknown): NMount {
-  if (!isObject(m)) {
-    throw new InvalidParameter(`json: cannot unmarshal ${m === null ? 'null' : jsonKind(m)} into Go value of type mount.Mount`);
-  }
-  const bo = sub(m, 'BindOptions', FIELD, 'mount.BindOptions');
-  const vo = sub(m, 'VolumeOptions', FIELD, 'mount.VolumeOptions');
-  const to = sub(m, 'TmpfsOptions', FIELD, 'mount.TmpfsOptions');
-  const io = sub(m, 'ImageOptions', FIELD, 'mount.ImageOptions');
-  let driverConfig: NVolumeOptions['DriverConfig'] = null;
-  if (vo) {
-    const dc = sub(vo, 'DriverConfig', `${FIELD}.VolumeOptions`, 'mount.Driver');
-    if (dc) {
-      const p = `${FIELD}.VolumeOptions.DriverConfig`;
-      driverConfig = { Name: str(dc, 'Name', p), Options: strMap(dc, 'Options', p) };
-    }
-  }
-  let tmpfsOpts: string[][] | null = null;
-  if (to) {
-    const raw = getField(to, 'Options');
-    if (raw !== undefined && raw !== null) {
-      const p = `${FIELD}.TmpfsOptions.Options`;
-      if (!Array.isArray(raw)) throw typeError(raw, p, '[][]string');
-      tmpfsOpts = raw.map((row: unknown) => {
-        if (row === null) return [];
-        if (!Array.isArray(row)) throw typeError(row, p, '[]string');
-        return row.map((s: unknown) => {
-          if (typeof s !== 'string') throw typeError(s, p, 'string');
-          return s;
-        });
-      });
-    }
-  }
-  const bp = `${FIELD}.BindOptions`;
-  const vp = `${FIELD}.VolumeOptions`;
-  const tp = `${FIELD}.TmpfsOptions`;
-  return {
-    Type: str(m, 'Type', FIELD),
-    Source: str(m, 'Source', FIELD),
-    Target: str(m, 'Target', FIELD),
-    ReadOnly: bool(m, 'ReadOnly', FIELD),
-    Consistency: str(m, 'Consistency', FIELD),
-    BindOptions: bo && {
-      Propagation: str(bo, 'Propagation', bp),
-      NonRecursive: bool(bo, 'NonRecursive', bp),
-      CreateMountpoint: bool(bo, 'CreateMountpoint', bp),
-      ReadOnlyNonRecursive: bool(bo, 'ReadOnlyNonRecursive', bp),
-      ReadOnlyForceRecursive: bool(bo, 'ReadOnlyForceRecursive', bp),
-    },
-    VolumeOptions: vo && {
-      NoCopy: bool(vo, 'NoCopy', vp),
-      Labels: strMap(vo, 'Labels', vp),
-      Subpath: str(vo, 'Subpath', vp),
-      DriverConfig: driverConfig,
-    },
-    TmpfsOptions: to && {
-      SizeBytes: int(to, 'SizeBytes', tp, 'int64', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-      Mode: int(to, 'Mode', tp, 'fs.FileMode', 0, 0xffffffff),
-      Options: tmpfsOpts,
-    },
-    ImageOptions: io && { Subpath: str(io, 'Subpath', `${FIELD}.ImageOptions`) },
-  };
-}
-
-// ---------------------------------------------------------------------------
 // Validation shared by Binds and Mounts (dockerd validateMountConfigImpl)
 
 const ROOT_TARGET_ERROR = "invalid specification: destination can't be '/'";
@@ -253,7 +89,7 @@ const extra = (f: string): string => `field ${f} must not be specified`;
 const missing = (f: string): string => `field ${f} must not be empty`;
 
 /** Returns the message after the `invalid mount config for type "<t>": ` prefix, or null. */
-function validateMount(m: NMount, probe: FileProbe | null): string | null {
+function validateMount(m: MountSpec, probe: FileProbe | null): string | null {
   if (m.Target === '') return missing('Target');
   const targetErr = notRootError(m.Target) ?? absoluteError(m.Target);
   if (targetErr) return targetErr;
@@ -317,7 +153,7 @@ function mountConfigError(type: string, msg: string): string {
 // tmpfs options (5.4)
 
 /** TmpfsOptions → the `data` string dockerd builds (ConvertTmpfsOptions). */
-function convertTmpfsOptions(opt: NTmpfsOptions | null, readOnly: boolean): string | { error: string } {
+function convertTmpfsOptions(opt: TmpfsOptionsSpec | null, readOnly: boolean): string | { error: string } {
   const raw: string[] = [];
   if (readOnly) raw.push('ro');
   if (opt && opt.Mode !== 0) raw.push(`mode=${opt.Mode.toString(8)}`);
@@ -492,7 +328,7 @@ export function parseBind(raw: string, opts: ParseBindOptions): MountPoint {
   if (!isValidMountMode(mode)) throw new SystemError(`invalid mode: ${mode}`);
 
   const isBind = source.startsWith('/');
-  const m: NMount = {
+  const m: MountSpec = {
     Type: isBind ? 'bind' : 'volume',
     Source: source,
     Target: target,
@@ -539,7 +375,7 @@ function setDefaultVolumeMode(mp: MountPoint): void {
 }
 
 /** Where a bind source lies in (or above) the daemon root: default to rslave, refuse private modes. */
-function needsSlavePropagation(m: NMount, daemonRoot: string | undefined): boolean {
+function needsSlavePropagation(m: MountSpec, daemonRoot: string | undefined): boolean {
   if (m.Type !== 'bind' || !daemonRoot) return false;
   if (!m.Source.startsWith(daemonRoot) && !daemonRoot.startsWith(m.Source)) return false;
   const prop = m.BindOptions?.Propagation ?? '';
@@ -551,7 +387,7 @@ function needsSlavePropagation(m: NMount, daemonRoot: string | undefined): boole
 }
 
 function buildMountPoint(
-  m: NMount,
+  m: MountSpec,
   origin: 'binds' | 'mounts',
   ctx: { daemonRoot: string | undefined; apiVersion: string | undefined },
 ): MountPoint {
@@ -611,51 +447,7 @@ export interface ParseApiMountOptions {
   checkLocalVolumeNames?: boolean;
 }
 
-/**
- * The checks and rewrites the container-create router applies to the whole
- * Mounts list before the daemon sees it (in dockerd's order).
- */
-function applyRouterRules(list: NMount[], apiVersion: string): void {
-  if (versionLess(apiVersion, '1.42')) {
-    for (const m of list) {
-      if (m.BindOptions) m.BindOptions.CreateMountpoint = false;
-      if (m.VolumeOptions && m.Type !== 'volume') m.VolumeOptions = null;
-      if (m.TmpfsOptions && m.Type !== 'tmpfs') m.TmpfsOptions = null;
-    }
-  } else {
-    for (const m of list) {
-      if (m.VolumeOptions && m.Type !== 'volume') {
-        throw new InvalidParameter(`VolumeOptions must not be specified on mount type ${goQuote(m.Type)}`);
-      }
-      if (m.BindOptions && m.Type !== 'bind') {
-        throw new InvalidParameter(`BindOptions must not be specified on mount type ${goQuote(m.Type)}`);
-      }
-      if (m.TmpfsOptions && m.Type !== 'tmpfs') {
-        throw new InvalidParameter(`TmpfsOptions must not be specified on mount type ${goQuote(m.Type)}`);
-      }
-    }
-  }
-  if (versionLess(apiVersion, '1.44')) {
-    for (const m of list) {
-      if (m.Type === 'bind' && m.BindOptions?.ReadOnlyForceRecursive) {
-        throw new InvalidParameter('BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer');
-      }
-    }
-  }
-  if (versionLess(apiVersion, '1.45')) {
-    for (const m of list) {
-      if (m.VolumeOptions && m.VolumeOptions.Subpath !== '') {
-        throw new InvalidParameter('VolumeOptions.Subpath needs API v1.45 or newer');
-      }
-    }
-  }
-  if (versionLess(apiVersion, '1.46')) {
-    // TmpfsOptions.Options did not exist yet: ignore it.
-    for (const m of list) if (m.TmpfsOptions) m.TmpfsOptions.Options = null;
-  }
-}
-
-function validateApiMount(m: NMount, probe: FileProbe): void {
+function validateApiMount(m: MountSpec, probe: FileProbe): void {
   const err = validateMount(m, probe);
   if (err) throw new InvalidParameter(mountConfigError(m.Type, err));
   if (m.Type === 'image') {
@@ -663,9 +455,9 @@ function validateApiMount(m: NMount, probe: FileProbe): void {
   }
 }
 
-function apiMountPoint(m: NMount, raw: unknown, opts: ParseApiMountOptions): MountPoint {
+function apiMountPoint(m: MountSpec, opts: ParseApiMountOptions): MountPoint {
   const mp = buildMountPoint(m, 'mounts', { daemonRoot: opts.daemonRoot, apiVersion: opts.apiVersion });
-  mp.apiMount = raw;
+  mp.apiMount = m.raw;
   if (mp.type === 'volume') {
     const vo = m.VolumeOptions;
     if (vo?.Labels) mp.volumeLabels = { ...vo.Labels };
@@ -679,15 +471,12 @@ function apiMountPoint(m: NMount, raw: unknown, opts: ParseApiMountOptions): Mou
 }
 
 /**
- * One HostConfig.Mounts entry as received (JSON). Applies the version rules of
- * the router, dockerd's validation (bind sources must exist unless
+ * One decoded HostConfig.Mounts entry. Applies dockerd's validation (bind sources must exist unless
  * CreateMountpoint) and returns the mount point. Errors are InvalidParameter.
  */
-export function parseApiMount(m: unknown, opts: ParseApiMountOptions): MountPoint {
-  const nm = decodeApiMount(m);
-  applyRouterRules([nm], opts.apiVersion);
-  validateApiMount(nm, opts.probe);
-  const mp = apiMountPoint(nm, m, opts);
+export function parseApiMount(m: MountSpec, opts: ParseApiMountOptions): MountPoint {
+  validateApiMount(m, opts.probe);
+  const mp = apiMountPoint(m, opts);
   if (opts.checkLocalVolumeNames ?? true) checkLocalName(mp);
   return mp;
 }
@@ -717,7 +506,8 @@ export interface AssembleMountsInput {
   volumeDriver?: string;
   volumesFrom?: readonly string[] | null;
   binds?: readonly string[] | null;
-  mounts?: readonly unknown[] | null;
+  /** HostConfig.Mounts, decoded (src/api/decode/mounts.ts). */
+  mounts?: readonly MountSpec[] | null;
   tmpfs?: Readonly<Record<string, string>> | null;
   /** Config.Volumes of the request (`-v /path`). */
   configVolumes?: Readonly<Record<string, unknown>> | null;
@@ -755,11 +545,10 @@ export function assembleMounts(input: AssembleMountsInput): AssembledMounts {
   const checkNames = input.checkLocalVolumeNames ?? true;
   const volumeDriver = input.volumeDriver ?? '';
   const warnings: string[] = [];
-  const rawMounts = input.mounts ?? [];
+  // HostConfig.Mounts, decoded and held to the API version's rules by the API layer.
+  const decoded = input.mounts ?? [];
 
-  // 1. verifyContainerSettings: router rules, then every Mounts entry, then Tmpfs destinations.
-  const decoded = rawMounts.map((m) => decodeApiMount(m));
-  applyRouterRules(decoded, input.apiVersion);
+  // 1. verifyContainerSettings: every Mounts entry, then Tmpfs destinations.
   for (const m of decoded) validateApiMount(m, input.probe);
   const tmpfs: MountPoint[] = [];
   const tmpfsDests = new Set<string>();
@@ -801,7 +590,7 @@ export function assembleMounts(input: AssembleMountsInput): AssembledMounts {
   // 4. Mounts.
   const apiOpts: ParseApiMountOptions = { apiVersion: input.apiVersion, probe: input.probe, daemonRoot: input.daemonRoot };
   decoded.forEach((m, i) => {
-    const mp = apiMountPoint(m, rawMounts[i], apiOpts);
+    const mp = apiMountPoint(m, apiOpts);
     if (taken.has(mp.destination)) throw duplicate(m.Target);
     if (checkNames) checkLocalName(mp);
     taken.add(mp.destination);

@@ -50,39 +50,44 @@ export interface MountPoint {
   modeDefaulted?: boolean;
 }
 
-/** The HostConfig.Mounts entry of the Engine API (mount.Mount), JSON field names. */
-export interface ApiMount {
-  Type?: string;
-  Source?: string;
-  Target?: string;
-  ReadOnly?: boolean;
-  Consistency?: string;
-  BindOptions?: ApiBindOptions;
-  VolumeOptions?: ApiVolumeOptions;
-  TmpfsOptions?: ApiTmpfsOptions;
-  ImageOptions?: { Subpath?: string };
+/**
+ * One HostConfig.Mounts entry as the services take it: mount.Mount with Go's
+ * zero values filled in (null = a nil pointer), decoded and held to the
+ * request's API version by the API layer (src/api/decode/mounts.ts).
+ */
+export interface MountSpec {
+  Type: string;
+  Source: string;
+  Target: string;
+  ReadOnly: boolean;
+  Consistency: string;
+  BindOptions: BindOptionsSpec | null;
+  VolumeOptions: VolumeOptionsSpec | null;
+  TmpfsOptions: TmpfsOptionsSpec | null;
+  ImageOptions: { Subpath: string } | null;
+  /** The entry exactly as the client sent it, kept for inspect. */
+  raw?: unknown;
 }
 
-export interface ApiBindOptions {
-  Propagation?: string;
-  NonRecursive?: boolean;
-  CreateMountpoint?: boolean;
-  ReadOnlyNonRecursive?: boolean;
-  ReadOnlyForceRecursive?: boolean;
+export interface BindOptionsSpec {
+  Propagation: string;
+  NonRecursive: boolean;
+  CreateMountpoint: boolean;
+  ReadOnlyNonRecursive: boolean;
+  ReadOnlyForceRecursive: boolean;
 }
 
-export interface ApiVolumeOptions {
-  NoCopy?: boolean;
-  Labels?: Record<string, string>;
-  Subpath?: string;
-  DriverConfig?: { Name?: string; Options?: Record<string, string> };
+export interface VolumeOptionsSpec {
+  NoCopy: boolean;
+  Labels: Record<string, string> | null;
+  Subpath: string;
+  DriverConfig: { Name: string; Options: Record<string, string> | null } | null;
 }
 
-export interface ApiTmpfsOptions {
-  SizeBytes?: number;
-  Mode?: number;
-  /** API 1.46: [["exec"]] or [["noexec"]]. */
-  Options?: string[][];
+export interface TmpfsOptionsSpec {
+  SizeBytes: number;
+  Mode: number;
+  Options: string[][] | null;
 }
 
 /** Disk checks the daemon-side parser needs, injected so parsing stays pure. */

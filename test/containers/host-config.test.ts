@@ -2,7 +2,7 @@
 // HostConfig security/resource checks, with made-up host facts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCreateRequest } from '../../src/containers/create-request.js';
+import { decodeCreateRequest } from '../../src/api/decode/create-request.js';
 import { checkHostConfig, parseCpuList, specResources, type HostFacts } from '../../src/containers/host-config.js';
 import { ALL_CAPABILITIES } from '../../src/containers/runtime/oci-spec.js';
 import { InvalidParameter } from '../../src/errors.js';

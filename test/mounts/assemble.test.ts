@@ -9,9 +9,16 @@ import {
   type AssembleMountsInput,
 } from '../../src/mounts/parse.js';
 import type { FileProbe, MountPoint } from '../../src/mounts/types.js';
+import { decodeMounts } from '../../src/api/decode/mounts.js';
 
 const probe: FileProbe = { exists: (p) => p === '/srv/data', isDirectory: (p) => p === '/srv/data' };
 const base = { apiVersion: '1.47', probe } satisfies AssembleMountsInput;
+
+/** HostConfig.Mounts as a request carries them: decoded by the API layer first, as the route does. */
+type RequestMounts = Omit<AssembleMountsInput, 'mounts'> & { mounts?: unknown[] };
+function assemble(input: RequestMounts) {
+  return assembleMounts({ ...input, mounts: decodeMounts(input.mounts, input.apiVersion) });
+}
 
 function byDest(mounts: MountPoint[]): Record<string, MountPoint> {
   return Object.fromEntries(mounts.map((m) => [m.destination, m]));
@@ -25,7 +32,7 @@ const containerA: MountPoint[] = [
 ];
 const getContainerMounts = (ref: string): MountPoint[] | undefined => (ref === 'A' ? containerA : undefined);
 
-const duplicateCases: Array<{ title: string; input: Partial<AssembleMountsInput>; message: string }> = [
+const duplicateCases: Array<{ title: string; input: Partial<RequestMounts>; message: string }> = [
   { title: 'edge 42: -v vol:/x -v vol2:/x', input: { binds: ['vol:/x', 'vol2:/x'] }, message: 'Duplicate mount point: /x' },
   { title: 'binds compare cleaned destinations', input: { binds: ['vol:/x', '/srv/data:/x/'] }, message: 'Duplicate mount point: /x' },
   { title: 'edge 42: -v v:/x --mount dst=/x', input: { binds: ['v1:/x'], mounts: [{ Type: 'volume', Source: 'm1', Target: '/x' }] }, message: 'Duplicate mount point: /x' },
@@ -42,16 +49,16 @@ const duplicateCases: Array<{ title: string; input: Partial<AssembleMountsInput>
 
 for (const c of duplicateCases) {
   test(`assembleMounts error: ${c.title}`, () => {
-    assert.throws(() => assembleMounts({ ...base, getContainerMounts, ...c.input }), { name: 'InvalidParameter', message: c.message });
+    assert.throws(() => assemble({ ...base, getContainerMounts, ...c.input }), { name: 'InvalidParameter', message: c.message });
   });
 }
 
 test('assembleMounts: Binds errors keep their 500 class', () => {
-  assert.throws(() => assembleMounts({ ...base, binds: ['/data:ro'] }), { name: 'SystemError', message: "invalid volume specification: '/data:ro'" });
+  assert.throws(() => assemble({ ...base, binds: ['/data:ro'] }), { name: 'SystemError', message: "invalid volume specification: '/data:ro'" });
 });
 
 test('assembleMounts: edge 67 — --volumes-from A:ro copies every mount point read-only, Mode empty, no copy-up', () => {
-  const { mounts } = assembleMounts({ ...base, getContainerMounts, volumesFrom: ['A:ro'] });
+  const { mounts } = assemble({ ...base, getContainerMounts, volumesFrom: ['A:ro'] });
   const m = byDest(mounts);
   assert.equal(mounts.length, 3);
   const anon = m['/anon3']!;
@@ -73,14 +80,14 @@ test('assembleMounts: edge 67 — --volumes-from A:ro copies every mount point r
 });
 
 test('assembleMounts: --volumes-from keeps RW when both allow it', () => {
-  const { mounts } = assembleMounts({ ...base, getContainerMounts, volumesFrom: ['A'] });
+  const { mounts } = assemble({ ...base, getContainerMounts, volumesFrom: ['A'] });
   const m = byDest(mounts);
   assert.equal(m['/anon3']!.rw, true);
   assert.equal(m['/b']!.rw, false);
 });
 
 test('assembleMounts: a bind replaces a --volumes-from mount at the same destination', () => {
-  const { mounts } = assembleMounts({ ...base, getContainerMounts, volumesFrom: ['A'], binds: ['mine:/anon3'] });
+  const { mounts } = assemble({ ...base, getContainerMounts, volumesFrom: ['A'], binds: ['mine:/anon3'] });
   const m = byDest(mounts);
   assert.equal(mounts.length, 3);
   assert.equal(m['/anon3']!.name, 'mine');
@@ -88,7 +95,7 @@ test('assembleMounts: a bind replaces a --volumes-from mount at the same destina
 });
 
 test('assembleMounts: edge 64 / 6.5 — image volumes become anonymous only where free', () => {
-  const { mounts } = assembleMounts({
+  const { mounts } = assemble({
     ...base,
     binds: ['specr-named1:/data'],
     imageVolumes: { '/data': {}, '/other': {} },
@@ -104,7 +111,7 @@ test('assembleMounts: edge 64 / 6.5 — image volumes become anonymous only wher
 });
 
 test('assembleMounts: edge 70 — -v /anon4 (Config.Volumes) gives Mode "" and uses the VolumeDriver', () => {
-  const { mounts } = assembleMounts({ ...base, volumeDriver: 'myplug', configVolumes: { '/anon4/': {} }, imageVolumes: { '/anon4': {} } });
+  const { mounts } = assemble({ ...base, volumeDriver: 'myplug', configVolumes: { '/anon4/': {} }, imageVolumes: { '/anon4': {} } });
   assert.equal(mounts.length, 1);
   assert.equal(mounts[0]!.destination, '/anon4');
   assert.equal(mounts[0]!.mode, '');
@@ -113,7 +120,7 @@ test('assembleMounts: edge 70 — -v /anon4 (Config.Volumes) gives Mode "" and u
 });
 
 test('assembleMounts: edge 40 — the CLI sends a:/x as a Config.Volumes key; the daemon keeps it as destination', () => {
-  const { mounts } = assembleMounts({ ...base, configVolumes: { 'a:/x': {} } });
+  const { mounts } = assemble({ ...base, configVolumes: { 'a:/x': {} } });
   assert.equal(mounts.length, 1);
   assert.equal(mounts[0]!.destination, 'a:/x');
   assert.equal(mounts[0]!.name, '', 'no volume named "a"');
@@ -121,34 +128,34 @@ test('assembleMounts: edge 40 — the CLI sends a:/x as a Config.Volumes key; th
 });
 
 test('assembleMounts: tmpfs destinations block image volumes and are returned apart', () => {
-  const { mounts, tmpfs } = assembleMounts({ ...base, tmpfs: { '/t': 'size=64k' }, imageVolumes: { '/t': {} } });
+  const { mounts, tmpfs } = assemble({ ...base, tmpfs: { '/t': 'size=64k' }, imageVolumes: { '/t': {} } });
   assert.equal(mounts.length, 0);
   assert.equal(tmpfs.length, 1);
   assert.deepEqual(tmpfs[0]!.tmpfsOptions, ['noexec', 'nosuid', 'nodev', 'rprivate', 'size=64k']);
 });
 
 test('assembleMounts: VolumeDriver applies to Binds volumes, not to Mounts; warning from API 1.48', () => {
-  const input: AssembleMountsInput = {
+  const input: RequestMounts = {
     ...base,
     volumeDriver: 'myplug',
     binds: ['b1:/b'],
     mounts: [{ Type: 'volume', Source: 'm1', Target: '/m' }],
   };
-  const r47 = assembleMounts(input);
+  const r47 = assemble(input);
   const m = byDest(r47.mounts);
   assert.equal(m['/b']!.driver, 'myplug');
   assert.equal(m['/b']!.mode, '');
   assert.equal(m['/m']!.driver, '');
   assert.equal(m['/m']!.mode, 'z');
   assert.deepEqual(r47.warnings, []);
-  const r48 = assembleMounts({ ...input, apiVersion: '1.48' });
+  const r48 = assemble({ ...input, apiVersion: '1.48' });
   assert.deepEqual(r48.warnings, [
     "WARNING: the container-wide volume-driver configuration is ignored for volumes specified via 'mount'. Use '--mount type=volume,volume-driver=...' instead",
   ]);
 });
 
 test('assembleMounts: a full mix keeps every kind with the right Mode', () => {
-  const { mounts } = assembleMounts({
+  const { mounts } = assemble({
     ...base,
     binds: ['/srv/data:/y:ro,rslave', 'specr-b:/x:rw,Z,nocopy,cached'],
     mounts: [

@@ -1,8 +1,14 @@
 // HostConfig.Mounts parsing (spec 5.3, 6.4, 9; edge cases 49, 52, 53, 56, 60, 70).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseApiMount } from '../../src/mounts/parse.js';
+import { parseApiMount, type ParseApiMountOptions } from '../../src/mounts/parse.js';
 import type { FileProbe, MountPoint } from '../../src/mounts/types.js';
+import { decodeMounts } from '../../src/api/decode/mounts.js';
+
+/** One HostConfig.Mounts entry as a request carries it: decoded and version-ruled by the API layer, then parsed. */
+function parseMount(raw: unknown, opts: ParseApiMountOptions): MountPoint {
+  return parseApiMount(decodeMounts([raw], opts.apiVersion)[0]!, opts);
+}
 
 /** A probe that knows a fixed set of paths. */
 function fakeProbe(paths: string[]): FileProbe {
@@ -143,7 +149,7 @@ const valid: ValidCase[] = [
 
 for (const c of valid) {
   test(`parseApiMount ok: ${c.title}`, () => {
-    const mp = parseApiMount(c.mount, { apiVersion: c.api ?? '1.47', probe });
+    const mp = parseMount(c.mount, { apiVersion: c.api ?? '1.47', probe });
     for (const [k, v] of Object.entries(c.want)) {
       assert.deepEqual(mp[k as keyof MountPoint], v, `field ${k}`);
     }
@@ -199,7 +205,7 @@ const invalid: InvalidCase[] = [
 
 for (const c of invalid) {
   test(`parseApiMount error: ${c.title}`, () => {
-    assert.throws(() => parseApiMount(c.mount, { apiVersion: c.api ?? '1.47', probe }), {
+    assert.throws(() => parseMount(c.mount, { apiVersion: c.api ?? '1.47', probe }), {
       name: c.name ?? 'InvalidParameter',
       message: c.message,
     });
@@ -209,12 +215,12 @@ for (const c of invalid) {
 test('parseApiMount: does not mutate its input when stripping (API 1.41)', () => {
   const m = { Type: 'bind', Source: '/srv/data', Target: '/x', BindOptions: { CreateMountpoint: true }, TmpfsOptions: { SizeBytes: 1 } };
   const copy = structuredClone(m);
-  parseApiMount(m, { apiVersion: '1.41', probe });
+  parseMount(m, { apiVersion: '1.41', probe });
   assert.deepEqual(m, copy);
 });
 
 test('parseApiMount: the daemon root rule applies to --mount binds too', () => {
   const p = fakeProbe(['/var/lib/berth/x']);
-  const mp = parseApiMount({ Type: 'bind', Source: '/var/lib/berth/x', Target: '/x' }, { apiVersion: '1.47', probe: p, daemonRoot: '/var/lib/berth' });
+  const mp = parseMount({ Type: 'bind', Source: '/var/lib/berth/x', Target: '/x' }, { apiVersion: '1.47', probe: p, daemonRoot: '/var/lib/berth' });
   assert.equal(mp.propagation, 'rslave');
 });

@@ -7,7 +7,7 @@ import { hijack, splice } from '../hijack.js';
 import { toContainerInspect, toContainerSummary } from '../views/containers.js';
 import { nameMatcher } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
-import { decodeCreateRequest } from '../../containers/create-request.js';
+import { decodeContainerCreate } from '../decode/container-create.js';
 import type { ContainerRecord } from '../../containers/types.js';
 
 const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
@@ -61,9 +61,9 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
 
   router.add('POST', '/containers/create', async (ctx) => {
     // Docker's Go types first: a wrong type is a 400 before anything is looked at or stored.
-    const body = decodeCreateRequest(await readJsonObject(ctx.req));
-    const name = ctx.query.get('name') ?? undefined;
-    const r = await containers.create(body, { name: name || undefined, apiVersion: ctx.apiVersion });
+    const name = ctx.query.get('name') || undefined;
+    const spec = decodeContainerCreate(await readJsonObject(ctx.req), { name, apiVersion: ctx.apiVersion });
+    const r = await containers.create(spec);
     sendJson(ctx.res, 201, { Id: r.id, Warnings: r.warnings });
   });
 

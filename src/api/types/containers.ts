@@ -2,7 +2,7 @@
 // of inspect. Fields a docker daemon may leave out are optional, so the CLI
 // reads other daemons' answers with the same type.
 import type { ContainerConfig } from '../../containers/types.js';
-import type { ApiMount } from '../../mounts/types.js';
+import type { ApiMount } from './mounts.js';
 
 export interface ApiPort {
   IP?: string;

@@ -2,4 +2,5 @@
 export type { PathStat } from './archive.js';
 export type { ApiContainerCreateBody, ApiContainerSummary, ApiEndpointSettings, ApiMountPoint, ApiPort, ApiRestartPolicy } from './containers.js';
 export type { ApiImageInspect, ApiImageSummary } from './images.js';
+export type { ApiBindOptions, ApiMount, ApiTmpfsOptions, ApiVolumeOptions } from './mounts.js';
 export type { ApiVolume } from './volumes.js';

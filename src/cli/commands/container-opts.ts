@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseMountFlag, splitVolumeSpec } from './mount-flags.js';
-import type { ApiMount } from '../../mounts/types.js';
+import type { ApiMount } from '../../api/types/index.js';
 import type { ApiContainerCreateBody, ApiEndpointSettings, ApiRestartPolicy } from '../../api/types/index.js';
 import { newDict } from '../../util/dict.js';
 import { ramInBytes } from '../../go/units.js';

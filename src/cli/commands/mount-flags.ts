@@ -2,7 +2,7 @@
 // before anything reaches the daemon (spec 5.1, 5.3, 5.4). Errors carry the
 // CLI's own texts; the CLI face prints them as flag errors (exit 125).
 import { InvalidParameter } from '../../errors.js';
-import type { ApiMount } from '../../mounts/types.js';
+import type { ApiMount } from '../../api/types/index.js';
 import { cleanPath } from '../../go/path.js';
 import { parseBool as goParseBool } from '../../go/strconv.js';
 import { cut } from '../../go/strings.js';

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMountFlag, parseTmpfsFlag, readCsvRecord, splitVolumeSpec, type VolumeFlagTarget } from '../../../src/cli/commands/mount-flags.js';
-import type { ApiMount } from '../../../src/mounts/types.js';
+import type { ApiMount } from '../../../src/api/types/index.js';
 
 const volumeValid: Array<{ spec: string; cwd?: string; want: VolumeFlagTarget }> = [
   { spec: '/data', want: { field: 'Volumes', value: '/data' } },

@@ -6,7 +6,7 @@
 // spelled as Docker spells them, null leaves a field unset, and string-or-list
 // fields (Cmd, Entrypoint, CapAdd, ...) become lists. Nothing of the wrong
 // shape reaches the container service, so a stored record always inspects.
-import { InvalidParameter } from '../errors.js';
+import { InvalidParameter } from '../../errors.js';
 
 type GoType =
   | { kind: 'bool' }
