@@ -21,7 +21,7 @@ export interface SystemBackend {
   id: string;
   dataRoot: string;
   volumes: Pick<VolumeService, 'usage' | 'driverNames'>;
-  events: EventBus;
+  events: Pick<EventBus, 'subscribe'>;
   containerCounts(): ContainerCounts;
   imageCount(): number;
   /** GET /system/df sections owned by other services (images, containers). */
@@ -190,7 +190,7 @@ function eventMatches(e: EngineEvent, filters: Map<string, string[]>): boolean {
   return true;
 }
 
-function streamEvents(ctx: import('../http.js').RequestContext, bus: EventBus): void {
+function streamEvents(ctx: import('../http.js').RequestContext, bus: Pick<EventBus, 'subscribe'>): void {
   const filters = parseFilters(ctx.query.get('filters'));
   checkFilterKeys(filters, ['type', 'event', 'volume', 'container', 'image', 'label', 'scope', 'daemon', 'network', 'plugin', 'node', 'service', 'secret', 'config']);
   const since = parseTime(ctx.query.get('since'));
