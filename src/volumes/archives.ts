@@ -33,6 +33,8 @@ export interface ArchiveStart {
 export interface VolumeExport extends Required<ArchiveStart> {
   /** The archive; it errors (never ends short) when a file cannot be read. */
   stream: Readable;
+  /** Settles once the stream has closed and the volume is released again. */
+  released: Promise<void>;
 }
 
 export interface ImportOptions {
@@ -70,27 +72,21 @@ export class VolumeArchives {
     const volume = await volumes.get(name);
     const ref = archiveRef('export');
     const path = await volumes.mount(name, ref);
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      void volumes.unmount(name, ref).catch((e) => this.deps.log.warn({ volume: name, err: errorText(e) }, 'export: unmount failed'));
-    };
+    let released: Promise<void> | undefined;
+    const release = (): Promise<void> =>
+      (released ??= volumes.unmount(name, ref).catch((e) => this.deps.log.warn({ volume: name, err: errorText(e) }, 'export: unmount failed')));
     try {
       const totals = await measureTree(path);
       const tar = exportTree(path);
       const out = compressor(opts.compress ?? 'none');
       tar.on('error', (e) => out.destroy(e));
-      out.on('end', () => {
-        events.publish('volume', 'export', name, { driver: volume.driver });
-        release();
-      });
-      out.on('close', release);
-      tar.pipe(out);
+      out.on('end', () => events.publish('volume', 'export', name, { driver: volume.driver }));
+      const closed = new Promise<void>((resolve) => out.on('close', resolve));
       out.on('close', () => tar.destroy());
-      return { stream: out, totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy') };
+      tar.pipe(out);
+      return { stream: out, totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy'), released: closed.then(release) };
     } catch (e) {
-      release();
+      await release();
       throw e;
     }
   }

@@ -277,6 +277,12 @@ test('export of a volume a running container uses warns that it is not a point-i
   const r = await ok('volume', 'export', 'busy', '-o', file, '--progress', 'none');
   assert.match(r.stderr, /^WARNING: .*volarch-writer.*point-in-time/m);
   assert.equal(spawnSync('tar', ['-tf', file]).status, 0);
+  // Its data cannot be replaced under it.
+  const before = manifest(mountpoint('busy'));
+  const replace = await berth(d.env, 'volume', 'import', '--replace', 'busy', file, '--progress', 'none');
+  assert.equal(replace.code, 1);
+  assert.equal(replace.stderr, 'Error response from daemon: volume busy is in use by running container(s) volarch-writer: stop them before replacing its contents\n');
+  assert.deepEqual(manifest(mountpoint('busy')).filter((e) => e.path !== 'f'), before.filter((e) => e.path !== 'f'));
 });
 
 test('podman volume import reads berth export, and berth imports podman volume export', async (t) => {
