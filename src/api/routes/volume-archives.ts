@@ -13,6 +13,8 @@ import type { ArchiveStart, VolumeArchives } from '../../volumes/archives.js';
 export type VolumeArchiveBackend = Pick<VolumeArchives, 'export' | 'import' | 'clone'>;
 
 const EXPORT_STATUS = 'X-Berth-Export-Status';
+/** Bytes an export may have queued on the socket before it waits for them to be sent. */
+const SEND_AHEAD = 8 << 20;
 
 export function registerVolumeArchiveRoutes(router: Router, archives: VolumeArchiveBackend): void {
   router.add('GET', '/volumes/{name}/export', async (ctx) => {
@@ -131,7 +133,9 @@ async function sendWithStatusTrailer(res: ServerResponse, stream: Readable): Pro
   try {
     for await (const chunk of stream) {
       if (res.destroyed) return;
-      if (!res.write(chunk)) await drained(res);
+      // Keep reading files while the socket sends: waiting for every
+      // chunk's drain makes reading and sending take turns.
+      if (!res.write(chunk) && res.writableLength >= SEND_AHEAD) await drained(res);
     }
   } catch (e) {
     if (res.destroyed) return;

@@ -1,8 +1,10 @@
 // `berth volume export | import | clone`: the client side of
 // docs/volume-archives.md. Streams archives between the daemon and a file or
 // stdio, reads the daemon's JSON-lines replies, and drives the progress display.
-import { open, unlink } from 'node:fs/promises';
-import { createReadStream, statSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { DecompressStream } from 'zstd-napi';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
@@ -97,50 +99,55 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
   const totalBytes = headerNumber(res, 'x-berth-total-bytes');
   const totalFiles = headerNumber(res, 'x-berth-total-files');
   const progress = new ProgressDisplay(opts.progress, 'Exporting', 'Exported', name, stderr as never);
-  // A plain or gzip tar is counted as it passes (Node 20 has no zstd decoder: that shows bytes written).
-  const counter = opts.compress === 'zstd' ? undefined : new TarCounter();
-  const gunzip = opts.compress === 'gzip' ? createGunzip() : undefined;
-  gunzip?.on('data', (c: Buffer) => counter!.push(c));
+  // The tar is counted as it passes, through a decoder when it is compressed.
+  const counter = new TarCounter();
+  const decoder = opts.compress === 'gzip' ? createGunzip() : opts.compress === 'zstd' ? new DecompressStream() : undefined;
+  decoder?.on('data', (c: Buffer) => counter.push(c));
   // A damaged stream shows up in the trailer or the reader; the counter only stops counting.
-  gunzip?.on('error', () => undefined);
-  progress.update(counter ? { totalBytes, totalFiles } : { totalFiles });
-  let written = 0;
-  const file = toFile ? await open(opts.output!, 'w', 0o644) : undefined;
+  decoder?.on('error', () => undefined);
+  progress.update({ totalBytes, totalFiles });
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (decoder) decoder.write(chunk);
+      else counter.push(chunk);
+      progress.update({ bytes: counter.bytes, files: counter.files });
+      cb(null, chunk);
+    },
+  });
+  const fd = toFile ? openSync(opts.output!, 'w', 0o644) : undefined;
   try {
-    const stdoutError = new Promise<never>((_, reject) => {
-      if (!file) stdout.once('error', reject);
-    });
-    stdoutError.catch(() => undefined);
-    for await (const chunk of res as AsyncIterable<Buffer>) {
-      if (file) await file.write(chunk);
-      else if (!stdout.write(chunk)) await Promise.race([once(stdout, 'drain'), stdoutError]);
-      written += chunk.length;
-      if (gunzip) gunzip.write(chunk);
-      else counter?.push(chunk);
-      progress.update(counter ? { bytes: counter.bytes, files: counter.files } : { bytes: written });
+    // Reading from the daemon and writing out overlap: a stream pipeline, not a read-then-write loop.
+    if (fd !== undefined) {
+      await pipeline(res, meter, createWriteStream('', { fd, autoClose: false, highWaterMark: 1 << 20 }));
+      fsyncSync(fd);
+    } else {
+      await pipeline(res, meter, stdout, { end: false });
+      if ((stdout as NodeJS.WriteStream).writableNeedDrain) await once(stdout, 'drain');
     }
     if (!res.complete) throw new CliError('export failed: the connection to the daemon was closed before the archive ended');
     const status = res.trailers['x-berth-export-status'];
     if (status === undefined) throw new CliError('export failed: the daemon did not confirm the end of the archive (no X-Berth-Export-Status trailer)');
     if (status !== 'ok') throw new DaemonError(500, status.replace(/^error:\s*/, ''));
-    if (file) {
-      await file.sync();
-      await file.close();
-    }
-    if (gunzip) {
-      const ended = once(gunzip, 'end').catch(() => undefined);
-      gunzip.end();
+    if (fd !== undefined) closeSync(fd);
+    if (decoder) {
+      const ended = once(decoder, 'end').catch(() => undefined);
+      decoder.end();
       await ended;
     }
-    progress.finish(true, counter ? { bytes: counter.bytes, files: counter.files } : undefined);
+    progress.finish(true, { bytes: counter.bytes, files: counter.files });
   } catch (e) {
     progress.finish(false);
     res.destroy();
-    if (file) {
-      await file.close().catch(() => undefined);
+    decoder?.destroy();
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
       await unlink(opts.output!).catch(() => undefined);
     }
-    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as Error).message === 'aborted') {
+    if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error).message === 'aborted') {
       throw new CliError('export failed: the connection to the daemon was closed before the archive ended');
     }
     throw e;
