@@ -10,7 +10,9 @@ import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { startDaemon, unmountUnder, type TestDaemon } from '../helpers/daemon.js';
+import { killContainers, startDaemon, unmountUnder, type TestDaemon } from '../helpers/daemon.js';
+import { importTestImages } from '../helpers/images.js';
+import { dockerOk } from '../helpers/run.js';
 import { api } from '../helpers/http.js';
 import { buildFixture, manifest, type Entry } from '../helpers/tree-manifest.js';
 import { measureTree } from '../../src/archive/tree.js';
@@ -178,6 +180,7 @@ before(async () => {
 after(async () => {
   events?.close();
   await d.stop();
+  killContainers(d.dataRoot);
   unmountUnder(d.dir);
   rmSync(d.dir, { recursive: true, force: true });
 });
@@ -384,4 +387,21 @@ test('clone refusals: 404 missing source, 409 existing destination, 400 invalid 
   }
   const names = ((await call('GET', '/volumes')).json.Volumes as Array<{ Name: string }>).map((v) => v.Name);
   assert.deepEqual(names.filter((n) => ['cl-new', 'a/b', 'a', 'b', '-x', 'x'].includes(n)), []);
+});
+
+test('a volume a running container uses: export carries X-Berth-Warning, import with replace is 409', async (t) => {
+  await importTestImages(d.env);
+  await createVolume('in-use');
+  writeFileSync(join(dataDir('in-use'), 'f'), 'f\n');
+  t.after(() => dockerOk(d.env, 'rm', '-f', 'web').catch(() => undefined));
+  await dockerOk(d.env, 'run', '-d', '--name', 'web', '-v', 'in-use:/d', 'busybox', 'sleep', '600');
+  const r = await stream('GET', '/volumes/in-use/export');
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['x-berth-warning']), /running container\(s\) web\b.*not a point-in-time copy/);
+  assert.equal(r.trailers['x-berth-export-status'], 'ok');
+  const before = manifest(dataDir('in-use'));
+  const rep = await doImport('in-use', archives.tar!, true);
+  assert.equal(rep.status, 409, rep.text);
+  assert.equal(typeof JSON.parse(rep.text).message, 'string');
+  assert.deepEqual(manifest(dataDir('in-use')), before);
 });
