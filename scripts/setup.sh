@@ -16,6 +16,8 @@ command -v xz >/dev/null || need_pkgs+=(xz-utils)
 command -v bzip2 >/dev/null || need_pkgs+=(bzip2)
 command -v zstd >/dev/null || need_pkgs+=(zstd)
 command -v mkfs.xfs >/dev/null || need_pkgs+=(xfsprogs)
+# podman reads berth's volume exports and writes archives berth imports (interoperability tests).
+command -v podman >/dev/null || need_pkgs+=(podman)
 command -v mount >/dev/null || need_pkgs+=(mount)
 command -v make >/dev/null || need_pkgs+=(make)
 command -v g++ >/dev/null || need_pkgs+=(g++)

@@ -12,6 +12,8 @@ import { EventBus } from './events/bus.js';
 import { Router } from './api/router.js';
 import { ApiServer, type TlsOptions } from './api/server.js';
 import { registerVolumeRoutes } from './api/routes/volumes.js';
+import { registerVolumeArchiveRoutes } from './api/routes/volume-archives.js';
+import { VolumeArchives } from './volumes/archives.js';
 import { registerSystemRoutes } from './api/routes/system.js';
 import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
@@ -97,6 +99,14 @@ export class Daemon {
           return { LayersSize: layersSize, Images: images, Containers: containers };
         },
       });
+      const volumeArchives = new VolumeArchives({
+        volumes: this.volumes,
+        events: this.events,
+        log: this.log.child({ service: 'volume-archives' }),
+        runningUsers: (volume) => this.containers.runningUsersOf(volume),
+      });
+      // Before the volume routes: /volumes/{name:.*} would match these paths.
+      registerVolumeArchiveRoutes(router, volumeArchives);
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers);
       registerExecRoutes(router, new ExecService(this.containers, this.events));

@@ -15,9 +15,10 @@ function parseSize(field: Buffer): number {
   return text === '' ? 0 : parseInt(text, 8);
 }
 
-/** The `size` record of a PAX extended header, if any. */
-function paxSize(data: Buffer): number | undefined {
+/** The `size` and `GNU.sparse.realsize` records of a PAX extended header, if any. */
+function paxSizes(data: Buffer): { size?: number; realsize?: number } {
   let size: number | undefined;
+  let realsize: number | undefined;
   let pos = 0;
   while (pos < data.length) {
     const space = data.indexOf(0x20, pos);
@@ -26,10 +27,12 @@ function paxSize(data: Buffer): number | undefined {
     if (!(len > 0)) break;
     const record = data.toString('latin1', space + 1, pos + len - 1);
     const eq = record.indexOf('=');
-    if (record.slice(0, eq) === 'size') size = Number(record.slice(eq + 1));
+    const key = record.slice(0, eq);
+    if (key === 'size') size = Number(record.slice(eq + 1));
+    else if (key === 'GNU.sparse.realsize') realsize = Number(record.slice(eq + 1));
     pos += len;
   }
-  return size;
+  return { size, realsize };
 }
 
 export class TarCounter {
@@ -43,6 +46,8 @@ export class TarCounter {
   private pax: Buffer[] = [];
   private paxPadding = 0;
   private nextSize: number | undefined;
+  /** A sparse file's apparent size: what the daemon's totals count for it. */
+  private nextRealsize: number | undefined;
 
   push(chunk: Buffer): void {
     let pos = 0;
@@ -53,7 +58,9 @@ export class TarCounter {
         this.paxLeft -= n;
         pos += n;
         if (this.paxLeft === 0) {
-          this.nextSize = paxSize(Buffer.concat(this.pax)) ?? this.nextSize;
+          const sizes = paxSizes(Buffer.concat(this.pax));
+          this.nextSize = sizes.size ?? this.nextSize;
+          this.nextRealsize = sizes.realsize ?? this.nextRealsize;
           this.pax = [];
           this.skip = this.paxPadding;
         }
@@ -90,11 +97,13 @@ export class TarCounter {
       this.skip = padded;
       return;
     }
-    const real = this.nextSize ?? size;
+    const stored = this.nextSize ?? size;
+    const apparent = this.nextRealsize ?? stored;
     this.nextSize = undefined;
+    this.nextRealsize = undefined;
     this.files++;
     // Only regular files (and contiguous/GNU sparse) carry data; a hard link's size is 0.
-    if (type === '0' || type === '\0' || type === '7' || type === 'S') this.bytes += real;
-    this.skip = Math.ceil(real / BLOCK) * BLOCK;
+    if (type === '0' || type === '\0' || type === '7' || type === 'S') this.bytes += apparent;
+    this.skip = Math.ceil(stored / BLOCK) * BLOCK;
   }
 }

@@ -159,6 +159,13 @@ export class ContainerService {
       .map((c) => c.id);
   }
 
+  /** Names of the running containers that have the named volume mounted (volume export warns, import --replace refuses). */
+  runningUsersOf(volume: string): string[] {
+    return this.list()
+      .filter((c) => c.state.status === 'running' && c.mounts.some((m) => m.type === 'volume' && m.name === volume))
+      .map((c) => c.name);
+  }
+
   mountsOf(ref: string): MountPoint[] | undefined {
     try {
       return this.resolve(ref).mounts;

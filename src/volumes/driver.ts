@@ -65,6 +65,21 @@ export interface DataAccessDriver extends VolumeDriver {
   dataPath(name: string): string;
 }
 
+/**
+ * Drivers that can build a volume's new contents beside its data and put
+ * them in place in one step (import, clone, restore): the volume shows its
+ * old data or its new data, never a mix. Only for volumes whose data is a
+ * plain directory of the driver (not needsMount).
+ */
+export interface StagingDriver extends DataAccessDriver {
+  /** A new empty directory on the filesystem of the volume's data, for its next contents. */
+  stage(name: string): string;
+  /** Puts `staged` in place as the volume's data, durably, and deletes the data it replaces. */
+  commitStaged(name: string, staged: string): void;
+  /** Deletes a staged directory that will not be committed. */
+  discardStaged(staged: string): Promise<void>;
+}
+
 export function mountsOnUse(driver: VolumeDriver): driver is MountingDriver {
   const d = driver as Partial<MountingDriver>;
   return typeof d.mount === 'function' && typeof d.unmount === 'function' && typeof d.needsMount === 'function';
@@ -76,4 +91,9 @@ export function reportsSize(driver: VolumeDriver): driver is SizedDriver {
 
 export function givesDataAccess(driver: VolumeDriver): driver is DataAccessDriver {
   return typeof (driver as Partial<DataAccessDriver>).dataPath === 'function';
+}
+
+export function stagesData(driver: VolumeDriver): driver is StagingDriver {
+  const d = driver as Partial<StagingDriver>;
+  return givesDataAccess(driver) && typeof d.stage === 'function' && typeof d.commitStaged === 'function' && typeof d.discardStaged === 'function';
 }

@@ -10,7 +10,7 @@ import type { EventSink } from '../events/bus.js';
 import type { VolumeRecords, VolumeRecord } from '../store/volume-records.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateId } from '../util/random-id.js';
-import { givesDataAccess, mountsOnUse, reportsSize, type VolumeDriver } from './driver.js';
+import { givesDataAccess, mountsOnUse, reportsSize, stagesData, type VolumeDriver } from './driver.js';
 import type { DriverRegistry } from './driver-registry.js';
 import { ANONYMOUS_LABEL } from './names.js';
 import { matchesAllLabels, nameMatcher } from './filters.js';
@@ -350,6 +350,32 @@ export class VolumeService {
     const driver = this.lookupDriver(name, rec.driver);
     if (!givesDataAccess(driver)) throw new NotImplemented(`volume ${name}: driver ${driver.name} gives no direct access to its data`);
     return driver.dataPath(name);
+  }
+
+  /**
+   * Replaces the volume's data with what `fill` writes into an empty staging
+   * directory, in one atomic step once `fill` has finished: a failure or a
+   * crash before that leaves the volume as it was. `beforeSwap` runs just
+   * before the swap, under the volume's lock, and can still refuse it.
+   */
+  async replaceData<T>(name: string, fill: (dir: string) => Promise<T>, beforeSwap?: () => void): Promise<T> {
+    const rec = this.records.get(name);
+    if (!rec) throw noSuchVolume(name);
+    const driver = this.lookupDriver(name, rec.driver);
+    if (!stagesData(driver)) throw new NotImplemented(`volume ${name}: driver ${driver.name} cannot have its data replaced`);
+    const staged = driver.stage(name);
+    try {
+      const result = await fill(staged);
+      await this.locks.run(name, () => {
+        if (!this.records.get(name)) throw noSuchVolume(name);
+        beforeSwap?.();
+        driver.commitStaged(name, staged);
+      });
+      return result;
+    } catch (e) {
+      await driver.discardStaged(staged).catch((err) => this.log.warn({ volume: name, staged, err: errorText(err) }, 'could not delete a staging directory'));
+      throw e;
+    }
   }
 
   /**

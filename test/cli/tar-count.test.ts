@@ -43,3 +43,19 @@ for (const format of ['posix', 'gnu']) {
     }
   });
 }
+
+test('a sparse member counts its apparent size, as the daemon totals do, and the next member is still found', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-tarcount-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'root');
+  mkdirSync(root);
+  execFileSync('truncate', ['-s', '64M', join(root, 'holes')]);
+  execFileSync('dd', ['if=/dev/urandom', `of=${join(root, 'holes')}`, 'bs=4096', 'count=3', 'seek=100', 'conv=notrunc'], { stdio: 'ignore' });
+  writeFileSync(join(root, 'after'), 'tail\n');
+  const archive = join(dir, 's.tar');
+  execFileSync('tar', ['--format=posix', '-S', '-C', root, '-cf', archive, '.']);
+  const c = new TarCounter();
+  c.push(readFileSync(archive));
+  assert.equal(c.files, 3);
+  assert.equal(c.bytes, 64 * 1024 * 1024 + 5);
+});

@@ -43,3 +43,42 @@ test('volume create on a full data root fails cleanly and loses nothing', async 
   const { assertStoreMatchesDisk } = await import('../helpers/consistency.js');
   await assertStoreMatchesDisk(d.socket, d.dataRoot);
 });
+
+test('volume import onto a full data root fails with a message, keeps the volume as it was and leaves no staging behind', async (t) => {
+  const d = await startDaemon(t, [], { dataRootTmpfsSize: '16m' });
+  const { mkdtempSync, mkdirSync, readdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { execFileSync } = await import('node:child_process');
+  const { berth } = await import('../helpers/run.js');
+  const work = mkdtempSync(join(tmpdir(), 'berth-fullimport-'));
+  t.after(() => rmSync(work, { recursive: true, force: true }));
+  // An archive bigger than the whole data root (random data: no compression helps).
+  const src = join(work, 'src');
+  mkdirSync(src);
+  execFileSync('dd', ['if=/dev/urandom', `of=${join(src, 'big')}`, 'bs=1M', 'count=24'], { stdio: 'ignore' });
+  const archive = join(work, 'big.tar');
+  execFileSync('tar', ['--format=posix', '-C', src, '-cf', archive, '.']);
+
+  assert.equal((await api(d.socket, 'POST', '/volumes/create', { Name: 'keep' })).status, 201);
+  writeFileSync(join(d.dataRoot, 'volumes', 'keep', '_data', 'precious'), 'do not lose me\n');
+
+  const replace = await berth(d.env, 'volume', 'import', '--replace', 'keep', archive, '--progress', 'none');
+  assert.equal(replace.code, 1, replace.stderr);
+  assert.match(replace.stderr, /^Error response from daemon: .*no space left on device/);
+  assert.deepEqual(readdirSync(join(d.dataRoot, 'volumes', 'keep', '_data')), ['precious']);
+  assert.equal(readFileSync(join(d.dataRoot, 'volumes', 'keep', '_data', 'precious'), 'utf8'), 'do not lose me\n');
+
+  const fresh = await berth(d.env, 'volume', 'import', 'fresh', archive, '--progress', 'none');
+  assert.equal(fresh.code, 1, fresh.stderr);
+  assert.match(fresh.stderr, /no space left on device/);
+  assert.equal((await api(d.socket, 'GET', '/volumes/fresh')).status, 404);
+  // Nothing half-made stays behind: the staging directory is empty again and the space is back.
+  assert.deepEqual(readdirSync(join(d.dataRoot, 'volumes', '.staging')), []);
+  const small = join(work, 'small');
+  mkdirSync(small);
+  writeFileSync(join(small, 'f'), 'fits\n');
+  execFileSync('tar', ['--format=posix', '-C', small, '-cf', join(work, 'small.tar'), '.']);
+  const after = await berth(d.env, 'volume', 'import', 'fits', join(work, 'small.tar'), '--progress', 'none');
+  assert.equal(after.code, 0, after.stderr);
+  assert.equal(readFileSync(join(d.dataRoot, 'volumes', 'fits', '_data', 'f'), 'utf8'), 'fits\n');
+});

@@ -5,11 +5,12 @@ import { mkdir, readdir, readFile, rm, stat, access } from 'node:fs/promises';
 import { mkdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import type { Logger } from 'pino';
-import type { DataAccessDriver, DriverVolume, MountingDriver, SizedDriver } from '../driver.js';
+import type { DriverVolume, MountingDriver, SizedDriver, StagingDriver } from '../driver.js';
 import { InvalidParameter, SystemError, Conflict, NotFound, errorText } from '../../errors.js';
 import { validateLocalName } from '../names.js';
 import { directorySize, writeFileAtomic } from '../../util/fs.js';
 import { mount, unmount, mountsUnder, MountError } from '../../util/mount.js';
+import { exchangePaths, syncFilesystem } from '../../fs/exchange.js';
 import { parseMountOptions, mountErrorText } from './mount-options.js';
 import { ramInBytes } from '../../go/units.js';
 
@@ -39,7 +40,7 @@ interface LocalVolumeState {
   mounted: boolean;
 }
 
-export class LocalDriver implements MountingDriver, SizedDriver, DataAccessDriver {
+export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
   readonly name = 'local';
   readonly scope = 'local' as const;
   private readonly volumes = new Map<string, LocalVolumeState>();
@@ -246,6 +247,47 @@ export class LocalDriver implements MountingDriver, SizedDriver, DataAccessDrive
   /** _data itself: the data is there (while mounted, for option-backed volumes). */
   dataPath(name: string): string {
     return this.path(name);
+  }
+
+  /**
+   * Staged contents are built under the volume root's staging directory: the
+   * same filesystem as every plain volume's _data, and cleared at start, so a
+   * crash mid-import leaves nothing behind.
+   */
+  stage(name: string): string {
+    const state = this.volumes.get(name);
+    if (!state) throw new NotFound('no such volume');
+    if (this.needsMount(name)) {
+      throw new InvalidParameter(`volume ${name} is backed by a mount (type ${state.opts?.MountType || 'none'}); only plain local volumes can be imported into or cloned`);
+    }
+    const dir = join(this.root, STAGING, this.scratchName());
+    try {
+      mkdirSync(dir, { mode: 0o755 });
+    } catch (e) {
+      throw new SystemError(`cannot make a staging directory for volume ${name}: ${errnoText(e)}`);
+    }
+    return dir;
+  }
+
+  /**
+   * Flushes the staged tree to disk, then swaps it with _data in one
+   * renameat2(RENAME_EXCHANGE): there is no moment without a _data. The old
+   * data, now at the staged path, goes to the trash.
+   */
+  commitStaged(name: string, staged: string): void {
+    if (!this.volumes.has(name)) throw new NotFound('no such volume');
+    const data = this.path(name);
+    try {
+      syncFilesystem(staged);
+      exchangePaths(staged, data);
+    } catch (e) {
+      throw new SystemError(`cannot put the new data of volume ${name} in place: ${errnoText(e)}`);
+    }
+    this.discard(staged);
+  }
+
+  async discardStaged(staged: string): Promise<void> {
+    await rm(staged, { recursive: true, force: true });
   }
 
   async size(name: string): Promise<number> {

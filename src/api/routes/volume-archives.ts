@@ -1,0 +1,155 @@
+// /volumes/{name}/export | import | clone (docs/volume-archives.md). Register
+// before the /volumes/{name:.*} routes, which would otherwise match them.
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Router } from '../router.js';
+import { queryBool } from '../http.js';
+import { HttpError } from '../errors.js';
+import { errorText } from '../../errors.js';
+import { CONTENT_TYPES, OUTPUT_COMPRESSIONS, type OutputCompression } from '../../archive/compression.js';
+import type { TreeProgress } from '../../archive/tree.js';
+import type { ArchiveStart, VolumeArchives } from '../../volumes/archives.js';
+
+export type VolumeArchiveBackend = Pick<VolumeArchives, 'export' | 'import' | 'clone'>;
+
+const EXPORT_STATUS = 'X-Berth-Export-Status';
+
+export function registerVolumeArchiveRoutes(router: Router, archives: VolumeArchiveBackend): void {
+  router.add('GET', '/volumes/{name}/export', async (ctx) => {
+    const compress = ctx.query.get('compress') || 'none';
+    if (!OUTPUT_COMPRESSIONS.includes(compress as OutputCompression)) {
+      throw new HttpError(400, `invalid compress value "${compress}": must be one of ${OUTPUT_COMPRESSIONS.join(', ')}`);
+    }
+    const exp = await archives.export(ctx.params.name!, { compress: compress as OutputCompression });
+    ctx.res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[compress as OutputCompression],
+      Trailer: EXPORT_STATUS,
+      ...startHeaders(exp),
+    });
+    await sendWithStatusTrailer(ctx.res, exp.stream);
+  });
+
+  router.add('POST', '/volumes/{name}/import', async (ctx) => {
+    const name = ctx.params.name!;
+    const reply = new JsonLines(ctx.res);
+    const abort = new AbortController();
+    ctx.res.on('close', () => abort.abort(new Error('the client went away')));
+    try {
+      const r = await archives.import(name, ctx.req, {
+        replace: queryBool(ctx.query, 'replace'),
+        signal: abort.signal,
+        onAccepted: (start) => reply.start(start),
+        onProgress: (p) => reply.line({ status: 'Importing', id: name, progressDetail: detail(p) }),
+      });
+      reply.line({ status: 'Imported', id: name, progressDetail: detail(r), created: r.created });
+    } catch (e) {
+      // Refused before the body was read: an ordinary Docker error response.
+      if (!reply.started) throw e;
+      reply.error(e);
+    }
+    ctx.res.end();
+  });
+
+  router.add('POST', '/volumes/{name}/clone', async (ctx) => {
+    const target = ctx.query.get('name') ?? '';
+    const reply = new JsonLines(ctx.res);
+    const abort = new AbortController();
+    ctx.res.on('close', () => abort.abort(new Error('the client went away')));
+    let totals: TreeProgress | undefined;
+    try {
+      const r = await archives.clone(ctx.params.name!, target, {
+        signal: abort.signal,
+        onAccepted: (start) => {
+          totals = start.totals;
+          reply.start(start);
+        },
+        onProgress: (p) => reply.line({ status: 'Cloning', id: target, progressDetail: detail(p, totals) }),
+      });
+      reply.line({ status: 'Cloned', id: target, progressDetail: detail(r, totals), reflinked: r.reflinked });
+    } catch (e) {
+      if (!reply.started) throw e;
+      reply.error(e);
+    }
+    ctx.res.end();
+  });
+}
+
+function startHeaders(start: ArchiveStart): Record<string, string | string[]> {
+  const h: Record<string, string | string[]> = {};
+  if (start.totals) {
+    h['X-Berth-Total-Bytes'] = String(start.totals.bytes);
+    h['X-Berth-Total-Files'] = String(start.totals.files);
+  }
+  if (start.warnings.length > 0) h['X-Berth-Warning'] = start.warnings.map(headerSafe);
+  return h;
+}
+
+function detail(p: TreeProgress, totals?: TreeProgress): Record<string, number> {
+  const d: Record<string, number> = { current: p.bytes, files: p.files };
+  if (totals) {
+    d.total = totals.bytes;
+    d.totalFiles = totals.files;
+  }
+  return d;
+}
+
+/** Header values cannot hold line breaks or non-Latin-1 text. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** A 200 response of JSON lines (Docker's jsonmessage shape), begun once the operation is accepted. */
+class JsonLines {
+  started = false;
+  constructor(private readonly res: ServerResponse) {}
+
+  start(s: ArchiveStart): void {
+    this.res.writeHead(200, { 'Content-Type': 'application/json', ...startHeaders(s) });
+    this.res.flushHeaders();
+    this.started = true;
+  }
+
+  line(o: unknown): void {
+    if (!this.started) return;
+    if (!this.res.destroyed) this.res.write(JSON.stringify(o) + '\n');
+  }
+
+  error(e: unknown): void {
+    const message = errorText(e);
+    this.line({ errorDetail: { message }, error: message });
+  }
+}
+
+/**
+ * Streams the archive with backpressure and ends with the status trailer:
+ * `ok` only after the last byte, `error: ...` when the archive failed, so a
+ * client can never take a short archive for a whole one.
+ */
+async function sendWithStatusTrailer(res: ServerResponse, stream: Readable): Promise<void> {
+  res.on('close', () => stream.destroy());
+  let status = 'ok';
+  try {
+    for await (const chunk of stream) {
+      if (res.destroyed) return;
+      if (!res.write(chunk)) await drained(res);
+    }
+  } catch (e) {
+    if (res.destroyed) return;
+    status = `error: ${headerSafe(errorText(e))}`;
+  }
+  if (res.destroyed) return;
+  res.addTrailers({ [EXPORT_STATUS]: status });
+  res.end();
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

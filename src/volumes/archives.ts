@@ -1,0 +1,201 @@
+// Volume export, import and clone (docs/volume-archives.md): a volume's data
+// as a tar stream, a tar stream as a volume's data, one volume's data as
+// another's. Imports and clones build the new data in staging and swap it in
+// at once (VolumeService.replaceData), so a failed, truncated or interrupted
+// one leaves the target as it was, and a volume it created is removed again.
+import { readdirSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { cloneTree, exportTree, extractTree, measureTree, type TreeProgress, type TreeTotals } from '../archive/tree.js';
+import { compressor, decompressed, type OutputCompression } from '../archive/compression.js';
+import { Conflict, InvalidParameter, errorText } from '../errors.js';
+import type { EventSink } from '../events/bus.js';
+import { generateId } from '../util/random-id.js';
+import type { VolumeService } from './service.js';
+
+/** The volume service calls an archive operation needs. */
+export type ArchiveVolumes = Pick<VolumeService, 'get' | 'find' | 'ensure' | 'remove' | 'mount' | 'unmount' | 'replaceData' | 'dataPath'>;
+
+export interface VolumeArchiveDeps {
+  volumes: ArchiveVolumes;
+  events: EventSink;
+  log: Logger;
+  /** Names of the running containers that have the volume mounted. */
+  runningUsers: (volume: string) => string[];
+}
+
+/** What an operation reports once it has been accepted, before data flows. */
+export interface ArchiveStart {
+  totals?: TreeTotals;
+  warnings: string[];
+}
+
+export interface VolumeExport extends Required<ArchiveStart> {
+  /** The archive; it errors (never ends short) when a file cannot be read. */
+  stream: Readable;
+  /** Settles once the stream has closed and the volume is released again. */
+  released: Promise<void>;
+}
+
+export interface ImportOptions {
+  replace?: boolean;
+  /** Called once the import is accepted and before the body is read: refusals come before it. */
+  onAccepted?: (start: ArchiveStart) => void;
+  onProgress?: (p: TreeProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CloneOptions {
+  onAccepted?: (start: ArchiveStart) => void;
+  onProgress?: (p: TreeProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface ImportResult extends TreeProgress {
+  created: boolean;
+}
+
+export interface CloneResult extends TreeProgress {
+  reflinked: boolean;
+}
+
+export class VolumeArchives {
+  constructor(private readonly deps: VolumeArchiveDeps) {}
+
+  /**
+   * A tar of the volume's data, mounted for as long as the stream is open.
+   * Running users do not stop it: they get a warning, as the copy is not a
+   * point-in-time one.
+   */
+  async export(name: string, opts: { compress?: OutputCompression } = {}): Promise<VolumeExport> {
+    const { volumes, events } = this.deps;
+    const volume = await volumes.get(name);
+    const ref = archiveRef('export');
+    const path = await volumes.mount(name, ref);
+    let released: Promise<void> | undefined;
+    const release = (): Promise<void> =>
+      (released ??= volumes.unmount(name, ref).catch((e) => this.deps.log.warn({ volume: name, err: errorText(e) }, 'export: unmount failed')));
+    try {
+      const totals = await measureTree(path);
+      const tar = exportTree(path);
+      const out = compressor(opts.compress ?? 'none');
+      tar.on('error', (e) => out.destroy(e));
+      out.on('end', () => events.publish('volume', 'export', name, { driver: volume.driver }));
+      const closed = new Promise<void>((resolve) => out.on('close', resolve));
+      out.on('close', () => tar.destroy());
+      tar.pipe(out);
+      return { stream: out, totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy'), released: closed.then(release) };
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /**
+   * Unpacks a tar (plain or compressed, told by its first bytes) as the
+   * volume's data, creating the volume (local driver) when it is missing.
+   * Refuses a non-empty volume unless `replace`, and a replace while running
+   * containers use the volume.
+   */
+  async import(name: string, body: AsyncIterable<Buffer>, opts: ImportOptions = {}): Promise<ImportResult> {
+    const { volumes, events } = this.deps;
+    const replace = opts.replace ?? false;
+    const check = (): void => {
+      if (!replace && !this.isEmpty(name)) throw new Conflict(`volume ${name} is not empty: use --replace to replace its contents`);
+      const users = this.deps.runningUsers(name);
+      if (replace && users.length > 0) {
+        throw new Conflict(`volume ${name} is in use by running container(s) ${users.join(', ')}: stop them before replacing its contents`);
+      }
+    };
+    if (volumes.find(name)) check();
+    const { volume, created } = await volumes.ensure({ name });
+    if (!created) check();
+    const ref = archiveRef('import');
+    try {
+      await volumes.mount(name, ref);
+      try {
+        opts.onAccepted?.({ warnings: [] });
+        const progress = await volumes.replaceData(
+          name,
+          async (dir) => {
+            const { tar } = await decompressed(body);
+            return extractTree(tar, dir, { onProgress: opts.onProgress, signal: opts.signal });
+          },
+          // The volume may have been written to, or put to use, while the archive was unpacked.
+          created ? () => this.refuseRunningUsers(name) : check,
+        );
+        events.publish('volume', 'import', name, { driver: volume.driver });
+        return { ...progress, created };
+      } finally {
+        await volumes.unmount(name, ref);
+      }
+    } catch (e) {
+      if (created) await this.removeCreated(name);
+      throw e;
+    }
+  }
+
+  /** A new volume TARGET with SOURCE's driver, labels, options and data (reflinked where the filesystem can). */
+  async clone(source: string, target: string, opts: CloneOptions = {}): Promise<CloneResult> {
+    const { volumes, events } = this.deps;
+    if (target === '') throw new InvalidParameter('clone: the name of the new volume is required (name=...)');
+    const src = await volumes.get(source);
+    if (volumes.find(target)) throw new Conflict(`volume ${target} already exists`);
+    const { created } = await volumes.ensure({ name: target, driver: src.driver, driverOpts: src.options, labels: src.labels });
+    if (!created) throw new Conflict(`volume ${target} already exists`);
+    const ref = archiveRef('clone');
+    try {
+      const path = await volumes.mount(source, ref);
+      try {
+        const totals = await measureTree(path);
+        opts.onAccepted?.({ totals, warnings: this.inUseWarnings(source, 'the clone is not a point-in-time copy') });
+        const result = await volumes.replaceData(
+          target,
+          (dir) => cloneTree(path, dir, { onProgress: opts.onProgress, signal: opts.signal }),
+          () => this.refuseRunningUsers(target),
+        );
+        events.publish('volume', 'clone', target, { driver: src.driver, source });
+        return result;
+      } finally {
+        await volumes.unmount(source, ref);
+      }
+    } catch (e) {
+      await this.removeCreated(target);
+      throw e;
+    }
+  }
+
+  private isEmpty(name: string): boolean {
+    if (!this.deps.volumes.find(name)) return true;
+    try {
+      return readdirSync(this.deps.volumes.dataPath(name)).length === 0;
+    } catch {
+      // Not a readable directory without a mount: not known to be empty.
+      return false;
+    }
+  }
+
+  private refuseRunningUsers(name: string): void {
+    const users = this.deps.runningUsers(name);
+    if (users.length > 0) throw new Conflict(`volume ${name} was put to use by running container(s) ${users.join(', ')} while its data was written`);
+  }
+
+  private inUseWarnings(name: string, consequence: string): string[] {
+    const users = this.deps.runningUsers(name);
+    return users.length > 0 ? [`volume data is in use by running container(s) ${users.join(', ')}; ${consequence}`] : [];
+  }
+
+  /** Takes away a volume this operation created; failing that is logged, the original error is the one reported. */
+  private async removeCreated(name: string): Promise<void> {
+    try {
+      await this.deps.volumes.remove(name);
+    } catch (e) {
+      this.deps.log.warn({ volume: name, err: errorText(e) }, 'could not remove the volume a failed operation created');
+    }
+  }
+}
+
+/** A mount reference for one archive operation (never a container ID). */
+function archiveRef(op: string): string {
+  return `berth-${op}-${generateId().slice(0, 16)}`;
+}
