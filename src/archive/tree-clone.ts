@@ -3,7 +3,9 @@
 // share blocks (XFS reflink, btrfs), else copy_file_range over the data
 // extents only, so holes stay holes.
 import { closeSync, constants, ftruncateSync, linkSync, mkdirSync, openSync, readlinkSync, symlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { dataExtents } from '../fs/extents.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
 import { joinPath } from '../fs/path.js';
@@ -11,11 +13,23 @@ import { reflink } from '../fs/reflink.js';
 import { check, libcFunction } from '../util/libc.js';
 import { applyFileMeta, applyPathMeta, PendingDirectories } from './tree-write.js';
 import { scanTree, type ScannedEntry } from './tree-scan.js';
-import type { TreeProgress } from './tree.js';
+import { planTree } from './tree-plan.js';
+import type { TreeProgress, TreeTotals } from './tree.js';
 
 export interface CloneOptions {
   onProgress?: (p: TreeProgress) => void;
   signal?: AbortSignal;
+  /** Hears what the clone will copy (the tree's totals) once it is measured, before any copying. */
+  onPlanned?: (totals: TreeTotals) => void;
+  /** Threads that copy (default: the machine's parallelism, at most MAX_WAYS). */
+  parallelism?: number;
+}
+
+/** What one share of a clone did. */
+export interface ShareResult {
+  progress: TreeProgress;
+  anyFile: boolean;
+  canReflink: boolean;
 }
 
 type CopyFileRangeFn = (fdIn: number, offIn: [number], fdOut: number, offOut: [number], len: number, flags: number) => number | bigint;
@@ -37,17 +51,109 @@ function copyRange(src: number, dst: number, offset: number, length: number, e: 
 }
 
 const SLICE = 256;
+/** More threads than this gain nothing: the filesystem's own locks take over. */
+const MAX_WAYS = 4;
+/** Below this many entries a thread's start costs more than it saves. */
+const PARALLEL_MIN_FILES = 2048;
 
-/** Copies the tree at `src` into the existing empty directory `dst`. */
+/**
+ * Copies the tree at `src` into the existing empty directory `dst`. Large
+ * trees are split into shares of top-level entries (tree-plan.ts) copied by
+ * worker threads beside this one: creating files is syscall-bound, and the
+ * kernel creates them in parallel. The root's own metadata is applied last.
+ */
 export async function cloneTree(src: string, dst: string, opts: CloneOptions = {}): Promise<TreeProgress & { reflinked: boolean }> {
+  const ways = Math.max(1, Math.min(opts.parallelism ?? availableParallelism(), MAX_WAYS));
+  const plan = await planTree(src, ways);
+  opts.onPlanned?.(plan.totals);
+  if (plan.shares.length <= 1 || plan.totals.files < PARALLEL_MIN_FILES) {
+    const r = await cloneShare(src, dst, undefined, opts);
+    return { ...r.progress, reflinked: r.anyFile && r.canReflink };
+  }
+  const walk = scanTree(src);
+  const rootEntry = walk.next().value as ScannedEntry;
+  walk.return(undefined);
+  const shareProgress: TreeProgress[] = plan.shares.map(() => ({ bytes: 0, files: 0 }));
+  const report = (): void => {
+    const sum = { bytes: 0, files: 1 };
+    for (const p of shareProgress) {
+      sum.bytes += p.bytes;
+      sum.files += p.files;
+    }
+    opts.onProgress?.(sum);
+  };
+  // One share failing stops the others: its error is the one reported.
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(opts.signal?.reason ?? new Error('clone aborted'));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const runs = plan.shares.map((names, i) => {
+      const onProgress = (p: TreeProgress): void => {
+        shareProgress[i] = p;
+        report();
+      };
+      const run = i === 0 ? cloneShare(src, dst, names, { onProgress, signal: stop.signal }) : cloneInWorker(src, dst, names, onProgress, stop.signal);
+      return run.catch((e: unknown) => {
+        if (!stop.signal.aborted) stop.abort(e);
+        throw e;
+      });
+    });
+    const settled = await Promise.allSettled(runs);
+    if (stop.signal.aborted) throw stop.signal.reason;
+    const results = settled.map((r) => (r as PromiseFulfilledResult<ShareResult>).value);
+    const dirs = new PendingDirectories();
+    dirs.set(Buffer.from(dst), rootEntry);
+    dirs.applyAll();
+    report();
+    const total = { bytes: 0, files: 1 };
+    for (const r of results) {
+      total.bytes += r.progress.bytes;
+      total.files += r.progress.files;
+    }
+    const anyFile = results.some((r) => r.anyFile);
+    return { ...total, reflinked: anyFile && results.every((r) => !r.anyFile || r.canReflink) };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCES ? './tree-clone-worker.ts' : './tree-clone-worker.js', import.meta.url);
+
+/** Runs cloneShare in a worker thread; terminating it is how it is stopped. */
+function cloneInWorker(src: string, dst: string, names: Buffer[], onProgress: (p: TreeProgress) => void, signal: AbortSignal): Promise<ShareResult> {
+  const workerData = { src, dst, names };
+  // From TypeScript sources (tests under tsx) the worker registers tsx first.
+  const worker = FROM_SOURCES
+    ? new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(WORKER.href)}))`, { eval: true, workerData })
+    : new Worker(WORKER, { workerData });
+  return new Promise((resolve, reject) => {
+    let result: ShareResult | undefined;
+    let failure: unknown;
+    const abort = (): void => void worker.terminate();
+    signal.addEventListener('abort', abort, { once: true });
+    worker.on('message', (m: { progress?: TreeProgress; done?: ShareResult }) => {
+      if (m.progress) onProgress(m.progress);
+      if (m.done) result = m.done;
+    });
+    worker.on('error', (e) => (failure = e));
+    worker.on('exit', (code) => {
+      signal.removeEventListener('abort', abort);
+      if (result) resolve(result);
+      else reject(failure ?? (signal.aborted ? signal.reason : new Error(`clone worker exited with code ${code}`)));
+    });
+  });
+}
+
+/** Clones the top-level entries `topLevel` of `src` (all of it, root included, when undefined) into `dst`. */
+export async function cloneShare(src: string, dst: string, topLevel: Buffer[] | undefined, opts: Pick<CloneOptions, 'onProgress' | 'signal'>): Promise<ShareResult> {
   const progress: TreeProgress = { bytes: 0, files: 0 };
   const root = Buffer.from(dst);
   const dirs = new PendingDirectories();
   let canReflink = true;
   let anyFile = false;
   let count = 0;
-  for (const e of scanTree(src)) {
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('clone aborted');
+  for (const e of scanTree(src, undefined, topLevel)) {    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('clone aborted');
     const target = e.rel.length === 0 ? root : joinPath(root, e.rel);
     progress.files++;
     if (e.hardlinkTo) {
@@ -92,5 +198,5 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions = {
   }
   dirs.applyAll();
   opts.onProgress?.({ ...progress });
-  return { ...progress, reflinked: anyFile && canReflink };
+  return { progress, anyFile, canReflink };
 }

@@ -40,10 +40,16 @@ function typeOf(st: BigIntStats): TarEntryType | undefined {
   return undefined; // sockets: not archivable, as GNU tar ("socket ignored")
 }
 
-/** Walks `root` in archive order; `skipped` hears about sockets. */
-export function* scanTree(root: string, skipped?: (rel: Buffer) => void): Generator<ScannedEntry> {
+/**
+ * Walks `root` in archive order; `skipped` hears about sockets. With
+ * `topLevel`, only those top-level entries and what is below them are
+ * walked, and the root itself is not yielded (a share of a parallel clone).
+ */
+export function* scanTree(root: string, skipped?: (rel: Buffer) => void, topLevel?: Buffer[]): Generator<ScannedEntry> {
   const links = new Map<string, Buffer>();
-  const stack: Array<{ rel: Buffer; abs: Buffer }> = [{ rel: Buffer.alloc(0), abs: Buffer.from(root) }];
+  const stack: Array<{ rel: Buffer; abs: Buffer }> = topLevel
+    ? [...topLevel].sort(Buffer.compare).reverse().map((name) => ({ rel: name, abs: joinPath(root, name) }))
+    : [{ rel: Buffer.alloc(0), abs: Buffer.from(root) }];
   while (stack.length > 0) {
     const { rel, abs } = stack.pop()!;
     const st = lstatSync(abs, { bigint: true });

@@ -147,11 +147,15 @@ export class VolumeArchives {
     try {
       const path = await volumes.mount(source, ref);
       try {
-        const totals = await measureTree(path);
-        opts.onAccepted?.({ totals, warnings: this.inUseWarnings(source, 'the clone is not a point-in-time copy') });
+        const warnings = this.inUseWarnings(source, 'the clone is not a point-in-time copy');
         const result = await volumes.replaceData(
           target,
-          (dir) => cloneTree(path, dir, { onProgress: opts.onProgress, signal: opts.signal }),
+          (dir) =>
+            cloneTree(path, dir, {
+              onPlanned: (totals) => opts.onAccepted?.({ totals, warnings }),
+              onProgress: opts.onProgress,
+              signal: opts.signal,
+            }),
           () => this.refuseRunningUsers(target),
         );
         events.publish('volume', 'clone', target, { driver: src.driver, source });

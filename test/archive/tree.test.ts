@@ -107,6 +107,42 @@ test('clone is exact (a copy on ext4, which cannot reflink)', async () => {
   assert.equal(typeof r.reflinked, 'boolean');
 });
 
+test('a large tree is cloned by several threads, exactly: link groups across top-level entries stay whole, the root last', async () => {
+  // The fidelity fixture plus enough small files in several top-level
+  // directories to make cloneTree split the work; hard links join some of them.
+  const big = join(work, 'big-tree');
+  execFileSync('cp', ['-a', `${fixture}/.`, big]);
+  for (let d = 0; d < 6; d++) {
+    mkdirSync(join(big, `top${d}`));
+    for (let i = 0; i < 500; i++) writeFileSync(join(big, `top${d}`, `f${i}`), `${d}/${i}\n`.repeat(i % 7));
+  }
+  execFileSync('ln', [join(big, 'top0', 'f1'), join(big, 'top5', 'link-to-top0-f1')]);
+  execFileSync('ln', [join(big, 'top2', 'f2'), join(big, 'top3', 'link-to-top2-f2')]);
+  execFileSync('touch', ['-d', '2001-02-03 04:05:06.789', big]);
+  const want = fullManifest(big);
+  const out = freshDir();
+  let planned: { bytes: number; files: number } | undefined;
+  let last = { bytes: 0, files: 0 };
+  const r = await cloneTree(big, out, { parallelism: 3, onPlanned: (t) => (planned = t), onProgress: (p) => (last = p) });
+  assert.deepEqual(fullManifest(out), want);
+  assert.deepEqual(planned, await measureTree(big));
+  assert.equal(r.files, want.length);
+  assert.deepEqual(last, { bytes: r.bytes, files: r.files });
+  assert.equal(lstatSync(join(out, 'top5', 'link-to-top0-f1')).ino, lstatSync(join(out, 'top0', 'f1')).ino);
+});
+
+test('a failing share stops the clone with its error', async () => {
+  const big = join(work, 'big-unreadable');
+  for (let d = 0; d < 3; d++) {
+    mkdirSync(join(big, `top${d}`), { recursive: true });
+    for (let i = 0; i < 1000; i++) writeFileSync(join(big, `top${d}`, `f${i}`), 'x');
+  }
+  // The target already holds top1, so the share that copies it fails with EEXIST.
+  const out = freshDir();
+  mkdirSync(join(out, 'top1'));
+  await assert.rejects(cloneTree(big, out, { parallelism: 3 }), /EEXIST|file exists/);
+});
+
 function member(m: Omit<Partial<TarMember>, 'path'> & { path: string }, data = Buffer.alloc(0)): Buffer {
   const full: TarMember = { type: 'file', mode: 0o644, uid: 0, gid: 0, size: data.length, mtimeNs: 0n, ...m, path: Buffer.from(m.path) };
   return Buffer.concat([encodeMember(full), data, Buffer.alloc(paddingFor(data.length))]);
