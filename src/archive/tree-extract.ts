@@ -6,19 +6,27 @@
 // all — and a hard link must name an earlier member. Final components are
 // created with O_EXCL/O_NOFOLLOW or their *at equivalents, so nothing is
 // ever followed.
-import { closeSync, constants, ftruncateSync, linkSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { InvalidArchive, InvalidParameter } from '../errors.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
 import { joinPath } from '../fs/path.js';
 import { ByteReader, readTar, type TarHeader } from './tar/reader.js';
-import { applyFileMeta, applyPathMeta, PendingDirectories } from './tree-write.js';
+import { ExtractedFile, type FileJob } from './extracted-file.js';
+import { ExtractWriters } from './extract-writers.js';
+import { applyPathMeta, PendingDirectories } from './tree-write.js';
 import type { TreeProgress } from './tree.js';
 
 export interface ExtractOptions {
   onProgress?: (p: TreeProgress) => void;
   signal?: AbortSignal;
+  /** Writer threads for regular files once the archive proves large (default: the machine's parallelism, at most 4; 0: none). */
+  writers?: number;
 }
+
+/** Regular files written on the extractor's own thread before writer threads are started: small archives never pay for them. */
+const FILES_BEFORE_WRITERS = 256;
 
 type Made = 'directory' | 'implicit-directory' | 'other';
 
@@ -44,20 +52,20 @@ function keyOf(parts: Buffer[]): string {
   return Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from('/'), p]))).toString('latin1');
 }
 
-function writeAll(fd: number, chunk: Buffer, position: number): void {
-  let off = 0;
-  while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off, position + off);
-}
-
 class Extractor {
   private readonly made = new Map<string, Made>();
   private readonly dirs = new PendingDirectories();
   readonly progress: TreeProgress = { bytes: 0, files: 0 };
+  private regularFiles = 0;
+  private writers: ExtractWriters | undefined;
 
-  constructor(private readonly root: Buffer) {}
+  constructor(
+    private readonly root: Buffer,
+    private readonly writerCount: number,
+  ) {}
 
   /** Makes sure every parent of `parts` is a directory this extraction made; returns the absolute path. */
-  private prepare(parts: Buffer[], h: TarHeader): Buffer {
+  private async prepare(parts: Buffer[], h: TarHeader): Promise<Buffer> {
     let abs = this.root;
     for (let i = 0; i < parts.length - 1; i++) {
       abs = joinPath(abs, parts[i]!);
@@ -74,7 +82,9 @@ class Extractor {
     const key = keyOf(parts);
     const existing = this.made.get(key);
     if (existing === 'other') {
-      unlinkSync(abspath); // a later member replaces an earlier one, as tar does
+      // A later member replaces an earlier one, as tar does; a writer thread may still be writing it.
+      await this.writers?.idle();
+      unlinkSync(abspath);
     } else if (existing !== undefined && h.type !== 'directory') {
       throw new InvalidArchive(`archive member ${h.path} would replace a directory`);
     }
@@ -90,7 +100,7 @@ class Extractor {
       this.dirs.set(this.root, meta);
       return;
     }
-    const abs = this.prepare(parts, h);
+    const abs = await this.prepare(parts, h);
     const key = keyOf(parts);
     switch (h.type) {
       case 'directory':
@@ -99,32 +109,31 @@ class Extractor {
         this.dirs.set(abs, meta);
         return;
       case 'file': {
-        const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-        try {
-          this.made.set(key, 'other');
-          const extents = h.sparse ?? [{ offset: 0, length: h.size }];
-          let i = 0;
-          let written = 0; // within extents[i]
+        this.made.set(key, 'other');
+        const job: FileJob = { abs, extents: h.sparse ?? [{ offset: 0, length: h.size }], size: h.size, sparse: h.sparse !== undefined, meta };
+        const writers = this.writersFor();
+        let bytes = 0;
+        if (writers) {
+          writers.open(keyOf(parts.slice(0, -1)), job);
           for await (const chunk of body()) {
-            let off = 0;
-            while (off < chunk.length) {
-              const x = extents[i]!;
-              const n = Math.min(chunk.length - off, x.length - written);
-              writeAll(fd, chunk.subarray(off, off + n), x.offset + written);
-              off += n;
-              written += n;
-              this.progress.bytes += n;
-              if (written === x.length) {
-                i++;
-                written = 0;
-              }
-            }
+            await writers.data(chunk);
+            bytes += chunk.length;
           }
-          if (h.sparse) ftruncateSync(fd, h.size);
-          applyFileMeta(fd, abs, meta);
-        } finally {
-          closeSync(fd);
+          writers.close();
+        } else {
+          const file = new ExtractedFile(job);
+          try {
+            for await (const chunk of body()) {
+              file.write(chunk);
+              bytes += chunk.length;
+            }
+            file.finish();
+          } catch (e) {
+            file.abandon();
+            throw e;
+          }
         }
+        this.progress.bytes += bytes;
         return;
       }
       case 'symlink':
@@ -137,6 +146,8 @@ class Extractor {
         if (target.length === 0 || this.made.get(keyOf(target)) !== 'other') {
           throw new InvalidArchive(`archive member ${h.path} is a hard link to ${h.linkpath}, which is not an earlier file in the archive`);
         }
+        // Its target may still be in a writer thread's hands.
+        await this.writers?.idle();
         linkSync(joinPath(this.root, Buffer.from(keyOf(target), 'latin1')), abs);
         this.made.set(key, 'other');
         return;
@@ -153,8 +164,21 @@ class Extractor {
     }
   }
 
-  finish(): void {
+  /** The writer threads, started once the archive has shown it is large; undefined while files are written here. */
+  private writersFor(): ExtractWriters | undefined {
+    if (this.writers || this.writerCount === 0) return this.writers;
+    if (++this.regularFiles <= FILES_BEFORE_WRITERS) return undefined;
+    this.writers = new ExtractWriters(this.writerCount);
+    return this.writers;
+  }
+
+  async finish(): Promise<void> {
+    await this.writers?.idle();
     this.dirs.applyAll();
+  }
+
+  async close(): Promise<void> {
+    await this.writers?.terminate();
   }
 }
 
@@ -165,7 +189,7 @@ class Extractor {
  * caller to remove.
  */
 export async function extractTree(tar: Readable | AsyncIterable<Buffer>, dir: string, opts: ExtractOptions = {}): Promise<TreeProgress> {
-  const x = new Extractor(Buffer.from(dir));
+  const x = new Extractor(Buffer.from(dir), Math.max(0, Math.min(opts.writers ?? availableParallelism(), 4)));
   const reader = new ByteReader(tar as AsyncIterable<Buffer>);
   let last = 0;
   try {
@@ -178,10 +202,12 @@ export async function extractTree(tar: Readable | AsyncIterable<Buffer>, dir: st
       }
     }
     await reader.drain();
-    x.finish();
+    await x.finish();
   } catch (e) {
     if (e instanceof InvalidParameter && !(e instanceof InvalidArchive)) throw new InvalidArchive(`invalid archive: ${e.message}`, { cause: e });
     throw e;
+  } finally {
+    await x.close();
   }
   opts.onProgress?.({ ...x.progress });
   return { ...x.progress };

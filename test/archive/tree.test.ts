@@ -201,3 +201,64 @@ test('a member replacing an earlier symlink replaces the link, never its target'
   assert.equal(readFileSync(join(out, 'x'), 'utf8'), 'new');
   assert.ok(existsSync(outside));
 });
+
+/** `n` small regular files at the top level: enough to make extractTree start its writer threads. */
+const manyFiles = (n: number, prefix = 'f') => Array.from({ length: n }, (_, i) => member({ path: `./${prefix}${i}` }, Buffer.from(`${prefix}${i}\n`)));
+
+test('writer threads: a large tree (and a file bigger than what may be in flight) extracts exactly', async () => {
+  const big = join(work, 'writers-src');
+  execFileSync('cp', ['-a', `${fixture}/.`, big]);
+  for (let d = 0; d < 4; d++) {
+    mkdirSync(join(big, `dir${d}`));
+    for (let i = 0; i < 300; i++) writeFileSync(join(big, `dir${d}`, `f${i}`), `${d}:${i}\n`.repeat(i % 9));
+  }
+  // 80 MiB: more than the 64 MiB an extraction may have in flight to its threads.
+  writeFileSync(join(big, 'dir3', 'large'), Buffer.alloc(80 << 20, 0x5a));
+  execFileSync('ln', [join(big, 'dir0', 'f7'), join(big, 'dir3', 'link-to-dir0-f7')]);
+  const want = fullManifest(big);
+  for (const writers of [1, 3]) {
+    const out = freshDir();
+    const r = await extractTree(exportTree(big), out, { writers });
+    assert.deepEqual(fullManifest(out), want, `writers ${writers}`);
+    assert.equal(r.files, want.length);
+  }
+});
+
+test('writer threads: refusals, replacements and links behave as on one thread', async () => {
+  const outside = join(work, 'outside-writers');
+  mkdirSync(outside, { recursive: true });
+  const opts = { writers: 2 };
+  const refusedMany = async (tail: Buffer[], pattern: RegExp) => {
+    const out = freshDir();
+    await assert.rejects(extractTree(Readable.from([Buffer.concat([...manyFiles(400), ...tail])]), out, opts), pattern);
+  };
+  await refusedMany([member({ path: './../escape' }, Buffer.from('x')), END_OF_ARCHIVE], /contains "\.\."/);
+  await refusedMany([member({ path: './l', type: 'symlink', linkpath: Buffer.from(outside), size: 0 }), member({ path: './l/x' }, Buffer.from('x')), END_OF_ARCHIVE], /not a directory/);
+  await refusedMany([member({ path: './tail' }, Buffer.from('cut short'))], /no end-of-archive marker/);
+  assert.deepEqual(readdirSync(outside), []);
+
+  // A later member replaces a file a thread wrote; a hard link to a thread's file joins its group.
+  const out = freshDir();
+  const parts = [
+    ...manyFiles(400),
+    member({ path: './f399' }, Buffer.from('replaced\n')),
+    member({ path: './h', type: 'hardlink', linkpath: Buffer.from('f398'), size: 0 }),
+    END_OF_ARCHIVE,
+  ];
+  const r = await extractTree(Readable.from([Buffer.concat(parts)]), out, opts);
+  assert.equal(r.files, 402);
+  assert.equal(readFileSync(join(out, 'f399'), 'utf8'), 'replaced\n');
+  assert.equal(lstatSync(join(out, 'h')).ino, lstatSync(join(out, 'f398')).ino);
+  assert.equal(readFileSync(join(out, 'h'), 'utf8'), 'f398\n');
+});
+
+test('writer threads: a write that fails in a thread fails the extraction with its error', async () => {
+  const out = freshDir();
+  // The staging directory is not empty as promised: the thread's O_EXCL create of f350 fails.
+  writeFileSync(join(out, 'f350'), 'in the way');
+  await assert.rejects(extractTree(Readable.from([Buffer.concat([...manyFiles(400), END_OF_ARCHIVE])]), out, { writers: 2 }), (e: unknown) => {
+    assert.equal((e as NodeJS.ErrnoException).code, 'EEXIST');
+    assert.match((e as Error).message, /file already exists|EEXIST/);
+    return true;
+  });
+});

@@ -1,0 +1,123 @@
+// Writer threads for a large extraction: the extractor parses the archive,
+// checks every member and makes directories, links and special files
+// itself; regular files are written by these threads, so the kernel creates
+// files while the next ones are still being read. Files of one directory go
+// to one thread (creating in a directory takes its lock), directories are
+// dealt out in turn. The extractor waits for idle() before anything that
+// must see a file complete: a hard link to it, a member replacing it,
+// directory metadata at the end.
+import { Worker } from 'node:worker_threads';
+import type { FileJob } from './extracted-file.js';
+import type { WriterMessage, WriterReply } from './extract-writer-worker.js';
+
+/** Data sent to the threads but not yet written: the bound on what an extraction holds in memory. */
+const MAX_IN_FLIGHT = 64 << 20;
+
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCES ? './extract-writer-worker.ts' : './extract-writer-worker.js', import.meta.url);
+
+interface Writer {
+  worker: Worker;
+  /** Files sent and not yet confirmed written. */
+  pending: number;
+}
+
+export class ExtractWriters {
+  private readonly writers: Writer[];
+  private readonly slotOfDir = new Map<string, number>();
+  private nextSlot = 0;
+  private inFlight = 0;
+  private failure: Error | undefined;
+  private waiters: Array<() => void> = [];
+  private current: Writer | undefined;
+
+  constructor(count: number) {
+    this.writers = Array.from({ length: count }, () => {
+      // From TypeScript sources (tests under tsx) the thread registers tsx first.
+      const worker = FROM_SOURCES
+        ? new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(WORKER.href)}))`, { eval: true })
+        : new Worker(WORKER);
+      const w: Writer = { worker, pending: 0 };
+      worker.on('message', (m: WriterReply) => this.onReply(w, m));
+      worker.on('error', (e) => this.fail(e));
+      worker.on('exit', (code) => {
+        if (code !== 0 || w.pending > 0) this.fail(new Error(`an extraction writer thread exited with code ${code}`));
+      });
+      return w;
+    });
+  }
+
+  private onReply(w: Writer, m: WriterReply): void {
+    if ('error' in m) {
+      this.fail(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
+      return;
+    }
+    if ('written' in m) this.inFlight -= m.written;
+    else w.pending--;
+    this.wake();
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private async waitUntil(ready: () => boolean): Promise<void> {
+    while (!ready()) {
+      this.check();
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    this.check();
+  }
+
+  /** Starts a file in `dirKey` on that directory's thread. */
+  open(dirKey: string, job: FileJob): void {
+    this.check();
+    let slot = this.slotOfDir.get(dirKey);
+    if (slot === undefined) {
+      slot = this.nextSlot++ % this.writers.length;
+      this.slotOfDir.set(dirKey, slot);
+    }
+    this.current = this.writers[slot]!;
+    this.current.pending++;
+    this.post({ op: 'open', job });
+  }
+
+  /** Sends data of the current file; waits while too much is in flight. */
+  async data(chunk: Buffer): Promise<void> {
+    this.check();
+    // A copy handed over (transferred, not copied again): the reader reuses its buffers.
+    const copy = Uint8Array.prototype.slice.call(chunk);
+    this.post({ op: 'data', chunk: copy }, [copy.buffer]);
+    this.inFlight += chunk.length;
+    if (this.inFlight > MAX_IN_FLIGHT) await this.waitUntil(() => this.inFlight <= MAX_IN_FLIGHT / 2);
+  }
+
+  close(): void {
+    this.post({ op: 'close' });
+    this.current = undefined;
+  }
+
+  /** Resolves once every file sent is written, or rejects with the first thread's error. */
+  idle(): Promise<void> {
+    return this.waitUntil(() => this.writers.every((w) => w.pending === 0));
+  }
+
+  async terminate(): Promise<void> {
+    await Promise.all(this.writers.map((w) => w.worker.terminate()));
+  }
+
+  private post(m: WriterMessage, transfer: ArrayBuffer[] = []): void {
+    this.current!.worker.postMessage(m, transfer);
+  }
+}
