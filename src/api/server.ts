@@ -116,6 +116,9 @@ export class ApiServer {
     const message = messageOf(e);
     if (status >= 500) this.log.error({ method, path, status, err: message }, 'request failed');
     if (!res.headersSent && !res.destroyed) {
+      // An unread upload (an import refused before its body) is not drained:
+      // the connection closes once the answer is out.
+      if (!req.complete) res.setHeader('Connection', 'close');
       if (e instanceof HttpError && e.plainText) {
         res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(message + '\n');
@@ -124,7 +127,7 @@ export class ApiServer {
         res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
         res.end(body);
       }
-      if (!req.complete) req.resume();
+
     } else if (!res.writableEnded) {
       res.destroy();
     }

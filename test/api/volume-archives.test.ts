@@ -310,6 +310,40 @@ test('a hostile archive (member ../NAME) fails and writes nothing outside', asyn
   assert.equal(found, '', 'nothing written outside the volume');
 });
 
+test('a failure early in a large upload answers at once and closes the connection: the client is not left sending', async () => {
+  // A hostile first member, then 256 MiB the daemon will never read.
+  const hostile = encodeMember({ type: 'file', path: Buffer.from('../early-escape'), mode: 0o644, uid: 0, gid: 0, size: 0, mtimeNs: 0n });
+  const filler = Buffer.alloc(1 << 20, 0x61);
+  let sent = 0;
+  const req = request({ socketPath: d.socket, method: 'POST', path: importPath('early-fail'), headers: { 'Content-Type': 'application/x-tar' } });
+  const answered = new Promise<Streamed>((resolve, reject) => {
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers }));
+      res.on('error', reject);
+    });
+  });
+  const closed = new Promise<void>((resolve) => req.on('close', resolve));
+  req.on('error', () => undefined); // the daemon closing while we still send is the point
+  req.write(hostile);
+  const pump = (): void => {
+    while (sent < 256 << 20 && !req.destroyed) {
+      sent += filler.length;
+      if (!req.write(filler)) {
+        req.once('drain', pump);
+        return;
+      }
+    }
+    if (!req.destroyed) req.end();
+  };
+  pump();
+  assert.match(errorLine(await answered), /\.\./);
+  await closed;
+  assert.ok(sent < 256 << 20, `the upload was cut short (sent ${sent} bytes)`);
+  await waitGone('early-fail');
+});
+
 test('a client aborting mid-upload leaves no volume behind', async () => {
   const name = 'im-abort';
   const req = request({ socketPath: d.socket, method: 'POST', path: importPath(name), headers: { 'Content-Type': 'application/x-tar' } });
@@ -318,7 +352,7 @@ test('a client aborting mid-upload leaves no volume behind', async () => {
   let status: number | undefined;
   req.on('response', (res) => ((accepted = true), (status = res.statusCode), res.resume()));
   void events.until(isEvent('create', name), `create ${name}`).then(() => (accepted = true), () => undefined);
-  const closed = once(req, 'close');
+  const closed = new Promise<void>((resolve) => req.on('close', resolve));
   const head = (path: string, type: 'directory' | 'file', size: number) =>
     encodeMember({ path: Buffer.from(path), type, mode: 0o755, uid: 0, gid: 0, size, mtimeNs: 0n });
   req.write(Buffer.concat([head('.', 'directory', 0), head('./big', 'file', 1 << 30)]));

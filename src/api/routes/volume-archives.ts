@@ -40,7 +40,9 @@ export function registerVolumeArchiveRoutes(router: Router, archives: VolumeArch
       const r = await archives.import(name, ctx.req, {
         replace: queryBool(ctx.query, 'replace'),
         signal: abort.signal,
-        onAccepted: (start) => reply.start(start),
+        // One upload per connection: after a failure the rest of the body is
+        // not read, and the connection must close rather than wait for it.
+        onAccepted: (start) => reply.start(start, { Connection: 'close' }),
         onProgress: (p) => reply.line({ status: 'Importing', id: name, progressDetail: detail(p) }),
       });
       reply.line({ status: 'Imported', id: name, progressDetail: detail(r), created: r.created });
@@ -105,8 +107,8 @@ class JsonLines {
   started = false;
   constructor(private readonly res: ServerResponse) {}
 
-  start(s: ArchiveStart): void {
-    this.res.writeHead(200, { 'Content-Type': 'application/json', ...startHeaders(s) });
+  start(s: ArchiveStart, extra: Record<string, string> = {}): void {
+    this.res.writeHead(200, { 'Content-Type': 'application/json', ...startHeaders(s), ...extra });
     this.res.flushHeaders();
     this.started = true;
   }
