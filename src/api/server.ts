@@ -116,9 +116,6 @@ export class ApiServer {
     const message = messageOf(e);
     if (status >= 500) this.log.error({ method, path, status, err: message }, 'request failed');
     if (!res.headersSent && !res.destroyed) {
-      // An unread upload (an import refused before its body) is not drained:
-      // the connection closes once the answer is out.
-      if (!req.complete) res.setHeader('Connection', 'close');
       if (e instanceof HttpError && e.plainText) {
         res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(message + '\n');
@@ -127,7 +124,9 @@ export class ApiServer {
         res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
         res.end(body);
       }
-
+      // An unread body (an import refused before it) is drained, so that a
+      // client still sending it reads the answer instead of a broken pipe.
+      if (!req.complete) req.resume();
     } else if (!res.writableEnded) {
       res.destroy();
     }
