@@ -8,6 +8,7 @@ import { dataExtents, type Extent } from '../fs/extents.js';
 import { encodeMember, END_OF_ARCHIVE, memberPadding, type TarMember } from './tar/writer.js';
 import { memberName, scanTree, type ScannedEntry } from './tree-scan.js';
 import type { TreeProgress } from './tree.js';
+import { Worker } from 'node:worker_threads';
 
 const CHUNK = 1 << 20;
 const MEMBERS_PER_SLICE = 512;
@@ -15,6 +16,11 @@ const MEMBERS_PER_SLICE = 512;
 export interface ExportOptions {
   onProgress?: (p: TreeProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Read and encode on a worker thread, so that reading files overlaps with
+   * whatever consumes the stream (a socket): worth its start-up for large trees.
+   */
+  worker?: boolean;
 }
 
 function toMember(e: ScannedEntry): TarMember {
@@ -113,7 +119,7 @@ function copyRange(fd: number, offset: number, length: number, out: ChunkBuffer,
  * Generates the archive in chunks; each `next()` does a bounded slice of
  * work. Progress counts file data bytes and members.
  */
-function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
+export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
   const out = new ChunkBuffer();
   let ready: Buffer[] = [];
   const emit = (c: Buffer): void => {
@@ -158,6 +164,7 @@ function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p: TreeP
 
 /** A plain PAX tar of the tree at `root`, member names "./..."; errors (destroys) on any unreadable file. */
 export function exportTree(root: string, opts: ExportOptions = {}): Readable {
+  if (opts.worker) return exportInWorker(root, opts);
   const progress: TreeProgress = { bytes: 0, files: 0 };
   let gen: Generator<Buffer[]> | undefined;
   const stream = new Readable({
@@ -188,6 +195,64 @@ export function exportTree(root: string, opts: ExportOptions = {}): Readable {
       }
       cb(err);
     },
+  });
+  return stream;
+}
+
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCES ? './tree-export-worker.ts' : './tree-export-worker.js', import.meta.url);
+/** Batches a worker may send ahead of what the stream has taken. */
+const BATCHES_AHEAD = 4;
+
+export type ExportWorkerMessage =
+  | { batch: Uint8Array[]; progress: TreeProgress }
+  | { end: true; progress: TreeProgress }
+  | { error: { message: string; code?: string } };
+
+/** exportTree on a worker thread: batches arrive as transferred buffers, one credit per batch taken. */
+function exportInWorker(root: string, opts: ExportOptions): Readable {
+  // From TypeScript sources (tests under tsx) the thread registers tsx first.
+  const worker = FROM_SOURCES
+    ? new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(WORKER.href)}))`, { eval: true, workerData: { root, credits: BATCHES_AHEAD } })
+    : new Worker(WORKER, { workerData: { root, credits: BATCHES_AHEAD } });
+  let owed = 0;
+  let ended = false;
+  const stream = new Readable({
+    highWaterMark: 4 * CHUNK,
+    read(): void {
+      if (owed > 0) {
+        worker.postMessage(owed);
+        owed = 0;
+      }
+    },
+    destroy(err, cb): void {
+      void worker.terminate();
+      cb(err);
+    },
+  });
+  const onAbort = (): void => void stream.destroy(opts.signal?.reason ?? new Error('export aborted'));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  stream.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
+  worker.on('message', (m: ExportWorkerMessage) => {
+    if ('error' in m) {
+      stream.destroy(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
+      return;
+    }
+    opts.onProgress?.(m.progress);
+    if ('end' in m) {
+      ended = true;
+      stream.push(null);
+      void worker.terminate();
+      return;
+    }
+    let more = true;
+    for (const c of m.batch) more = stream.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    if (more) worker.postMessage(1);
+    else owed++;
+  });
+  worker.on('error', (e) => stream.destroy(e));
+  worker.on('exit', (code) => {
+    if (!ended && !stream.destroyed) stream.destroy(new Error(`the export thread exited with code ${code}`));
   });
   return stream;
 }

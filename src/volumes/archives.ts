@@ -59,6 +59,10 @@ export interface CloneResult extends TreeProgress {
   reflinked: boolean;
 }
 
+/** From this size on an export is read on a worker thread (its start-up costs tens of milliseconds). */
+const WORKER_EXPORT_FILES = 2048;
+const WORKER_EXPORT_BYTES = 64 << 20;
+
 export class VolumeArchives {
   constructor(private readonly deps: VolumeArchiveDeps) {}
 
@@ -77,7 +81,8 @@ export class VolumeArchives {
       (released ??= volumes.unmount(name, ref).catch((e) => this.deps.log.warn({ volume: name, err: errorText(e) }, 'export: unmount failed')));
     try {
       const totals = await measureTree(path);
-      const tar = exportTree(path);
+      // A large tree is read on a worker thread, overlapping with sending.
+      const tar = exportTree(path, { worker: totals.files >= WORKER_EXPORT_FILES || totals.bytes >= WORKER_EXPORT_BYTES });
       const out = compressor(opts.compress ?? 'none');
       tar.on('error', (e) => out.destroy(e));
       out.on('end', () => events.publish('volume', 'export', name, { driver: volume.driver }));

@@ -262,3 +262,20 @@ test('writer threads: a write that fails in a thread fails the extraction with i
     return true;
   });
 });
+
+test('an export on a worker thread is byte for byte the export on this one; its errors and aborts reach the stream', async () => {
+  const here = await buffer(exportTree(fixture));
+  let last = { bytes: 0, files: 0 };
+  const there = await buffer(exportTree(fixture, { worker: true, onProgress: (p) => (last = p) }));
+  assert.ok(there.equals(here));
+  assert.equal(last.files, expected.length);
+
+  // A tree that cannot be read: the thread's error ends the stream.
+  const missing = join(work, 'no-such-tree');
+  await assert.rejects(buffer(exportTree(missing, { worker: true })), /ENOENT/);
+
+  const abort = new AbortController();
+  const s = exportTree(fixture, { worker: true, signal: abort.signal });
+  abort.abort(new Error('client went away'));
+  await assert.rejects(buffer(s), /client went away/);
+});
