@@ -156,3 +156,35 @@ test('after kill -9 during starts, restore ends a never-started shim and adopts 
   const rm = await docker(d.env, 'rm', '-f', 'cut-short', 'unrecorded');
   assert.equal(rm.code, 0, rm.stderr);
 });
+
+test('after kill -9 in the middle of an import, the replaced volume is as it was and no staging is left', async (t) => {
+  const d = await startDaemon(t);
+  assert.equal((await api(d.socket, 'POST', '/volumes/create', { Name: 'kept' })).status, 201);
+  const data = join(d.dataRoot, 'volumes', 'kept', '_data');
+  writeFileSync(join(data, 'precious'), 'do not lose me\n');
+  const staging = join(d.dataRoot, 'volumes', '.staging');
+  // An archive of many small files, sent without its end: the import is under way, never finished.
+  const { encodeMember } = await import('../../src/archive/tar/writer.js');
+  const { request } = await import('node:http');
+  const req = request({ socketPath: d.socket, method: 'POST', path: '/volumes/kept/import?replace=1', headers: { 'Content-Type': 'application/x-tar' } });
+  req.on('error', () => undefined); // the daemon dies under it
+  for (let i = 0; i < 2000; i++) {
+    const body = Buffer.from(`file ${i}\n`);
+    req.write(Buffer.concat([encodeMember({ type: 'file', path: Buffer.from(`./f${i}`), mode: 0o644, uid: 0, gid: 0, size: body.length, mtimeNs: 0n }), body, Buffer.alloc(512 - body.length)]));
+  }
+  await waitFor(() => readdirSync(staging).some((s) => readdirSync(join(staging, s)).length > 100), 'the import to be unpacking into staging');
+  await d.kill9();
+  req.destroy();
+  await d.restart();
+  assert.deepEqual(readdirSync(data), ['precious']);
+  assert.equal(readFileSync(join(data, 'precious'), 'utf8'), 'do not lose me\n');
+  assert.deepEqual(readdirSync(staging), []);
+  // The volume is usable: a fresh import into it works.
+  const again = await api(d.socket, 'POST', '/volumes/kept/import?replace=1', undefined, {
+    contentType: 'application/x-tar',
+    rawBody: Buffer.concat([encodeMember({ type: 'file', path: Buffer.from('./new'), mode: 0o644, uid: 0, gid: 0, size: 0, mtimeNs: 0n }), Buffer.alloc(1024)]),
+  });
+  assert.equal(again.status, 200, again.text);
+  assert.match(again.text, /"status":"Imported"/);
+  assert.deepEqual(readdirSync(data), ['new']);
+});
