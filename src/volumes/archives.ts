@@ -2,7 +2,8 @@
 // as a tar stream, a tar stream as a volume's data, one volume's data as
 // another's. Imports and clones build the new data in staging and swap it in
 // at once (VolumeService.replaceData), so a failed, truncated or interrupted
-// one leaves the target as it was, and a volume it created is removed again.
+// one leaves the target as it was; a volume they create appears only with
+// its complete data (VolumeService.createWithData).
 import { readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -14,7 +15,7 @@ import { generateId } from '../util/random-id.js';
 import type { VolumeService } from './service.js';
 
 /** The volume service calls an archive operation needs. */
-export type ArchiveVolumes = Pick<VolumeService, 'get' | 'find' | 'ensure' | 'remove' | 'mount' | 'unmount' | 'replaceData' | 'dataPath'>;
+export type ArchiveVolumes = Pick<VolumeService, 'get' | 'find' | 'mount' | 'unmount' | 'replaceData' | 'createWithData' | 'dataPath'>;
 
 export interface VolumeArchiveDeps {
   volumes: ArchiveVolumes;
@@ -112,31 +113,29 @@ export class VolumeArchives {
         throw new Conflict(`volume ${name} is in use by running container(s) ${users.join(', ')}: stop them before replacing its contents`);
       }
     };
-    if (volumes.find(name)) check();
-    const { volume, created } = await volumes.ensure({ name });
-    if (!created) check();
+    // Called once the staging directory exists: every refusal comes before the body is read.
+    const unpack = async (dir: string): Promise<TreeProgress> => {
+      opts.onAccepted?.({ warnings: [] });
+      const { tar } = await decompressed(body);
+      return extractTree(tar, dir, { onProgress: opts.onProgress, signal: opts.signal });
+    };
+    if (!volumes.find(name)) {
+      // A new volume appears only with its data: a failed or interrupted import leaves none.
+      const { volume, created, result } = await volumes.createWithData({ name }, unpack, check);
+      events.publish('volume', 'import', name, { driver: volume.driver });
+      return { ...result, created };
+    }
+    check();
+    const volume = await volumes.get(name);
     const ref = archiveRef('import');
+    await volumes.mount(name, ref);
     try {
-      await volumes.mount(name, ref);
-      try {
-        opts.onAccepted?.({ warnings: [] });
-        const progress = await volumes.replaceData(
-          name,
-          async (dir) => {
-            const { tar } = await decompressed(body);
-            return extractTree(tar, dir, { onProgress: opts.onProgress, signal: opts.signal });
-          },
-          // The volume may have been written to, or put to use, while the archive was unpacked.
-          created ? () => this.refuseRunningUsers(name) : check,
-        );
-        events.publish('volume', 'import', name, { driver: volume.driver });
-        return { ...progress, created };
-      } finally {
-        await volumes.unmount(name, ref);
-      }
-    } catch (e) {
-      if (created) await this.removeCreated(name);
-      throw e;
+      // The volume may have been written to, or put to use, while the archive was unpacked.
+      const result = await volumes.replaceData(name, unpack, check);
+      events.publish('volume', 'import', name, { driver: volume.driver });
+      return { ...result, created: false };
+    } finally {
+      await volumes.unmount(name, ref);
     }
   }
 
@@ -145,32 +144,28 @@ export class VolumeArchives {
     const { volumes, events } = this.deps;
     if (target === '') throw new InvalidParameter('clone: the name of the new volume is required (name=...)');
     const src = await volumes.get(source);
-    if (volumes.find(target)) throw new Conflict(`volume ${target} already exists`);
-    const { created } = await volumes.ensure({ name: target, driver: src.driver, driverOpts: src.options, labels: src.labels });
-    if (!created) throw new Conflict(`volume ${target} already exists`);
+    const exists = (): never => {
+      throw new Conflict(`volume ${target} already exists`);
+    };
+    if (volumes.find(target)) exists();
     const ref = archiveRef('clone');
+    const path = await volumes.mount(source, ref);
     try {
-      const path = await volumes.mount(source, ref);
-      try {
-        const warnings = this.inUseWarnings(source, 'the clone is not a point-in-time copy');
-        const result = await volumes.replaceData(
-          target,
-          (dir) =>
-            cloneTree(path, dir, {
-              onPlanned: (totals) => opts.onAccepted?.({ totals, warnings }),
-              onProgress: opts.onProgress,
-              signal: opts.signal,
-            }),
-          () => this.refuseRunningUsers(target),
-        );
-        events.publish('volume', 'clone', target, { driver: src.driver, source });
-        return result;
-      } finally {
-        await volumes.unmount(source, ref);
-      }
-    } catch (e) {
-      await this.removeCreated(target);
-      throw e;
+      const warnings = this.inUseWarnings(source, 'the clone is not a point-in-time copy');
+      const { result } = await volumes.createWithData(
+        { name: target, driver: src.driver, driverOpts: src.options, labels: src.labels },
+        (dir) =>
+          cloneTree(path, dir, {
+            onPlanned: (totals) => opts.onAccepted?.({ totals, warnings }),
+            onProgress: opts.onProgress,
+            signal: opts.signal,
+          }),
+        exists,
+      );
+      events.publish('volume', 'clone', target, { driver: src.driver, source });
+      return result;
+    } finally {
+      await volumes.unmount(source, ref);
     }
   }
 
@@ -184,23 +179,9 @@ export class VolumeArchives {
     }
   }
 
-  private refuseRunningUsers(name: string): void {
-    const users = this.deps.runningUsers(name);
-    if (users.length > 0) throw new Conflict(`volume ${name} was put to use by running container(s) ${users.join(', ')} while its data was written`);
-  }
-
   private inUseWarnings(name: string, consequence: string): string[] {
     const users = this.deps.runningUsers(name);
     return users.length > 0 ? [`volume data is in use by running container(s) ${users.join(', ')}; ${consequence}`] : [];
-  }
-
-  /** Takes away a volume this operation created; failing that is logged, the original error is the one reported. */
-  private async removeCreated(name: string): Promise<void> {
-    try {
-      await this.deps.volumes.remove(name);
-    } catch (e) {
-      this.deps.log.warn({ volume: name, err: errorText(e) }, 'could not remove the volume a failed operation created');
-    }
   }
 }
 

@@ -72,9 +72,15 @@ export interface DataAccessDriver extends VolumeDriver {
  * plain directory of the driver (not needsMount).
  */
 export interface StagingDriver extends DataAccessDriver {
-  /** A new empty directory on the filesystem of the volume's data, for its next contents. */
+  /**
+   * A new empty directory on the filesystem of the volume's data, for its
+   * next contents. The volume need not exist yet (data for a volume about
+   * to be created); the name is validated as create would.
+   */
   stage(name: string): string;
-  /** Puts `staged` in place as the volume's data, durably, and deletes the data it replaces. */
+  /** Makes the staged tree durable (before the volume it is for is created or swapped). */
+  flushStaged(staged: string): void;
+  /** Puts `staged` (flushed) in place as the volume's data and deletes the data it replaces. */
   commitStaged(name: string, staged: string): void;
   /** Deletes a staged directory that will not be committed. */
   discardStaged(staged: string): Promise<void>;
@@ -95,5 +101,11 @@ export function givesDataAccess(driver: VolumeDriver): driver is DataAccessDrive
 
 export function stagesData(driver: VolumeDriver): driver is StagingDriver {
   const d = driver as Partial<StagingDriver>;
-  return givesDataAccess(driver) && typeof d.stage === 'function' && typeof d.commitStaged === 'function' && typeof d.discardStaged === 'function';
+  return (
+    givesDataAccess(driver) &&
+    typeof d.stage === 'function' &&
+    typeof d.flushStaged === 'function' &&
+    typeof d.commitStaged === 'function' &&
+    typeof d.discardStaged === 'function'
+  );
 }

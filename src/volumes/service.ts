@@ -10,7 +10,7 @@ import type { EventSink } from '../events/bus.js';
 import type { VolumeRecords, VolumeRecord } from '../store/volume-records.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { generateId } from '../util/random-id.js';
-import { givesDataAccess, mountsOnUse, reportsSize, stagesData, type VolumeDriver } from './driver.js';
+import { givesDataAccess, mountsOnUse, reportsSize, stagesData, type StagingDriver, type VolumeDriver } from './driver.js';
 import type { DriverRegistry } from './driver-registry.js';
 import { ANONYMOUS_LABEL } from './names.js';
 import { matchesAllLabels, nameMatcher } from './filters.js';
@@ -361,16 +361,58 @@ export class VolumeService {
   async replaceData<T>(name: string, fill: (dir: string) => Promise<T>, beforeSwap?: () => void): Promise<T> {
     const rec = this.records.get(name);
     if (!rec) throw noSuchVolume(name);
-    const driver = this.lookupDriver(name, rec.driver);
-    if (!stagesData(driver)) throw new NotImplemented(`volume ${name}: driver ${driver.name} cannot have its data replaced`);
-    const staged = driver.stage(name);
-    try {
-      const result = await fill(staged);
+    const driver = this.stagingDriver(name, rec.driver);
+    return this.staged(driver, name, fill, async (staged) => {
       await this.locks.run(name, () => {
         if (!this.records.get(name)) throw noSuchVolume(name);
         beforeSwap?.();
         driver.commitStaged(name, staged);
       });
+    });
+  }
+
+  /**
+   * Creates a volume holding what `fill` writes, the volume appearing only
+   * once its data is complete and durable: a failure or a crash before that
+   * leaves no volume. When the name exists by then (created meanwhile),
+   * `ifExisting` decides under its lock whether its data is replaced.
+   */
+  async createWithData<T>(
+    req: CreateVolumeRequest & { name: string },
+    fill: (dir: string) => Promise<T>,
+    ifExisting: () => void,
+  ): Promise<{ volume: Volume; created: boolean; result: T }> {
+    const driver = this.stagingDriver(req.name, req.driver || DEFAULT_DRIVER);
+    let made: { volume: Volume; created: boolean } | undefined;
+    const result = await this.staged(driver, req.name, fill, async (staged) => {
+      made = await this.ensure(req);
+      const { created } = made;
+      try {
+        await this.locks.run(req.name, () => {
+          if (!created) ifExisting();
+          driver.commitStaged(req.name, staged);
+        });
+      } catch (e) {
+        if (created) await this.remove(req.name).catch((err) => this.log.warn({ volume: req.name, err: errorText(err) }, 'could not remove a volume whose data did not arrive'));
+        throw e;
+      }
+    });
+    return { ...made!, result };
+  }
+
+  private stagingDriver(name: string, driverName: string): StagingDriver {
+    const driver = this.lookupDriver(name, driverName);
+    if (!stagesData(driver)) throw new NotImplemented(`volume ${name}: driver ${driver.name} cannot have its data replaced`);
+    return driver;
+  }
+
+  /** Stages, fills, flushes and commits; the staging directory is deleted on any failure. */
+  private async staged<T>(driver: StagingDriver, name: string, fill: (dir: string) => Promise<T>, commit: (staged: string) => Promise<void>): Promise<T> {
+    const staged = driver.stage(name);
+    try {
+      const result = await fill(staged);
+      driver.flushStaged(staged);
+      await commit(staged);
       return result;
     } catch (e) {
       await driver.discardStaged(staged).catch((err) => this.log.warn({ volume: name, staged, err: errorText(err) }, 'could not delete a staging directory'));

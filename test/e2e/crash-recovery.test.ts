@@ -157,7 +157,7 @@ test('after kill -9 during starts, restore ends a never-started shim and adopts 
   assert.equal(rm.code, 0, rm.stderr);
 });
 
-test('after kill -9 in the middle of an import, the replaced volume is as it was and no staging is left', async (t) => {
+test('after kill -9 in the middle of imports, the replaced volume is as it was, the new one does not exist, no staging is left', async (t) => {
   const d = await startDaemon(t);
   assert.equal((await api(d.socket, 'POST', '/volumes/create', { Name: 'kept' })).status, 201);
   const data = join(d.dataRoot, 'volumes', 'kept', '_data');
@@ -172,10 +172,18 @@ test('after kill -9 in the middle of an import, the replaced volume is as it was
     const body = Buffer.from(`file ${i}\n`);
     req.write(Buffer.concat([encodeMember({ type: 'file', path: Buffer.from(`./f${i}`), mode: 0o644, uid: 0, gid: 0, size: body.length, mtimeNs: 0n }), body, Buffer.alloc(512 - body.length)]));
   }
-  await waitFor(() => readdirSync(staging).some((s) => readdirSync(join(staging, s)).length > 100), 'the import to be unpacking into staging');
+  // And one into a volume the import creates.
+  const fresh = request({ socketPath: d.socket, method: 'POST', path: '/volumes/fresh/import', headers: { 'Content-Type': 'application/x-tar' } });
+  fresh.on('error', () => undefined);
+  for (let i = 0; i < 2000; i++) {
+    fresh.write(Buffer.concat([encodeMember({ type: 'file', path: Buffer.from(`./g${i}`), mode: 0o644, uid: 0, gid: 0, size: 0, mtimeNs: 0n })]));
+  }
+  await waitFor(() => readdirSync(staging).filter((s) => readdirSync(join(staging, s)).length > 100).length === 2, 'both imports to be unpacking into staging');
   await d.kill9();
   req.destroy();
+  fresh.destroy();
   await d.restart();
+  assert.equal((await api(d.socket, 'GET', '/volumes/fresh')).status, 404, 'no volume left by the interrupted import');
   assert.deepEqual(readdirSync(data), ['precious']);
   assert.equal(readFileSync(join(data, 'precious'), 'utf8'), 'do not lose me\n');
   assert.deepEqual(readdirSync(staging), []);

@@ -70,7 +70,7 @@ test('an import swaps the new data in at once: while it streams the volume shows
   assert.deepEqual(stagingOf(f), []);
 });
 
-test('a body that fails midway changes nothing and takes away the volume the import created', async (t) => {
+test('a body that fails midway changes nothing, and a volume the import would have created does not exist', async (t) => {
   const f = await volumeService(t);
   const { va, published } = archives(f);
   const tar = await tarOf(f, { x: 'x'.repeat(5000) });
@@ -183,4 +183,34 @@ test('a driver without the staging ability: import and clone say so, and the vol
   await assert.rejects(va.clone('sv', 'sv-copy'), NotImplemented);
   assert.equal(f.service.find('sv-copy'), undefined);
   assert.ok(f.service.find('sv'));
+});
+
+test('a volume an import creates appears only with its complete data, create event first, then import', async (t) => {
+  const f = await volumeService(t);
+  const { va, published } = archives(f);
+  const tar = await tarOf(f, { a: 'a\n', b: 'b\n' });
+  let release!: () => void;
+  const halfway = new Promise<void>((r) => (release = r));
+  let reachedHalf!: () => void;
+  const atHalf = new Promise<void>((r) => (reachedHalf = r));
+  async function* body(): AsyncGenerator<Buffer> {
+    yield tar.subarray(0, 1536);
+    reachedHalf();
+    await halfway;
+    yield tar.subarray(1536);
+  }
+  const done = va.import('fresh', body());
+  await atHalf;
+  assert.equal(f.service.find('fresh'), undefined, 'not visible while its data streams');
+  assert.deepEqual(f.events.filter((e) => e.Actor.ID === 'fresh'), []);
+  release();
+  const r = await done;
+  assert.equal(r.created, true);
+  assert.deepEqual(readdirSync(dataOf(f, 'fresh')).sort(), ['a', 'b']);
+  assert.deepEqual(f.events.filter((e) => e.Actor.ID === 'fresh').map((e) => e.Action), ['create']);
+  assert.deepEqual(published.map((e) => e.action), ['import']);
+
+  // An invalid name is refused before anything is read or made.
+  await assert.rejects(va.import('x', Readable.from([tar])), InvalidParameter);
+  assert.deepEqual(stagingOf(f), []);
 });

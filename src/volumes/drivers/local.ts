@@ -255,9 +255,9 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
    * crash mid-import leaves nothing behind.
    */
   stage(name: string): string {
+    validateLocalName(name);
     const state = this.volumes.get(name);
-    if (!state) throw new NotFound('no such volume');
-    if (this.needsMount(name)) {
+    if (state && this.needsMount(name)) {
       throw new InvalidParameter(`volume ${name} is backed by a mount (type ${state.opts?.MountType || 'none'}); only plain local volumes can be imported into or cloned`);
     }
     const dir = join(this.root, STAGING, this.scratchName());
@@ -269,17 +269,24 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
     return dir;
   }
 
+  flushStaged(staged: string): void {
+    try {
+      syncFilesystem(staged);
+    } catch (e) {
+      throw new SystemError(`cannot flush the new data to disk: ${errnoText(e)}`);
+    }
+  }
+
   /**
-   * Flushes the staged tree to disk, then swaps it with _data in one
-   * renameat2(RENAME_EXCHANGE): there is no moment without a _data. The old
-   * data, now at the staged path, goes to the trash.
+   * Swaps the staged tree with _data in one renameat2(RENAME_EXCHANGE):
+   * there is no moment without a _data. The old data, now at the staged
+   * path, goes to the trash.
    */
   commitStaged(name: string, staged: string): void {
     if (!this.volumes.has(name)) throw new NotFound('no such volume');
-    const data = this.path(name);
+    if (this.needsMount(name)) throw new InvalidParameter(`volume ${name} is backed by a mount; its data cannot be replaced`);
     try {
-      syncFilesystem(staged);
-      exchangePaths(staged, data);
+      exchangePaths(staged, this.path(name));
     } catch (e) {
       throw new SystemError(`cannot put the new data of volume ${name} in place: ${errnoText(e)}`);
     }
