@@ -41,6 +41,21 @@ async function tarOf(f: ServiceFixture, files: Record<string, string>): Promise<
   return Buffer.concat(chunks);
 }
 
+/** A body that yields `tar` up to `at`, then waits for release(); atHalf resolves when it is there. */
+function gated(tar: Buffer, at: number): { body: AsyncGenerator<Buffer>; atHalf: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const halfway = new Promise<void>((r) => (release = r));
+  let reachedHalf!: () => void;
+  const atHalf = new Promise<void>((r) => (reachedHalf = r));
+  async function* body(): AsyncGenerator<Buffer> {
+    yield tar.subarray(0, at);
+    reachedHalf();
+    await halfway;
+    yield tar.subarray(at);
+  }
+  return { body: body(), atHalf, release };
+}
+
 const dataOf = (f: ServiceFixture, vol: string) => join(f.root, 'volumes', vol, '_data');
 const stagingOf = (f: ServiceFixture) => readdirSync(join(f.root, 'volumes', '.staging'));
 
@@ -50,17 +65,8 @@ test('an import swaps the new data in at once: while it streams the volume shows
   await f.service.create({ name: 'vol' });
   writeFileSync(join(dataOf(f, 'vol'), 'old'), 'old\n');
   const tar = await tarOf(f, { new1: 'a\n', new2: 'b\n' });
-  let release!: () => void;
-  const halfway = new Promise<void>((r) => (release = r));
-  let reachedHalf!: () => void;
-  const atHalf = new Promise<void>((r) => (reachedHalf = r));
-  async function* body(): AsyncGenerator<Buffer> {
-    yield tar.subarray(0, 1536);
-    reachedHalf();
-    await halfway;
-    yield tar.subarray(1536);
-  }
-  const done = va.import('vol', body(), { replace: true });
+  const { body, atHalf, release } = gated(tar, 1536);
+  const done = va.import('vol', body, { replace: true });
   await atHalf;
   assert.deepEqual(readdirSync(dataOf(f, 'vol')), ['old']);
   release();
@@ -189,17 +195,8 @@ test('a volume an import creates appears only with its complete data, create eve
   const f = await volumeService(t);
   const { va, published } = archives(f);
   const tar = await tarOf(f, { a: 'a\n', b: 'b\n' });
-  let release!: () => void;
-  const halfway = new Promise<void>((r) => (release = r));
-  let reachedHalf!: () => void;
-  const atHalf = new Promise<void>((r) => (reachedHalf = r));
-  async function* body(): AsyncGenerator<Buffer> {
-    yield tar.subarray(0, 1536);
-    reachedHalf();
-    await halfway;
-    yield tar.subarray(1536);
-  }
-  const done = va.import('fresh', body());
+  const { body, atHalf, release } = gated(tar, 1536);
+  const done = va.import('fresh', body);
   await atHalf;
   assert.equal(f.service.find('fresh'), undefined, 'not visible while its data streams');
   assert.deepEqual(f.events.filter((e) => e.Actor.ID === 'fresh'), []);
