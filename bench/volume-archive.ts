@@ -16,6 +16,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TAR_FLAGS = ['--format=posix', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-S'];
 const BERTHD = resolve(import.meta.dirname, '..', 'src', 'daemon-main.js');
 const BERTH = resolve(import.meta.dirname, '..', 'src', 'cli', 'main.js');
+const CODEC = resolve(import.meta.dirname, 'codec-run.js');
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
@@ -152,6 +153,9 @@ export async function benchVolumeArchive(): Promise<void> {
       // Export, each tool writing its archive to the same filesystem.
       add('berth export', berth('volume', 'export', 'bench-src', '-o', out, '--progress', 'none'));
       rmSync(out, { force: true });
+      // The codec alone (no daemon, no HTTP): where the time of the berth export goes.
+      add('berth codec export', timed(process.execPath, [CODEC, 'export', srcDir, out]));
+      rmSync(out, { force: true });
       add('GNU tar -c', timed('tar', [...TAR_FLAGS, '-C', srcDir, '-cf', out, '.']));
       rmSync(out, { force: true });
       // berth fsyncs the archive before it reports success; the same for tar.
@@ -165,6 +169,8 @@ export async function benchVolumeArchive(): Promise<void> {
       add('berth import', berth('volume', 'import', `bench-imp-${round}`, gnuTar, '--progress', 'none'));
       sh(process.execPath, ['--', BERTH, 'volume', 'rm', '-f', `bench-imp-${round}`], env);
       const x = join(root, `x${round}`);
+      add('berth codec import', timed(process.execPath, [CODEC, 'import', gnuTar, x]));
+      rmSync(x, { recursive: true, force: true });
       mkdirSync(x);
       add('GNU tar -xp', timed('tar', [...TAR_FLAGS, '-xpf', gnuTar, '-C', x]));
       rmSync(x, { recursive: true, force: true });
@@ -184,10 +190,12 @@ export async function benchVolumeArchive(): Promise<void> {
     }
     console.log(`\nvolume export/import/clone: ${set.files} files, ${(set.bytes / 1e6).toFixed(0)} MB, median of ${ROUNDS} interleaved rounds, warm page cache, on ${xfs ? 'a reflink XFS loop image' : root}`);
     console.log(row('berth export', s['berth export']!, set.files, set.bytes));
+    console.log(row('berth codec export', s['berth codec export']!, set.files, set.bytes));
     console.log(row('GNU tar -c', s['GNU tar -c']!, set.files, set.bytes, s['berth export']));
     console.log(row('GNU tar -c + fsync', s['GNU tar -c + fsync']!, set.files, set.bytes, s['berth export']));
     if (podman) console.log(row('podman volume export', s['podman volume export']!, set.files, set.bytes, s['berth export']));
     console.log(row('berth import', s['berth import']!, set.files, set.bytes));
+    console.log(row('berth codec import', s['berth codec import']!, set.files, set.bytes));
     console.log(row('GNU tar -xp', s['GNU tar -xp']!, set.files, set.bytes, s['berth import']));
     console.log(row('GNU tar -xp + syncfs', s['GNU tar -xp + syncfs']!, set.files, set.bytes, s['berth import']));
     if (podman) console.log(row('podman volume import', s['podman volume import']!, set.files, set.bytes, s['berth import']));
