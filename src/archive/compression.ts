@@ -91,7 +91,8 @@ function toolDecoder(kind: 'bzip2' | 'xz'): Duplex {
   return duplex;
 }
 
-function decoder(kind: Compression): Duplex | undefined {
+/** A stream that decodes `kind` (undefined for plain data). */
+export function decompressor(kind: Compression): Duplex | undefined {
   switch (kind) {
     case 'gzip':
       return createGunzip();
@@ -124,7 +125,7 @@ export async function decompressed(input: AsyncIterable<Buffer>): Promise<{ kind
     }
   };
   const source = Readable.from(rest(), { objectMode: false });
-  const dec = decoder(kind);
+  const dec = decompressor(kind);
   if (!dec) return { kind, tar: source };
   const out = new PassThrough();
   const fail = (e: unknown): void => {

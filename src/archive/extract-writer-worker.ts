@@ -2,6 +2,7 @@
 // the regular files it is sent, one at a time, in the order sent.
 import { parentPort } from 'node:worker_threads';
 import { ExtractedFile, type FileJob } from './extracted-file.js';
+import { toWorkerError, type WorkerError } from '../util/worker.js';
 
 export type WriterMessage =
   | { op: 'open'; job: FileJob }
@@ -9,7 +10,7 @@ export type WriterMessage =
   | { op: 'close' };
 
 /** `written`: a data chunk's bytes are on disk; `done`: the file is complete. */
-export type WriterReply = { written: number } | { done: true } | { error: { message: string; code?: string } };
+export type WriterReply = { written: number } | { done: true } | { error: WorkerError };
 
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
@@ -34,7 +35,6 @@ parentPort!.on('message', (m: WriterMessage) => {
   } catch (e) {
     failed = true;
     current?.abandon();
-    const err = e as NodeJS.ErrnoException;
-    parentPort!.postMessage({ error: { message: err.message, code: err.code } } satisfies WriterReply);
+    parentPort!.postMessage({ error: toWorkerError(e) } satisfies WriterReply);
   }
 });

@@ -6,15 +6,13 @@
 // dealt out in turn. The extractor waits for idle() before anything that
 // must see a file complete: a hard link to it, a member replacing it,
 // directory metadata at the end.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { fromWorkerError, startWorker } from '../util/worker.js';
 import type { FileJob } from './extracted-file.js';
 import type { WriterMessage, WriterReply } from './extract-writer-worker.js';
 
 /** Data sent to the threads but not yet written: the bound on what an extraction holds in memory. */
 const MAX_IN_FLIGHT = 64 << 20;
-
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const WORKER = new URL(FROM_SOURCES ? './extract-writer-worker.ts' : './extract-writer-worker.js', import.meta.url);
 
 interface Writer {
   worker: Worker;
@@ -33,10 +31,7 @@ export class ExtractWriters {
 
   constructor(count: number) {
     this.writers = Array.from({ length: count }, () => {
-      // From TypeScript sources (tests under tsx) the thread registers tsx first.
-      const worker = FROM_SOURCES
-        ? new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(WORKER.href)}))`, { eval: true })
-        : new Worker(WORKER);
+      const worker = startWorker(import.meta.url, 'extract-writer-worker');
       const w: Writer = { worker, pending: 0 };
       worker.on('message', (m: WriterReply) => this.onReply(w, m));
       worker.on('error', (e) => this.fail(e));
@@ -49,7 +44,7 @@ export class ExtractWriters {
 
   private onReply(w: Writer, m: WriterReply): void {
     if ('error' in m) {
-      this.fail(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
+      this.fail(fromWorkerError(m.error));
       return;
     }
     if ('written' in m) this.inFlight -= m.written;

@@ -5,12 +5,12 @@
 import { closeSync, constants, ftruncateSync, linkSync, mkdirSync, openSync, readlinkSync, symlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { dataExtents } from '../fs/extents.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
 import { joinPath } from '../fs/path.js';
 import { reflink } from '../fs/reflink.js';
 import { check, libcFunction } from '../util/libc.js';
+import { startWorker } from '../util/worker.js';
 import { applyFileMeta, applyPathMeta, PendingDirectories } from './tree-write.js';
 import { scanTree, type ScannedEntry } from './tree-scan.js';
 import { planTree } from './tree-plan.js';
@@ -74,14 +74,12 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions = {
   const rootEntry = walk.next().value as ScannedEntry;
   walk.return(undefined);
   const shareProgress: TreeProgress[] = plan.shares.map(() => ({ bytes: 0, files: 0 }));
-  const report = (): void => {
-    const sum = { bytes: 0, files: 1 };
-    for (const p of shareProgress) {
-      sum.bytes += p.bytes;
-      sum.files += p.files;
-    }
-    opts.onProgress?.(sum);
-  };
+  // The root itself is one entry, copied by none of the shares.
+  const total = (): TreeProgress => ({
+    bytes: shareProgress.reduce((n, p) => n + p.bytes, 0),
+    files: shareProgress.reduce((n, p) => n + p.files, 1),
+  });
+  const report = (): void => opts.onProgress?.(total());
   // One share failing stops the others: its error is the one reported.
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(opts.signal?.reason ?? new Error('clone aborted'));
@@ -101,32 +99,21 @@ export async function cloneTree(src: string, dst: string, opts: CloneOptions = {
     const settled = await Promise.allSettled(runs);
     if (stop.signal.aborted) throw stop.signal.reason;
     const results = settled.map((r) => (r as PromiseFulfilledResult<ShareResult>).value);
+    results.forEach((r, i) => (shareProgress[i] = r.progress));
     const dirs = new PendingDirectories();
     dirs.set(Buffer.from(dst), rootEntry);
     dirs.applyAll();
     report();
-    const total = { bytes: 0, files: 1 };
-    for (const r of results) {
-      total.bytes += r.progress.bytes;
-      total.files += r.progress.files;
-    }
     const anyFile = results.some((r) => r.anyFile);
-    return { ...total, reflinked: anyFile && results.every((r) => !r.anyFile || r.canReflink) };
+    return { ...total(), reflinked: anyFile && results.every((r) => !r.anyFile || r.canReflink) };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
 }
 
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const WORKER = new URL(FROM_SOURCES ? './tree-clone-worker.ts' : './tree-clone-worker.js', import.meta.url);
-
 /** Runs cloneShare in a worker thread; terminating it is how it is stopped. */
 function cloneInWorker(src: string, dst: string, names: Buffer[], onProgress: (p: TreeProgress) => void, signal: AbortSignal): Promise<ShareResult> {
-  const workerData = { src, dst, names };
-  // From TypeScript sources (tests under tsx) the worker registers tsx first.
-  const worker = FROM_SOURCES
-    ? new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(WORKER.href)}))`, { eval: true, workerData })
-    : new Worker(WORKER, { workerData });
+  const worker = startWorker(import.meta.url, 'tree-clone-worker', { src, dst, names });
   return new Promise((resolve, reject) => {
     let result: ShareResult | undefined;
     let failure: unknown;
@@ -153,7 +140,8 @@ export async function cloneShare(src: string, dst: string, topLevel: Buffer[] | 
   let canReflink = true;
   let anyFile = false;
   let count = 0;
-  for (const e of scanTree(src, undefined, topLevel)) {    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('clone aborted');
+  for (const e of scanTree(src, undefined, topLevel)) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('clone aborted');
     const target = e.rel.length === 0 ? root : joinPath(root, e.rel);
     progress.files++;
     if (e.hardlinkTo) {

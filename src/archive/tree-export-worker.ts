@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { tarChunks, type ExportWorkerMessage } from './tree-export.js';
 import type { TreeProgress } from './tree.js';
+import { toWorkerError } from '../util/worker.js';
 
 const { root } = workerData as { root: string; credits: number };
 let credits = (workerData as { credits: number }).credits;
@@ -24,7 +25,6 @@ try {
   }
   send({ end: true, progress: { ...progress } });
 } catch (e) {
-  const err = e as NodeJS.ErrnoException;
-  send({ error: { message: err.message, code: err.code } });
+  send({ error: toWorkerError(e) });
 }
 parentPort!.close();

@@ -8,7 +8,7 @@ import { dataExtents, type Extent } from '../fs/extents.js';
 import { encodeMember, END_OF_ARCHIVE, memberPadding, type TarMember } from './tar/writer.js';
 import { memberName, scanTree, type ScannedEntry } from './tree-scan.js';
 import type { TreeProgress } from './tree.js';
-import { Worker } from 'node:worker_threads';
+import { fromWorkerError, startWorker, type WorkerError } from '../util/worker.js';
 
 const CHUNK = 1 << 20;
 const MEMBERS_PER_SLICE = 512;
@@ -199,22 +199,17 @@ export function exportTree(root: string, opts: ExportOptions = {}): Readable {
   return stream;
 }
 
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const WORKER = new URL(FROM_SOURCES ? './tree-export-worker.ts' : './tree-export-worker.js', import.meta.url);
 /** Batches a worker may send ahead of what the stream has taken. */
 const BATCHES_AHEAD = 4;
 
 export type ExportWorkerMessage =
   | { batch: Uint8Array[]; progress: TreeProgress }
   | { end: true; progress: TreeProgress }
-  | { error: { message: string; code?: string } };
+  | { error: WorkerError };
 
 /** exportTree on a worker thread: batches arrive as transferred buffers, one credit per batch taken. */
 function exportInWorker(root: string, opts: ExportOptions): Readable {
-  // From TypeScript sources (tests under tsx) the thread registers tsx first.
-  const worker = FROM_SOURCES
-    ? new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(WORKER.href)}))`, { eval: true, workerData: { root, credits: BATCHES_AHEAD } })
-    : new Worker(WORKER, { workerData: { root, credits: BATCHES_AHEAD } });
+  const worker = startWorker(import.meta.url, 'tree-export-worker', { root, credits: BATCHES_AHEAD });
   let owed = 0;
   let ended = false;
   const stream = new Readable({
@@ -235,7 +230,7 @@ function exportInWorker(root: string, opts: ExportOptions): Readable {
   stream.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
   worker.on('message', (m: ExportWorkerMessage) => {
     if ('error' in m) {
-      stream.destroy(Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}));
+      stream.destroy(fromWorkerError(m.error));
       return;
     }
     opts.onProgress?.(m.progress);

@@ -4,9 +4,8 @@
 import { unlink } from 'node:fs/promises';
 import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { DecompressStream } from 'zstd-napi';
+import { decompressor } from '../../archive/compression.js';
 import { once } from 'node:events';
-import { createGunzip } from 'node:zlib';
 import { Transform, type Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { ApiClient, DaemonError } from '../client.js';
@@ -111,7 +110,7 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
   const progress = new ProgressDisplay(opts.progress, 'Exporting', 'Exported', name, stderr as never);
   // The tar is counted as it passes, through a decoder when it is compressed.
   const counter = new TarCounter();
-  const decoder = opts.compress === 'gzip' ? createGunzip() : opts.compress === 'zstd' ? new DecompressStream() : undefined;
+  const decoder = decompressor(opts.compress);
   decoder?.on('data', (c: Buffer) => counter.push(c));
   // A damaged stream shows up in the trailer or the reader; the counter only stops counting.
   decoder?.on('error', () => undefined);
