@@ -2,7 +2,7 @@
 // bounded slices: each read() of the stream fills one chunk (1 MiB or 512
 // members, whichever comes first) and returns to the event loop, which is
 // faster than one async call per syscall and keeps the daemon responsive.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { dataExtents, type Extent } from '../fs/extents.js';
 import { encodeMember, END_OF_ARCHIVE, memberPadding, type TarMember } from './tar/writer.js';
@@ -12,6 +12,10 @@ import { fromWorkerError, startWorker, type WorkerError } from '../util/worker.j
 
 const CHUNK = 1 << 20;
 const MEMBERS_PER_SLICE = 512;
+/** The most file data one step of the encoder copies. */
+const PIECE = 16 << 20;
+/** A file export's one buffer: small enough to stay in the CPU's cache, large enough for few syscalls. */
+const WRITE_BUFFER = 256 << 10;
 
 export interface ExportOptions {
   onProgress?: (p: TreeProgress) => void;
@@ -56,33 +60,61 @@ function holesOf(fd: number, e: ScannedEntry): Extent[] | undefined {
   return extents;
 }
 
-class ChunkBuffer {
+/** Where the encoder puts the archive: chunks handed on (a stream), or writes into a file. */
+interface TarSink {
+  put(b: Buffer): void;
+  zeros(n: number): void;
+  /** Reads `length` bytes at `offset` of `fd` (the file `e`) into the archive. */
+  copyFrom(fd: number, offset: number, length: number, e: ScannedEntry): void;
+}
+
+function shrank(e: ScannedEntry): Error {
+  return new Error(
+    `file ./${e.rel.toString()} shrank while it was exported (it is being written to); stop the containers using the volume and retry`,
+  );
+}
+
+/** Fills fresh 1 MiB chunks and hands each full one to `emit` (the chunks leave: they cannot be reused). */
+class ChunkBuffer implements TarSink {
   buf = Buffer.allocUnsafe(CHUNK);
   pos = 0;
 
-  get space(): number {
+  constructor(private readonly emit: (c: Buffer) => void) {}
+
+  private get space(): number {
     return this.buf.length - this.pos;
   }
 
-  /** Copies `b` in, handing full chunks to `emit`. */
-  put(b: Buffer, emit: (c: Buffer) => void): void {
+  put(b: Buffer): void {
     let off = 0;
     while (off < b.length) {
       const n = Math.min(this.space, b.length - off);
       b.copy(this.buf, this.pos, off, off + n);
       this.pos += n;
       off += n;
-      if (this.space === 0) emit(this.take());
+      if (this.space === 0) this.emit(this.take());
     }
   }
 
-  zeros(n: number, emit: (c: Buffer) => void): void {
+  zeros(n: number): void {
     while (n > 0) {
       const k = Math.min(this.space, n);
       this.buf.fill(0, this.pos, this.pos + k);
       this.pos += k;
       n -= k;
-      if (this.space === 0) emit(this.take());
+      if (this.space === 0) this.emit(this.take());
+    }
+  }
+
+  copyFrom(fd: number, offset: number, length: number, e: ScannedEntry): void {
+    let pos = offset;
+    const end = offset + length;
+    while (pos < end) {
+      const n = readSync(fd, this.buf, this.pos, Math.min(this.space, end - pos), pos);
+      if (n === 0) throw shrank(e);
+      this.pos += n;
+      pos += n;
+      if (this.space === 0) this.emit(this.take());
     }
   }
 
@@ -94,38 +126,58 @@ class ChunkBuffer {
   }
 }
 
-function shrank(e: ScannedEntry): Error {
-  return new Error(
-    `file ./${e.rel.toString()} shrank while it was exported (it is being written to); stop the containers using the volume and retry`,
-  );
-}
-
-/** Reads `length` bytes at `offset` of `fd` into the chunk buffer. */
-function copyRange(fd: number, offset: number, length: number, out: ChunkBuffer, emit: (c: Buffer) => void, e: ScannedEntry): number {
-  let pos = offset;
-  const end = offset + length;
-  while (pos < end) {
-    const want = Math.min(out.space, end - pos);
-    const n = readSync(fd, out.buf, out.pos, want, pos);
-    if (n === 0) throw shrank(e);
-    out.pos += n;
-    pos += n;
-    if (out.space === 0) emit(out.take());
-  }
-  return length;
-}
-
 /**
- * Generates the archive in chunks; each `next()` does a bounded slice of
- * work. Progress counts file data bytes and members.
+ * Writes the archive into a file descriptor through one buffer that is used
+ * again and again: no garbage, and the same few pages stay in the cache.
  */
-export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
-  const out = new ChunkBuffer();
-  let ready: Buffer[] = [];
-  const emit = (c: Buffer): void => {
-    ready.push(c);
-  };
-  let members = 0;
+class FdWriter implements TarSink {
+  private readonly buf = Buffer.allocUnsafe(WRITE_BUFFER);
+  private pos = 0;
+
+  constructor(private readonly fd: number) {}
+
+  put(b: Buffer): void {
+    let off = 0;
+    while (off < b.length) {
+      const n = Math.min(this.buf.length - this.pos, b.length - off);
+      b.copy(this.buf, this.pos, off, off + n);
+      this.pos += n;
+      off += n;
+      if (this.pos === this.buf.length) this.flush();
+    }
+  }
+
+  zeros(n: number): void {
+    while (n > 0) {
+      const k = Math.min(this.buf.length - this.pos, n);
+      this.buf.fill(0, this.pos, this.pos + k);
+      this.pos += k;
+      n -= k;
+      if (this.pos === this.buf.length) this.flush();
+    }
+  }
+
+  copyFrom(fd: number, offset: number, length: number, e: ScannedEntry): void {
+    let pos = offset;
+    const end = offset + length;
+    while (pos < end) {
+      const n = readSync(fd, this.buf, this.pos, Math.min(this.buf.length - this.pos, end - pos), pos);
+      if (n === 0) throw shrank(e);
+      this.pos += n;
+      pos += n;
+      if (this.pos === this.buf.length) this.flush();
+    }
+  }
+
+  flush(): void {
+    let off = 0;
+    while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off);
+    this.pos = 0;
+  }
+}
+
+/** Encodes the tree into `sink`, a member (or a piece of a large file) per step; progress counts file data bytes and members. */
+function* encodeTree(root: string, sink: TarSink, progress: TreeProgress): Generator<void> {
   for (const e of scanTree(root)) {
     const m = toMember(e);
     if (m.type === 'file') {
@@ -135,20 +187,42 @@ export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p
         if (fstatSync(fd, { bigint: true }).ino !== e.stat.ino) throw new Error(`file ./${e.rel.toString()} was replaced while it was exported`);
         const sparse = holesOf(fd, e);
         if (sparse) m.sparse = sparse;
-        out.put(encodeMember(m), emit);
-        if (sparse) for (const x of sparse) progress.bytes += copyRange(fd, x.offset, x.length, out, emit, e);
-        else progress.bytes += copyRange(fd, 0, m.size, out, emit, e);
-        out.zeros(memberPadding(m), emit);
+        sink.put(encodeMember(m));
+        for (const x of sparse ?? [{ offset: 0, length: m.size }]) {
+          // A large file is copied in pieces, a step each: progress moves while it is read.
+          for (let off = 0; off < x.length; off += PIECE) {
+            if (off > 0) yield;
+            const n = Math.min(PIECE, x.length - off);
+            sink.copyFrom(fd, x.offset + off, n, e);
+            progress.bytes += n;
+          }
+        }
+        // Progress counts a sparse file's holes too, as the totals (measureTree) do.
+        if (sparse) progress.bytes += m.size - sparse.reduce((k, x) => k + x.length, 0);
+        sink.zeros(memberPadding(m));
       } finally {
         closeSync(fd);
       }
     } else {
-      out.put(encodeMember(m), emit);
+      sink.put(encodeMember(m));
     }
     progress.files++;
-    members++;
-    if (ready.length > 0 || members >= MEMBERS_PER_SLICE) {
-      members = 0;
+    yield;
+  }
+  sink.put(END_OF_ARCHIVE);
+}
+
+/**
+ * Generates the archive in chunks; each `next()` does a bounded slice of
+ * work (a full chunk, or 512 members).
+ */
+export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
+  let ready: Buffer[] = [];
+  const out = new ChunkBuffer((c) => ready.push(c));
+  let steps = 0;
+  for (const _ of encodeTree(root, out, progress)) {
+    if (ready.length > 0 || ++steps >= MEMBERS_PER_SLICE) {
+      steps = 0;
       if (ready.length === 0) ready.push(out.take());
       onProgress?.({ ...progress });
       const batch = ready;
@@ -156,10 +230,27 @@ export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p
       yield batch;
     }
   }
-  out.put(END_OF_ARCHIVE, emit);
   if (out.pos > 0) ready.push(out.take());
   onProgress?.({ ...progress });
   yield ready;
+}
+
+/**
+ * Writes the archive of `root` into `fd` (an open file), synchronously,
+ * calling `onSlice` every 512 members or 16 MiB: the body of a worker export to a file.
+ */
+export function writeTarTo(root: string, fd: number, progress: TreeProgress, onSlice: () => void): void {
+  const out = new FdWriter(fd);
+  let steps = 0;
+  let bytes = 0;
+  for (const _ of encodeTree(root, out, progress)) {
+    if (++steps >= MEMBERS_PER_SLICE || progress.bytes - bytes >= PIECE) {
+      steps = 0;
+      bytes = progress.bytes;
+      onSlice();
+    }
+  }
+  out.flush();
 }
 
 /** A plain PAX tar of the tree at `root`, member names "./..."; errors (destroys) on any unreadable file. */
@@ -204,6 +295,7 @@ const BATCHES_AHEAD = 4;
 
 export type ExportWorkerMessage =
   | { batch: Uint8Array[]; progress: TreeProgress }
+  | { progress: TreeProgress }
   | { end: true; progress: TreeProgress }
   | { error: WorkerError };
 
@@ -234,6 +326,7 @@ function exportInWorker(root: string, opts: ExportOptions): Readable {
       return;
     }
     opts.onProgress?.(m.progress);
+    if (!('batch' in m) && !('end' in m)) return;
     if ('end' in m) {
       ended = true;
       stream.push(null);
@@ -250,4 +343,61 @@ function exportInWorker(root: string, opts: ExportOptions): Readable {
     if (!ended && !stream.destroyed) stream.destroy(new Error(`the export thread exited with code ${code}`));
   });
   return stream;
+}
+
+/**
+ * Writes the archive of `root` into `fd` (a regular file the caller owns and
+ * closes), on a worker thread when `worker`, else here in bounded slices.
+ * Resolves with what was written; rejects on an unreadable file or a write
+ * error (a full disk), with the file then holding a partial archive.
+ */
+export function exportTreeToFd(root: string, fd: number, opts: ExportOptions = {}): Promise<TreeProgress> {
+  const progress: TreeProgress = { bytes: 0, files: 0 };
+  if (!opts.worker) {
+    return new Promise((resolve, reject) => {
+      const out = new FdWriter(fd);
+      const steps = encodeTree(root, out, progress);
+      const slice = (): void => {
+        try {
+          for (let i = 0; i < MEMBERS_PER_SLICE; i++) {
+            if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('export aborted');
+            if (steps.next().done) {
+              out.flush();
+              opts.onProgress?.({ ...progress });
+              resolve({ ...progress });
+              return;
+            }
+          }
+          opts.onProgress?.({ ...progress });
+          setImmediate(slice);
+        } catch (e) {
+          steps.return(undefined);
+          reject(e as Error);
+        }
+      };
+      slice();
+    });
+  }
+  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason ?? new Error('export aborted'));
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(import.meta.url, 'tree-export-worker', { root, fd });
+    let settled = false;
+    const finish = (e?: Error, result?: TreeProgress): void => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      if (e) reject(e);
+      else resolve(result!);
+    };
+    const onAbort = (): void => finish(opts.signal?.reason ?? new Error('export aborted'));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: ExportWorkerMessage) => {
+      if ('error' in m) return finish(fromWorkerError(m.error));
+      opts.onProgress?.(m.progress);
+      if ('end' in m) finish(undefined, m.progress);
+    });
+    worker.on('error', (e) => finish(e));
+    worker.on('exit', (code) => finish(new Error(`the export thread exited with code ${code}`)));
+  });
 }

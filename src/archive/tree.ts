@@ -11,7 +11,7 @@ export interface TreeProgress {
 }
 export type TreeTotals = TreeProgress;
 
-export { exportTree } from './tree-export.js';
+export { exportTree, exportTreeToFd } from './tree-export.js';
 export { extractTree } from './tree-extract.js';
 export { cloneTree } from './tree-clone.js';
 

@@ -161,6 +161,16 @@ export function mkdirat(dirfd: number, path: string, mode: number): void {
   check(lib().mkdirat(dirfd, path, mode), 'mkdirat', path);
 }
 
+const F_GETFL = 3;
+const O_ACCMODE = 0o3;
+let fcntlFn: ((fd: number, cmd: number) => number) | undefined;
+
+/** How `fd` is open: O_RDONLY, O_WRONLY or O_RDWR. */
+export function accessMode(fd: number): number {
+  fcntlFn ??= libcFunction<(fd: number, cmd: number) => number>('int fcntl(int fd, int cmd, ...)');
+  return check(fcntlFn(fd, F_GETFL), 'fcntl') & O_ACCMODE;
+}
+
 /** The path that names an open fd (a mount(2) source or target that cannot be swapped). */
 export function fdPath(fd: number): string {
   return `/proc/self/fd/${fd}`;

@@ -4,10 +4,12 @@
 // at once (VolumeService.replaceData), so a failed, truncated or interrupted
 // one leaves the target as it was; a volume they create appears only with
 // its complete data (VolumeService.createWithData).
-import { readdirSync } from 'node:fs';
+import { createWriteStream, fdatasync as fdatasyncCb, readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { cloneTree, exportTree, extractTree, measureTree, type TreeProgress, type TreeTotals } from '../archive/tree.js';
+import { cloneTree, exportTree, exportTreeToFd, extractTree, measureTree, type TreeProgress, type TreeTotals } from '../archive/tree.js';
 import { compressor, decompressed, type OutputCompression } from '../archive/compression.js';
 import { Conflict, InvalidParameter, errorText } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
@@ -46,6 +48,14 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
+export interface ExportToOptions {
+  compress?: OutputCompression;
+  /** Called once the volume is mounted and measured, before data flows. */
+  onAccepted?: (start: ArchiveStart) => void;
+  onProgress?: (p: TreeProgress) => void;
+  signal?: AbortSignal;
+}
+
 export interface CloneOptions {
   onAccepted?: (start: ArchiveStart) => void;
   onProgress?: (p: TreeProgress) => void;
@@ -64,6 +74,10 @@ export interface CloneResult extends TreeProgress {
 const WORKER_EXPORT_FILES = 2048;
 const WORKER_EXPORT_BYTES = 64 << 20;
 
+function largeExport(totals: TreeTotals): boolean {
+  return totals.files >= WORKER_EXPORT_FILES || totals.bytes >= WORKER_EXPORT_BYTES;
+}
+
 export class VolumeArchives {
   constructor(private readonly deps: VolumeArchiveDeps) {}
 
@@ -73,7 +87,53 @@ export class VolumeArchives {
    * point-in-time one.
    */
   async export(name: string, opts: { compress?: OutputCompression } = {}): Promise<VolumeExport> {
-    const { volumes, events } = this.deps;
+    const { path, driver, totals, release } = await this.openForExport(name);
+    try {
+      const tar = exportTree(path, { worker: largeExport(totals) });
+      const out = compressor(opts.compress ?? 'none');
+      tar.on('error', (e) => out.destroy(e));
+      out.on('end', () => this.deps.events.publish('volume', 'export', name, { driver }));
+      const closed = new Promise<void>((resolve) => out.on('close', resolve));
+      out.on('close', () => tar.destroy());
+      tar.pipe(out);
+      return { stream: out, totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy'), released: closed.then(release) };
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /**
+   * The same archive written straight into `fd`, an open regular file the
+   * caller owns (a client's, handed over): no stream in between. The file
+   * is flushed to disk before this resolves; on a failure it holds a partial
+   * archive for the caller to remove.
+   */
+  async exportTo(name: string, fd: number, opts: ExportToOptions = {}): Promise<TreeProgress> {
+    const { path, driver, totals, release } = await this.openForExport(name);
+    try {
+      opts.onAccepted?.({ totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy') });
+      const compress = opts.compress ?? 'none';
+      let result: TreeProgress;
+      if (compress === 'none') {
+        result = await exportTreeToFd(path, fd, { worker: largeExport(totals), onProgress: opts.onProgress, signal: opts.signal });
+      } else {
+        const progress: TreeProgress = { bytes: 0, files: 0 };
+        const tar = exportTree(path, { worker: largeExport(totals), signal: opts.signal, onProgress: (p) => opts.onProgress?.(Object.assign(progress, p)) });
+        await pipeline(tar, compressor(compress), createWriteStream('', { fd, autoClose: false, highWaterMark: 1 << 20 }), { signal: opts.signal });
+        result = progress;
+      }
+      await fdatasync(fd);
+      this.deps.events.publish('volume', 'export', name, { driver });
+      return result;
+    } finally {
+      await release();
+    }
+  }
+
+  /** Mounts the volume for an export and measures it; `release` unmounts (once). */
+  private async openForExport(name: string): Promise<{ path: string; driver: string; totals: TreeTotals; release: () => Promise<void> }> {
+    const { volumes } = this.deps;
     const volume = await volumes.get(name);
     const ref = archiveRef('export');
     const path = await volumes.mount(name, ref);
@@ -81,16 +141,7 @@ export class VolumeArchives {
     const release = (): Promise<void> =>
       (released ??= volumes.unmount(name, ref).catch((e) => this.deps.log.warn({ volume: name, err: errorText(e) }, 'export: unmount failed')));
     try {
-      const totals = await measureTree(path);
-      // A large tree is read on a worker thread, overlapping with sending.
-      const tar = exportTree(path, { worker: totals.files >= WORKER_EXPORT_FILES || totals.bytes >= WORKER_EXPORT_BYTES });
-      const out = compressor(opts.compress ?? 'none');
-      tar.on('error', (e) => out.destroy(e));
-      out.on('end', () => events.publish('volume', 'export', name, { driver: volume.driver }));
-      const closed = new Promise<void>((resolve) => out.on('close', resolve));
-      out.on('close', () => tar.destroy());
-      tar.pipe(out);
-      return { stream: out, totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy'), released: closed.then(release) };
+      return { path, driver: volume.driver, totals: await measureTree(path), release };
     } catch (e) {
       await release();
       throw e;
@@ -184,6 +235,8 @@ export class VolumeArchives {
     return users.length > 0 ? [`volume data is in use by running container(s) ${users.join(', ')}; ${consequence}`] : [];
   }
 }
+
+const fdatasync = promisify(fdatasyncCb);
 
 /** A mount reference for one archive operation (never a container ID). */
 function archiveRef(op: string): string {

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -438,4 +439,97 @@ test('a volume a running container uses: export carries X-Berth-Warning, import 
   assert.equal(rep.status, 409, rep.text);
   assert.equal(typeof JSON.parse(rep.text).message, 'string');
   assert.deepEqual(manifest(dataDir('in-use')), before);
+});
+
+/** A request with extra headers and no body; the whole response. */
+function withHeaders(method: string, path: string, headers: Record<string, string>): Promise<Streamed> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('export into a handed-over descriptor: the daemon writes this process\'s file, JSON lines, the same archive as streamed', async () => {
+  await createVolume('fd-ex');
+  buildFixture(dataDir('fd-ex'));
+  const streamed = await stream('GET', '/volumes/fd-ex/export');
+  assert.equal(streamed.trailers['x-berth-export-status'], 'ok');
+  const file = join(work, 'fd-export.tar');
+  const fd = openSync(file, 'w');
+  try {
+    const r = await withHeaders('GET', '/volumes/fd-ex/export', { 'X-Berth-Output-Fd': String(fd) });
+    const lines = jsonLines(r.body.toString());
+    assert.equal(r.status, 200, r.body.toString());
+    assert.match(String(r.headers['content-type']), /^application\/json/);
+    const last = lines.at(-1)!;
+    assert.equal(last.status, 'Exported', r.body.toString());
+    assert.equal(last.progressDetail.files, expected.length);
+    assert.equal(last.progressDetail.totalFiles, expected.length);
+  } finally {
+    closeSync(fd);
+  }
+  assert.ok(readFileSync(file).equals(streamed.body), 'the file holds exactly the streamed archive');
+  // gzip through the descriptor too.
+  const gz = join(work, 'fd-export.tar.gz');
+  const gfd = openSync(gz, 'w');
+  try {
+    const r = await withHeaders('GET', '/volumes/fd-ex/export?compress=gzip', { 'X-Berth-Output-Fd': String(gfd) });
+    assert.equal(jsonLines(r.body.toString()).at(-1)?.status, 'Exported', r.body.toString());
+  } finally {
+    closeSync(gfd);
+  }
+  assert.ok(gunzipSync(readFileSync(gz)).equals(streamed.body));
+});
+
+test('a descriptor the daemon cannot use: export streams instead and says why; import is 400 marked for a retry', async () => {
+  await createVolume('fd-bad');
+  writeFileSync(join(dataDir('fd-bad'), 'f'), 'data\n');
+  const ro = openSync(archives.tar!, 'r');
+  try {
+    for (const [fd, why] of [
+      ['987654', /pidfd_getfd|EBADF/],
+      [String(ro), /not open for writing/],
+      ['x1', /invalid/],
+    ] as const) {
+      const r = await withHeaders('GET', '/volumes/fd-bad/export', { 'X-Berth-Output-Fd': fd });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-type'], 'application/x-tar', fd);
+      assert.match(String(r.headers['x-berth-fd-refused']), why);
+      assert.equal(r.trailers['x-berth-export-status'], 'ok');
+    }
+    const w = openSync(join(work, 'write-only'), 'w');
+    try {
+      for (const fd of ['987654', String(w)]) {
+        const r = await withHeaders('POST', importPath('fd-bad-im'), { 'X-Berth-Input-Fd': fd, 'Content-Length': '0' });
+        assert.equal(r.status, 400, r.body.toString());
+        assert.ok(r.headers['x-berth-fd-refused'], 'marked as a descriptor refusal');
+        assert.match(JSON.parse(r.body.toString()).message, /cannot read the archive from the client's descriptor/);
+      }
+    } finally {
+      closeSync(w);
+    }
+  } finally {
+    closeSync(ro);
+  }
+  assert.equal((await call('GET', '/volumes/fd-bad-im')).status, 404, 'a refused import creates nothing');
+});
+
+test('import from a handed-over descriptor: exact, and progress says how far into the archive the daemon is', async () => {
+  const fd = openSync(archives.zst!, 'r');
+  let r: Streamed;
+  try {
+    r = await withHeaders('POST', importPath('fd-im'), { 'X-Berth-Input-Fd': String(fd), 'Content-Length': '0' });
+  } finally {
+    closeSync(fd);
+  }
+  const last = endLine({ ...r, text: r.body.toString() }, 'Importing', 'Imported', 'fd-im');
+  assert.equal(last.created, true);
+  assert.equal(last.progressDetail.archiveBytes, statSync(archives.zst!).size);
+  assert.deepEqual(manifest(dataDir('fd-im')), expected);
 });

@@ -139,6 +139,32 @@ test('round trips: berth export -> berth import, and berth export -> GNU tar -xp
   assert.deepEqual(manifest(out), manifest(fixture));
 });
 
+test('a local CLI hands its file to the daemon; streamed (BERTH_NO_FD_HANDOFF=1, pipes) the bytes are the same', async () => {
+  await ok('volume', 'import', 'fd-src', refTar, '--progress', 'none');
+  const handed = join(work, 'fd-handed.tar');
+  await ok('volume', 'export', 'fd-src', '-o', handed, '--progress', 'none');
+  const streamed = join(work, 'fd-streamed.tar');
+  const noFd = { ...d.env, BERTH_NO_FD_HANDOFF: '1' };
+  const s = await berth(noFd, 'volume', 'export', 'fd-src', '-o', streamed, '--progress', 'none');
+  assert.equal(s.code, 0, s.stderr);
+  const viaStdout = join(work, 'fd-stdout.tar');
+  const o = await berthIo({ stdout: viaStdout }, 'volume', 'export', 'fd-src', '--progress', 'none');
+  assert.equal(o.code, 0, o.stderr);
+  const piped = execFileSync('sh', ['-c', `"${process.execPath}" -- "${BERTH}" volume export fd-src --progress none | cat`], { env: d.env, maxBuffer: 1 << 28 });
+  const want = readFileSync(streamed);
+  assert.ok(readFileSync(handed).equals(want), 'export -o FILE');
+  assert.ok(readFileSync(viaStdout).equals(want), 'export > FILE');
+  assert.ok(piped.equals(want), 'export | cat');
+  // Import: a file argument, stdin from a file, and stdin from a pipe.
+  await ok('volume', 'import', 'fd-im-file', handed, '--progress', 'none');
+  const fromStdin = await berthIo({ stdin: handed }, 'volume', 'import', 'fd-im-stdin', '-', '--progress', 'none');
+  assert.equal(fromStdin.code, 0, fromStdin.stderr);
+  execFileSync('sh', ['-c', `cat "${handed}" | "${process.execPath}" -- "${BERTH}" volume import fd-im-pipe - --progress none`], { env: d.env });
+  const noFdImport = await berth(noFd, 'volume', 'import', 'fd-im-stream', handed, '--progress', 'none');
+  assert.equal(noFdImport.code, 0, noFdImport.stderr);
+  for (const v of ['fd-im-file', 'fd-im-stdin', 'fd-im-pipe', 'fd-im-stream']) assert.deepEqual(manifest(mountpoint(v)), manifest(fixture), v);
+});
+
 test('import into a non-empty volume is refused without --replace; with it the volume is exactly the archive', async () => {
   const a = join(work, 'rep-a');
   mkdirSync(a);

@@ -2,7 +2,7 @@
 // docs/volume-archives.md. Streams archives between the daemon and a file or
 // stdio, reads the daemon's JSON-lines replies, and drives the progress display.
 import { unlink } from 'node:fs/promises';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, openSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, fsyncSync, openSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { decompressor } from '../../archive/compression.js';
 import { once } from 'node:events';
@@ -48,11 +48,12 @@ async function call(
   query: Record<string, string | undefined>,
   body?: Readable,
   bodyLength?: number,
+  extraHeaders: Record<string, string> = {},
 ): Promise<IncomingMessage> {
   const v = await api.apiVersion();
   return new Promise((resolve, reject) => {
     let answered = false;
-    const headers: Record<string, string> = body ? { 'Content-Type': 'application/x-tar' } : {};
+    const headers: Record<string, string> = body ? { 'Content-Type': 'application/x-tar', ...extraHeaders } : { ...extraHeaders };
     // A known length is sent as such: a chunked upload costs the daemon's parser several times more.
     if (body && bodyLength !== undefined) headers['Content-Length'] = String(bodyLength);
     const req = api.open(method, `/v${v}${path}`, { query, headers }, (res) => {
@@ -66,7 +67,8 @@ async function call(
         body.unpipe(req);
         body.destroy();
       }
-      readBody(res).then((text) => reject(daemonError(status, text)), reject);
+      const refused = res.headers[FD_REFUSED] !== undefined;
+      readBody(res).then((text) => reject(refused ? new FdRefused(daemonError(status, text).message) : daemonError(status, text)), reject);
     });
     req.on('error', (e) => {
       if (answered) return;
@@ -80,6 +82,26 @@ async function call(
       body.pipe(req);
     } else req.end();
   });
+}
+
+/** The daemon could not use the descriptor the CLI offered: send the archive over the connection instead. */
+class FdRefused extends Error {}
+
+const FD_REFUSED = 'x-berth-fd-refused';
+
+/**
+ * Whether the archive file itself can be handed to the daemon (a local
+ * unix socket and a regular file): berthd then reads or writes it directly
+ * instead of the data passing through this process. BERTH_NO_FD_HANDOFF=1
+ * turns it off.
+ */
+function canHandOver(api: ApiClient, fd: number): boolean {
+  if (api.endpoint.socketPath === undefined || process.env.BERTH_NO_FD_HANDOFF) return false;
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function warnFromHeaders(res: IncomingMessage, stderr: Stderr): void {
@@ -103,8 +125,32 @@ export interface ExportOptions {
 export async function exportVolume(api: ApiClient, name: string, opts: ExportOptions, stdout = process.stdout, stderr: Stderr = process.stderr): Promise<void> {
   const toFile = opts.output !== undefined && opts.output !== '-';
   if (!toFile && stdout.isTTY) throw new CliError(TERMINAL_REFUSAL);
-  const res = await call(api, 'GET', `/volumes/${enc(name)}/export`, { compress: opts.compress === 'none' ? undefined : opts.compress });
+  const fd = toFile ? openSync(opts.output!, 'w', 0o644) : undefined;
+  const query = { compress: opts.compress === 'none' ? undefined : opts.compress };
+  const outFd = fd ?? (stdout as { fd?: number }).fd;
+  const handOver = outFd !== undefined && canHandOver(api, outFd);
+  let res: IncomingMessage;
+  try {
+    res = await call(api, 'GET', `/volumes/${enc(name)}/export`, query, undefined, undefined, handOver ? { 'X-Berth-Output-Fd': String(outFd) } : {});
+  } catch (e) {
+    await removeOutput(fd, opts.output);
+    throw e;
+  }
   warnFromHeaders(res, stderr);
+  if (res.headers['content-type'] === 'application/json') {
+    // The daemon wrote the archive into our file itself, and synced it; we only hear how it went.
+    const progress = new ProgressDisplay(opts.progress, 'Exporting', 'Exported', name, stderr as never);
+    try {
+      const end = await readMessages(res, 'Exported', (m) => progress.update(bytesFromDetail(m)));
+      if (fd !== undefined) closeSync(fd);
+      progress.finish(true, bytesFromDetail(end) as { bytes: number; files: number });
+    } catch (e) {
+      progress.finish(false);
+      await removeOutput(fd, opts.output);
+      throw e;
+    }
+    return;
+  }
   const totalBytes = headerNumber(res, 'x-berth-total-bytes');
   const totalFiles = headerNumber(res, 'x-berth-total-files');
   const progress = new ProgressDisplay(opts.progress, 'Exporting', 'Exported', name, stderr as never);
@@ -123,7 +169,6 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
       cb(null, chunk);
     },
   });
-  const fd = toFile ? openSync(opts.output!, 'w', 0o644) : undefined;
   try {
     // Reading from the daemon and writing out overlap: a stream pipeline, not a read-then-write loop.
     if (fd !== undefined) {
@@ -148,14 +193,7 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
     progress.finish(false);
     res.destroy();
     decoder?.destroy();
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
-      await unlink(opts.output!).catch(() => undefined);
-    }
+    await removeOutput(fd, opts.output);
     if ((e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' || (e as Error).message === 'aborted') {
       throw new CliError('export failed: the connection to the daemon was closed before the archive ended');
     }
@@ -163,10 +201,21 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
   }
 }
 
+/** A failed export leaves no file behind (an output on stdout cannot be taken back). */
+async function removeOutput(fd: number | undefined, output: string | undefined): Promise<void> {
+  if (fd === undefined) return;
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+  await unlink(output!).catch(() => undefined);
+}
+
 interface VolumeMessage {
   status?: string;
   id?: string;
-  progressDetail?: { current?: number; total?: number; files?: number; totalFiles?: number };
+  progressDetail?: { current?: number; total?: number; files?: number; totalFiles?: number; archiveBytes?: number };
   created?: boolean;
   reflinked?: boolean;
   error?: string;
@@ -212,11 +261,24 @@ function countFromDetail(m: VolumeMessage): { files?: number; totalBytes?: numbe
   return out;
 }
 
+/** Bytes and files (done and in all) from a progress message. */
+function bytesFromDetail(m: VolumeMessage): { bytes?: number; files?: number; totalBytes?: number; totalFiles?: number } {
+  const d = m.progressDetail ?? {};
+  return { ...countFromDetail(m), ...(typeof d.current === 'number' ? { bytes: d.current } : {}) };
+}
+
 /** Opens the archive to import: FILE (its size is the progress total) or stdin. */
-function openArchive(source: string): { input: Readable; size?: number } {
+function openArchive(source: string): { input: () => Readable; fd: number; size?: number } {
   if (source === '-') {
     if (process.stdin.isTTY) throw new CliError('berth: refusing to read a tar archive from a terminal; give FILE or pipe the archive into stdin');
-    return { input: process.stdin };
+    let size: number | undefined;
+    try {
+      const st = fstatSync(0);
+      if (st.isFile()) size = st.size;
+    } catch {
+      // unknown size
+    }
+    return { input: () => process.stdin, fd: 0, size };
   }
   let size: number | undefined;
   try {
@@ -228,7 +290,13 @@ function openArchive(source: string): { input: Readable; size?: number } {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`open ${source}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
   }
-  return { input: createReadStream(source, { highWaterMark: 1 << 20 }), size };
+  let fd: number;
+  try {
+    fd = openSync(source, 'r');
+  } catch (e) {
+    throw new CliError(`open ${source}: ${(e as Error).message}`);
+  }
+  return { input: () => createReadStream('', { fd, highWaterMark: 1 << 20 }), fd, size };
 }
 
 /** POST /volumes/NAME/import with FILE or stdin as the body. */
@@ -240,24 +308,39 @@ export async function importVolume(
   stdout: NodeJS.WritableStream = process.stdout,
   stderr: Stderr = process.stderr,
 ): Promise<void> {
-  const { input, size } = openArchive(source);
+  const archive = openArchive(source);
+  const { size } = archive;
+  const query = { replace: opts.replace ? '1' : undefined };
   let sent = 0;
   let progress: ProgressDisplay | undefined;
-  const counting = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      sent += chunk.length;
-      progress?.update({ bytes: sent });
-      cb(null, chunk);
-    },
-  });
-  input.on('error', (e) => counting.destroy(e));
-  input.pipe(counting);
-  const res = await call(api, 'POST', `/volumes/${enc(name)}/import`, { replace: opts.replace ? '1' : undefined }, counting, size);
+  let res: IncomingMessage | undefined;
+  if (canHandOver(api, archive.fd)) {
+    // The daemon reads the file itself; it reports how far into the archive it is.
+    try {
+      res = await call(api, 'POST', `/volumes/${enc(name)}/import`, query, undefined, undefined, { 'X-Berth-Input-Fd': String(archive.fd), 'Content-Length': '0' });
+    } catch (e) {
+      if (!(e instanceof FdRefused)) throw e;
+    }
+  }
+  if (!res) {
+    const input = archive.input();
+    const counting = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        sent += chunk.length;
+        progress?.update({ bytes: sent });
+        cb(null, chunk);
+      },
+    });
+    input.on('error', (e) => counting.destroy(e));
+    input.pipe(counting);
+    res = await call(api, 'POST', `/volumes/${enc(name)}/import`, query, counting, size);
+  }
   warnFromHeaders(res, stderr);
   progress = new ProgressDisplay(opts.progress, 'Importing', 'Imported', name, stderr as never);
   progress.update({ bytes: sent, totalBytes: size });
+  const archiveBytes = (m: VolumeMessage): { bytes?: number } => (typeof m.progressDetail?.archiveBytes === 'number' ? { bytes: (sent = m.progressDetail.archiveBytes) } : {});
   try {
-    await readMessages(res, 'Imported', (m) => progress!.update(countFromDetail(m)));
+    await readMessages(res, 'Imported', (m) => progress!.update({ ...countFromDetail(m), ...archiveBytes(m) }));
     progress.finish(true, { bytes: sent });
   } catch (e) {
     progress.finish(false);
@@ -280,10 +363,7 @@ export async function cloneVolume(
   const progress = new ProgressDisplay(opts.progress, 'Cloning', 'Cloned', `${source} to ${target}`, stderr as never);
   progress.update({ totalBytes: headerNumber(res, 'x-berth-total-bytes'), totalFiles: headerNumber(res, 'x-berth-total-files') });
   try {
-    await readMessages(res, 'Cloned', (m) => {
-      const d = m.progressDetail ?? {};
-      progress.update({ ...countFromDetail(m), ...(typeof d.current === 'number' ? { bytes: d.current } : {}) });
-    });
+    await readMessages(res, 'Cloned', (m) => progress.update(bytesFromDetail(m)));
     progress.finish(true);
   } catch (e) {
     progress.finish(false);
