@@ -20,7 +20,8 @@ const MAGIC: Array<[Compression, number[]]> = [
   ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
   ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
 ];
-const LONGEST_MAGIC = 6;
+/** Bytes that tell every format apart. */
+export const LONGEST_MAGIC = 6;
 
 /** The compression whose magic `head` starts with; 'none' otherwise (a tar, or garbage the tar reader refuses). */
 export function detectCompression(head: Buffer): Compression {

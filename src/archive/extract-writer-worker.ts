@@ -23,6 +23,7 @@ parentPort!.on('message', (m: WriterMessage) => {
       const { job } = m;
       const xattrs = new Map([...job.meta.xattrs].map(([k, v]) => [k, asBuffer(v)]));
       current = new ExtractedFile({ ...job, abs: asBuffer(job.abs), meta: { ...job.meta, xattrs } });
+      if (job.source) current.copyIn();
     } else if (m.op === 'data') {
       current!.write(asBuffer(m.chunk));
       parentPort!.postMessage({ written: m.chunk.byteLength } satisfies WriterReply);

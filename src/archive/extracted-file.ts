@@ -4,6 +4,7 @@
 import { closeSync, constants, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { Extent } from '../fs/extents.js';
 import { applyFileMeta, type EntryMeta } from './tree-write.js';
+import { copyRange } from '../fs/copy-range.js';
 
 export interface FileJob {
   abs: Buffer;
@@ -12,6 +13,8 @@ export interface FileJob {
   size: number;
   sparse: boolean;
   meta: EntryMeta;
+  /** The data is in this file at `offset` (the archive, read by position): copied file to file, not sent. */
+  source?: { fd: number; offset: number };
 }
 
 export class ExtractedFile {
@@ -41,6 +44,16 @@ export class ExtractedFile {
         this.extent++;
         this.written = 0;
       }
+    }
+  }
+
+  /** Copies the whole of the data from `job.source`, extent by extent. */
+  copyIn(): void {
+    const src = this.job.source!;
+    let at = src.offset;
+    for (const x of this.job.extents) {
+      copyRange(src.fd, at, this.fd, x.offset, x.length);
+      at += x.length;
     }
   }
 

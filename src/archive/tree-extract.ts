@@ -12,14 +12,25 @@ import type { Readable } from 'node:stream';
 import { InvalidArchive, InvalidParameter } from '../errors.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
 import { joinPath } from '../fs/path.js';
-import { ByteReader, readTar, type TarHeader } from './tar/reader.js';
+import { ByteReader, FileByteReader, readTar, type TarHeader } from './tar/reader.js';
 import { ExtractedFile, type FileJob } from './extracted-file.js';
 import { ExtractWriters } from './extract-writers.js';
 import { applyPathMeta, PendingDirectories } from './tree-write.js';
 import type { TreeProgress } from './tree.js';
 
+/** A plain (uncompressed) tar in a regular file, read by position from `offset` (default 0). */
+export interface ArchiveFile {
+  fd: number;
+  offset?: number;
+}
+
+export interface ExtractProgress extends TreeProgress {
+  /** Bytes of the archive read so far. */
+  archiveBytes: number;
+}
+
 export interface ExtractOptions {
-  onProgress?: (p: TreeProgress) => void;
+  onProgress?: (p: ExtractProgress) => void;
   signal?: AbortSignal;
   /** Writer threads for regular files once the archive proves large (default: one per core beside this thread's, at least 1, at most 4; 0: none). */
   writers?: number;
@@ -91,7 +102,7 @@ class Extractor {
     return abspath;
   }
 
-  async entry(h: TarHeader, body: () => AsyncGenerator<Buffer>): Promise<void> {
+  async entry(h: TarHeader, body: () => AsyncGenerator<Buffer>, dataAt?: FileJob['source']): Promise<void> {
     const parts = components(h);
     const meta = { type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtimeNs: h.mtimeNs, xattrs: h.xattrs, ...(h.acls ? { acls: h.acls } : {}) };
     this.progress.files++;
@@ -113,7 +124,24 @@ class Extractor {
         const job: FileJob = { abs, extents: h.sparse ?? [{ offset: 0, length: h.size }], size: h.size, sparse: h.sparse !== undefined, meta };
         const writers = this.writersFor();
         let bytes = 0;
-        if (writers) {
+        if (dataAt) {
+          // The archive is a file: the data is copied from it where it lies, and the reader skips it.
+          job.source = dataAt;
+          bytes = job.extents.reduce((n, x) => n + x.length, 0);
+          if (writers) {
+            writers.open(keyOf(parts.slice(0, -1)), job);
+            writers.close();
+          } else {
+            const file = new ExtractedFile(job);
+            try {
+              file.copyIn();
+              file.finish();
+            } catch (e) {
+              file.abandon();
+              throw e;
+            }
+          }
+        } else if (writers) {
           writers.open(keyOf(parts.slice(0, -1)), job);
           for await (const chunk of body()) {
             await writers.data(chunk);
@@ -188,18 +216,18 @@ class Extractor {
  * hostile input; whatever was written then stays inside `dir` for the
  * caller to remove.
  */
-export async function extractTree(tar: Readable | AsyncIterable<Buffer>, dir: string, opts: ExtractOptions = {}): Promise<TreeProgress> {
+export async function extractTree(tar: Readable | AsyncIterable<Buffer> | ArchiveFile, dir: string, opts: ExtractOptions = {}): Promise<TreeProgress> {
   // The extractor's own thread is busy parsing: one writer per other core (measured: on 2 cores, 1 writer beats 2).
   const x = new Extractor(Buffer.from(dir), Math.max(0, Math.min(opts.writers ?? Math.max(1, availableParallelism() - 1), 4)));
-  const reader = new ByteReader(tar as AsyncIterable<Buffer>);
+  const reader = Symbol.asyncIterator in tar ? new ByteReader(tar) : new FileByteReader(tar.fd, tar.offset ?? 0);
   let last = 0;
   try {
     for await (const e of readTar(reader, { requireEnd: true })) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('import aborted');
-      await x.entry(e.header, e.body);
+      await x.entry(e.header, e.body, e.dataAt);
       if (opts.onProgress && x.progress.files - last >= 64) {
         last = x.progress.files;
-        opts.onProgress({ ...x.progress });
+        opts.onProgress({ ...x.progress, archiveBytes: reader.consumed });
       }
     }
     await reader.drain();
@@ -210,7 +238,7 @@ export async function extractTree(tar: Readable | AsyncIterable<Buffer>, dir: st
   } finally {
     await x.close();
   }
-  opts.onProgress?.({ ...x.progress });
+  opts.onProgress?.({ ...x.progress, archiveBytes: reader.consumed });
   return { ...x.progress };
 }
 

@@ -12,7 +12,7 @@ export interface TreeProgress {
 export type TreeTotals = TreeProgress;
 
 export { exportTree, exportTreeToFd } from './tree-export.js';
-export { extractTree } from './tree-extract.js';
+export { extractTree, type ArchiveFile, type ExtractProgress } from './tree-extract.js';
 export { cloneTree } from './tree-clone.js';
 
 /** What an export of `root` will carry, for progress and ETA: stat only, no data read. */

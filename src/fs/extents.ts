@@ -2,6 +2,7 @@
 // archives (PAX sparse 1.0) and kept as holes on restore and clone.
 import { check, libcFunction } from '../util/libc.js';
 
+const SEEK_CUR = 1;
 const SEEK_DATA = 3;
 const SEEK_HOLE = 4;
 
@@ -38,4 +39,10 @@ export function dataExtents(fd: number, size: number): Extent[] {
     pos = end;
   }
   return out;
+}
+
+/** The current file offset of `fd` (where a descriptor someone else opened has got to). */
+export function fileOffset(fd: number): number {
+  lseekFn ??= libcFunction<LseekFn>('int64_t lseek(int fd, int64_t offset, int whence)');
+  return check(lseekFn(fd, 0, SEEK_CUR), 'lseek');
 }

@@ -4,13 +4,13 @@
 // at once (VolumeService.replaceData), so a failed, truncated or interrupted
 // one leaves the target as it was; a volume they create appears only with
 // its complete data (VolumeService.createWithData).
-import { createWriteStream, fdatasync as fdatasyncCb, readdirSync } from 'node:fs';
+import { createWriteStream, fdatasync as fdatasyncCb, read as readCb, readdirSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { cloneTree, exportTree, exportTreeToFd, extractTree, measureTree, type TreeProgress, type TreeTotals } from '../archive/tree.js';
-import { compressor, decompressed, type OutputCompression } from '../archive/compression.js';
+import { cloneTree, exportTree, exportTreeToFd, extractTree, measureTree, type ArchiveFile, type TreeProgress, type TreeTotals } from '../archive/tree.js';
+import { compressor, decompressed, detectCompression, LONGEST_MAGIC, type OutputCompression } from '../archive/compression.js';
 import { Conflict, InvalidParameter, errorText } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import { generateId } from '../util/random-id.js';
@@ -44,7 +44,8 @@ export interface ImportOptions {
   replace?: boolean;
   /** Called once the import is accepted and before the body is read: refusals come before it. */
   onAccepted?: (start: ArchiveStart) => void;
-  onProgress?: (p: TreeProgress) => void;
+  /** With an archive file: `archiveBytes` says how much of it has been read. */
+  onProgress?: (p: TreeProgress & { archiveBytes?: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -154,7 +155,7 @@ export class VolumeArchives {
    * Refuses a non-empty volume unless `replace`, and a replace while running
    * containers use the volume.
    */
-  async import(name: string, body: AsyncIterable<Buffer>, opts: ImportOptions = {}): Promise<ImportResult> {
+  async import(name: string, body: AsyncIterable<Buffer> | ArchiveFile, opts: ImportOptions = {}): Promise<ImportResult> {
     const { volumes, events } = this.deps;
     const replace = opts.replace ?? false;
     const check = (): void => {
@@ -167,8 +168,12 @@ export class VolumeArchives {
     // Called once the staging directory exists: every refusal comes before the body is read.
     const unpack = async (dir: string): Promise<TreeProgress> => {
       opts.onAccepted?.({ warnings: [] });
-      const { tar } = await decompressed(body);
-      return extractTree(tar, dir, { onProgress: opts.onProgress, signal: opts.signal });
+      if (Symbol.asyncIterator in body) {
+        const { tar } = await decompressed(body);
+        // Streamed, the sender counts what it sent: no archiveBytes.
+        return extractTree(tar, dir, { onProgress: (p) => opts.onProgress?.({ bytes: p.bytes, files: p.files }), signal: opts.signal });
+      }
+      return extractFile(body, dir, opts);
     };
     if (!volumes.find(name)) {
       // A new volume appears only with its data: a failed or interrupted import leaves none.
@@ -237,6 +242,31 @@ export class VolumeArchives {
 }
 
 const fdatasync = promisify(fdatasyncCb);
+const readAt = promisify(readCb);
+
+/**
+ * Unpacks an archive file: a plain tar is read by position (member data
+ * copied file to file), a compressed one through its decompressor.
+ */
+async function extractFile(file: ArchiveFile, dir: string, opts: ImportOptions): Promise<TreeProgress> {
+  const offset = file.offset ?? 0;
+  const head = Buffer.alloc(LONGEST_MAGIC);
+  const kind = detectCompression(head.subarray(0, readSync(file.fd, head, 0, head.length, offset)));
+  if (kind === 'none') return extractTree({ fd: file.fd, offset }, dir, { onProgress: opts.onProgress, signal: opts.signal });
+  let read = 0;
+  // Read by position, never closing the descriptor (its owner does).
+  const input = async function* (): AsyncGenerator<Buffer> {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(1 << 20);
+      const { bytesRead } = await readAt(file.fd, chunk, 0, chunk.length, offset + read);
+      if (bytesRead === 0) return;
+      read += bytesRead;
+      yield chunk.subarray(0, bytesRead);
+    }
+  };
+  const { tar } = await decompressed(input());
+  return extractTree(tar, dir, { onProgress: (p) => opts.onProgress?.({ ...p, archiveBytes: read }), signal: opts.signal });
+}
 
 /** A mount reference for one archive operation (never a container ID). */
 function archiveRef(op: string): string {

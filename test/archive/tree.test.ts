@@ -92,6 +92,47 @@ test('GNU tar reads berth archives without a warning and extracts them exactly',
   }
 });
 
+test('an archive file read by position (data copied file to file) extracts exactly, also from an offset and with writer threads', async () => {
+  const tarball = execFileSync('tar', [...TAR_FLAGS, '-C', fixture, '-cf', '-', '.'], { maxBuffer: 1 << 30 });
+  const junk = Buffer.alloc(777, 0x41);
+  const file = join(work, 'by-position.tar');
+  writeFileSync(file, Buffer.concat([junk, tarball]));
+  const fd = openSync(file, 'r');
+  try {
+    for (const writers of [0, 1]) {
+      const out = freshDir();
+      const seen: number[] = [];
+      await extractTree({ fd, offset: junk.length }, out, { writers, onProgress: (p) => seen.push(p.archiveBytes) });
+      assert.deepEqual(fullManifest(out), expected, `writers: ${writers}`);
+      assert.equal(seen.at(-1), tarball.length, 'the whole archive was read');
+    }
+  } finally {
+    closeSync(fd);
+  }
+});
+
+test('an archive file cut short or hostile is refused when read by position, as when streamed', async () => {
+  const tarball = execFileSync('tar', [...TAR_FLAGS, '-C', fixture, '-cf', '-', '.'], { maxBuffer: 1 << 30 });
+  const cut = join(work, 'cut.tar');
+  writeFileSync(cut, tarball.subarray(0, Math.floor(tarball.length / 2)));
+  const hostile = join(work, 'hostile-by-position.tar');
+  const member: TarMember = { path: Buffer.from('../escape'), type: 'file', mode: 0o644, uid: 0, gid: 0, size: 3, mtimeNs: 0n };
+  writeFileSync(hostile, Buffer.concat([encodeMember(member), Buffer.from('bad'), Buffer.alloc(paddingFor(3)), END_OF_ARCHIVE]));
+  for (const [file, why] of [
+    [cut, /unexpected end of archive/],
+    [hostile, /\.\./],
+  ] as const) {
+    const fd = openSync(file, 'r');
+    try {
+      const out = freshDir();
+      await assert.rejects(extractTree({ fd }, out), (e: Error) => e instanceof InvalidArchive && why.test(e.message));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  assert.equal(existsSync(join(work, 'escape')), false);
+});
+
 test('archives made by GNU tar extract exactly', async () => {
   const tarball = execFileSync('tar', [...TAR_FLAGS, '-C', fixture, '-cf', '-', '.'], { maxBuffer: 1 << 30 });
   const out = freshDir();

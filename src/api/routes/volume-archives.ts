@@ -1,6 +1,6 @@
 // /volumes/{name}/export | import | clone (docs/volume-archives.md). Register
 // before the /volumes/{name:.*} routes, which would otherwise match them.
-import { closeSync, createReadStream, fstatSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Router } from '../router.js';
@@ -10,6 +10,8 @@ import { errorText } from '../../errors.js';
 import { CONTENT_TYPES, OUTPUT_COMPRESSIONS, type OutputCompression } from '../../archive/compression.js';
 import type { TreeProgress } from '../../archive/tree.js';
 import type { ArchiveStart, VolumeArchives } from '../../volumes/archives.js';
+import type { ArchiveFile } from '../../archive/tree.js';
+import { fileOffset } from '../../fs/extents.js';
 import { accessMode, O_RDONLY, O_WRONLY } from '../../util/libc.js';
 import { takePeerFd } from '../../fs/peer-fd.js';
 
@@ -51,21 +53,18 @@ export function registerVolumeArchiveRoutes(router: Router, archives: VolumeArch
     const reply = new JsonLines(ctx.res);
     const abort = new AbortController();
     ctx.res.on('close', () => abort.abort(new Error('the client went away')));
-    let body: AsyncIterable<Buffer> = ctx.req;
-    let archiveBytes: (() => number) | undefined;
+    let body: AsyncIterable<Buffer> | ArchiveFile = ctx.req;
     if (ctx.req.headers[INPUT_FD] !== undefined) {
       const handed = handedFd(ctx.req, INPUT_FD, 'read');
       if (handed instanceof Error) {
         ctx.res.setHeader(FD_REFUSED, '1');
         throw new HttpError(400, `cannot read the archive from the client's descriptor: ${handed.message}`);
       }
-      const input = createReadStream('', { fd: handed, highWaterMark: 1 << 20 });
-      let read = 0;
-      input.on('data', (c) => (read += c.length));
-      archiveBytes = () => read;
-      ctx.res.on('close', () => input.destroy());
-      body = input;
+      // Read from where the client's descriptor is (stdin may not start at 0); closed when the request is done.
+      body = { fd: handed, offset: fileOffset(handed) };
     }
+    // Only an archive file's progress says how much of it was read: the client counts what it sends.
+    let archiveBytes: number | undefined;
     try {
       const r = await archives.import(name, body, {
         replace: queryBool(ctx.query, 'replace'),
@@ -73,13 +72,18 @@ export function registerVolumeArchiveRoutes(router: Router, archives: VolumeArch
         // One upload per connection: after a failure the rest of the body is
         // not read, and the connection must close rather than wait for it.
         onAccepted: (start) => reply.start(start, { Connection: 'close' }),
-        onProgress: (p) => reply.line({ status: 'Importing', id: name, progressDetail: detail(p, undefined, archiveBytes?.()) }),
+        onProgress: (p) => {
+          archiveBytes = p.archiveBytes;
+          reply.line({ status: 'Importing', id: name, progressDetail: detail(p, undefined, archiveBytes) });
+        },
       });
-      reply.line({ status: 'Imported', id: name, progressDetail: detail(r, undefined, archiveBytes?.()), created: r.created });
+      reply.line({ status: 'Imported', id: name, progressDetail: detail(r, undefined, archiveBytes), created: r.created });
     } catch (e) {
       // Refused before the body was read: an ordinary Docker error response.
       if (!reply.started) throw e;
       reply.error(e);
+    } finally {
+      if (!(Symbol.asyncIterator in body)) closeSync(body.fd);
     }
     ctx.res.end();
   });

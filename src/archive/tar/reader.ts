@@ -9,6 +9,7 @@
 // names as raw bytes (non-UTF-8 names survive), nanosecond mtimes, GNU sparse
 // files in the PAX 1.0 and 0.1 formats, and the SCHILY.acl.* text records.
 import { createHash, type Hash } from 'node:crypto';
+import { fstatSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidParameter } from '../../errors.js';
@@ -56,6 +57,8 @@ export class ByteReader {
   private chunks: Buffer[] = [];
   private length = 0;
   private ended = false;
+  /** Bytes of the input consumed so far (read, streamed or skipped). */
+  consumed = 0;
   private readonly it: AsyncIterator<Buffer | string | Uint8Array>;
 
   constructor(source: AsyncIterable<Buffer | string | Uint8Array>) {
@@ -99,6 +102,7 @@ export class ByteReader {
       }
     }
     this.length -= n;
+    this.consumed += n;
     return out.length === 1 ? out[0]! : Buffer.concat(out, n);
   }
 
@@ -156,6 +160,87 @@ export class ByteReader {
       const r = await this.it.next();
       if (r.done) this.ended = true;
     }
+  }
+}
+
+const nothing = async function* (): AsyncGenerator<Buffer> {};
+
+/**
+ * The same reads over a regular file, by position: skipping costs nothing,
+ * and a member's data can be left where it is (TarEntry.dataAt) for the
+ * caller to copy file to file.
+ */
+export class FileByteReader extends ByteReader {
+  private position: number;
+  private readonly size: number;
+
+  /** Reads `fd` from `start` (its current offset, for a descriptor someone else opened). */
+  constructor(
+    readonly fd: number,
+    private readonly start: number,
+  ) {
+    super(nothing());
+    this.position = start;
+    this.size = fstatSync(fd).size;
+  }
+
+  /** Where the next read starts, in the file. */
+  get offset(): number {
+    return this.position;
+  }
+
+  private left(): number {
+    return Math.max(0, this.size - this.position);
+  }
+
+  private pread(n: number): Buffer {
+    const b = Buffer.allocUnsafe(n);
+    for (let got = 0; got < n; ) {
+      const k = readSync(this.fd, b, got, n - got, this.position + got);
+      if (k === 0) throw new InvalidParameter('unexpected end of archive');
+      got += k;
+    }
+    return b;
+  }
+
+  override async peek(n: number): Promise<Buffer> {
+    return this.pread(Math.min(n, this.left()));
+  }
+
+  override async read(n: number): Promise<Buffer | null> {
+    if (this.left() === 0 && n > 0) return null;
+    if (this.left() < n) throw new InvalidParameter('unexpected end of archive');
+    const b = this.pread(n);
+    this.position += n;
+    this.consumed = this.position - this.start;
+    return b;
+  }
+
+  override async *stream(n: number): AsyncGenerator<Buffer> {
+    if (this.left() < n) throw new InvalidParameter('unexpected end of archive');
+    for (let done = 0; done < n; ) {
+      const k = Math.min(1 << 20, n - done);
+      const b = this.pread(k);
+      this.position += k;
+      this.consumed = this.position - this.start;
+      done += k;
+      yield b;
+    }
+  }
+
+  override async skip(n: number): Promise<void> {
+    if (this.left() < n) throw new InvalidParameter('unexpected end of archive');
+    this.position += n;
+    this.consumed = this.position - this.start;
+  }
+
+  override async *rest(): AsyncGenerator<Buffer> {
+    yield* this.stream(this.left());
+  }
+
+  override async drain(): Promise<void> {
+    this.position = Math.max(this.position, this.size);
+    this.consumed = this.position - this.start;
   }
 }
 
@@ -349,6 +434,8 @@ export interface TarEntry {
   header: TarHeader;
   /** The entry's content (regular files); must be consumed before the next entry or it is skipped. */
   body(): AsyncGenerator<Buffer>;
+  /** With a FileByteReader: where the content lies in the archive file (read it there instead of through body()). */
+  dataAt?: { fd: number; offset: number };
 }
 
 const MAX_META = 16 * 1024 * 1024;
@@ -501,7 +588,7 @@ export async function* readTar(reader: ByteReader, opts: { requireEnd?: boolean 
       yield* reader.stream(dataSize);
       consumed = true;
     };
-    yield { header, body };
+    yield reader instanceof FileByteReader ? { header, body, dataAt: { fd: reader.fd, offset: reader.offset } } : { header, body };
     if (!consumed) {
       if (started) throw new Error('tar entry body abandoned mid-stream');
       await reader.skip(dataSize);

@@ -1,0 +1,48 @@
+// copy_file_range(2): bytes copied from one file to another inside the
+// kernel (no trip through this process's memory). Where the kernel cannot
+// (files on different filesystems before Linux 5.19, filesystems without
+// support), the same copy through one reused buffer.
+import { readSync, writeSync } from 'node:fs';
+import { check, libcFunction } from '../util/libc.js';
+
+type CopyFileRangeFn = (inFd: number, inOff: number[], outFd: number, outOff: number[], length: number, flags: number) => number | bigint;
+let copyFileRange: CopyFileRangeFn | undefined;
+let kernelCannot = false;
+const CANNOT = new Set(['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EBADF']);
+
+let buffer: Buffer | undefined;
+
+function copyThroughBuffer(inFd: number, inOff: number, outFd: number, outOff: number, length: number): void {
+  buffer ??= Buffer.allocUnsafe(256 << 10);
+  while (length > 0) {
+    const n = readSync(inFd, buffer, 0, Math.min(buffer.length, length), inOff);
+    if (n === 0) throw Object.assign(new Error('unexpected end of file while copying'), { code: 'EIO' });
+    for (let w = 0; w < n; ) w += writeSync(outFd, buffer, w, n - w, outOff + w);
+    inOff += n;
+    outOff += n;
+    length -= n;
+  }
+}
+
+/** Copies `length` bytes at `inOff` of `inFd` to `outOff` of `outFd`; throws on a short source. */
+export function copyRange(inFd: number, inOff: number, outFd: number, outOff: number, length: number): void {
+  copyFileRange ??= libcFunction<CopyFileRangeFn>(
+    'int64_t copy_file_range(int inFd, _Inout_ int64_t *inOff, int outFd, _Inout_ int64_t *outOff, size_t length, unsigned int flags)',
+  );
+  const src = [inOff];
+  const dst = [outOff];
+  while (length > 0 && !kernelCannot) {
+    let n: number;
+    try {
+      n = check(copyFileRange(inFd, src, outFd, dst, length, 0), 'copy_file_range');
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if (!CANNOT.has(code)) throw e;
+      kernelCannot = code === 'ENOSYS';
+      break;
+    }
+    if (n === 0) throw Object.assign(new Error('unexpected end of file while copying'), { code: 'EIO' });
+    length -= n;
+  }
+  if (length > 0) copyThroughBuffer(inFd, src[0]!, outFd, dst[0]!, length);
+}
