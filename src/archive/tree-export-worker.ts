@@ -5,7 +5,7 @@ import { tarChunks, type ExportWorkerMessage } from './tree-export.js';
 import type { TreeProgress } from './tree.js';
 import { toWorkerError } from '../util/worker.js';
 
-const { root } = workerData as { root: string; credits: number };
+const { root, topName } = workerData as { root: string; topName: string; credits: number };
 let credits = (workerData as { credits: number }).credits;
 let resume: (() => void) | undefined;
 parentPort!.on('message', (grant: number) => {
@@ -17,7 +17,7 @@ parentPort!.on('message', (grant: number) => {
 const send = (m: ExportWorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(m, transfer);
 const progress: TreeProgress = { bytes: 0, files: 0 };
 try {
-  for (const batch of tarChunks(root, progress)) {
+  for (const batch of tarChunks(root, topName, progress)) {
     const chunks = batch.filter((c) => c.length > 0);
     if (chunks.length === 0) continue;
     send({ batch: chunks, progress: { ...progress } }, chunks.map((c) => c.buffer as ArrayBuffer));

@@ -21,11 +21,18 @@ export interface ExportOptions {
    * whatever consumes the stream (a socket): worth its start-up for large trees.
    */
   worker?: boolean;
+  /**
+   * The root's member name; what is below it is named "topName/...". The
+   * default "." gives "./" and "./..."; docker cp names a directory's tree
+   * after its basename. A root that is not a directory (a file, a symlink)
+   * is exported as its one member under this name.
+   */
+  topName?: string;
 }
 
-function toMember(e: ScannedEntry): TarMember {
+function toMember(e: ScannedEntry, top: Buffer): TarMember {
   const m: TarMember = {
-    path: memberName(e.rel),
+    path: memberName(e.rel, top),
     type: e.hardlinkTo ? 'hardlink' : e.type,
     mode: e.mode,
     uid: e.uid,
@@ -35,7 +42,7 @@ function toMember(e: ScannedEntry): TarMember {
     xattrs: e.xattrs,
   };
   if (e.acls) m.acls = e.acls;
-  if (e.hardlinkTo) m.linkpath = memberName(e.hardlinkTo);
+  if (e.hardlinkTo) m.linkpath = memberName(e.hardlinkTo, top);
   else if (e.linkTarget) m.linkpath = e.linkTarget;
   if (e.devmajor !== undefined) {
     m.devmajor = e.devmajor;
@@ -119,7 +126,8 @@ function copyRange(fd: number, offset: number, length: number, out: ChunkBuffer,
  * Generates the archive in chunks; each `next()` does a bounded slice of
  * work. Progress counts file data bytes and members.
  */
-export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
+export function* tarChunks(root: string, topName: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
+  const top = Buffer.from(topName);
   const out = new ChunkBuffer();
   let ready: Buffer[] = [];
   const emit = (c: Buffer): void => {
@@ -127,7 +135,7 @@ export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p
   };
   let members = 0;
   for (const e of scanTree(root)) {
-    const m = toMember(e);
+    const m = toMember(e, top);
     if (m.type === 'file') {
       const fd = openSync(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NOCTTY);
       try {
@@ -162,7 +170,7 @@ export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p
   yield ready;
 }
 
-/** A plain PAX tar of the tree at `root`, member names "./..."; errors (destroys) on any unreadable file. */
+/** A plain PAX tar of the tree at `root`, member names "./..." (or below `topName`); errors (destroys) on any unreadable file. */
 export function exportTree(root: string, opts: ExportOptions = {}): Readable {
   if (opts.worker) return exportInWorker(root, opts);
   const progress: TreeProgress = { bytes: 0, files: 0 };
@@ -172,7 +180,7 @@ export function exportTree(root: string, opts: ExportOptions = {}): Readable {
     read(): void {
       try {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('export aborted');
-        gen ??= tarChunks(root, progress, opts.onProgress);
+        gen ??= tarChunks(root, opts.topName ?? '.', progress, opts.onProgress);
         for (;;) {
           const r = gen.next();
           if (r.done) {
@@ -209,7 +217,7 @@ export type ExportWorkerMessage =
 
 /** exportTree on a worker thread: batches arrive as transferred buffers, one credit per batch taken. */
 function exportInWorker(root: string, opts: ExportOptions): Readable {
-  const worker = startWorker(import.meta.url, 'tree-export-worker', { root, credits: BATCHES_AHEAD });
+  const worker = startWorker(import.meta.url, 'tree-export-worker', { root, topName: opts.topName ?? '.', credits: BATCHES_AHEAD });
   let owed = 0;
   let ended = false;
   const stream = new Readable({
