@@ -54,10 +54,6 @@ export interface ExtractOptions {
 /** Regular files written on the extractor's own thread before writer threads are started: small archives never pay for them. */
 const FILES_BEFORE_WRITERS = 256;
 
-function errCode(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
-}
-
 function renamed(h: TarHeader, rename: (name: Buffer) => Buffer): TarHeader {
   const pathBytes = rename(h.pathBytes);
   const linkpathBytes = h.type === 'hardlink' ? rename(h.linkpathBytes) : h.linkpathBytes;
@@ -101,7 +97,7 @@ class Extractor {
       mkdirSync(abs, { mode: 0o755 });
     } catch (e) {
       // Merging, a directory already there takes the member; anything else, a symlink above all, does not.
-      if (!this.merge || errCode(e) !== 'EEXIST') throw e;
+      if (!this.merge || (e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const st = lstatSync(abs);
       if (!st.isDirectory()) {
         throw new Conflict(`cannot extract ${h.path}: ${abs.toString()} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}`);
@@ -127,7 +123,7 @@ class Extractor {
     try {
       st = lstatSync(abs);
     } catch (e) {
-      if (errCode(e) === 'ENOENT') return false;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
     const wantsDirectory = h.type === 'directory';
