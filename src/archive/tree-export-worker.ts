@@ -6,7 +6,7 @@ import { tarChunks, writeTarTo, type ExportWorkerMessage } from './tree-export.j
 import type { TreeProgress } from './tree.js';
 import { toWorkerError } from '../util/worker.js';
 
-const { root, fd } = workerData as { root: string; credits?: number; fd?: number };
+const { root, topName, fd } = workerData as { root: string; topName: string; credits?: number; fd?: number };
 let credits = (workerData as { credits?: number }).credits ?? 0;
 let resume: (() => void) | undefined;
 parentPort!.on('message', (grant: number) => {
@@ -19,9 +19,9 @@ const send = (m: ExportWorkerMessage, transfer: ArrayBuffer[] = []): void => par
 const progress: TreeProgress = { bytes: 0, files: 0 };
 try {
   if (fd !== undefined) {
-    writeTarTo(root, fd, progress, () => send({ progress: { ...progress } }));
+    writeTarTo(root, topName, fd, progress, () => send({ progress: { ...progress } }));
   } else {
-    for (const batch of tarChunks(root, progress)) {
+    for (const batch of tarChunks(root, topName, progress)) {
       const chunks = batch.filter((c) => c.length > 0);
       if (chunks.length === 0) continue;
       send({ batch: chunks, progress: { ...progress } }, chunks.map((c) => c.buffer as ArrayBuffer));

@@ -25,11 +25,18 @@ export interface ExportOptions {
    * whatever consumes the stream (a socket): worth its start-up for large trees.
    */
   worker?: boolean;
+  /**
+   * The root's member name; what is below it is named "topName/...". The
+   * default "." gives "./" and "./..."; docker cp names a directory's tree
+   * after its basename. A root that is not a directory (a file, a symlink)
+   * is exported as its one member under this name.
+   */
+  topName?: string;
 }
 
-function toMember(e: ScannedEntry): TarMember {
+function toMember(e: ScannedEntry, top: Buffer): TarMember {
   const m: TarMember = {
-    path: memberName(e.rel),
+    path: memberName(e.rel, top),
     type: e.hardlinkTo ? 'hardlink' : e.type,
     mode: e.mode,
     uid: e.uid,
@@ -39,7 +46,7 @@ function toMember(e: ScannedEntry): TarMember {
     xattrs: e.xattrs,
   };
   if (e.acls) m.acls = e.acls;
-  if (e.hardlinkTo) m.linkpath = memberName(e.hardlinkTo);
+  if (e.hardlinkTo) m.linkpath = memberName(e.hardlinkTo, top);
   else if (e.linkTarget) m.linkpath = e.linkTarget;
   if (e.devmajor !== undefined) {
     m.devmajor = e.devmajor;
@@ -177,9 +184,10 @@ class FdWriter implements TarSink {
 }
 
 /** Encodes the tree into `sink`, a member (or a piece of a large file) per step; progress counts file data bytes and members. */
-function* encodeTree(root: string, sink: TarSink, progress: TreeProgress): Generator<void> {
+function* encodeTree(root: string, topName: string, sink: TarSink, progress: TreeProgress): Generator<void> {
+  const top = Buffer.from(topName);
   for (const e of scanTree(root)) {
-    const m = toMember(e);
+    const m = toMember(e, top);
     if (m.type === 'file') {
       const fd = openSync(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NOCTTY);
       try {
@@ -216,11 +224,11 @@ function* encodeTree(root: string, sink: TarSink, progress: TreeProgress): Gener
  * Generates the archive in chunks; each `next()` does a bounded slice of
  * work (a full chunk, or 512 members).
  */
-export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
+export function* tarChunks(root: string, topName: string, progress: TreeProgress, onProgress?: (p: TreeProgress) => void): Generator<Buffer[]> {
   let ready: Buffer[] = [];
   const out = new ChunkBuffer((c) => ready.push(c));
   let steps = 0;
-  for (const _ of encodeTree(root, out, progress)) {
+  for (const _ of encodeTree(root, topName, out, progress)) {
     if (ready.length > 0 || ++steps >= MEMBERS_PER_SLICE) {
       steps = 0;
       if (ready.length === 0) ready.push(out.take());
@@ -239,11 +247,11 @@ export function* tarChunks(root: string, progress: TreeProgress, onProgress?: (p
  * Writes the archive of `root` into `fd` (an open file), synchronously,
  * calling `onSlice` every 512 members or 16 MiB: the body of a worker export to a file.
  */
-export function writeTarTo(root: string, fd: number, progress: TreeProgress, onSlice: () => void): void {
+export function writeTarTo(root: string, topName: string, fd: number, progress: TreeProgress, onSlice: () => void): void {
   const out = new FdWriter(fd);
   let steps = 0;
   let bytes = 0;
-  for (const _ of encodeTree(root, out, progress)) {
+  for (const _ of encodeTree(root, topName, out, progress)) {
     if (++steps >= MEMBERS_PER_SLICE || progress.bytes - bytes >= PIECE) {
       steps = 0;
       bytes = progress.bytes;
@@ -253,7 +261,7 @@ export function writeTarTo(root: string, fd: number, progress: TreeProgress, onS
   out.flush();
 }
 
-/** A plain PAX tar of the tree at `root`, member names "./..."; errors (destroys) on any unreadable file. */
+/** A plain PAX tar of the tree at `root`, member names "./..." (or below `topName`); errors (destroys) on any unreadable file. */
 export function exportTree(root: string, opts: ExportOptions = {}): Readable {
   if (opts.worker) return exportInWorker(root, opts);
   const progress: TreeProgress = { bytes: 0, files: 0 };
@@ -263,7 +271,7 @@ export function exportTree(root: string, opts: ExportOptions = {}): Readable {
     read(): void {
       try {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('export aborted');
-        gen ??= tarChunks(root, progress, opts.onProgress);
+        gen ??= tarChunks(root, opts.topName ?? '.', progress, opts.onProgress);
         for (;;) {
           const r = gen.next();
           if (r.done) {
@@ -301,7 +309,7 @@ export type ExportWorkerMessage =
 
 /** exportTree on a worker thread: batches arrive as transferred buffers, one credit per batch taken. */
 function exportInWorker(root: string, opts: ExportOptions): Readable {
-  const worker = startWorker(import.meta.url, 'tree-export-worker', { root, credits: BATCHES_AHEAD });
+  const worker = startWorker(import.meta.url, 'tree-export-worker', { root, topName: opts.topName ?? '.', credits: BATCHES_AHEAD });
   let owed = 0;
   let ended = false;
   const stream = new Readable({
@@ -356,7 +364,7 @@ export function exportTreeToFd(root: string, fd: number, opts: ExportOptions = {
   if (!opts.worker) {
     return new Promise((resolve, reject) => {
       const out = new FdWriter(fd);
-      const steps = encodeTree(root, out, progress);
+      const steps = encodeTree(root, opts.topName ?? '.', out, progress);
       const slice = (): void => {
         try {
           for (let i = 0; i < MEMBERS_PER_SLICE; i++) {
@@ -380,7 +388,7 @@ export function exportTreeToFd(root: string, fd: number, opts: ExportOptions = {
   }
   if (opts.signal?.aborted) return Promise.reject(opts.signal.reason ?? new Error('export aborted'));
   return new Promise((resolve, reject) => {
-    const worker = startWorker(import.meta.url, 'tree-export-worker', { root, fd });
+    const worker = startWorker(import.meta.url, 'tree-export-worker', { root, topName: opts.topName ?? '.', fd });
     let settled = false;
     const finish = (e?: Error, result?: TreeProgress): void => {
       if (settled) return;

@@ -1,21 +1,27 @@
-// A tar stream unpacked into an empty staging directory, refusing anything
-// hostile. The directory is private to berthd and starts empty, so what the
-// archive has made so far (kept in `made`) is all there is: a member is
-// refused when its path leaves the root, when a parent is something other
-// than a directory the archive (or this extractor) made — a symlink above
-// all — and a hard link must name an earlier member. Final components are
-// created with O_EXCL/O_NOFOLLOW or their *at equivalents, so nothing is
-// ever followed.
-import { linkSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+// A tar stream unpacked into a directory, refusing anything hostile. Two
+// modes. Into an empty staging directory (volume import): it is private to
+// berthd, so what the archive has made so far is all there is. Merging into
+// a directory that has content (docker cp), as Docker's Unpack does: a
+// member replaces what is at its name, a directory member onto a directory
+// keeps it, names are resolved as docker cp resolves them. In both, every
+// member is first admitted by ArchiveMembers (archive-members.ts): nothing
+// that leaves the root, nothing beneath a symlink or file the archive made,
+// hard links only to earlier members. Merging, a parent the archive did not
+// make must already be a real directory (a symlink there is refused, never
+// followed), and what a member replaces is removed, not written into.
+// Final components are created with O_EXCL/O_NOFOLLOW or their *at
+// equivalents, so nothing is ever followed.
+import { linkSync, lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { InvalidArchive, InvalidParameter } from '../errors.js';
+import { Conflict, InvalidArchive, InvalidParameter } from '../errors.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
 import { joinPath } from '../fs/path.js';
 import { ByteReader, FileByteReader, readTar, type TarHeader } from './tar/reader.js';
+import { ArchiveMembers, joinParts, keyOf, type AdmittedMember } from './archive-members.js';
 import { ExtractedFile, type FileJob } from './extracted-file.js';
 import { ExtractWriters } from './extract-writers.js';
-import { applyPathMeta, PendingDirectories } from './tree-write.js';
+import { applyPathMeta, PendingDirectories, type EntryMeta } from './tree-write.js';
 import type { TreeProgress } from './tree.js';
 
 /** A plain (uncompressed) tar in a regular file, read by position from `offset` (default 0). */
@@ -29,42 +35,44 @@ export interface ExtractProgress extends TreeProgress {
   archiveBytes: number;
 }
 
+/** How an extraction into a directory that already has content (docker cp) treats it. */
+export interface MergeOptions {
+  /**
+   * Who owns what is extracted: the archive's ids (`docker cp -a`), these
+   * ids, or whoever runs the extraction (no chown, as the docker CLI
+   * extracts on the client).
+   */
+  owner: 'archive' | 'process' | { uid: number; gid: number };
+  /**
+   * Replace an existing directory with a non-directory member and an
+   * existing non-directory with a directory member (the Engine API's
+   * noOverwriteDirNonDir=false); else both are refused, as the docker CLI asks.
+   */
+  overwriteDirNonDir: boolean;
+}
+
 export interface ExtractOptions {
   onProgress?: (p: ExtractProgress) => void;
   signal?: AbortSignal;
   /** Writer threads for regular files once the archive proves large (default: one per core beside this thread's, at least 1, at most 4; 0: none). */
   writers?: number;
+  /** Merge into `dir`, which may have content (default: `dir` is an empty staging directory). */
+  merge?: MergeOptions;
+  /** Renames each member and hard-link target before anything looks at it (docker cp's RebaseArchiveEntries). */
+  rename?: (name: Buffer) => Buffer;
 }
 
 /** Regular files written on the extractor's own thread before writer threads are started: small archives never pay for them. */
 const FILES_BEFORE_WRITERS = 256;
 
-type Made = 'directory' | 'implicit-directory' | 'other';
-
-/** The member's path as components below the root; [] for the root itself. */
-function components(h: TarHeader): Buffer[] {
-  const p = h.pathBytes;
-  if (p.length > 0 && p[0] === 0x2f) throw new InvalidArchive(`archive member has an absolute name: ${h.path}`);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (let i = 0; i <= p.length; i++) {
-    if (i === p.length || p[i] === 0x2f) {
-      const part = p.subarray(start, i);
-      start = i + 1;
-      if (part.length === 0 || (part.length === 1 && part[0] === 0x2e)) continue;
-      if (part.length === 2 && part[0] === 0x2e && part[1] === 0x2e) throw new InvalidArchive(`archive member name contains "..": ${h.path}`);
-      parts.push(part);
-    }
-  }
-  return parts;
-}
-
-function keyOf(parts: Buffer[]): string {
-  return Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from('/'), p]))).toString('latin1');
+function renamed(h: TarHeader, rename: (name: Buffer) => Buffer): TarHeader {
+  const pathBytes = rename(h.pathBytes);
+  const linkpathBytes = h.type === 'hardlink' ? rename(h.linkpathBytes) : h.linkpathBytes;
+  return { ...h, pathBytes, path: pathBytes.toString(), linkpathBytes, linkpath: linkpathBytes.toString() };
 }
 
 class Extractor {
-  private readonly made = new Map<string, Made>();
+  private readonly members: ArchiveMembers;
   private readonly dirs = new PendingDirectories();
   readonly progress: TreeProgress = { bytes: 0, files: 0 };
   private regularFiles = 0;
@@ -73,54 +81,93 @@ class Extractor {
   constructor(
     private readonly root: Buffer,
     private readonly writerCount: number,
-  ) {}
+    private readonly merge: MergeOptions | undefined,
+  ) {
+    this.members = new ArchiveMembers(merge ? 'lexical' : 'refuse');
+  }
 
-  /** Makes sure every parent of `parts` is a directory this extraction made; returns the absolute path. */
-  private async prepare(parts: Buffer[], h: TarHeader): Promise<Buffer> {
+  private metaOf(h: TarHeader): EntryMeta {
+    const owner = this.merge?.owner ?? 'archive';
+    // -1 is chown(2)'s "leave as it is": the creating process stays the owner.
+    const [uid, gid] = owner === 'archive' ? [h.uid, h.gid] : owner === 'process' ? [-1, -1] : [owner.uid, owner.gid];
+    return { type: h.type, mode: h.mode, uid, gid, mtimeNs: h.mtimeNs, xattrs: h.xattrs, ...(h.acls ? { acls: h.acls } : {}) };
+  }
+
+  /** Makes the parents no earlier member made; returns the member's absolute path. */
+  private parentsOf(m: AdmittedMember, h: TarHeader): Buffer {
     let abs = this.root;
-    for (let i = 0; i < parts.length - 1; i++) {
-      abs = joinPath(abs, parts[i]!);
-      const key = keyOf(parts.slice(0, i + 1));
-      const kind = this.made.get(key);
-      if (kind === undefined) {
-        mkdirSync(abs, { mode: 0o755 });
-        this.made.set(key, 'implicit-directory');
-      } else if (kind === 'other') {
-        throw new InvalidArchive(`archive member ${h.path} is beneath ${key}, which is not a directory (a symlink or file in the archive)`);
+    for (let i = 0; i < m.parts.length - 1; i++) {
+      abs = joinPath(abs, m.parts[i]!);
+      if (i >= m.firstNewParent) this.makeParent(abs, h);
+    }
+    return joinPath(abs, m.parts[m.parts.length - 1]!);
+  }
+
+  private makeParent(abs: Buffer, h: TarHeader): void {
+    try {
+      mkdirSync(abs, { mode: 0o755 });
+    } catch (e) {
+      // Merging, a directory already there takes the member; anything else, a symlink above all, does not.
+      if (!this.merge || (e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const st = lstatSync(abs);
+      if (!st.isDirectory()) {
+        throw new Conflict(`cannot extract ${h.path}: ${abs.toString()} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}`);
       }
     }
-    const abspath = joinPath(abs, parts[parts.length - 1]!);
-    const key = keyOf(parts);
-    const existing = this.made.get(key);
-    if (existing === 'other') {
+  }
+
+  /**
+   * Clears the member's path of what an earlier member or (merging) the
+   * directory had there; true when a directory stays for a directory member.
+   */
+  private async clear(abs: Buffer, m: AdmittedMember, h: TarHeader): Promise<boolean> {
+    if (m.previous === 'other') {
       // A later member replaces an earlier one, as tar does; a writer thread may still be writing it.
       await this.writers?.idle();
-      unlinkSync(abspath);
-    } else if (existing !== undefined && h.type !== 'directory') {
-      throw new InvalidArchive(`archive member ${h.path} would replace a directory`);
+      unlinkSync(abs);
+      return false;
     }
-    return abspath;
+    // A directory the archive made: admit() let only a directory member onto it.
+    if (m.previous !== undefined) return true;
+    if (!this.merge) return false;
+    let st;
+    try {
+      st = lstatSync(abs);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    const wantsDirectory = h.type === 'directory';
+    if (st.isDirectory() && wantsDirectory) return true;
+    if (st.isDirectory() !== wantsDirectory && !this.merge.overwriteDirNonDir) {
+      throw new Conflict(
+        st.isDirectory()
+          ? `cannot overwrite directory "${abs.toString()}" with non-directory "${this.root.toString()}"`
+          : `cannot overwrite non-directory "${abs.toString()}" with directory "${this.root.toString()}"`,
+      );
+    }
+    if (st.isDirectory()) rmSync(abs, { recursive: true });
+    else unlinkSync(abs);
+    return false;
   }
 
   async entry(h: TarHeader, body: () => AsyncGenerator<Buffer>, dataAt?: FileJob['source']): Promise<void> {
-    const parts = components(h);
-    const meta = { type: h.type, mode: h.mode, uid: h.uid, gid: h.gid, mtimeNs: h.mtimeNs, xattrs: h.xattrs, ...(h.acls ? { acls: h.acls } : {}) };
+    const m = this.members.admit(h);
+    const meta = this.metaOf(h);
     this.progress.files++;
-    if (parts.length === 0) {
-      if (h.type !== 'directory') throw new InvalidArchive(`archive member ${h.path} names the root but is not a directory`);
-      this.dirs.set(this.root, meta);
+    if (m.parts.length === 0) {
+      // Merging, the target directory keeps its own metadata, as docker cp leaves it.
+      if (!this.merge) this.dirs.set(this.root, meta);
       return;
     }
-    const abs = await this.prepare(parts, h);
-    const key = keyOf(parts);
+    const abs = this.parentsOf(m, h);
+    const directoryThere = await this.clear(abs, m, h);
     switch (h.type) {
       case 'directory':
-        if (this.made.get(key) === undefined) mkdirSync(abs, { mode: 0o700 });
-        this.made.set(key, 'directory');
+        if (!directoryThere) mkdirSync(abs, { mode: 0o700 });
         this.dirs.set(abs, meta);
         return;
       case 'file': {
-        this.made.set(key, 'other');
         const job: FileJob = { abs, extents: h.sparse ?? [{ offset: 0, length: h.size }], size: h.size, sparse: h.sparse !== undefined, meta };
         const writers = this.writersFor();
         let bytes = 0;
@@ -128,32 +175,25 @@ class Extractor {
           // The archive is a file: the data is copied from it where it lies, and the reader skips it.
           job.source = dataAt;
           bytes = job.extents.reduce((n, x) => n + x.length, 0);
-          if (writers) {
-            writers.open(keyOf(parts.slice(0, -1)), job);
-            writers.close();
-          } else {
-            const file = new ExtractedFile(job);
-            try {
-              file.copyIn();
-              file.finish();
-            } catch (e) {
-              file.abandon();
-              throw e;
+        }
+        if (writers) {
+          writers.open(keyOf(m.parts.slice(0, -1)), job);
+          if (!dataAt) {
+            for await (const chunk of body()) {
+              await writers.data(chunk);
+              bytes += chunk.length;
             }
-          }
-        } else if (writers) {
-          writers.open(keyOf(parts.slice(0, -1)), job);
-          for await (const chunk of body()) {
-            await writers.data(chunk);
-            bytes += chunk.length;
           }
           writers.close();
         } else {
           const file = new ExtractedFile(job);
           try {
-            for await (const chunk of body()) {
-              file.write(chunk);
-              bytes += chunk.length;
+            if (dataAt) file.copyIn();
+            else {
+              for await (const chunk of body()) {
+                file.write(chunk);
+                bytes += chunk.length;
+              }
             }
             file.finish();
           } catch (e) {
@@ -166,26 +206,18 @@ class Extractor {
       }
       case 'symlink':
         symlinkSync(h.linkpathBytes, abs);
-        this.made.set(key, 'other');
         applyPathMeta(abs, meta);
         return;
-      case 'hardlink': {
-        const target = components({ ...h, pathBytes: h.linkpathBytes, path: h.linkpath });
-        if (target.length === 0 || this.made.get(keyOf(target)) !== 'other') {
-          throw new InvalidArchive(`archive member ${h.path} is a hard link to ${h.linkpath}, which is not an earlier file in the archive`);
-        }
+      case 'hardlink':
         // Its target may still be in a writer thread's hands.
         await this.writers?.idle();
-        linkSync(joinPath(this.root, Buffer.from(keyOf(target), 'latin1')), abs);
-        this.made.set(key, 'other');
+        linkSync(joinPath(this.root, joinParts(m.linkTarget!)), abs);
         return;
-      }
       case 'fifo':
       case 'chardev':
       case 'blockdev': {
         const kind = h.type === 'fifo' ? S_IFIFO : h.type === 'chardev' ? S_IFCHR : S_IFBLK;
         mknod(abs, kind, 0o600, h.devmajor, h.devminor);
-        this.made.set(key, 'other');
         applyPathMeta(abs, meta);
         return;
       }
@@ -211,20 +243,22 @@ class Extractor {
 }
 
 /**
- * Unpacks the plain tar `tar` into `dir` (an existing, empty directory the
- * caller owns). Rejects with InvalidArchive for malformed, truncated or
- * hostile input; whatever was written then stays inside `dir` for the
- * caller to remove.
+ * Unpacks the plain tar `tar` into `dir`: an existing, empty directory the
+ * caller owns, or with `merge` any existing directory. Rejects with
+ * InvalidArchive for malformed, truncated or hostile input, and merging with
+ * Conflict for a member the directory's content refuses; whatever was
+ * written then stays inside `dir` (for the caller to remove, when staging).
  */
 export async function extractTree(tar: Readable | AsyncIterable<Buffer> | ArchiveFile, dir: string, opts: ExtractOptions = {}): Promise<TreeProgress> {
   // The extractor's own thread is busy parsing: one writer per other core (measured: on 2 cores, 1 writer beats 2).
-  const x = new Extractor(Buffer.from(dir), Math.max(0, Math.min(opts.writers ?? Math.max(1, availableParallelism() - 1), 4)));
+  const writers = Math.max(0, Math.min(opts.writers ?? Math.max(1, availableParallelism() - 1), 4));
+  const x = new Extractor(Buffer.from(dir), writers, opts.merge);
   const reader = Symbol.asyncIterator in tar ? new ByteReader(tar) : new FileByteReader(tar.fd, tar.offset ?? 0);
   let last = 0;
   try {
     for await (const e of readTar(reader, { requireEnd: true })) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('import aborted');
-      await x.entry(e.header, e.body, e.dataAt);
+      await x.entry(opts.rename ? renamed(e.header, opts.rename) : e.header, e.body, e.dataAt);
       if (opts.onProgress && x.progress.files - last >= 64) {
         last = x.progress.files;
         opts.onProgress({ ...x.progress, archiveBytes: reader.consumed });

@@ -100,7 +100,14 @@ export function* scanTree(root: string, skipped?: (rel: Buffer) => void, topLeve
   }
 }
 
-/** The archive member name for a rel path: "./" + rel, the root as "./". */
-export function memberName(rel: Buffer): Buffer {
-  return rel.length === 0 ? Buffer.from('./') : Buffer.concat([Buffer.from('./'), rel]);
+/**
+ * The archive member name for a rel path below a root whose own member is
+ * `top`: "top/rel", the root itself "top". The default top "." names the
+ * root "./" and the rest "./rel", as GNU tar -C root . does.
+ */
+export function memberName(rel: Buffer, top: Buffer = CURRENT_DIRECTORY): Buffer {
+  if (rel.length === 0) return top.equals(CURRENT_DIRECTORY) ? Buffer.from('./') : top;
+  return Buffer.concat([top, Buffer.from('/'), rel]);
 }
+
+const CURRENT_DIRECTORY = Buffer.from('.');

@@ -13,6 +13,7 @@ import type { TarEntryType } from './tar/reader.js';
 export interface EntryMeta {
   type: TarEntryType;
   mode: number;
+  /** -1: left as created (chown(2)'s "no change"), for an extraction that does not set owners. */
   uid: number;
   gid: number;
   mtimeNs: bigint;

@@ -1,5 +1,5 @@
 // A directory tree <-> a tar stream, and tree cloning: the one entry point
-// volumes (export, import, clone) and backups use. Fidelity and refusal
+// volumes (export, import, clone), backups and docker cp use. Fidelity and refusal
 // rules are in docs/volume-archives.md.
 import { planTree } from './tree-plan.js';
 
@@ -12,7 +12,7 @@ export interface TreeProgress {
 export type TreeTotals = TreeProgress;
 
 export { exportTree, exportTreeToFd } from './tree-export.js';
-export { extractTree, type ArchiveFile, type ExtractProgress } from './tree-extract.js';
+export { extractTree, type ArchiveFile, type ExtractProgress, type MergeOptions } from './tree-extract.js';
 export { cloneTree } from './tree-clone.js';
 
 /** What an export of `root` will carry, for progress and ETA: stat only, no data read. */

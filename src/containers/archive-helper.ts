@@ -11,12 +11,15 @@
 // an idle helper waits for one request, a JSON line on fd 3, and exits if
 // berthd goes away first. Data: the tar on stdin (put) or stdout (get).
 // Replies: JSON lines on fd 3 ({stat}, {done}, {error}). One request each:
-// after the chroot the process cannot be reused.
+// after the chroot the process cannot be reused. Archives are berth's own
+// tar codec (src/archive/), loaded before the chroot: nothing is loaded
+// from the container's files, and no worker thread is started (its script
+// is not in the container's view).
 import { fstatSync, lstatSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import * as tar from 'tar';
+import { exportTree, extractTree } from '../archive/tree.js';
 import * as libc from '../util/libc.js';
 import { mkdirAllAt, openInRoot, openInside, resolveInScope } from '../mounts/safe-path.js';
 
@@ -42,6 +45,8 @@ export interface ArchiveHelperRequest {
   /** The container path as the client gave it. */
   path: string;
   copyUIDGID?: boolean;
+  /** put: refuse to replace a directory with a non-directory and vice versa (else replace). */
+  noOverwriteDirNonDir?: boolean;
 }
 
 export interface HelperStat {
@@ -57,7 +62,9 @@ export type HelperReply =
   | { stale: true }
   | { stat: HelperStat }
   | { done: true }
-  | { error: { kind: 'not-found' | 'invalid' | 'read-only' | 'system'; message: string } };
+  | { error: { kind: HelperErrorKind; message: string } };
+
+export type HelperErrorKind = 'not-found' | 'invalid' | 'conflict' | 'read-only' | 'system';
 
 // Go's os.FileMode type bits, which docker cp reads from the stat header.
 const GO_DIR = 0x80000000;
@@ -88,7 +95,7 @@ function readRequest(): Promise<ArchiveHelperRequest | null> {
 
 class HelperError extends Error {
   constructor(
-    readonly kind: 'not-found' | 'invalid' | 'read-only' | 'system',
+    readonly kind: HelperErrorKind,
     message: string,
   ) {
     super(message);
@@ -212,18 +219,20 @@ async function statPath(containerPath: string): Promise<{ stat: HelperStat; path
   return { stat: { name: posix.basename(clean) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget }, path };
 }
 
+/** The top member's name: the path's basename, or "." (the contents) for the root and a path ending in "/.", as Docker names it. */
+function topNameOf(containerPath: string): string {
+  if (containerPath === '.' || containerPath.endsWith('/.')) return '.';
+  return posix.basename(cleanPath(containerPath)) || '.';
+}
+
 async function get(containerPath: string): Promise<void> {
   const { stat, path } = await statPath(containerPath);
   await send({ stat });
-  const name = posix.basename(cleanPath(containerPath)) || '.';
-  const isDir = (stat.mode & GO_DIR) !== 0;
-  const pack = isDir
-    ? tar.c({ cwd: path, prefix: name === '.' ? '' : name, portable: false, follow: false }, ['.'])
-    : tar.c({ cwd: posix.dirname(path), portable: false, follow: false }, [posix.basename(path)]);
-  await pipeline(pack as unknown as NodeJS.ReadableStream, process.stdout);
+  // A directory's tree, or the one file or symlink (never followed) at `path`.
+  await pipeline(exportTree(path, { topName: topNameOf(containerPath) }), process.stdout);
 }
 
-async function put(containerPath: string, copyUIDGID: boolean): Promise<void> {
+async function put(containerPath: string, opts: { copyUIDGID: boolean; noOverwriteDirNonDir: boolean }): Promise<void> {
   const dir = cleanPath(containerPath);
   let st;
   try {
@@ -234,18 +243,12 @@ async function put(containerPath: string, copyUIDGID: boolean): Promise<void> {
     throw e;
   }
   if (!st.isDirectory()) throw new HelperError('invalid', 'extraction point is not a directory');
-  // The entries were checked by berthd before this ran ('..' and absolute
-  // names refused); paths are kept verbatim so links keep their targets,
-  // absolute ones included: they mean the container's root here.
-  const extract = tar.x({
-    cwd: dir,
-    preservePaths: true,
-    preserveOwner: copyUIDGID,
-    uid: copyUIDGID ? undefined : 0,
-    gid: copyUIDGID ? undefined : 0,
-    strict: true,
+  // berthd admitted every member before this ran. Link targets are kept
+  // verbatim, absolute ones included: they mean the container's root here.
+  await extractTree(process.stdin, dir, {
+    writers: 0,
+    merge: { owner: opts.copyUIDGID ? 'archive' : { uid: 0, gid: 0 }, overwriteDirNonDir: !opts.noOverwriteDirNonDir },
   });
-  await pipeline(process.stdin, extract as unknown as NodeJS.WritableStream);
 }
 
 async function main(): Promise<void> {
@@ -270,7 +273,7 @@ async function main(): Promise<void> {
   } else if (req.op === 'get') {
     await get(req.path);
   } else {
-    await put(req.path, req.copyUIDGID === true);
+    await put(req.path, { copyUIDGID: req.copyUIDGID === true, noOverwriteDirNonDir: req.noOverwriteDirNonDir === true });
   }
   await send({ done: true });
 }
@@ -282,6 +285,7 @@ function failure(e: unknown): HelperReply {
   const kind = (e as { kind?: string } | undefined)?.kind;
   if (kind === 'not-found') return { error: { kind: 'not-found', message: (e as Error).message } };
   if (kind === 'invalid-parameter') return { error: { kind: 'invalid', message: (e as Error).message } };
+  if (kind === 'conflict') return { error: { kind: 'conflict', message: (e as Error).message } };
   return { error: { kind: 'system', message: e instanceof Error ? e.message : String(e) } };
 }
 

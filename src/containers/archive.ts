@@ -4,7 +4,8 @@
 // resolved by the kernel inside the container, never on the host. berthd
 // only decides which mounts make up the view, refuses writes to read-only
 // mounts by name (Docker's messages), and checks every entry of an upload
-// before anything is extracted (all or nothing).
+// before anything is extracted (all or nothing). Archives both ways are
+// berth's own tar codec (src/archive/), as for images and volumes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -12,8 +13,10 @@ import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import * as tar from 'tar';
-import { Forbidden, InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
+import { ArchiveMembers } from '../archive/archive-members.js';
+import { decompressed } from '../archive/compression.js';
+import { ByteReader, readTar, type TarEntryType } from '../archive/tar/reader.js';
+import { Conflict, Forbidden, InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
 import { generateId } from '../util/random-id.js';
 import type { ArchiveHelperRequest, HelperReply, HelperStat } from './archive-helper.js';
 import type { ContainerService } from './service.js';
@@ -171,19 +174,20 @@ function toError(r: HelperReply, containerPath: string, ref: string): Error | un
   const { kind, message } = r.error;
   if (kind === 'not-found') return new NotFound(`Could not find the file ${containerPath} in container ${ref}`);
   if (kind === 'invalid') return new InvalidParameter(message);
+  if (kind === 'conflict') return new Conflict(message);
   if (kind === 'read-only') return new Forbidden(message);
   return new SystemError(message);
 }
 
-/** Docker's refusal of upload entries that would land outside the extraction directory. */
-export function checkUploadEntry(entry: { path: string; type: string; linkpath?: string }, dest: string): void {
+/** Docker's refusal of upload entries that would land outside the extraction directory, in its words. */
+export function checkUploadEntry(entry: { path: string; type: TarEntryType; linkpath?: string }, dest: string): void {
   const name = entry.path;
   if (name.startsWith('/')) throw new InvalidParameter(`archive entry ${JSON.stringify(name)} has an absolute path`);
   const clean = posix.normalize(name);
   if (clean === '..' || clean.startsWith('../')) {
     throw new InvalidParameter(`${JSON.stringify(name)} is outside of ${JSON.stringify(dest)}`);
   }
-  if (entry.type === 'Link') {
+  if (entry.type === 'hardlink') {
     const target = entry.linkpath ?? '';
     const t = posix.normalize(target);
     if (target.startsWith('/') || t === '..' || t.startsWith('../')) {
@@ -192,22 +196,25 @@ export function checkUploadEntry(entry: { path: string; type: string; linkpath?:
   }
 }
 
-/** Reads the whole spooled upload and checks every entry; nothing is extracted yet. */
+/**
+ * Reads the whole spooled upload and admits every entry as the helper's
+ * extraction will (the codec's own rules, after Docker's); nothing is
+ * extracted yet.
+ */
 async function checkUpload(file: string, dest: string): Promise<void> {
+  // The helper merges, so names are taken as a merge takes them.
+  const members = new ArchiveMembers('lexical');
   let refused: Error | undefined;
   try {
-    await tar.t({
-      file,
-      strict: true,
-      onReadEntry: (entry) => {
-        if (refused) return;
-        try {
-          checkUploadEntry({ path: entry.path, type: entry.type, linkpath: entry.linkpath }, dest);
-        } catch (e) {
-          refused = e as Error;
-        }
-      },
-    });
+    for await (const { header } of readTar(new ByteReader(createReadStream(file)), { requireEnd: true })) {
+      try {
+        checkUploadEntry(header, dest);
+        members.admit(header);
+      } catch (e) {
+        refused = e as Error;
+        break;
+      }
+    }
   } catch (e) {
     throw new InvalidParameter(`invalid tar archive: ${errorText(e)}`, { cause: e });
   }
@@ -302,7 +309,7 @@ export class ArchiveService {
   }
 
   /** Extracts a tar into the directory at `containerPath`: every entry is checked first, then all are written. */
-  async put(ref: string, containerPath: string, body: NodeJS.ReadableStream, opts: { copyUIDGID: boolean }): Promise<void> {
+  async put(ref: string, containerPath: string, body: AsyncIterable<Buffer>, opts: { copyUIDGID: boolean; noOverwriteDirNonDir: boolean }): Promise<void> {
     const c = this.containers.resolve(ref);
     const clean = posix.normalize(posix.join('/', containerPath));
     const mount = [...c.mounts]
@@ -313,9 +320,11 @@ export class ArchiveService {
     }
     const spool = join(this.containers.containerDir(c.id), `upload-${generateId().slice(0, 16)}.tar`);
     try {
-      await pipeline(body, createWriteStream(spool, { mode: 0o600, flags: 'wx' }));
+      // Spooled as plain tar, whatever the compression the client chose (Docker takes gzip, bzip2, xz, zstd).
+      const { tar } = await decompressed(body);
+      await pipeline(tar, createWriteStream(spool, { mode: 0o600, flags: 'wx' }));
       await checkUpload(spool, containerPath);
-      const { view, req } = await this.request(ref, 'put', containerPath, { copyUIDGID: opts.copyUIDGID });
+      const { view, req } = await this.request(ref, 'put', containerPath, opts);
       try {
         const run = await startHelper(this.pool, req);
         const refused = toError(run.ready, containerPath, ref);

@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { cloneTree, exportTree, extractTree, measureTree } from '../../src/archive/tree.js';
-import { encodeMember, END_OF_ARCHIVE, paddingFor, type TarMember } from '../../src/archive/tar/writer.js';
+import { END_OF_ARCHIVE } from '../../src/archive/tar/writer.js';
 import { InvalidArchive } from '../../src/errors.js';
 import { dataExtents } from '../../src/fs/extents.js';
 import { buildFixture, manifest, type Entry } from '../helpers/tree-manifest.js';
+import { link, member } from '../helpers/tar-member.js';
 
 const TAR_FLAGS = ['--format=posix', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-S'];
 
@@ -116,8 +117,7 @@ test('an archive file cut short or hostile is refused when read by position, as 
   const cut = join(work, 'cut.tar');
   writeFileSync(cut, tarball.subarray(0, Math.floor(tarball.length / 2)));
   const hostile = join(work, 'hostile-by-position.tar');
-  const member: TarMember = { path: Buffer.from('../escape'), type: 'file', mode: 0o644, uid: 0, gid: 0, size: 3, mtimeNs: 0n };
-  writeFileSync(hostile, Buffer.concat([encodeMember(member), Buffer.from('bad'), Buffer.alloc(paddingFor(3)), END_OF_ARCHIVE]));
+  writeFileSync(hostile, Buffer.concat([member({ path: '../escape', type: 'file' }, Buffer.from('bad')), END_OF_ARCHIVE]));
   for (const [file, why] of [
     [cut, /unexpected end of archive/],
     [hostile, /\.\./],
@@ -184,11 +184,6 @@ test('a failing share stops the clone with its error', async () => {
   await assert.rejects(cloneTree(big, out, { parallelism: 3 }), /EEXIST|file exists/);
 });
 
-function member(m: Omit<Partial<TarMember>, 'path'> & { path: string }, data = Buffer.alloc(0)): Buffer {
-  const full: TarMember = { type: 'file', mode: 0o644, uid: 0, gid: 0, size: data.length, mtimeNs: 0n, ...m, path: Buffer.from(m.path) };
-  return Buffer.concat([encodeMember(full), data, Buffer.alloc(paddingFor(data.length))]);
-}
-
 async function refused(parts: Buffer[], pattern: RegExp): Promise<string> {
   const out = freshDir();
   await assert.rejects(extractTree(Readable.from([Buffer.concat(parts)]), out), (e: unknown) => {
@@ -202,8 +197,6 @@ async function refused(parts: Buffer[], pattern: RegExp): Promise<string> {
 test('hostile archives are refused and nothing is written outside the target', async () => {
   const outside = join(work, 'outside');
   mkdirSync(outside, { recursive: true });
-  const link = (path: string, target: string, type: 'symlink' | 'hardlink' = 'symlink') =>
-    member({ path, type, linkpath: Buffer.from(target), size: 0 });
   await refused([member({ path: './../escape' }, Buffer.from('x')), END_OF_ARCHIVE], /contains "\.\."/);
   await refused([member({ path: 'a/../../escape' }, Buffer.from('x')), END_OF_ARCHIVE], /contains "\.\."/);
   await refused([member({ path: `${outside}/abs` }, Buffer.from('x')), END_OF_ARCHIVE], /absolute name/);

@@ -40,7 +40,10 @@ export function registerArchiveRoutes(router: Router, archives: ArchiveBackend):
   });
 
   router.add('PUT', '/containers/{id}/archive', async (ctx) => {
-    await archives.put(ctx.params.id!, pathOf(ctx.query), ctx.req, { copyUIDGID: queryBool(ctx.query, 'copyUIDGID') });
+    await archives.put(ctx.params.id!, pathOf(ctx.query), ctx.req, {
+      copyUIDGID: queryBool(ctx.query, 'copyUIDGID'),
+      noOverwriteDirNonDir: queryBool(ctx.query, 'noOverwriteDirNonDir'),
+    });
     ctx.res.writeHead(200, { 'Content-Length': '0' });
     ctx.res.end();
   });

@@ -1,7 +1,8 @@
-// A small streaming tar reader. We do not use node-tar's Unpack for layers:
-// it drops PAX xattrs, and we want every write decision (whiteouts, symlink
-// parents, hardlink targets) in our own code. The reader only parses; it never
-// touches the filesystem.
+// A small streaming tar reader, the reading half of berth's one tar codec
+// (images, docker cp, volumes). No third-party tar library: node-tar's
+// Unpack drops PAX xattrs, and we want every write decision (whiteouts,
+// symlink parents, hardlink targets) in our own code. The reader only
+// parses; it never touches the filesystem.
 //
 // Supported: ustar/POSIX (prefix field), GNU long names ('L'/'K'), PAX
 // per-entry ('x') and global ('g') headers including SCHILY.xattr.* and

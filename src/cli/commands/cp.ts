@@ -2,14 +2,16 @@
 // GET/HEAD/PUT /containers/{id}/archive, with docker's copy rules
 // (go-archive CopyInfoSourcePath / CopyInfoDestinationPath /
 // PrepareArchiveCopy / CopyTo): where the archive is extracted and how its
-// top-level entry is renamed.
+// top-level entry is renamed. Archives are berth's own tar codec: packed by
+// the tree exporter, extracted by merging into the local directory.
 import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, basename, isAbsolute, join, resolve, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import * as tar from 'tar';
+import { exportTree, extractTree } from '../../archive/tree.js';
 import { DaemonError, type ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
+import { errorText } from '../../errors.js';
 import { humanSizeWithPrecision } from '../../go/units.js';
 import { defineCommand } from '../command.js';
 import type { PathStat } from '../../api/types/index.js';
@@ -252,56 +254,45 @@ async function copyFromContainer(api: ApiClient, container: string, srcPath: str
   const actualBase = splitPathDirEntry(src).base;
   const finalName = plan.rebase ? plan.rebase.to : rebaseName || actualBase;
   let copied = 0;
-  res.on('data', (c: Buffer) => {
-    copied += c.length;
-  });
-  await extractArchive(res, { dstDir: plan.dstDir, rebase: finalName !== actualBase ? { from: actualBase, to: finalName } : undefined });
+  const counted = async function* (): AsyncGenerator<Buffer> {
+    for await (const c of res as AsyncIterable<Buffer>) {
+      copied += c.length;
+      yield c;
+    }
+  };
+  await extractArchive(counted(), { dstDir: plan.dstDir, rebase: finalName !== actualBase ? { from: actualBase, to: finalName } : undefined });
   if (!quiet) summary(copied, dstPath);
 }
 
-/** Untars into plan.dstDir, renaming the top-level entry; no chown (NoLchown), exact modes. */
-export async function extractArchive(stream: Readable, plan: CopyPlan): Promise<void> {
-  const rebase = plan.rebase;
-  await new Promise<void>((resolvePromise, reject) => {
-    const x = tar.x({
-      cwd: plan.dstDir,
-      preserveOwner: false,
-      chmod: true,
-      processUmask: 0,
-      onReadEntry: (entry) => {
-        if (rebase) {
-          entry.path = rebasePath(entry.path, rebase.from, rebase.to);
-          if (entry.type === 'Link' && entry.linkpath) entry.linkpath = rebasePath(entry.linkpath, rebase.from, rebase.to);
-        }
-      },
-      onwarn: (code, message) => {
-        if (code === 'TAR_ENTRY_ERROR') reject(new CliError(String(message)));
-      },
+/** `rebasePath` on names as bytes (latin1 keeps every byte; the names given are taken as UTF-8). */
+function rebaseName(from: string, to: string): (name: Buffer) => Buffer {
+  const fromBytes = Buffer.from(from).toString('latin1');
+  const toBytes = Buffer.from(to).toString('latin1');
+  return (name) => Buffer.from(rebasePath(name.toString('latin1'), fromBytes, toBytes), 'latin1');
+}
+
+/**
+ * Untars into plan.dstDir (merging with what is there, as the docker CLI's
+ * CopyTo: no chown, exact modes, no directory replaced by a file or the
+ * reverse), renaming the top-level entry.
+ */
+export async function extractArchive(stream: AsyncIterable<Buffer>, plan: CopyPlan): Promise<void> {
+  try {
+    await extractTree(stream, plan.dstDir, {
+      merge: { owner: 'process', overwriteDirNonDir: false },
+      ...(plan.rebase ? { rename: rebaseName(plan.rebase.from, plan.rebase.to) } : {}),
     });
-    x.on('error', (e: Error) => reject(new CliError(e.message)));
-    x.on('close', () => resolvePromise());
-    stream.on('error', (e) => reject(e));
-    stream.pipe(x);
-  });
+  } catch (e) {
+    throw new CliError(errorText(e));
+  }
 }
 
 /** A tar of a local source as TarResource(srcInfo) makes it, its top entry renamed to plan's name. */
 export function packSource(src: CopyInfo, rebase?: { from: string; to: string }): Readable {
   const { dir, base } = splitPathDirEntry(src.path);
   const to = rebase?.to ?? (src.rebaseName || base);
-  return tar.c(
-    {
-      cwd: dir,
-      onWriteEntry:
-        to !== base
-          ? (entry) => {
-              entry.path = rebasePath(entry.path, base, to);
-              if (entry.type === 'Link' && entry.linkpath) entry.linkpath = rebasePath(entry.linkpath, base, to);
-            }
-          : undefined,
-    },
-    [base],
-  ) as unknown as Readable;
+  // The root as a source: its contents, as "/." would give.
+  return exportTree(posix.join(dir, base), { topName: to === '/' ? '.' : to });
 }
 
 async function copyToContainer(api: ApiClient, container: string, srcPath: string, dstPath: string, opts: { followLink: boolean; archive: boolean; quiet: boolean }): Promise<void> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, symlinkSync, rmSync, readlinkSync, statSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tar from 'tar';
+import { ByteReader, readTar } from '../../../src/archive/tar/reader.js';
 import {
   copyInfoDestinationPath, copyInfoSourcePath, extractArchive, packSource, prepareArchiveCopy, preserveTrailingDotOrSeparator,
   rebasePath, splitCpArg, splitPathDirEntry, type CopyInfo,
@@ -78,12 +78,7 @@ test('pack a local tree under a new name and extract it elsewhere, modes and lin
     const src = copyInfoSourcePath(join(dir, 'src', 'data'), false);
     const plan = prepareArchiveCopy(src, info('/target/renamed', false, false));
     const names: string[] = [];
-    const listed = new Promise<void>((resolve) => {
-      const p = new tar.Parser({ onReadEntry: (e) => { names.push(e.path); e.resume(); } });
-      p.on('end', () => resolve());
-      packSource(src, plan.rebase).pipe(p);
-    });
-    await listed;
+    for await (const e of readTar(new ByteReader(packSource(src, plan.rebase)))) names.push(e.header.path);
     assert.deepEqual(names.sort(), ['renamed/', 'renamed/a', 'renamed/l', 'renamed/sub/', 'renamed/sub/b']);
 
     // Extract an archive rooted at "data" into out/ as "copy" (docker cp c:/data out/copy).
