@@ -69,16 +69,21 @@ export interface RequestOptions {
 
 export class ApiClient {
   private version: string | undefined;
+  private pinged: Promise<IncomingMessage['headers']> | undefined;
 
   constructor(readonly endpoint: Endpoint = resolveEndpoint()) {}
+
+  /** The headers of the daemon's HEAD /_ping (its API version and what it can do), asked once. */
+  pingHeaders(): Promise<IncomingMessage['headers']> {
+    return (this.pinged ??= this.send('HEAD', '/_ping', {}).then((r) => r.headers));
+  }
 
   /** The negotiated API version: min(ours, the daemon's Api-Version), 1.24 if it sends none. */
   async apiVersion(): Promise<string> {
     if (this.version) return this.version;
     const pinned = process.env.DOCKER_API_VERSION;
     if (pinned) return (this.version = pinned);
-    const res = await this.send('HEAD', '/_ping', {});
-    const advertised = res.headers['api-version'];
+    const advertised = (await this.pingHeaders())['api-version'];
     const server = typeof advertised === 'string' && advertised !== '' ? advertised : '1.24';
     this.version = versionLess(server, CLIENT_API_VERSION) ? server : CLIENT_API_VERSION;
     return this.version;

@@ -6,13 +6,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as pty from 'node-pty';
 import { berth } from '../helpers/run.js';
 import { BERTH } from '../helpers/daemon.js';
+import { takePeerFd } from '../../src/fs/peer-fd.js';
 
 let server: Server;
 let dir: string;
@@ -201,4 +202,68 @@ test('on a terminal: export draws a bar with bytes, files, rate and ETA; import 
   const refused = await berthOnTty('volume', 'export', 'ok');
   assert.equal(refused.code, 1);
   assert.match(refused.output, /berth: refusing to write a tar archive to a terminal; use -o FILE or redirect stdout/);
+});
+
+/**
+ * A stand-in daemon that takes descriptors (its ping says so): it reads and
+ * writes the CLI's own file through pidfd_getfd, as berthd does; volume
+ * "refuse" makes it refuse the descriptor, so the CLI must stream instead.
+ */
+async function handoffServer(): Promise<{ env: NodeJS.ProcessEnv; seen: string[]; close: () => Promise<void> }> {
+  const seen: string[] = [];
+  const srv = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/^\/v[\d.]+/, '');
+    if (path === '/_ping') return void res.writeHead(200, { 'Api-Version': '1.47', 'Berth-Fd-Handoff': '1' }).end();
+    const [, name, op] = /^\/volumes\/([^/]+)\/(export|import)$/.exec(path) ?? [];
+    const offered = req.headers[op === 'export' ? 'x-berth-output-fd' : 'x-berth-input-fd'];
+    if (offered !== undefined && name !== 'refuse') {
+      const fd = takePeerFd(req.socket, Number(offered));
+      seen.push(`${op} ${name} fd`);
+      if (op === 'export') writeSync(fd, tar);
+      else assert.deepEqual(readFileSync(fd), tar, 'the daemon reads the whole archive from the handed descriptor');
+      closeSync(fd);
+      const end = op === 'export' ? { status: 'Exported', id: name, progressDetail: { current: 12, files: 3 } } : { status: 'Imported', id: name, progressDetail: { current: 12, files: 3, archiveBytes: tar.length }, created: true };
+      return void res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify(end)}\n`);
+    }
+    if (op === 'import' && offered !== undefined) {
+      return void res.writeHead(400, { 'Content-Type': 'application/json', 'X-Berth-Fd-Refused': '1' }).end(JSON.stringify({ message: 'cannot read the archive from the client\'s descriptor: no' }));
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push(`${op} ${name} stream`);
+      if (op === 'export') {
+        res.writeHead(200, { 'Content-Type': 'application/x-tar', Trailer: 'X-Berth-Export-Status', 'X-Berth-Fd-Refused': 'no' });
+        res.write(tar);
+        res.addTrailers({ 'X-Berth-Export-Status': 'ok' });
+        return void res.end();
+      }
+      assert.deepEqual(Buffer.concat(chunks), tar);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(`${JSON.stringify({ status: 'Imported', id: name, progressDetail: { current: 12, files: 3 }, created: true })}\n`);
+    });
+  });
+  const socket = join(dir, 'handoff.sock');
+  await new Promise<void>((r) => srv.listen(socket, r));
+  return { env: { ...process.env, BERTH_HOST: `unix://${socket}` }, seen, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+test('a daemon that takes descriptors gets the CLI\'s own file; a refusal or BERTH_NO_FD_HANDOFF streams instead', async () => {
+  const h = await handoffServer();
+  try {
+    const file = join(dir, 'src.tar');
+    for (const name of ['v', 'refuse']) {
+      const out = join(dir, `handoff-${name}.tar`);
+      const ex = await berth(h.env, 'volume', 'export', name, '-o', out, '--progress', 'none');
+      assert.equal(ex.code, 0, ex.stderr);
+      assert.deepEqual(readFileSync(out), tar, name);
+      const im = await berth(h.env, 'volume', 'import', name, file, '--progress', 'none');
+      assert.equal(im.code, 0, im.stderr);
+    }
+    const off = await berth({ ...h.env, BERTH_NO_FD_HANDOFF: '1' }, 'volume', 'import', 'off', file, '--progress', 'none');
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(h.seen, ['export v fd', 'import v fd', 'export refuse stream', 'import refuse stream', 'import off stream']);
+  } finally {
+    await h.close();
+  }
 });

@@ -48,6 +48,8 @@ export function registerSystemRoutes(router: Router, backend: SystemBackend): vo
       'Cache-Control': 'no-cache, no-store, must-revalidate',
       Pragma: 'no-cache',
       Swarm: 'inactive',
+      // The berth CLI may hand archive files over instead of streaming them (docs/volume-archives.md).
+      'Berth-Fd-Handoff': '1',
       'Content-Length': head ? '0' : '2',
     });
     ctx.res.end(head ? undefined : 'OK');

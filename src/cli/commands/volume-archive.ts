@@ -95,13 +95,15 @@ const FD_REFUSED = 'x-berth-fd-refused';
  * instead of the data passing through this process. BERTH_NO_FD_HANDOFF=1
  * turns it off.
  */
-function canHandOver(api: ApiClient, fd: number): boolean {
+async function canHandOver(api: ApiClient, fd: number): Promise<boolean> {
   if (api.endpoint.socketPath === undefined || process.env.BERTH_NO_FD_HANDOFF) return false;
   try {
-    return fstatSync(fd).isFile();
+    if (!fstatSync(fd).isFile()) return false;
   } catch {
     return false;
   }
+  // A daemon that does not say it takes descriptors would read an empty body instead.
+  return (await api.pingHeaders())['berth-fd-handoff'] === '1';
 }
 
 function warnFromHeaders(res: IncomingMessage, stderr: Stderr): void {
@@ -128,7 +130,7 @@ export async function exportVolume(api: ApiClient, name: string, opts: ExportOpt
   const fd = toFile ? openSync(opts.output!, 'w', 0o644) : undefined;
   const query = { compress: opts.compress === 'none' ? undefined : opts.compress };
   const outFd = fd ?? (stdout as { fd?: number }).fd;
-  const handOver = outFd !== undefined && canHandOver(api, outFd);
+  const handOver = outFd !== undefined && (await canHandOver(api, outFd));
   let res: IncomingMessage;
   try {
     res = await call(api, 'GET', `/volumes/${enc(name)}/export`, query, undefined, undefined, handOver ? { 'X-Berth-Output-Fd': String(outFd) } : {});
@@ -314,7 +316,7 @@ export async function importVolume(
   let sent = 0;
   let progress: ProgressDisplay | undefined;
   let res: IncomingMessage | undefined;
-  if (canHandOver(api, archive.fd)) {
+  if (await canHandOver(api, archive.fd)) {
     // The daemon reads the file itself; it reports how far into the archive it is.
     try {
       res = await call(api, 'POST', `/volumes/${enc(name)}/import`, query, undefined, undefined, { 'X-Berth-Input-Fd': String(archive.fd), 'Content-Length': '0' });
