@@ -149,39 +149,44 @@ export async function benchVolumeArchive(): Promise<void> {
     const out = join(root, 'out.tar');
     const s: Record<string, Sample[]> = {};
     const add = (k: string, v: Sample) => (s[k] ??= []).push(v);
+    // Each round runs the tools of a group in a rotated order: on this kind of
+    // machine the first large writer after memory was freed pays for getting it
+    // back, and no tool should always be the one that pays.
+    const rotated = <T>(steps: T[], round: number): T[] => steps.map((_, i) => steps[(i + round) % steps.length]!);
     for (let round = 0; round < ROUNDS; round++) {
       // Export, each tool writing its archive to the same filesystem.
-      add('berth export', berth('volume', 'export', 'bench-src', '-o', out, '--progress', 'none'));
-      rmSync(out, { force: true });
-      // The codec alone (no daemon, no HTTP): where the time of the berth export goes.
-      add('berth codec export', timed(process.execPath, [CODEC, 'export', srcDir, out]));
-      rmSync(out, { force: true });
-      add('GNU tar -c', timed('tar', [...TAR_FLAGS, '-C', srcDir, '-cf', out, '.']));
-      rmSync(out, { force: true });
-      // berth fsyncs the archive before it reports success; the same for tar.
-      add('GNU tar -c + fsync', timed('sh', ['-c', 'tar "$@" && sync "$OUT"', 'tar', ...TAR_FLAGS, '-C', srcDir, '-cf', out, '.'], { ...process.env, OUT: out }));
-      rmSync(out, { force: true });
-      if (podman) {
-        add('podman volume export', podman('volume', 'export', 'bench-src', '-o', out));
+      const exports: Array<[string, () => Sample]> = [
+        ['berth export', () => berth('volume', 'export', 'bench-src', '-o', out, '--progress', 'none')],
+        // The codec alone (no daemon, no HTTP): where the time of the berth export goes.
+        ['berth codec export', () => timed(process.execPath, [CODEC, 'export', srcDir, out])],
+        ['GNU tar -c', () => timed('tar', [...TAR_FLAGS, '-C', srcDir, '-cf', out, '.'])],
+        // berth fsyncs the archive before it reports success; the same for tar.
+        ['GNU tar -c + fsync', () => timed('sh', ['-c', 'tar "$@" && sync "$OUT"', 'tar', ...TAR_FLAGS, '-C', srcDir, '-cf', out, '.'], { ...process.env, OUT: out })],
+      ];
+      if (podman) exports.push(['podman volume export', () => podman('volume', 'export', 'bench-src', '-o', out)]);
+      for (const [name, run] of rotated(exports, round)) {
+        add(name, run());
         rmSync(out, { force: true });
       }
       // Import of the same GNU tar archive.
-      add('berth import', berth('volume', 'import', `bench-imp-${round}`, gnuTar, '--progress', 'none'));
-      sh(process.execPath, ['--', BERTH, 'volume', 'rm', '-f', `bench-imp-${round}`], env);
       const x = join(root, `x${round}`);
-      add('berth codec import', timed(process.execPath, [CODEC, 'import', gnuTar, x]));
-      rmSync(x, { recursive: true, force: true });
-      mkdirSync(x);
-      add('GNU tar -xp', timed('tar', [...TAR_FLAGS, '-xpf', gnuTar, '-C', x]));
-      rmSync(x, { recursive: true, force: true });
-      // berth syncs the filesystem before it swaps the imported data in; the same for tar.
-      mkdirSync(x);
-      add('GNU tar -xp + syncfs', timed('sh', ['-c', 'tar "$@" && sync -f "$X"', 'tar', ...TAR_FLAGS, '-xpf', gnuTar, '-C', x], { ...process.env, X: x }));
-      rmSync(x, { recursive: true, force: true });
+      const imports: Array<[string, () => Sample, () => void]> = [
+        ['berth import', () => berth('volume', 'import', `bench-imp-${round}`, gnuTar, '--progress', 'none'), () => sh(process.execPath, ['--', BERTH, 'volume', 'rm', '-f', `bench-imp-${round}`], env)],
+        ['berth codec import', () => timed(process.execPath, [CODEC, 'import', gnuTar, x]), () => rmSync(x, { recursive: true, force: true })],
+        ['GNU tar -xp', () => (mkdirSync(x), timed('tar', [...TAR_FLAGS, '-xpf', gnuTar, '-C', x])), () => rmSync(x, { recursive: true, force: true })],
+        // berth syncs the filesystem before it swaps the imported data in; the same for tar.
+        ['GNU tar -xp + syncfs', () => (mkdirSync(x), timed('sh', ['-c', 'tar "$@" && sync -f "$X"', 'tar', ...TAR_FLAGS, '-xpf', gnuTar, '-C', x], { ...process.env, X: x })), () => rmSync(x, { recursive: true, force: true })],
+      ];
       if (podman) {
-        podman('volume', 'create', `bench-imp-${round}`);
-        add('podman volume import', podman('volume', 'import', `bench-imp-${round}`, gnuTar));
-        podman('volume', 'rm', '-f', `bench-imp-${round}`);
+        imports.push([
+          'podman volume import',
+          () => (podman('volume', 'create', `bench-imp-${round}`), podman('volume', 'import', `bench-imp-${round}`, gnuTar)),
+          () => void podman('volume', 'rm', '-f', `bench-imp-${round}`),
+        ]);
+      }
+      for (const [name, run, cleanup] of rotated(imports, round)) {
+        add(name, run());
+        cleanup();
       }
       if (xfs) {
         add('berth clone (reflink)', berth('volume', 'clone', 'bench-src', `bench-clone-${round}`, '--progress', 'none'));
