@@ -16,6 +16,7 @@ const program = new Command('berthd')
   .option('--tlscert <file>', 'server certificate')
   .option('--tlskey <file>', 'server key')
   .option('--runtime <binary>', 'OCI runtime binary', 'runc')
+  .option('--seccomp-profile <file>', 'seccomp profile containers run under by default ("builtin": /usr/share/containers/seccomp.json, or "unconfined")', 'builtin')
   .option('--log-level <level>', 'debug, info, warn, error', 'info')
   .option('-D, --debug', 'debug logging');
 
@@ -28,6 +29,7 @@ const opts = program.opts<{
   tlscert?: string;
   tlskey?: string;
   runtime: string;
+  seccompProfile: string;
   logLevel: string;
   debug?: boolean;
 }>();
@@ -46,6 +48,7 @@ const daemon = new Daemon({
   hosts: opts.host && opts.host.length > 0 ? opts.host : [process.env.BERTH_HOST ?? `unix://${DEFAULT_SOCKET}`],
   tls,
   runtime: opts.runtime,
+  seccompProfile: opts.seccompProfile,
   logLevel: opts.debug ? 'debug' : opts.logLevel,
 });
 

@@ -39,6 +39,8 @@ export interface DaemonConfig {
   hosts: string[];
   tls?: TlsOptions;
   runtime?: string;
+  /** Containers' default seccomp profile: "builtin", "unconfined" or a file. */
+  seccompProfile?: string;
   logLevel?: string;
   logger?: Logger;
 }
@@ -78,6 +80,7 @@ export class Daemon {
         events: this.events,
         log: this.log.child({ service: 'containers' }),
         runtimeBinary: this.config.runtime,
+        seccompProfile: this.config.seccompProfile,
       });
       await this.containers.restore();
 
@@ -88,6 +91,7 @@ export class Daemon {
         volumes: this.volumes,
         events: this.events,
         containerCounts: () => this.containers.counts(),
+        securityOptions: [`name=seccomp,profile=${this.config.seccompProfile ?? 'builtin'}`],
         imageCount: () => this.images.list().length,
         diskUsageExtras: async () => {
           const images = this.images.list().map((rec) => toImageSummary(rec, { containers: this.containers.usingImage(rec.id).length }));

@@ -6,6 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidParameter } from '../errors.js';
 import { ALL_CAPABILITIES, hostDevices, isCgroup2UnifiedHost, normalizeCapabilities, type OciDevice, type OciResources, type SpecInput } from './runtime/oci-spec.js';
+import { DEFAULT_SECCOMP_PROFILE, loadDefaultSeccompProfile, parseSeccompProfile, type SeccompProfile } from './runtime/seccomp.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,6 +22,8 @@ export interface HostFacts {
   controllers: { memory: boolean; swap: boolean; swappiness: boolean; pids: boolean; cpuCfs: boolean; cpuShares: boolean; cpuset: boolean };
   /** berthd's oom_score_adj: going below it needs CAP_SYS_RESOURCE. */
   oomScoreAdj: number;
+  /** The seccomp profile containers get unless they ask otherwise: "builtin" (the default file), "unconfined", or a profile file (berthd --seccomp-profile). */
+  seccompProfile: string;
 }
 
 function readText(path: string): string | null {
@@ -54,7 +57,7 @@ function effectiveCapabilities(): string[] {
   return ALL_CAPABILITIES.filter((_, i) => (bits >> BigInt(i)) & 1n);
 }
 
-export function probeHost(): HostFacts {
+export function probeHost(seccompProfile = 'builtin'): HostFacts {
   const cgroup2 = isCgroup2UnifiedHost();
   const v2 = cgroup2 ? (readText('/sys/fs/cgroup/cgroup.controllers') ?? '').split(/\s+/) : [];
   const v1 = (file: string) => existsSync(`/sys/fs/cgroup/${file}`);
@@ -87,6 +90,7 @@ export function probeHost(): HostFacts {
           cpuset: v1('cpuset/cpuset.cpus'),
         },
     oomScoreAdj: Number((readText('/proc/self/oom_score_adj') ?? '0').trim()) || 0,
+    seccompProfile,
   };
 }
 
@@ -103,6 +107,8 @@ function parseGoBool(v: string): boolean | null {
 
 export interface SecurityOptions {
   noNewPrivileges: boolean;
+  /** --security-opt seccomp=...: unset means the daemon's default. */
+  seccomp?: 'unconfined' | 'builtin' | SeccompProfile;
 }
 
 /** dockerd's parseSecurityOpt, refusing what berth cannot apply. */
@@ -128,12 +134,8 @@ export function parseSecurityOpt(opts: readonly string[], privileged: boolean): 
         break;
       }
       case 'seccomp':
-        // berth has no seccomp profile yet: only "unconfined" says what it does.
-        if (value !== 'unconfined') {
-          throw new InvalidParameter(
-            `security option "seccomp=${value.length > 64 ? `${value.slice(0, 64)}...` : value}" is not supported by berth yet: the default seccomp profile is not available yet and custom profiles are not applied; only seccomp=unconfined is accepted`,
-          );
-        }
+        // The docker CLI sends a profile file's content inline; "builtin" is the default profile.
+        out.seccomp = value === 'unconfined' || value === 'builtin' ? value : parseSeccompProfile(value);
         break;
       case 'apparmor':
         if (value !== 'unconfined') {
@@ -363,21 +365,37 @@ export function specResources(hc: Json): Omit<OciResources, 'devices'> {
   return out;
 }
 
+/**
+ * The seccomp profile a container runs under, as dockerd picks it: none when
+ * privileged or unconfined, the default file for "builtin", the container's
+ * own profile, else the daemon's default.
+ */
+function seccompProfileFor(security: SecurityOptions, privileged: boolean, host: HostFacts): SeccompProfile | undefined {
+  if (privileged || security.seccomp === 'unconfined') return undefined;
+  if (security.seccomp === 'builtin') return loadDefaultSeccompProfile();
+  if (security.seccomp) return security.seccomp;
+  if (host.seccompProfile === 'unconfined') return undefined;
+  return loadDefaultSeccompProfile(host.seccompProfile === 'builtin' ? DEFAULT_SECCOMP_PROFILE : host.seccompProfile);
+}
+
 /** The OCI spec settings a stored (checked) HostConfig asks for. */
 export function specOptions(hc: Json, host: HostFacts): Pick<
   SpecInput,
-  'privileged' | 'capAdd' | 'capDrop' | 'availableCapabilities' | 'noNewPrivileges' | 'oomScoreAdj' | 'resources' | 'shmSize' | 'maskedPaths' | 'readonlyPaths' | 'cgroupns' | 'devices' | 'annotations'
+  'privileged' | 'capAdd' | 'capDrop' | 'availableCapabilities' | 'noNewPrivileges' | 'seccomp' | 'oomScoreAdj' | 'resources' | 'shmSize' | 'maskedPaths' | 'readonlyPaths' | 'cgroupns' | 'devices' | 'annotations'
 > {
   const privileged = hc.Privileged === true;
   const devices: OciDevice[] = privileged ? hostDevices() : [];
   const cgroupns = text(hc.CgroupnsMode);
   const annotations = (hc.Annotations as Record<string, string> | null | undefined) ?? undefined;
+  const security = parseSecurityOpt(list(hc.SecurityOpt), privileged);
+  const seccomp = seccompProfileFor(security, privileged, host);
   return {
     privileged,
     capAdd: list(hc.CapAdd),
     capDrop: list(hc.CapDrop),
     availableCapabilities: host.capabilities,
-    noNewPrivileges: parseSecurityOpt(list(hc.SecurityOpt), privileged).noNewPrivileges,
+    noNewPrivileges: security.noNewPrivileges,
+    ...(seccomp ? { seccomp } : {}),
     oomScoreAdj: num(hc.OomScoreAdj),
     resources: specResources(hc),
     shmSize: num(hc.ShmSize) > 0 ? num(hc.ShmSize) : undefined,

@@ -38,6 +38,8 @@ export interface ContainerServiceDeps {
   events: EventSink;
   log: Logger;
   runtimeBinary?: string;
+  /** The default seccomp profile: "builtin", "unconfined" or a file (berthd --seccomp-profile). */
+  seccompProfile?: string;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -109,7 +111,7 @@ export class ContainerService {
 
   /** What this host lets containers have (capabilities, cgroup controllers, CPUs). */
   host(): HostFacts {
-    return (this.hostFacts ??= probeHost());
+    return (this.hostFacts ??= probeHost(this.deps.seccompProfile));
   }
 
   private dir(id: string): string {

@@ -70,6 +70,7 @@ const facts: HostFacts = {
   cgroup2: false,
   controllers: { memory: true, swap: true, swappiness: true, pids: true, cpuCfs: true, cpuShares: true, cpuset: true },
   oomScoreAdj: 0,
+  seccompProfile: 'builtin',
 };
 
 function refusal(hc: Record<string, unknown>, host: HostFacts = facts): string {
@@ -88,11 +89,15 @@ test('checkHostConfig: capabilities and security options with dockerd\'s message
   assert.equal(refusal({ SecurityOpt: ['unknown'] }), 'invalid --security-opt 1: "unknown"');
   assert.equal(refusal({ SecurityOpt: ['unknown=x'] }), 'invalid --security-opt 2: "unknown=x"');
   assert.equal(refusal({ SecurityOpt: ['no-new-privileges=maybe'] }), 'invalid --security-opt 2: "no-new-privileges=maybe"');
-  assert.match(refusal({ SecurityOpt: ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'] }), /the default seccomp profile is not available yet.*only seccomp=unconfined/);
-  assert.match(refusal({ SecurityOpt: ['seccomp=builtin'] }), /seccomp=builtin/);
+  assert.match(refusal({ SecurityOpt: ['seccomp=/etc/profile.json'] }), /^decoding seccomp profile failed: /);
+  assert.match(refusal({ SecurityOpt: ['seccomp={"syscalls":[]}'] }), /^decoding seccomp profile failed: defaultAction: /);
+  assert.equal(
+    refusal({ SecurityOpt: ['seccomp={"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64"}]}'] }),
+    "both 'architectures' and 'archMap' are specified in the seccomp profile, use either 'architectures' or 'archMap'",
+  );
   assert.match(refusal({ SecurityOpt: ['apparmor=docker-default'] }), /apparmor=docker-default/);
   assert.match(refusal({ SecurityOpt: ['label=type:svirt_t'] }), /label=type:svirt_t/);
-  for (const ok of [['no-new-privileges'], ['no-new-privileges=false'], ['seccomp=unconfined'], ['apparmor=unconfined'], ['label=disable'], ['label:disable']]) {
+  for (const ok of [['no-new-privileges'], ['no-new-privileges=false'], ['seccomp=unconfined'], ['seccomp=builtin'], ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}'], ['apparmor=unconfined'], ['label=disable'], ['label:disable']]) {
     assert.doesNotThrow(() => checkHostConfig({ SecurityOpt: ok, CapAdd: ['all'], CapDrop: ['chown'] }, facts), ok.join());
   }
 });

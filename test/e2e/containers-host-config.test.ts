@@ -5,7 +5,8 @@
 // leaves nothing behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { docker as runDocker, type RunResult, dockerOk } from '../helpers/run.js';
@@ -133,7 +134,7 @@ test('--privileged: every capability berthd has, no masked or read-only /proc pa
   assert.equal(capsOf(await ok('exec', '--privileged', 'plain-for-exec', 'cat', '/proc/self/status')), daemonCaps);
 });
 
-test('--security-opt: no-new-privileges (default off, as Docker), seccomp=unconfined, apparmor/label off accepted; other profiles refused', async () => {
+test('--security-opt: no-new-privileges (default off, as Docker), seccomp=unconfined, apparmor/label off accepted; other AppArmor/SELinux settings refused', async () => {
   const nnp = async (...flags: string[]) => /^NoNewPrivs:\s+(\d)$/m.exec(await ok('run', '--rm', ...flags, 'busybox', 'cat', '/proc/self/status'))![1];
   assert.equal(await nnp(), '0');
   assert.equal(await nnp('--security-opt', 'no-new-privileges'), '1');
@@ -142,8 +143,7 @@ test('--security-opt: no-new-privileges (default off, as Docker), seccomp=unconf
   assert.equal(await nnp('--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'label=disable'), '0');
   const refused: Array<[string[], RegExp]> = [
     [['no-new-privileges=maybe'], /invalid --security-opt 2: "no-new-privileges=maybe"/],
-    [['seccomp={"defaultAction":"SCMP_ACT_ERRNO"}'], /the default seccomp profile is not available yet.*only seccomp=unconfined/],
-    [['seccomp=builtin'], /seccomp=builtin.*not supported by berth yet/],
+    [['seccomp=not-json'], /^decoding seccomp profile failed: /],
     [['apparmor=docker-default'], /apparmor=docker-default.*not supported/],
     [['label=level:s0'], /label=level:s0.*not supported/],
     [['bogus'], /invalid --security-opt 1: "bogus"/],
@@ -154,6 +154,31 @@ test('--security-opt: no-new-privileges (default off, as Docker), seccomp=unconf
     assert.match(r.json.message, re);
   }
   assert.equal(await containerCount(), 0);
+});
+
+test('seccomp: the default profile filters every container; unconfined, --privileged and a custom profile file as Docker has them', async (t) => {
+  const mode = async (...flags: string[]) => /^Seccomp:\s+(\d)$/m.exec(await ok('run', '--rm', ...flags, 'busybox', 'cat', '/proc/self/status'))![1];
+  assert.equal(await mode(), '2', 'filtered by default');
+  assert.equal(await mode('--security-opt', 'seccomp=builtin'), '2');
+  assert.equal(await mode('--security-opt', 'seccomp=unconfined'), '0');
+  assert.equal(await mode('--privileged'), '0');
+  // A profile file (the docker CLI sends its content inline) is what filters: mkdir refused with EPERM.
+  const dir = mkdtempSync(join(tmpdir(), 'berth-seccomp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const profile = join(dir, 'no-mkdir.json');
+  writeFileSync(
+    profile,
+    JSON.stringify({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+    }),
+  );
+  const r = await docker('run', '--rm', '--security-opt', `seccomp=${profile}`, 'busybox', 'sh', '-c', 'mkdir /tmp/x; echo rc=$?');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout + r.stderr, /Operation not permitted/);
+  assert.match(r.stdout, /rc=1/);
+  const info = JSON.parse(await ok('info', '--format', '{{json .SecurityOptions}}')) as string[];
+  assert.ok(info.includes('name=seccomp,profile=builtin'), JSON.stringify(info));
 });
 
 /** Prints the first existing cgroup file of each group (v1 path, v2 path) inside the container. */

@@ -24,6 +24,8 @@ export interface SystemBackend {
   events: Pick<EventBus, 'subscribe'>;
   containerCounts(): ContainerCounts;
   imageCount(): number;
+  /** `docker info` SecurityOptions, e.g. "name=seccomp,profile=builtin". */
+  securityOptions?: string[];
   /** GET /system/df sections owned by other services (images, containers). */
   diskUsageExtras?(): Promise<{ LayersSize: number; Images: unknown[]; Containers: unknown[] }>;
 }
@@ -137,7 +139,7 @@ export function registerSystemRoutes(router: Router, backend: SystemBackend): vo
       LiveRestoreEnabled: false,
       Isolation: '',
       InitBinary: '',
-      SecurityOptions: [],
+      SecurityOptions: backend.securityOptions ?? [],
       Warnings: null,
     });
   });

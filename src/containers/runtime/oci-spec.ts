@@ -7,11 +7,8 @@
 //  - no `process.rlimits`: setting RLIMIT_NOFILE etc. above the current hard
 //    limit needs CAP_SYS_RESOURCE, which berth's hosts may lack; the container
 //    inherits the runtime's limits instead.
-//  - no `linux.seccomp`: Docker's default profile is a ~400-syscall allow list
-//    whose exact contents follow Docker releases and the host's libseccomp; a
-//    partial copy would give a false sense of confinement, so berth runs
-//    containers unconfined (what `--security-opt seccomp=unconfined` gives),
-//    and `SpecInput.seccomp` lets a caller supply a profile object verbatim.
+//  - the default seccomp profile is the one Debian's containers-common ships
+//    (Podman's, in Docker's format; see seccomp.ts), not Docker's own list.
 //  - no AppArmor/SELinux labels (Docker sets them only when the host has the
 //    LSM enabled and its profile loaded).
 //  - capabilities come from the set the daemon itself holds (Docker's
@@ -20,6 +17,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, renameSync, lstat
 import { hostname as osHostname } from 'node:os';
 import { join, posix } from 'node:path';
 import { InvalidParameter, NotFound } from '../../errors.js';
+import { ociSeccomp, type OciSeccomp, type SeccompProfile } from './seccomp.js';
 
 export const OCI_VERSION = '1.0.2';
 export const DEFAULT_PATH_ENV = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -157,7 +155,7 @@ export interface OciSpec {
     resources: OciResources;
     cgroupsPath?: string;
     sysctl?: Record<string, string>;
-    seccomp?: object;
+    seccomp?: OciSeccomp;
   };
   annotations?: Record<string, string>;
 }
@@ -250,8 +248,8 @@ export interface SpecInput {
   readonlyPaths?: string[];
   /** Docker's sysctls for private networks (unprivileged ports, ping); default true. */
   networkSysctls?: boolean;
-  /** A seccomp profile to embed verbatim (none by default, see the file header). */
-  seccomp?: object;
+  /** A seccomp profile (Docker's format), filtered for this container's capabilities and this machine; none: unconfined. */
+  seccomp?: SeccompProfile;
   annotations?: Record<string, string>;
 }
 
@@ -584,7 +582,7 @@ export function buildSpec(input: SpecInput): OciSpec {
       'net.ipv4.ping_group_range': '0 2147483647',
     };
   }
-  if (input.seccomp) spec.linux.seccomp = input.seccomp;
+  if (input.seccomp) spec.linux.seccomp = ociSeccomp(input.seccomp, { capabilities: caps });
   if (input.annotations) spec.annotations = { ...input.annotations };
   return spec;
 }
