@@ -324,6 +324,16 @@ export class ContainerService {
     const targets = record.mounts.filter((m) => m.type === 'volume' && m.copyData && !this.knownNonEmpty(m));
     const imageVolumes = record.mounts.filter((m) => m.origin === 'image' || m.origin === 'config-volumes');
     if (targets.length === 0 && imageVolumes.length === 0) return;
+    // The layers say, without a mount, whether the image has anything there:
+    // most volumes land on paths the image lacks, and need no rootfs mounted.
+    const inImage = async (destination: string) => (await images.lowerPath(record.imageId, destination, { followSymlinks: true }))?.type;
+    let needsRootfs = false;
+    for (const m of targets) if ((await inImage(m.destination)) !== undefined) needsRootfs = true;
+    for (const m of imageVolumes) {
+      const t = await inImage(m.destination);
+      if (t !== undefined && t !== 'directory') needsRootfs = true;
+    }
+    if (!needsRootfs) return;
     const { rootfs } = await images.prepareRootfs(record.id, record.imageId, this.fsDir(record.id));
     try {
       for (const m of imageVolumes) await imageVolumePath(rootfs, m.destination);

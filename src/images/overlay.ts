@@ -1,9 +1,13 @@
 // overlayfs mounts for container root filesystems, and the stacked unmount
-// that undoes them.
+// that undoes them, through mount(2)/umount2(2): no process is started.
+// Lower directories are named through descriptors (/proc/self/fd/N), which
+// keeps the option string short whatever the data root's path, where
+// Docker's overlay2 driver has to chdir in a child process instead.
+import { closeSync, openSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidParameter, SystemError } from '../errors.js';
+import * as libc from '../util/libc.js';
 import { isMountPoint } from '../util/mount.js';
-import { run } from './fs-util.js';
 
 export interface OverlaySpec {
   /** Lower directories, top-most first. Relative entries are resolved against `cwd`. */
@@ -11,9 +15,12 @@ export interface OverlaySpec {
   upper: string;
   work: string;
   target: string;
-  /** Working directory for mount(8), so lowerdir entries can be short relative paths. */
+  /** Directory the relative lower entries are in. */
   cwd?: string;
 }
+
+/** The page mount(2) copies its data string into. */
+const MAX_OPTIONS = 4095;
 
 function checkOptionPath(p: string): void {
   if (/[,:\\\n]/.test(p)) throw new InvalidParameter(`path ${JSON.stringify(p)} cannot be used in overlay mount options (contains ',', ':' or '\\')`);
@@ -21,19 +28,25 @@ function checkOptionPath(p: string): void {
 
 export async function mountOverlay(spec: OverlaySpec): Promise<void> {
   if (spec.lower.length === 0) throw new SystemError('overlay mount needs at least one lower directory');
-  for (const p of [...spec.lower, spec.upper, spec.work]) checkOptionPath(p);
-  const base = `lowerdir=${spec.lower.join(':')},upperdir=${spec.upper},workdir=${spec.work}`;
-  if (base.length > 4000) throw new SystemError(`overlay mount options too long (${spec.lower.length} layers)`);
+  for (const p of [spec.upper, spec.work]) checkOptionPath(p);
+  const fds: number[] = [];
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `${base},index=off`, spec.target], { cwd: spec.cwd });
-  } catch (e) {
-    // Kernels without the index feature reject the option; retry plain.
-    if (isMountPoint(resolve(spec.target))) return;
+    for (const l of spec.lower) fds.push(openSync(resolve(spec.cwd ?? '.', l), libc.O_PATH | constants.O_DIRECTORY));
+    const base = `lowerdir=${fds.map(libc.fdPath).join(':')},upperdir=${resolve(spec.upper)},workdir=${resolve(spec.work)}`;
+    if (base.length + ',index=off'.length > MAX_OPTIONS) throw new SystemError(`overlay mount options too long (${spec.lower.length} layers)`);
     try {
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', base, spec.target], { cwd: spec.cwd });
-    } catch (e2) {
-      throw new SystemError(`mount overlay at ${spec.target}: ${(e2 as Error).message}`, { cause: e });
+      libc.mount('overlay', spec.target, 'overlay', 0, `${base},index=off`);
+    } catch (e) {
+      // Kernels without the index feature reject the option; retry plain.
+      if ((e as { code?: string }).code !== 'EINVAL') throw e;
+      libc.mount('overlay', spec.target, 'overlay', 0, base);
     }
+  } catch (e) {
+    if (e instanceof SystemError) throw e;
+    throw new SystemError(`mount overlay at ${spec.target}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    // The mount holds the directories itself; the descriptors only named them.
+    for (const fd of fds) closeSync(fd);
   }
 }
 
@@ -42,11 +55,11 @@ export async function unmount(target: string): Promise<void> {
   const p = resolve(target);
   for (let i = 0; i < 16 && isMountPoint(p); i++) {
     try {
-      await run('umount', [p]);
+      libc.umount2(p);
     } catch (e) {
       if (!isMountPoint(p)) break;
       try {
-        await run('umount', ['-l', p]);
+        libc.umount2(p, libc.MNT_DETACH);
       } catch (e2) {
         if (isMountPoint(p)) throw new SystemError(`unmount ${p}: ${(e2 as Error).message}`, { cause: e });
       }

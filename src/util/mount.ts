@@ -1,10 +1,8 @@
-// mount(2)/umount(2) through util-linux: Node has no binding for them, and
-// mount(8) parses the same option tokens the local driver accepts.
-import { execFile } from 'node:child_process';
+// mount(2)/umount2(2) through libc (util/libc.ts), and /proc/self/mountinfo.
+// No mount(8) process: the callers parse their option strings into flags
+// and data themselves (volumes/drivers/mount-options.ts), as dockerd does.
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import * as libc from './libc.js';
 
 export interface MountInfo {
   mountPoint: string;
@@ -56,43 +54,56 @@ export class MountError extends Error {
   }
 }
 
-// Turn mount(8)'s prose back into the errno text Go would print.
-function errnoFromMountOutput(out: string): string {
-  const s = out.toLowerCase();
-  if (s.includes('does not exist') || s.includes('no such file')) return 'no such file or directory';
-  if (s.includes('unknown filesystem type')) return 'no such device';
-  if (s.includes('permission denied')) return 'permission denied';
-  if (s.includes('not a directory')) return 'not a directory';
-  if (s.includes('must be superuser') || s.includes('operation not permitted')) return 'operation not permitted';
-  if (s.includes('special device') && s.includes('does not exist')) return 'no such file or directory';
-  if (s.includes('wrong fs type') || s.includes('bad option') || s.includes('bad superblock')) return 'invalid argument';
-  return out.trim().replace(/^mount: /, '') || 'mount failed';
+const MS_REMOUNT = 0x20;
+const MS_BIND = 0x1000;
+const MS_REC = 0x4000;
+const PROPAGATION_FLAGS: Record<string, number> = {
+  private: 0x40000,
+  rprivate: 0x40000 | MS_REC,
+  slave: 0x80000,
+  rslave: 0x80000 | MS_REC,
+  shared: 0x100000,
+  rshared: 0x100000 | MS_REC,
+  unbindable: 0x20000,
+  runbindable: 0x20000 | MS_REC,
+};
+
+/** The errno text Go prints ("no such device"), from a libc error. */
+function errnoOf(e: unknown): string {
+  const m = /^E[A-Z0-9]+: ([^,]+),/.exec((e as Error).message ?? '');
+  return m ? m[1]! : (e as Error).message;
 }
 
-export async function mount(source: string, target: string, fsType: string, options: string): Promise<void> {
-  const args = ['-n'];
-  if (fsType !== '') args.push('-t', fsType);
-  if (options !== '') args.push('-o', options);
-  args.push(source, target);
+/**
+ * mount(2) of `source` on `target` with `flags` and the filesystem's `data`
+ * string; a bind mount with other flags (read-only, nosuid...) is made and
+ * then remounted with them, as mount(8) does; `propagation` tokens
+ * ("rprivate"...) are applied afterwards. Throws MountError with the errno text.
+ */
+export async function mount(source: string, target: string, fsType: string, flags: number, data = '', propagation: readonly string[] = []): Promise<void> {
   try {
-    await execFileAsync('mount', args);
+    if ((flags & MS_BIND) !== 0) {
+      libc.mount(source, target, null, flags & (MS_BIND | MS_REC), null);
+      const rest = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+      if (rest !== 0) libc.mount(null, target, null, MS_REMOUNT | MS_BIND | rest, null);
+    } else {
+      libc.mount(source, target, fsType === '' ? null : fsType, flags, data === '' ? null : data);
+    }
+    for (const p of propagation) libc.mount(null, target, null, PROPAGATION_FLAGS[p] ?? 0, null);
   } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    const text = errnoFromMountOutput(err.stderr ?? err.message);
+    const text = errnoOf(e);
     throw new MountError(text, text);
   }
 }
 
+/** umount2(2); lazy detaches a busy mount. Not being mounted is not an error. */
 export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
-  const args = ['-n'];
-  if (opts.lazy) args.push('-l');
-  args.push(target);
   try {
-    await execFileAsync('umount', args);
+    libc.umount2(target, opts.lazy ? libc.MNT_DETACH : 0);
   } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    const out = err.stderr ?? err.message;
-    if (/not mounted|no mount point/i.test(out)) return;
-    throw new MountError(`unmount ${target}: ${out.trim()}`, out.trim());
+    const code = (e as { code?: string }).code;
+    if (code === 'EINVAL' || code === 'ENOENT') return;
+    const text = errnoOf(e);
+    throw new MountError(`unmount ${target}: ${text}`, text);
   }
 }

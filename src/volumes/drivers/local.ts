@@ -10,6 +10,8 @@ import { InvalidParameter, SystemError, Conflict, NotFound, errorText } from '..
 import { validateLocalName } from '../names.js';
 import { directorySize, writeFileAtomic } from '../../util/fs.js';
 import { mount, unmount, mountsUnder, MountError } from '../../util/mount.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { exchangePaths, syncFilesystem } from '../../fs/exchange.js';
 import { parseMountOptions, mountErrorText } from './mount-options.js';
 import { ramInBytes } from '../../go/units.js';
@@ -339,12 +341,30 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
     };
     const isBind = (parsed.flags & 0x1000) !== 0;
     if (isBind && !(await exists(o.MountDevice))) fail('no such file or directory');
+    if (o.MountType === 'nfs' || o.MountType === 'cifs') parsed.data = await resolvedAddr(parsed.data);
     try {
-      await mount(o.MountDevice, target, o.MountType === 'none' && isBind ? '' : o.MountType, o.MountOpts);
+      await mount(o.MountDevice, target, o.MountType === 'none' && isBind ? '' : o.MountType, parsed.flags, parsed.data, parsed.propagation);
     } catch (e) {
       fail(e instanceof MountError ? e.errnoText : errorText(e));
     }
   }
+}
+
+/**
+ * The kernel's nfs and cifs clients take an IP address: a host name in
+ * `addr=` is resolved first, as Docker's local driver does.
+ */
+async function resolvedAddr(data: string): Promise<string> {
+  const m = /(?:^|,)addr=([^,]*)/.exec(data);
+  const host = m?.[1];
+  if (!host || isIP(host) !== 0) return data;
+  let ip: string;
+  try {
+    ip = (await lookup(host)).address;
+  } catch (e) {
+    throw new SystemError(`error resolving passed in network volume address: lookup ${host}: ${(e as NodeJS.ErrnoException).code === 'ENOTFOUND' ? 'no such host' : errorText(e)}`);
+  }
+  return data.replace(`addr=${host}`, `addr=${ip}`);
 }
 
 function safeRealpath(p: string): string {

@@ -1,6 +1,6 @@
-// How the local driver's `o=` option maps to mount(2) flags (spec 3.2). The
-// flags only matter for Docker's error text ("flags: 0x1000"); the mount
-// itself is done by mount(8), which parses the same tokens.
+// How the local driver's `o=` option maps to mount(2) flags, the
+// filesystem's data string and propagation (spec 3.2), as mount(8) and
+// moby's mount package parse it; also Docker's error text ("flags: 0x1000").
 
 const MS_RDONLY = 0x1;
 const MS_NOSUID = 0x2;
