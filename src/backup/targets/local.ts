@@ -8,7 +8,7 @@ import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { BerthError, InvalidParameter, NotFound, SystemError, withContext } from '../../errors.js';
 import { fsyncDir } from '../../util/fs.js';
-import { BodyFailure, guardBody } from './bodies.js';
+import { BodyFailure, GuardedBody } from './bodies.js';
 import { checkKind, fileNameAt, filePath, isTempName, tempName } from './layout.js';
 import { checkRange, shortRead } from './ranges.js';
 import type { FileKind, Target, TargetFile } from './target.js';
@@ -141,7 +141,7 @@ export class LocalTarget implements Target {
   private async writeSynced(tmp: string, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
     const fh = await open(tmp, 'wx', 0o600);
     try {
-      for await (const chunk of guardBody(body)) {
+      for await (const chunk of new GuardedBody(body)) {
         for (let written = 0; written < chunk.length; ) written += (await fh.write(chunk, written, chunk.length - written)).bytesWritten;
       }
       await fh.sync();

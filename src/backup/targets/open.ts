@@ -30,10 +30,10 @@ function invalid(repo: string, why: string): InvalidParameter {
   return new InvalidParameter(`invalid repository "${repo}": ${why}`);
 }
 
-/** `bucket[/prefix]` from an S3 spelling; the prefix without empty, "." or ".." segments. */
+/** `bucket[/prefix][/]` from an S3 spelling; the prefix without empty, "." or ".." segments. */
 function bucketAndPrefix(repo: string, path: string): { bucket: string; prefix: string } {
   if (/[?#]/.test(path)) throw invalid(repo, 'a query or fragment is not allowed');
-  const [bucket = '', ...rest] = path.replace(/^\/+/, '').replace(/\/+$/, '').split('/');
+  const [bucket = '', ...rest] = path.replace(/\/+$/, '').split('/');
   if (bucket === '') throw invalid(repo, `no bucket (${USAGE})`);
   if (bucket.includes('@')) throw invalid(repo, 'credentials do not belong in the repository; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   if (!BUCKET.test(bucket)) throw invalid(repo, `bucket name "${bucket}": 3 to 63 letters, digits, ".", "_" or "-", starting and ending with a letter or digit`);
@@ -58,7 +58,7 @@ function s3WithEndpoint(repo: string, urlText: string): RepositoryAddress {
   } catch {
     throw invalid(repo, 'a malformed %-escape in the path');
   }
-  return { type: 's3', endpoint: checkEndpoint(url.origin), ...bucketAndPrefix(repo, path) };
+  return { type: 's3', endpoint: checkEndpoint(url.origin), ...bucketAndPrefix(repo, path.slice(1)) };
 }
 
 /** Parses a repository address; `cwd` resolves a relative local path (without it one is refused). */

@@ -21,6 +21,13 @@ interface SdkFailure {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
 
+/** "403 AccessDenied: message", or just "403" for answers without a body (HEAD). */
+function answer(failure: SdkFailure, status: number): string {
+  const code = failure.name !== undefined && !['Unknown', 'UnknownError', String(status)].includes(failure.name) ? ` ${failure.name}` : '';
+  const message = failure.message && failure.message !== 'UnknownError' ? `: ${failure.message}` : '';
+  return `${status}${code}${message}`;
+}
+
 function statusOf(e: unknown): number | undefined {
   return (e as SdkFailure | undefined)?.$metadata?.httpStatusCode;
 }
@@ -60,7 +67,7 @@ export function s3Failure(e: unknown, place: S3Place, action: string): unknown {
   }
   if (status === 401 || status === 403) {
     return new Forbidden(
-      `${what}: access denied by ${place.endpoint} (${status} ${failure.name}: ${failure.message}); check the access key and secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or their _FILE variants) and the bucket's policy`,
+      `${what}: access denied by ${place.endpoint} (${answer(failure, status)}); check the access key and secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or their _FILE variants) and the bucket's policy`,
       { cause: e },
     );
   }
@@ -68,8 +75,8 @@ export function s3Failure(e: unknown, place: S3Place, action: string): unknown {
     return new Unavailable(`${what}: cannot reach the S3 endpoint ${place.endpoint}${after}: ${errorText(e)}`, { cause: e });
   }
   if (status !== undefined && (status >= 500 || status === 429)) {
-    return new Unavailable(`${what}: ${place.endpoint} answered ${status} ${failure.name}${after}: ${failure.message}`, { cause: e });
+    return new Unavailable(`${what}: ${place.endpoint} answered ${answer(failure, status)}${after}`, { cause: e });
   }
-  const answered = status !== undefined ? `${place.endpoint} answered ${status} ${failure.name}: ` : '';
-  return new SystemError(`${what}: ${answered}${errorText(e)}`, { cause: e });
+  if (status !== undefined) return new SystemError(`${what}: ${place.endpoint} answered ${answer(failure, status)}`, { cause: e });
+  return new SystemError(`${what}: ${errorText(e)}`, { cause: e });
 }

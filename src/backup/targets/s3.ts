@@ -14,8 +14,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { InvalidParameter } from '../../errors.js';
-import { guardBody } from './bodies.js';
+import { InvalidParameter, SystemError } from '../../errors.js';
+import { GuardedBody } from './bodies.js';
 import { checkKind, fileNameAt, filePath } from './layout.js';
 import { checkRange, shortRead } from './ranges.js';
 import { isMissing, isMissingBucket, missingBucket, missingFile, s3Failure, type S3Place } from './s3-errors.js';
@@ -136,9 +136,11 @@ export class S3Target implements Target {
       const out = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.keyPrefix + rel, Range: `bytes=${offset}-${offset + length - 1}` }),
       );
-      bytes = await bodyBytes(out.Body);
-      // A server that ignores Range sends the whole object.
-      if (out.ContentRange === undefined) bytes = bytes.subarray(offset, offset + length);
+      // Servers that ignore Range send the whole object, and some send more
+      // than asked (s3rver for "bytes=0-0"): Content-Range says where it starts.
+      const start = out.ContentRange === undefined ? 0 : Number(/^bytes (\d+)-/.exec(out.ContentRange)?.[1]);
+      if (!(start <= offset)) throw new SystemError(`${this.location}: get ${rel}: asked for bytes from ${offset}, the answer's Content-Range is "${out.ContentRange}"`);
+      bytes = (await bodyBytes(out.Body)).subarray(offset - start, offset - start + length);
     } catch (e) {
       if ((e as { name?: string }).name === 'InvalidRange') throw shortRead(this.location, rel, offset, length, 0);
       throw this.readFailure(e, rel);
@@ -150,6 +152,7 @@ export class S3Target implements Target {
   async put(kind: FileKind, name: string, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
     const rel = filePath(kind, name);
     const target = { Bucket: this.bucket, Key: this.keyPrefix + rel };
+    const guarded = new GuardedBody(body);
     try {
       if (Buffer.isBuffer(body) && body.length <= this.partSize) {
         await this.client.send(new PutObjectCommand({ ...target, Body: body, ContentLength: body.length }));
@@ -159,11 +162,12 @@ export class S3Target implements Target {
       // ends within the first part) and aborts the multipart upload on failure.
       // A byte stream with a small buffer: the default object mode would read
       // 16 chunks ahead of the parts being cut.
-      const stream = Buffer.isBuffer(body) ? body : Readable.from(guardBody(body), { objectMode: false, highWaterMark: 64 * 1024 });
+      const stream = Buffer.isBuffer(body) ? body : Readable.from(guarded, { objectMode: false, highWaterMark: 64 * 1024 });
       const upload = new Upload({ client: this.client, params: { ...target, Body: stream }, partSize: this.partSize, queueSize: this.partUploads });
       await upload.done();
     } catch (e) {
-      throw s3Failure(e, this.place, `put ${rel}`);
+      // When the body failed, that is the news, not a failure to abort the upload after it.
+      throw s3Failure(guarded.failure ?? e, this.place, `put ${rel}`);
     }
   }
 
