@@ -4,7 +4,8 @@
 // unreachable endpoint).
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,40 @@ function countCommands(target: S3Target): Map<string, number> {
   return counts;
 }
 
+/**
+ * An HTTP proxy in front of s3rver that answers some requests itself with
+ * 500 InternalError, which S3 asks clients to retry: `fails(n)` says whether
+ * the n-th request (from 0) gets one. Closed after the test.
+ */
+async function failingProxy(t: TestContext, fails: (n: number) => boolean): Promise<{ endpoint: string; failed: () => number }> {
+  const upstream = new URL(endpoint());
+  let requests = 0;
+  let failed = 0;
+  const server = createHttpServer((req, res) => {
+    if (fails(requests++)) {
+      failed++;
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(500, { 'content-type': 'application/xml' });
+        res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>');
+      });
+      return;
+    }
+    const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, failed: () => failed };
+}
+
 /** A 127.0.0.1 port nothing listens on: bound, then closed. */
 async function refusingPort(): Promise<number> {
   const server = createServer();
@@ -96,6 +131,27 @@ test('s3: bodies above 16 MiB, or streamed past it, go up in 16 MiB parts; small
     assert.equal(counts.get('CompleteMultipartUploadCommand') ?? 0, parts > 0 ? 1 : 0, label);
     assert.equal(counts.get('PutObjectCommand') ?? 0, parts > 0 ? 0 : 1, label);
   }
+});
+
+test('s3: failed requests are retried by the SDK; a server that keeps failing is reported after the attempts', { timeout: 60_000 }, async (t) => {
+  // Every first attempt fails: each request, multipart parts included, succeeds on its retry.
+  const flaky = await failingProxy(t, (n) => n % 2 === 0);
+  const target = await openOnS3rver(t, { endpoint: flaky.endpoint, partSize: 5 * MiB });
+  const hash = createHash('sha256');
+  const name = fileName('data');
+  await target.put('data', name, generated(12 * MiB, { hash }));
+  assert.equal(createHash('sha256').update(await target.get('data', name)).digest('hex'), hash.digest('hex'));
+  assert.deepEqual(await listed(target, 'data'), [{ name, size: 12 * MiB }]);
+  assert.ok(flaky.failed() >= 7, `${flaky.failed()} requests failed`);
+
+  const refusing = await failingProxy(t, () => true);
+  const refused = await openOnS3rver(t, { endpoint: refusing.endpoint, maxAttempts: 2 });
+  await assert.rejects(refused.get('config', 'config'), (e: Error) => {
+    assert.ok(e instanceof Unavailable, e.message);
+    assert.ok(e.message.includes(`${refusing.endpoint} answered 500 InternalError: We encountered an internal error. Please try again. (after 2 attempts)`), e.message);
+    return true;
+  });
+  assert.equal(refusing.failed(), 2);
 });
 
 // s3rver answers AbortMultipartUpload with 405 (it does not implement it):
