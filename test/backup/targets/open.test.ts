@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidParameter } from '../../../src/errors.js';
+import { failsWith } from '../../helpers/errors.js';
 import { openTarget, parseRepository, type RepositoryAddress } from '../../../src/backup/targets/open.js';
 import { LocalTarget } from '../../../src/backup/targets/local.js';
 import { S3Target } from '../../../src/backup/targets/s3.js';
@@ -31,11 +32,7 @@ test('a location a target reports parses back to the same repository', () => {
 
 test('a relative path is refused unless the caller gives a working directory', () => {
   for (const repo of ['backups', './backups', '../backups', 'local:backups', '~/backups']) {
-    assert.throws(() => parseRepository(repo), (e: Error) => {
-      assert.ok(e instanceof InvalidParameter);
-      assert.match(e.message, /is relative: give an absolute path \(the daemon has no working directory/);
-      return true;
-    }, repo);
+    assert.throws(() => parseRepository(repo), failsWith(InvalidParameter, 'is relative: give an absolute path (the daemon has no working directory'), repo);
   }
   assert.deepEqual(parseRepository('backups', '/home/me'), { type: 'local', path: '/home/me/backups' });
   assert.deepEqual(parseRepository('../b', '/home/me'), { type: 'local', path: '/home/b' });
@@ -69,11 +66,7 @@ test('invalid repositories are refused with a message saying what is wrong', () 
     ['s3:http://', /is not a URL/],
   ];
   for (const [repo, message] of cases) {
-    assert.throws(() => parseRepository(repo), (e: Error) => {
-      assert.ok(e instanceof InvalidParameter, `${repo}: ${e.message}`);
-      assert.match(e.message, message, repo);
-      return true;
-    }, repo);
+    assert.throws(() => parseRepository(repo), failsWith(InvalidParameter, message), repo);
   }
 });
 

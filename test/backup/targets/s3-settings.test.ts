@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidParameter } from '../../../src/errors.js';
+import { failsWith } from '../../helpers/errors.js';
 import { checkEndpoint, resolveS3Settings } from '../../../src/backup/targets/s3-settings.js';
 
 function secretFile(t: TestContext, contents: string): string {
@@ -60,11 +61,7 @@ test('contradictory or incomplete credentials are refused, naming the variables'
     [{ AWS_ENDPOINT_URL: 'minio:9000' }, /invalid S3 endpoint "minio:9000": the scheme must be http or https/],
   ];
   for (const [env, message] of cases) {
-    await assert.rejects(resolveS3Settings({}, env), (e: Error) => {
-      assert.ok(e instanceof InvalidParameter, e.message);
-      assert.match(e.message, message);
-      return true;
-    }, JSON.stringify(env));
+    await assert.rejects(resolveS3Settings({}, env), failsWith(InvalidParameter, message), JSON.stringify(env));
   }
   await assert.rejects(resolveS3Settings({ accessKeyId: 'only-the-id' }, {}), /S3 credentials: an S3 access key id needs its secret access key/);
 });
