@@ -8,7 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { InvalidParameter } from '../../errors.js';
 import { LocalTarget } from './local.js';
 import { openS3Target, type S3Tuning } from './s3.js';
-import { checkEndpoint, type S3Settings } from './s3-settings.js';
+import { checkEndpoint, parseHttpUrl, type S3Settings } from './s3-settings.js';
 import type { Target } from './target.js';
 
 export type RepositoryAddress = { type: 'local'; path: string } | { type: 's3'; bucket: string; prefix: string; endpoint?: string };
@@ -44,14 +44,7 @@ function bucketAndPrefix(repo: string, path: string): { bucket: string; prefix: 
 }
 
 function s3WithEndpoint(repo: string, urlText: string): RepositoryAddress {
-  let url: URL;
-  try {
-    url = new URL(urlText);
-  } catch {
-    throw invalid(repo, `"${urlText}" is not a URL (${USAGE})`);
-  }
-  if (url.username || url.password) throw invalid(repo, 'credentials do not belong in the repository; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
-  if (url.search || url.hash) throw invalid(repo, 'a query or fragment is not allowed');
+  const url = parseHttpUrl(urlText, (why) => invalid(repo, why));
   let path: string;
   try {
     path = decodeURIComponent(url.pathname);

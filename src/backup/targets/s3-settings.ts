@@ -25,17 +25,26 @@ export interface ResolvedS3Settings {
 // finds the bucket's, and S3-compatible services take any region.
 const DEFAULT_REGION = 'us-east-1';
 
-/** Checks an endpoint URL: http or https, a host, nothing that belongs elsewhere (credentials, query). */
-export function checkEndpoint(endpoint: string): string {
+/**
+ * Parses an http or https URL with a host and nothing that belongs elsewhere
+ * (credentials, a query); `refuse` makes the error from the reason.
+ */
+export function parseHttpUrl(text: string, refuse: (why: string) => Error): URL {
   let url: URL;
   try {
-    url = new URL(endpoint);
+    url = new URL(text);
   } catch {
-    throw new InvalidParameter(`invalid S3 endpoint "${endpoint}": not a URL (expected http://host:port or https://host)`);
+    throw refuse('not a URL (expected http://host:port or https://host)');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidParameter(`invalid S3 endpoint "${endpoint}": the scheme must be http or https`);
-  if (url.username || url.password) throw new InvalidParameter(`invalid S3 endpoint "${endpoint}": credentials do not belong in the URL; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`);
-  if (url.search || url.hash) throw new InvalidParameter(`invalid S3 endpoint "${endpoint}": a query or fragment is not allowed`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse('the scheme must be http or https');
+  if (url.username || url.password) throw refuse('credentials do not belong in the URL; use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  if (url.search || url.hash) throw refuse('a query or fragment is not allowed');
+  return url;
+}
+
+/** Checks an endpoint URL (parseHttpUrl) and drops trailing slashes. */
+export function checkEndpoint(endpoint: string): string {
+  parseHttpUrl(endpoint, (why) => new InvalidParameter(`invalid S3 endpoint "${endpoint}": ${why}`));
   return endpoint.replace(/\/+$/, '');
 }
 

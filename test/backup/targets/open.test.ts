@@ -59,11 +59,11 @@ test('invalid repositories are refused with a message saying what is wrong', () 
     ['s3://bucket/a/../b', /empty, "\." or "\.\." segment/],
     ['s3://bucket/x?region=eu', /a query or fragment is not allowed/],
     ['s3://key:secret@bucket/x', /credentials do not belong in the repository/],
-    ['s3:https://key:secret@host/bucket', /credentials do not belong in the repository/],
+    ['s3:https://key:secret@host/bucket', /credentials do not belong in the URL/],
     ['s3:https://host/bucket?x=1', /a query or fragment is not allowed/],
     ['s3:https://host', /no bucket/],
     ['s3:https://host/bucket/%zz', /malformed %-escape/],
-    ['s3:http://', /is not a URL/],
+    ['s3:http://', /not a URL/],
   ];
   for (const [repo, message] of cases) {
     assert.throws(() => parseRepository(repo), failsWith(InvalidParameter, message), repo);
