@@ -40,6 +40,9 @@ export class LocalTarget implements Target {
     this.staleTempAgeMs = options.staleTempAgeMs ?? HOUR_MS;
   }
 
+  /** A directory holds no connections. */
+  close(): void {}
+
   async get(kind: FileKind, name: string): Promise<Buffer> {
     const rel = filePath(kind, name);
     try {

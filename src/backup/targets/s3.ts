@@ -223,6 +223,10 @@ export class S3Target implements Target {
   }
 
   /** Closes the client's connections. */
+  close(): void {
+    this.destroy();
+  }
+
   destroy(): void {
     this.client.destroy();
   }

@@ -29,4 +29,6 @@ export interface Target {
   list(kind: FileKind): AsyncIterable<TargetFile>;
   /** The file's size, or undefined when it does not exist. */
   stat(kind: FileKind, name: string): Promise<TargetFile | undefined>;
+  /** Releases connections (S3); the target is not used after. */
+  close(): void;
 }
