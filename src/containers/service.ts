@@ -855,8 +855,14 @@ export class ContainerService {
         const why = c.state.status === 'paused' ? 'container is paused and must be unpaused first' : 'container is running: stop the container before removing or force remove';
         throw new Conflict(`cannot remove container "/${c.name}": ${why}`);
       }
+      // Listening before the kill: the exit can be recorded while the kill still thaws a paused container.
+      const exited = this.nextExit(c.id);
       await this.kill(c.id, 'SIGKILL').catch(() => undefined);
-      await Promise.race([this.nextExit(c.id), new Promise((r) => setTimeout(r, 10_000))]);
+      if (isRunning(this.deps.records.get(c.id)?.state ?? { status: 'exited' })) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
+      }
     }
     await this.removeNow(c.id, { volumes: opts.volumes ?? false });
   }
