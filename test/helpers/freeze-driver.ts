@@ -33,7 +33,8 @@ function answer(o: unknown): void {
 
 async function runtimeStates(ids: string[]): Promise<Record<string, string>> {
   const states: Record<string, string> = {};
-  for (const id of ids) states[id] = (await daemon.containers.runc.state(id)).status;
+  // A container that never started has no runtime state: "none".
+  for (const id of ids) states[id] = await daemon.containers.runc.state(id).then((s) => s.status, () => 'none');
   return states;
 }
 
