@@ -80,10 +80,13 @@ const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const WITHIN = /^(?=\d)(\d+y)?(\d+m)?(\d+d)?(\d+h)?$/;
 const count = z.number().int().positive();
 
-const SelectorSchema = z.union([
-  z.object({ volumes: z.array(z.string().min(1)).min(1) }).strict(),
-  z.object({ labels: z.array(z.string().min(1).refine((l) => !l.startsWith('='), 'a label filter starts with its key')).min(1) }).strict(),
-]);
+const SelectorSchema = z.union(
+  [
+    z.object({ volumes: z.array(z.string().min(1)).min(1) }).strict(),
+    z.object({ labels: z.array(z.string().min(1).refine((l) => !l.startsWith('='), 'a label filter starts with its key')).min(1) }).strict(),
+  ],
+  { error: 'either {"volumes": [names]} or {"labels": [filters]}' },
+);
 
 const RetentionSchema = z
   .object({

@@ -112,7 +112,7 @@ export function parseDuration(orig: string): number {
     total += v;
     if (total > LIMIT) throw invalid(orig);
   }
-  if (neg) return -Number(total);
+  if (neg) return total === 0n ? 0 : -Number(total);
   if (total > MAX_INT64) throw invalid(orig);
   return Number(total);
 }
