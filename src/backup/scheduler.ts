@@ -1,5 +1,5 @@
 // Runs each backup policy at its next scheduled time, with one timer per
-// policy (no polling). Rules (docs/backups.md, "Scheduling"):
+// policy (no polling). Rules (docs/backups.md, "Daemon building blocks"):
 // - the next time is computed from the schedule and the policy's fixed jitter
 //   when berthd starts, when the policy is added, and after each run;
 // - a run never overlaps itself: times that pass while it runs are skipped,
