@@ -82,6 +82,30 @@ test('a freeze thaws when the work fails and when it runs past its limit', async
   assert.equal(existsSync(join(d.dataRoot, 'freeze.json')), false);
 });
 
+test('the users of a volume: running and paused containers that mount it, read-write when any of their mounts is', async (t) => {
+  t.after(() => docker(d.env, 'rm', '-f', 'u-rw', 'u-ro', 'u-both', 'u-paused', 'u-stopped', 'u-other'));
+  const drv = await useDriver();
+  const rw = await ok('run', '-d', '--name', 'u-rw', '-v', 'shared:/data', 'busybox', 'sleep', '600');
+  const ro = await ok('run', '-d', '--name', 'u-ro', '-v', 'shared:/data:ro', 'busybox', 'sleep', '600');
+  const both = await ok('run', '-d', '--name', 'u-both', '-v', 'shared:/a:ro', '--mount', 'type=volume,src=shared,dst=/b', 'busybox', 'sleep', '600');
+  const paused = await ok('run', '-d', '--name', 'u-paused', '-v', 'shared:/data', 'busybox', 'sleep', '600');
+  await ok('pause', 'u-paused');
+  await ok('create', '--name', 'u-stopped', '-v', 'shared:/data', 'busybox', 'true');
+  await ok('run', '-d', '--name', 'u-other', '-v', 'other:/data', 'busybox', 'sleep', '600');
+  drv.send({ op: 'users', volume: 'shared' });
+  const { users } = await drv.next();
+  const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
+  assert.deepEqual(
+    [...users].sort(byName),
+    [
+      { id: both.trim(), name: 'u-both', readWrite: true },
+      { id: paused.trim(), name: 'u-paused', readWrite: true },
+      { id: ro.trim(), name: 'u-ro', readWrite: false },
+      { id: rw.trim(), name: 'u-rw', readWrite: true },
+    ],
+  );
+});
+
 test('berthd killed with -9 in the middle of a freeze thaws the containers at its next start', async (t) => {
   t.after(() => docker(d.env, 'rm', '-f', 'f-crash', 'f-user'));
   const id = await sleeper('f-crash');

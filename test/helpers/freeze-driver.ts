@@ -10,6 +10,8 @@
 //     {"result":...,"frozenMs":N} or {"error":message,"name":class}.
 //   {"op":"hooks","phase":"pre"|"post","ids":[...]}
 //     Answers {"report":{...}} or {"error":message,"name":class,"results":[...]}.
+//   {"op":"users","volume":NAME}
+//     Answers {"users":[...]} (ContainerService.usersOf).
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { Daemon } from '../../src/daemon.js';
@@ -18,7 +20,8 @@ import { BackupHookFailed, runBackupHooks, type HookPhase } from '../../src/back
 
 type Command =
   | { op: 'freeze'; ids: string[]; work: 'ok' | 'fail' | 'hang' | 'until-abort'; maxMs: number }
-  | { op: 'hooks'; phase: HookPhase; ids: string[] };
+  | { op: 'hooks'; phase: HookPhase; ids: string[] }
+  | { op: 'users'; volume: string };
 
 const [dataRoot, socket] = process.argv.slice(2);
 if (!dataRoot || !socket) throw new Error('usage: freeze-driver DATA_ROOT SOCKET');
@@ -73,7 +76,7 @@ answer({ ready: true });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === '') continue;
   const cmd = JSON.parse(line) as Command;
-  const done = cmd.op === 'freeze' ? freeze(cmd) : hooks(cmd);
+  const done = cmd.op === 'freeze' ? freeze(cmd) : cmd.op === 'hooks' ? hooks(cmd) : Promise.resolve(answer({ users: daemon.containers.usersOf(cmd.volume) }));
   done.catch((e: Error) => answer({ error: e.message, name: e.name }));
 }
 await daemon.stop();
