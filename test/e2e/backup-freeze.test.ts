@@ -4,10 +4,9 @@
 // killed with -9 in the middle of a freeze thaws at its next start.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { runtimeStatus, startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { docker, dockerOk } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
 import { startFreezeDriver, type FreezeDriver } from '../helpers/freeze-driver-client.js';
@@ -24,10 +23,6 @@ after(async () => {
   await driver?.stop();
   await d.cleanup();
 });
-
-function runtimeStatus(id: string): string {
-  return (JSON.parse(execFileSync('runc', ['--root', join(d.dataRoot, 'runtime'), 'state', id], { encoding: 'utf8' })) as { status: string }).status;
-}
 
 async function sleeper(name: string): Promise<string> {
   return (await ok('run', '-d', '--name', name, 'busybox', 'sleep', '600')).trim();
@@ -55,8 +50,8 @@ test('a freeze pauses the running ones, keeps a paused one paused, returns the w
   const done = await drv.next();
   assert.deepEqual(done.result, frozen.frozen);
   assert.ok(done.frozenMs > 0);
-  assert.equal(runtimeStatus(running), 'running');
-  assert.equal(runtimeStatus(paused), 'paused', 'a container paused before the freeze stays paused');
+  assert.equal(runtimeStatus(d.dataRoot, running), 'running');
+  assert.equal(runtimeStatus(d.dataRoot, paused), 'paused', 'a container paused before the freeze stays paused');
   assert.equal(existsSync(join(d.dataRoot, 'freeze.json')), false);
   const events = await ok('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=pause', '--filter', 'event=unpause', '--format', '{{.Actor.Attributes.name}} {{.Action}}');
   assert.equal(events, 'f-paused pause\nf-run pause\nf-run unpause\n');
@@ -70,14 +65,14 @@ test('a freeze thaws when the work fails and when it runs past its limit', async
   drv.send({ op: 'freeze', ids: [id], work: 'fail', maxMs: 30_000 });
   assert.deepEqual((await drv.next()).frozen, { [id]: 'paused' });
   assert.deepEqual(await drv.next(), { error: 'work failed', name: 'Error' });
-  assert.equal(runtimeStatus(id), 'running');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'running');
 
   drv.send({ op: 'freeze', ids: [id], work: 'until-abort', maxMs: 500 });
   assert.deepEqual((await drv.next()).frozen, { [id]: 'paused' });
   const timedOut = await drv.next();
   assert.equal(timedOut.name, 'FreezeTimeout');
   assert.equal(timedOut.error, `the freeze ran past its limit of 500ms; thawed container ${id.slice(0, 12)}`);
-  assert.equal(runtimeStatus(id), 'running');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'running');
   assert.equal(await ok('inspect', '-f', '{{.State.Status}}', id), 'running\n');
   assert.equal(existsSync(join(d.dataRoot, 'freeze.json')), false);
 });
@@ -117,10 +112,10 @@ test('berthd killed with -9 in the middle of a freeze thaws the containers at it
   assert.deepEqual((await drv.next()).frozen, { [id]: 'paused', [user]: 'paused' });
   await drv.kill9();
   driver = undefined;
-  assert.equal(runtimeStatus(id), 'paused', 'nothing thaws a killed daemon\'s freeze until the next start');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'paused', 'nothing thaws a killed daemon\'s freeze until the next start');
 
   await d.restart();
-  assert.equal(runtimeStatus(id), 'running');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'running');
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'f-crash'), 'running false\n');
   assert.equal(await ok('inspect', '-f', '{{.State.Status}}', 'f-user'), 'paused\n', 'the freeze did not pause it, so it is not thawed');
   assert.equal(existsSync(join(d.dataRoot, 'freeze.json')), false);

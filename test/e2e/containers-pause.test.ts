@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { runtimeStatus, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/wait.js';
 import { CLIS, docker as runDocker, dockerOk, type RunResult } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
 import { api } from '../helpers/http.js';
@@ -40,20 +41,6 @@ async function runCounter(name: string): Promise<{ id: string; counter: () => nu
   return { id, counter };
 }
 
-/** Waits until `cond` holds, checking every 20 ms; fails after 20 s. */
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** runc's own view of the container: its status comes from the cgroup freezer. */
-function runtimeStatus(id: string): string {
-  return (JSON.parse(execFileSync('runc', ['--root', join(d.dataRoot, 'runtime'), 'state', id], { encoding: 'utf8' })) as { status: string }).status;
-}
-
 function eventsSince(since: number, name: string): Promise<string> {
   return ok('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${name}`, '--format', '{{.Action}}');
 }
@@ -62,12 +49,12 @@ test('pause freezes every process until unpause; inspect, ps, info and events sh
   t.after(() => docker('rm', '-f', 'counter'));
   const since = Math.floor(Date.now() / 1000) - 1;
   const { id, counter } = await runCounter('counter');
-  await until(() => counter() > 0, 'the counter to start');
+  await waitFor(() => counter() > 0, 'the counter to start');
 
   assert.equal(await ok('pause', 'counter'), 'counter\n');
   const first = counter();
-  assert.equal(runtimeStatus(id), 'paused');
-  assert.equal(runtimeStatus(id), 'paused');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'paused');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'paused');
   assert.equal(counter(), first, 'a frozen container writes nothing');
 
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Paused}}', 'counter'), 'paused true true\n');
@@ -78,8 +65,8 @@ test('pause freezes every process until unpause; inspect, ps, info and events sh
   assert.match(await ok('system', 'df', '--format', '{{.Type}} {{.Active}}'), /^Containers 1$/m, 'a paused container is in use');
 
   assert.equal(await ok('unpause', 'counter'), 'counter\n');
-  await until(() => counter() > first, 'the counter to move again');
-  assert.equal(runtimeStatus(id), 'running');
+  await waitFor(() => counter() > first, 'the counter to move again');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'running');
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.Running}} {{.State.Paused}}', 'counter'), 'running true false\n');
   assert.equal(await ok('info', '--format', '{{.ContainersPaused}} {{.ContainersRunning}}'), '0 1\n');
   assert.match(await eventsSince(since, 'counter'), /^create\nstart\npause\nunpause\n$/);
@@ -159,7 +146,7 @@ test('stop, kill, restart and rm -f of a paused container thaw it as dockerd doe
 test('a paused container stays paused across a berthd restart; the runtime is the authority', async (t) => {
   t.after(() => docker('rm', '-f', 'sleeper', 'behind'));
   const { id, counter } = await runCounter('sleeper');
-  await until(() => counter() > 0, 'the counter to start');
+  await waitFor(() => counter() > 0, 'the counter to start');
   await ok('pause', 'sleeper');
   const frozenAt = counter();
   const behind = (await ok('run', '-d', '--name', 'behind', 'busybox', 'sleep', '600')).trim();
@@ -171,11 +158,11 @@ test('a paused container stays paused across a berthd restart; the runtime is th
 
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'sleeper'), 'paused true\n');
   assert.equal(await ok('inspect', '-f', '{{.State.Status}} {{.State.Paused}}', 'behind'), 'paused true\n');
-  assert.equal(runtimeStatus(id), 'paused');
+  assert.equal(runtimeStatus(d.dataRoot, id), 'paused');
   assert.equal(counter(), frozenAt);
   assert.equal(await ok('info', '--format', '{{.ContainersPaused}}'), '2\n');
   await ok('unpause', 'sleeper', 'behind');
-  await until(() => counter() > frozenAt, 'the counter to move after the restart');
+  await waitFor(() => counter() > frozenAt, 'the counter to move after the restart');
   assert.equal(await ok('exec', 'behind', 'echo', 'thawed'), 'thawed\n');
 });
 
