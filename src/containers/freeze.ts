@@ -27,14 +27,16 @@ export interface FreezeOptions {
 
 export interface FreezeResult<T> {
   result: T;
-  /** From the first pause to the last thaw, in milliseconds. */
+  /** From the start of the pauses to the end of the thaws, in milliseconds; 0 when it paused nothing. */
   frozenMs: number;
 }
 
 /** The work ran past the freeze's limit; the containers were thawed. */
 export class FreezeTimeout extends SystemError {
   constructor(maxMs: number, ids: string[]) {
-    super(`the freeze ran past its limit of ${formatDuration(maxMs * NS_PER_MS)}; thawed ${ids.length === 1 ? 'container' : 'containers'} ${ids.map((id) => id.slice(0, 12)).join(', ')}`);
+    const limit = `the freeze ran past its limit of ${formatDuration(maxMs * NS_PER_MS)}`;
+    const thawed = ids.length === 0 ? '' : `; thawed ${ids.length === 1 ? 'container' : 'containers'} ${ids.map((id) => id.slice(0, 12)).join(', ')}`;
+    super(limit + thawed);
   }
 }
 
@@ -66,8 +68,11 @@ export class Freezer {
    */
   async freeze<T>(ids: string[], work: (signal: AbortSignal) => Promise<T>, opts: FreezeOptions): Promise<FreezeResult<T>> {
     if (!(opts.maxMs > 0)) throw new SystemError(`a freeze needs a positive limit, not ${opts.maxMs} ms`);
-    const started = performance.now();
-    const held = await this.steps.run('step', () => this.hold([...new Set(ids)]));
+    let started = 0;
+    const held = await this.steps.run('step', () => {
+      started = performance.now();
+      return this.hold([...new Set(ids)]);
+    });
     let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       outcome = { ok: true, value: await this.runBounded(work, opts.maxMs, held) };
