@@ -2,12 +2,15 @@
 // shim (mode 'exec') so they survive like the container's own process.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Conflict, NotFound, InvalidParameter } from '../errors.js';
+import { Conflict, NotFound, InvalidParameter, errorText } from '../errors.js';
 import { generateId } from '../util/random-id.js';
 import { capabilitySet, resolveUser } from './runtime/oci-spec.js';
 import { spawnShim, type Attachment, type ShimHandle } from './runtime/shim-client.js';
+import { FrameDecoder } from './runtime/protocol.js';
+import { killProcessTree } from '../util/proc.js';
 import type { ContainerService } from './service.js';
 import type { EventSink } from '../events/bus.js';
+import { isRunning, type ContainerRecord } from './types.js';
 
 export interface ExecConfig {
   Cmd: string[];
@@ -21,6 +24,19 @@ export interface ExecConfig {
   Privileged: boolean;
 }
 
+/** What a captured exec (a backup hook) did. */
+export interface CapturedExec {
+  /** The process's exit code; 128+9 when it was killed at its timeout. */
+  exitCode: number;
+  /** stdout and stderr as they came, interleaved: at most the last CAPTURE_LIMIT bytes. */
+  output: string;
+  /** True when the timeout passed and the process (and its children) were killed. */
+  timedOut: boolean;
+}
+
+/** How much of a captured exec's output is kept (its end, where errors are). */
+export const CAPTURE_LIMIT = 64 * 1024;
+
 interface ExecRecord {
   id: string;
   containerId: string;
@@ -30,6 +46,15 @@ interface ExecRecord {
   pid: number;
   handle?: ShimHandle;
   done?: Promise<void>;
+}
+
+/**
+ * dockerd's refusals for an exec (daemon/exec.go): a stopped container, and
+ * a paused one; the paused message names the container as the request did.
+ */
+function checkExecutable(c: ContainerRecord, ref: string): void {
+  if (!isRunning(c.state)) throw new Conflict(`container ${c.id} is not running`);
+  if (c.state.status === 'paused') throw new Conflict(`Container ${ref} is paused, unpause the container before exec`);
 }
 
 export class ExecService {
@@ -42,7 +67,7 @@ export class ExecService {
 
   create(ref: string, body: Record<string, unknown>): string {
     const c = this.containers.resolve(ref);
-    if (c.state.status !== 'running') throw new Conflict(`container ${c.id} is not running`);
+    checkExecutable(c, ref);
     const cmd = Array.isArray(body.Cmd) ? (body.Cmd as string[]) : typeof body.Cmd === 'string' ? [body.Cmd] : [];
     if (cmd.length === 0) throw new InvalidParameter('No exec command specified');
     const id = generateId();
@@ -82,7 +107,7 @@ export class ExecService {
     const e = this.get(id);
     if (e.running || e.exitCode !== null) throw new Conflict(`Error: Exec command ${id} has already run`);
     const c = this.containers.resolve(e.containerId);
-    if (c.state.status !== 'running') throw new Conflict(`container ${c.id} is not running`);
+    checkExecutable(c, c.id);
     const bundle = this.containers.containerDir(c.id);
     const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as {
       process: Record<string, unknown> & { env?: string[] };
@@ -155,6 +180,54 @@ export class ExecService {
       },
     );
     return attachment;
+  }
+
+  /**
+   * Runs `cmd` in a running container without a client attached (backup
+   * hooks): collects its output, and kills it with every process it started
+   * when it runs past `timeoutMs`. The exec is forgotten once it is over.
+   */
+  async runCaptured(ref: string, cmd: string[], opts: { timeoutMs: number }): Promise<CapturedExec> {
+    const id = this.create(ref, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    try {
+      let attachment: Attachment;
+      try {
+        attachment = (await this.start(id, { detach: false, tty: false }))!;
+      } catch (err) {
+        // The command could not be started (sh missing: 126/127, as docker exec reports it).
+        const code = this.get(id).exitCode;
+        if (code === null) throw err;
+        return { exitCode: code, output: errorText(err), timedOut: false };
+      }
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      const decoder = new FrameDecoder((_stream, payload) => {
+        chunks.push(Buffer.from(payload));
+        kept += payload.length;
+        while (kept - chunks[0]!.length >= CAPTURE_LIMIT) kept -= chunks.shift()!.length;
+      });
+      attachment.socket.on('data', (d: Buffer) => decoder.push(d));
+      attachment.socket.resume();
+      const e = this.get(id);
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (e.running && e.pid > 0) killProcessTree(e.pid);
+      }, opts.timeoutMs);
+      try {
+        await Promise.all([attachment.done, e.done]);
+      } finally {
+        clearTimeout(timer);
+      }
+      const output = Buffer.concat(chunks);
+      return {
+        exitCode: e.exitCode ?? 126,
+        output: output.subarray(Math.max(0, output.length - CAPTURE_LIMIT)).toString('utf8'),
+        timedOut,
+      };
+    } finally {
+      this.execs.delete(id);
+    }
   }
 
   /** Waits until the process has exited and its exit code is recorded. */

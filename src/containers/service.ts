@@ -19,6 +19,7 @@ import { Runc } from './runtime/runc.js';
 import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } from './runtime/oci-spec.js';
 import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, ShimPool, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
 import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/json-log.js';
+import { signalNumber } from './runtime/process-io.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { isProcessRunning, processStartTime } from '../util/proc.js';
 import { generateId } from '../util/random-id.js';
@@ -26,7 +27,9 @@ import { mergeConfig } from './config.js';
 import { checkHostConfig, probeHost, specOptions, type HostFacts } from './host-config.js';
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
-import { ZERO_TIME, type ContainerCreateSpec, type ContainerPaths, type ContainerRecord } from './types.js';
+import { ZERO_TIME, isRunning, type ContainerCreateSpec, type ContainerPaths, type ContainerRecord, type ContainerStatus } from './types.js';
+import { FreezeJournal } from './freeze-journal.js';
+import { Freezer, type FreezeOptions, type FreezeResult } from './freeze.js';
 import type { ViewMount } from './archive-helper.js';
 import { mountsUnder } from '../util/mount.js';
 
@@ -47,6 +50,14 @@ export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 export interface WaitResult {
   StatusCode: number;
   Error?: { Message: string };
+}
+
+/** A running (or paused) container that mounts a volume. */
+export interface VolumeUser {
+  id: string;
+  name: string;
+  /** True when any of its mounts of the volume is read-write: a backup freezes it. */
+  readWrite: boolean;
 }
 
 export interface AttachRequest {
@@ -73,6 +84,15 @@ function networkModeOf(hostConfig: Record<string, unknown>): NetworkMode {
   throw new NotFound(`network ${mode} not found`);
 }
 
+/** True when both name the same signal; an unknown name matches nothing. */
+function sameSignal(a: string | number, b: string): boolean {
+  try {
+    return signalNumber(a) === signalNumber(b);
+  } catch {
+    return false;
+  }
+}
+
 /** Docker's 409 for a name that is taken. */
 function nameConflict(name: string, holder: string): Conflict {
   return new Conflict(
@@ -92,6 +112,7 @@ export class ContainerService {
   private hostFacts?: HostFacts;
   /** Names held by creates in flight (name -> container ID), not yet in the database. */
   private readonly reservedNames = new Map<string, string>();
+  private readonly freezer: Freezer;
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.runc = new Runc({ binary: deps.runtimeBinary ?? 'runc', root: join(deps.dataRoot, 'runtime') });
@@ -100,6 +121,11 @@ export class ContainerService {
     mkdirSync(join(deps.dataRoot, 'runtime'), { recursive: true, mode: 0o700 });
     // Not under runtime/: that is runc's root, where every directory is a container.
     this.shimPool = new ShimPool({ logPath: join(deps.dataRoot, 'runtime', 'shims.log'), recordDir: join(deps.dataRoot, 'standby-shims') });
+    this.freezer = new Freezer({
+      target: { statusOf: (id) => deps.records.get(id)?.state.status, pause: (id) => this.pause(id), unpause: (id) => this.unpause(id) },
+      journal: new FreezeJournal(join(deps.dataRoot, 'freeze.json')),
+      log: deps.log.child({ component: 'freeze' }),
+    });
   }
 
   /** Daemon shutdown: running containers keep their shims; the spare one exits. */
@@ -148,10 +174,12 @@ export class ContainerService {
     return this.deps.records.all();
   }
 
+  /** docker info's counts: a paused container counts as paused only (dockerd's setStateCounter). */
   counts(): { total: number; running: number; paused: number; stopped: number } {
     const all = this.list();
     const running = all.filter((c) => c.state.status === 'running').length;
-    return { total: all.length, running, paused: 0, stopped: all.length - running };
+    const paused = all.filter((c) => c.state.status === 'paused').length;
+    return { total: all.length, running, paused, stopped: all.length - running - paused };
   }
 
   /** IDs of containers using an image (for rmi). */
@@ -161,11 +189,20 @@ export class ContainerService {
       .map((c) => c.id);
   }
 
+  /** The running (or paused) containers that mount `volume`: the ones a backup of it freezes when they write to it. */
+  usersOf(volume: string): VolumeUser[] {
+    const users: VolumeUser[] = [];
+    for (const c of this.list()) {
+      if (!isRunning(c.state)) continue;
+      const mounts = c.mounts.filter((m) => m.type === 'volume' && m.name === volume);
+      if (mounts.length > 0) users.push({ id: c.id, name: c.name, readWrite: mounts.some((m) => m.rw) });
+    }
+    return users;
+  }
+
   /** Names of the running containers that have the named volume mounted (volume export warns, import --replace refuses). */
   runningUsersOf(volume: string): string[] {
-    return this.list()
-      .filter((c) => c.state.status === 'running' && c.mounts.some((m) => m.type === 'volume' && m.name === volume))
-      .map((c) => c.name);
+    return this.usersOf(volume).map((u) => u.name);
   }
 
   mountsOf(ref: string): MountPoint[] | undefined {
@@ -375,6 +412,8 @@ export class ContainerService {
   private async startLocked(id: string): Promise<'started' | 'already-running'> {
     const c = this.deps.records.get(id);
     if (!c) throw new NotFound(`No such container: ${id}`);
+    // dockerd checks paused first: a paused container is running too.
+    if (c.state.status === 'paused') throw new Conflict('cannot start a paused container, try unpause instead');
     if (c.state.status === 'running') return 'already-running';
     if (c.state.status === 'removing') throw new Conflict(`cannot start container ${id}: container is marked for removal`);
     const { images, volumes, events } = this.deps;
@@ -678,11 +717,12 @@ export class ContainerService {
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
     const c = this.resolve(ref);
     const handle = this.handles.get(c.id);
-    if (c.state.status !== 'running' || !handle) return 'not-running';
+    if (!isRunning(c.state) || !handle) return 'not-running';
     const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
+    const signal = opts.signal ?? c.config.StopSignal ?? 'SIGTERM';
     const exited = this.nextExit(c.id);
-    this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: opts.signal ?? c.config.StopSignal ?? 'SIGTERM' });
-    await stopContainer(handle, this.runc, { signal: opts.signal ?? c.config.StopSignal ?? 'SIGTERM', timeoutSec: timeout });
+    this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal });
+    await stopContainer(handle, this.runc, { signal, timeoutSec: timeout, afterSignal: (sig) => this.thawAfterSignal(c.id, sig) });
     await exited;
     this.deps.events.publish('container', 'stop', c.id, { image: c.config.Image, name: c.name });
     return 'stopped';
@@ -690,7 +730,7 @@ export class ContainerService {
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.resolve(ref);
-    if (c.state.status !== 'running' || !this.handles.has(c.id)) {
+    if (!isRunning(c.state) || !this.handles.has(c.id)) {
       throw new Conflict(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     }
     const sig = /^\d+$/.test(signal) ? Number(signal) : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
@@ -700,7 +740,93 @@ export class ContainerService {
       if (e instanceof BerthError && e.kind === 'invalid-parameter') throw e;
       throw new Conflict(`Cannot kill container: ${ref}: ${errorText(e)}`);
     }
+    await this.thawAfterSignal(c.id, sig);
     this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
+  }
+
+  /**
+   * dockerd's kill thaws a paused container after signalling it, so the
+   * signal takes effect: always for SIGKILL and the container's stop signal,
+   * and for any signal when the container sets no StopSignal (daemon/kill.go).
+   */
+  private async thawAfterSignal(id: string, signal: string | number): Promise<void> {
+    const c = this.deps.records.get(id);
+    if (c?.state.status !== 'paused') return;
+    const stopSignal = c.config.StopSignal;
+    if (stopSignal && signalNumber(signal) !== signalNumber('SIGKILL') && !sameSignal(signal, stopSignal)) return;
+    await this.unpause(id).catch((e) => {
+      // Not paused any more (unpaused by someone else, or exited) is what was wanted.
+      if (this.deps.records.get(id)?.state.status === 'paused') {
+        this.deps.log.warn({ container: id, err: errorText(e) }, 'could not thaw the container after signalling it');
+      }
+    });
+  }
+
+  // ---- pause, unpause, freeze ----
+
+  /** `docker pause`: freezes every process of the container (runc's cgroup freezer). */
+  async pause(ref: string): Promise<void> {
+    const { id } = this.resolve(ref);
+    await this.locks.run(id, async () => {
+      const c = this.deps.records.get(id);
+      if (!c) throw new NotFound(`No such container: ${ref}`);
+      // dockerd's messages and classes (daemon/pause.go, container.GetRunningTask).
+      if (!isRunning(c.state) || !this.handles.has(id)) throw new Conflict(`container ${id} is not running`);
+      if (c.state.status === 'paused') throw new Conflict(`Container ${id} is already paused`);
+      try {
+        await this.runc.pause(id);
+      } catch (e) {
+        if (e instanceof NotFound || (e instanceof Conflict && !isRunning(this.deps.records.get(id)?.state ?? { status: 'exited' }))) {
+          throw new Conflict(`container ${id} is not running`, { cause: e });
+        }
+        throw new SystemError(`cannot pause container ${id}: ${errorText(e)}`, { cause: e });
+      }
+      this.setPaused(id, true);
+    });
+  }
+
+  /**
+   * `docker unpause`. dockerd answers a container that is not paused with a
+   * plain error, so a 500, not a 409 (daemon/unpause.go): matched here.
+   */
+  async unpause(ref: string): Promise<void> {
+    const { id } = this.resolve(ref);
+    await this.locks.run(id, async () => {
+      const c = this.deps.records.get(id);
+      if (!c) throw new NotFound(`No such container: ${ref}`);
+      if (c.state.status !== 'paused') throw new SystemError(`Container ${id} is not paused`);
+      if (!this.handles.has(id)) throw new Conflict(`container ${id} is not running`);
+      try {
+        await this.runc.resume(id);
+      } catch (e) {
+        // runc thaws a paused container itself when it sends it SIGKILL: thawed is thawed.
+        const now = await this.runc.state(id).catch(() => null);
+        if (now?.status === 'paused') throw new SystemError(`Cannot unpause container ${id}: ${errorText(e)}`, { cause: e });
+      }
+      this.setPaused(id, false);
+    });
+  }
+
+  /** Records the new state (unless the container exited meanwhile) and publishes `pause` or `unpause`. */
+  private setPaused(id: string, paused: boolean): void {
+    const c = this.deps.records.get(id);
+    if (!c || !isRunning(c.state)) return;
+    c.state = { ...c.state, status: paused ? 'paused' : 'running' };
+    // The processes are frozen (or thawed) whatever the disk says.
+    const saved = this.deps.records.recordFact(c);
+    if (!saved.saved) this.deps.log.error({ container: id, err: errorText(saved.error) }, 'could not store the pause state yet; retrying');
+    this.deps.events.publish('container', paused ? 'pause' : 'unpause', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+  }
+
+  /**
+   * The freeze a consistent backup takes (docs/backups.md): pauses each of
+   * `ids` that is running, runs `work`, thaws what it paused, whatever
+   * happens; a work that runs past `opts.maxMs` is abandoned (its signal
+   * aborts) and the freeze fails. What it pauses is kept in
+   * <data-root>/freeze.json until thawed, so a killed berthd thaws it at start.
+   */
+  freeze<T>(ids: string[], work: (signal: AbortSignal) => Promise<T>, opts: FreezeOptions): Promise<FreezeResult<T>> {
+    return this.freezer.freeze(ids, work, opts);
   }
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -724,7 +850,7 @@ export class ContainerService {
       const code = await new Promise<number>((resolve) => this.lifecycle.once(`removed:${id}`, resolve));
       return { StatusCode: code };
     }
-    if (condition === 'not-running' && c.state.status !== 'running') return { StatusCode: c.state.exitCode };
+    if (condition === 'not-running' && !isRunning(c.state)) return { StatusCode: c.state.exitCode };
     const code = await Promise.race([
       this.nextExit(id),
       new Promise<number>((resolve) => this.lifecycle.once(`removed:${id}`, resolve)),
@@ -736,14 +862,19 @@ export class ContainerService {
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.resolve(ref);
-    if (c.state.status === 'running') {
+    if (isRunning(c.state)) {
       if (!opts.force) {
-        throw new Conflict(
-          `cannot remove container "/${c.name}": container is running: stop the container before removing or force remove`,
-        );
+        const why = c.state.status === 'paused' ? 'container is paused and must be unpaused first' : 'container is running: stop the container before removing or force remove';
+        throw new Conflict(`cannot remove container "/${c.name}": ${why}`);
       }
+      // Listening before the kill: the exit can be recorded while the kill still thaws a paused container.
+      const exited = this.nextExit(c.id);
       await this.kill(c.id, 'SIGKILL').catch(() => undefined);
-      await Promise.race([this.nextExit(c.id), new Promise((r) => setTimeout(r, 10_000))]);
+      if (isRunning(this.deps.records.get(c.id)?.state ?? { status: 'exited' })) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
+      }
     }
     await this.removeNow(c.id, { volumes: opts.volumes ?? false });
   }
@@ -755,7 +886,7 @@ export class ContainerService {
       if (!c) return;
       const handle = this.handles.get(id);
       if (handle) {
-        await stopContainer(handle, this.runc, { signal: 'SIGKILL', timeoutSec: 0 }).catch(() => undefined);
+        await stopContainer(handle, this.runc, { signal: 'SIGKILL', timeoutSec: 0, afterSignal: (sig) => this.thawAfterSignal(id, sig) }).catch(() => undefined);
       }
       // The record and its volume references go first, in one transaction: if
       // that fails (a full disk) nothing else was touched and the container
@@ -789,10 +920,10 @@ export class ContainerService {
    * yet, resolves when it starts (docker attaches before it starts).
    */
   async attach(ref: string, req: AttachRequest): Promise<Attachment | null> {
-    const c = this.resolve(ref);
+    const c = this.attachable(ref);
     let handle = this.handles.get(c.id);
     if (!handle) {
-      if (c.state.status === 'running') return null;
+      if (isRunning(c.state)) return null;
       handle = (await new Promise<ShimHandle | null>((resolve) => {
         const list = this.pendingAttach.get(c.id) ?? [];
         list.push(resolve);
@@ -801,6 +932,13 @@ export class ContainerService {
       if (!handle) return null;
     }
     return handle.attach({ stdin: req.stdin && c.config.OpenStdin, stdout: req.stdout, stderr: req.stderr, raw: true });
+  }
+
+  /** The container, when an attach to it may begin: dockerd refuses a paused one (daemon/attach.go). */
+  attachable(ref: string): ContainerRecord {
+    const c = this.resolve(ref);
+    if (c.state.status === 'paused') throw new Conflict(`container ${ref} is paused, unpause the container before attach`);
+    return c;
   }
 
   async resize(ref: string, height: number, width: number): Promise<void> {
@@ -814,7 +952,7 @@ export class ContainerService {
   logs(ref: string, opts: ReadLogsOptions): AsyncGenerator<LogEntry> {
     const c = this.resolve(ref);
     const path = this.logPath(c.id);
-    const running = c.state.status === 'running';
+    const running = isRunning(c.state);
     return readLogs(path, { ...opts, follow: opts.follow && running, stateDir: this.stateDir(c.id) });
   }
 
@@ -874,7 +1012,7 @@ export class ContainerService {
   /** Mounts the container's root filesystem if needed (archive on a stopped container). */
   async rootfs(id: string): Promise<{ rootfs: string; release: () => Promise<void> }> {
     const c = this.resolve(id);
-    const running = c.state.status === 'running';
+    const running = isRunning(c.state);
     const { rootfs } = await this.deps.images.prepareRootfs(c.id, c.imageId, this.fsDir(c.id));
     return { rootfs, release: running ? async () => undefined : () => this.deps.images.releaseRootfs(this.fsDir(c.id)) };
   }
@@ -890,7 +1028,7 @@ export class ContainerService {
       // References are part of the record: re-take any a crash may have lost.
       for (const m of c.mounts) if (m.type === 'volume' && volumes.has(m.name)) volumes.addRef(m.name, c.id);
       const stateDir = this.stateDir(c.id);
-      if (c.state.status === 'running') {
+      if (isRunning(c.state)) {
         if (await isShimAlive(stateDir)) {
           try {
             await this.reattach(c, await connectShim(stateDir));
@@ -914,6 +1052,9 @@ export class ContainerService {
         );
       }
     }
+    // Containers a freeze paused when the previous berthd was killed.
+    const thawed = await this.freezer.recover();
+    if (thawed.length > 0) log.info({ containers: thawed }, 'thawed containers an interrupted freeze left paused');
     // Standbys of a daemon that was killed before they could exit.
     const orphans = this.shimPool.endOrphans();
     if (orphans.length > 0) log.info({ pids: orphans }, 'ended standby shims left by the previous daemon');
@@ -934,8 +1075,29 @@ export class ContainerService {
   private async reattach(c: ContainerRecord, handle: ShimHandle): Promise<void> {
     for (const m of c.mounts) if (m.type === 'volume') await this.deps.volumes.mount(m.name, c.id).catch(() => undefined);
     this.handles.set(c.id, handle);
+    await this.syncPausedState(c);
     this.watch(c.id, handle);
-    this.deps.log.info({ container: c.id }, 'reattached to running container');
+    this.deps.log.info({ container: c.id, status: c.state.status }, 'reattached to running container');
+  }
+
+  /**
+   * Paused or running is what runc says: the record can be behind it (berthd
+   * killed between `runc pause` and the write), and dockerd's restore also
+   * takes the runtime's word for it.
+   */
+  private async syncPausedState(c: ContainerRecord): Promise<void> {
+    let runtimeStatus: string;
+    try {
+      runtimeStatus = (await this.runc.state(c.id)).status;
+    } catch (e) {
+      this.deps.log.warn({ container: c.id, err: errorText(e) }, 'could not read the runtime state');
+      return;
+    }
+    const status: ContainerStatus = runtimeStatus === 'paused' ? 'paused' : 'running';
+    if (c.state.status === status) return;
+    this.deps.log.info({ container: c.id, recorded: c.state.status, runtime: runtimeStatus }, 'pause state taken from the runtime');
+    c.state = { ...c.state, status };
+    this.deps.records.update(c);
   }
 
   /**

@@ -14,6 +14,15 @@ export interface ContainerState {
   finishedAt: string;
 }
 
+/**
+ * Docker's State.Running: a paused container is running too (its processes
+ * exist, frozen), so everything that needs the container's processes (stop,
+ * kill, wait, logs -f, volume users) treats both alike.
+ */
+export function isRunning(state: Pick<ContainerState, 'status'>): boolean {
+  return state.status === 'running' || state.status === 'paused';
+}
+
 /** A JSON object docker decodes into struct{} (ExposedPorts, Volumes values). */
 export type Empty = Record<string, never>;
 

@@ -5,6 +5,7 @@
 // EXPOSE and STOPSIGNAL (against the environment before the instruction).
 import { posix } from 'node:path';
 import { InvalidParameter } from '../errors.js';
+import { parseDuration } from '../go/time.js';
 import type { HealthConfig } from '../containers/types.js';
 import type { ImageRuntimeConfig } from './types.js';
 import { copyDict } from '../util/dict.js';
@@ -245,22 +246,13 @@ function parsePorts(specs: string[]): string[] {
   return out;
 }
 
-/** Go time.ParseDuration subset → nanoseconds. */
+/** Go's time.ParseDuration in nanoseconds; its error as an InvalidParameter. */
 export function parseGoDuration(s: string): number {
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let pos = 0;
-  if (s === '') throw new InvalidParameter('invalid duration ""');
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) throw new InvalidParameter(`time: invalid duration ${JSON.stringify(s)}`);
-    total += Number(m[1]) * unit[m[2]!]!;
-    pos = re.lastIndex;
+  try {
+    return parseDuration(s);
+  } catch (e) {
+    throw new InvalidParameter((e as Error).message);
   }
-  return Math.round(total);
 }
 
 function parseHealthcheck(rest: string): HealthConfig {

@@ -1,10 +1,11 @@
 // Process identity from /proc: a pid alone can be reused, a pid with its start
 // time (field 22 of /proc/PID/stat, clock ticks since boot) cannot.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 interface ProcStat {
   /** One letter: R, S, D, Z (zombie), X (dead), T, ... */
   state: string;
+  ppid: number;
   startTime: string;
 }
 
@@ -20,7 +21,7 @@ function readStat(pid: number): ProcStat | null {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const state = rest[0];
   const startTime = rest[19];
-  return state && startTime ? { state, startTime } : null;
+  return state && startTime ? { state, ppid: Number(rest[1]), startTime } : null;
 }
 
 /** The process's start time, or null when there is no such process. */
@@ -45,4 +46,51 @@ export function processArgv(pid: number): string[] | null {
   } catch {
     return null;
   }
+}
+
+/** `pid` and every live process descended from it, from one reading of /proc. */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    const st = readStat(Number(name));
+    if (!st || st.state === 'Z' || st.state === 'X') continue;
+    const list = children.get(st.ppid) ?? [];
+    list.push(Number(name));
+    children.set(st.ppid, list);
+  }
+  const tree: number[] = [];
+  const queue = isProcessRunning(pid) ? [pid] : [];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    tree.push(p);
+    queue.push(...(children.get(p) ?? []));
+  }
+  return tree;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone already
+  }
+}
+
+/**
+ * SIGKILLs `pid` and all its descendants. They are stopped first, until a
+ * reading of /proc finds no new one, so none can fork a child that escapes
+ * (killed first, a parent's children would be reparented out of reach).
+ */
+export function killProcessTree(pid: number): void {
+  const stopped = new Set<number>();
+  for (let round = 0; round < 100; round++) {
+    const fresh = processTree(pid).filter((p) => !stopped.has(p));
+    if (fresh.length === 0) break;
+    for (const p of fresh) {
+      signal(p, 'SIGSTOP');
+      stopped.add(p);
+    }
+  }
+  for (const p of stopped) signal(p, 'SIGKILL');
 }

@@ -82,6 +82,11 @@ export function killContainers(dataRoot: string): void {
   }
 }
 
+/** runc's status of a container of the daemon on `dataRoot` ("running", "paused", ...): its word, not berthd's. */
+export function runtimeStatus(dataRoot: string, id: string): string {
+  return (JSON.parse(execFileSync('runc', ['--root', join(dataRoot, 'runtime'), 'state', id], { encoding: 'utf8' })) as { status: string }).status;
+}
+
 /** The pids of the container and exec shims under a data root (they hold its log files open). */
 function shimPids(dataRoot: string): number[] {
   const containers = join(dataRoot, 'containers');

@@ -8,7 +8,7 @@ import { toContainerInspect, toContainerSummary } from '../views/containers.js';
 import { nameMatcher } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
 import { decodeContainerCreate } from '../decode/container-create.js';
-import type { ContainerRecord } from '../../containers/types.js';
+import { isRunning, type ContainerRecord } from '../../containers/types.js';
 
 const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
 const RAW = 'application/vnd.docker.raw-stream';
@@ -54,7 +54,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'create' | 'kill' | 'list' | 'logs' | 'paths' | 'remove' | 'resize' | 'resolve' | 'restart' | 'start' | 'stop' | 'wait'
+  'attach' | 'attachable' | 'create' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'resize' | 'resolve' | 'restart' | 'start' | 'stop' | 'unpause' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -75,7 +75,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     const nameMatches = names && names.length > 0 ? nameMatcher(names) : null;
     let list = containers
       .list()
-      .filter((c) => (all ? true : c.state.status === 'running'))
+      .filter((c) => all || isRunning(c.state))
       .filter((c) => matchesContainerFilters(c, filters, nameMatches))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     const limit = intQuery(ctx, 'limit');
@@ -103,6 +103,16 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     sendNoContent(ctx.res);
   });
 
+  router.add('POST', '/containers/{id}/pause', async (ctx) => {
+    await containers.pause(ctx.params.id!);
+    sendNoContent(ctx.res);
+  });
+
+  router.add('POST', '/containers/{id}/unpause', async (ctx) => {
+    await containers.unpause(ctx.params.id!);
+    sendNoContent(ctx.res);
+  });
+
   router.add('POST', '/containers/{id}/restart', async (ctx) => {
     await containers.restart(ctx.params.id!, { timeout: intQuery(ctx, 't'), signal: ctx.query.get('signal') || undefined });
     sendNoContent(ctx.res);
@@ -120,7 +130,8 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
   });
 
   router.add('POST', '/containers/{id}/attach', async (ctx) => {
-    const c = containers.resolve(ctx.params.id!);
+    // Refusals (a paused container) go out as errors, before the connection is hijacked.
+    const c = containers.attachable(ctx.params.id!);
     const want = { stdin: queryBool(ctx.query, 'stdin'), stdout: queryBool(ctx.query, 'stdout'), stderr: queryBool(ctx.query, 'stderr') };
     const h = hijack(ctx, c.config.Tty ? RAW : MULTIPLEXED);
     let closed = false;

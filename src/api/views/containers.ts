@@ -1,6 +1,6 @@
 // Container records as GET /containers/{id}/json and GET /containers/json show them.
 import { join } from 'node:path';
-import type { ContainerPaths, ContainerRecord } from '../../containers/types.js';
+import { isRunning, type ContainerPaths, type ContainerRecord } from '../../containers/types.js';
 import type { MountPoint } from '../../mounts/types.js';
 import { humanDuration } from '../../util/duration.js';
 import type { ApiContainerSummary, ApiMountPoint } from '../types/index.js';
@@ -17,6 +17,8 @@ function statusText(c: ContainerRecord, now = Date.now()): string {
   switch (c.state.status) {
     case 'running':
       return `Up ${humanDuration(now - Date.parse(c.state.startedAt))}`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(c.state.startedAt))} (Paused)`;
     case 'exited':
     case 'dead':
       if (c.state.finishedAt.startsWith('0001-')) return 'Created';
@@ -54,8 +56,8 @@ export function toContainerInspect(c: ContainerRecord, dirs: ContainerPaths): Re
     Args: c.args,
     State: {
       Status: c.state.status,
-      Running: c.state.status === 'running',
-      Paused: false,
+      Running: isRunning(c.state),
+      Paused: c.state.status === 'paused',
       Restarting: false,
       OOMKilled: c.state.oomKilled,
       Dead: c.state.status === 'dead',

@@ -1,5 +1,5 @@
 // Container commands with docker CLI 28.2's flags, output and exit codes:
-// run, create, start, stop, kill, restart, rm, wait, logs, exec, ps and
+// run, create, start, stop, kill, restart, pause, unpause, rm, wait, logs, exec, ps and
 // inspect, at the top level and under `berth container`.
 import { parseFilterValues, filtersQuery } from './shared.js';
 import type { Command } from 'commander';
@@ -860,6 +860,23 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
       );
     },
   );
+
+  for (const verb of ['pause', 'unpause'] as const) {
+    defineCommand(
+      parent,
+      {
+        ...nameOf(verb),
+        use: 'CONTAINER [CONTAINER...]',
+        description: verb === 'pause' ? 'Pause all processes within one or more containers' : 'Unpause all processes within one or more containers',
+        arity: { min: 1 },
+      },
+      () => undefined,
+      async (args) => {
+        const api = client();
+        await forEachContainer(args, async (name) => void (await api.request('POST', `/containers/${enc(name)}/${verb}`)), {}, api);
+      },
+    );
+  }
 
   defineCommand<{ force?: boolean; link?: boolean; volumes?: boolean }>(
     parent,

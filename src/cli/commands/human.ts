@@ -3,6 +3,7 @@
 // `--since`/`--until` parsing of `docker logs` (api/types/time GetTimestamp).
 
 import { humanDuration } from '../../util/duration.js';
+import { parseDuration } from '../../go/time.js';
 
 /** "5 minutes ago" for a unix timestamp in seconds (docker's RunningFor / CreatedSince). */
 export function timeAgo(unixSeconds: number, now: number = Date.now()): string {
@@ -80,37 +81,13 @@ export function goTimeString(unixSeconds: number): string {
 // ---------------------------------------------------------------------------
 // Go durations and GetTimestamp
 
-const UNIT_NS: Readonly<Record<string, number>> = {
-  ns: 1,
-  us: 1e3,
-  'µs': 1e3,
-  'μs': 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
 /** Go's time.ParseDuration, in nanoseconds; undefined when invalid. */
 export function parseGoDuration(s: string): number | undefined {
-  let rest = s;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    if (rest[0] === '-') sign = -1;
-    rest = rest.slice(1);
+  try {
+    return parseDuration(s);
+  } catch {
+    return undefined;
   }
-  if (rest === '0') return 0;
-  if (rest === '') return undefined;
-  let total = 0;
-  while (rest !== '') {
-    const m = /^(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
-    if (!m || (m[1] === '' && (m[2] === undefined || m[2] === ''))) return undefined;
-    const whole = m[1] === '' ? 0 : Number(m[1]);
-    const frac = m[2] ? Number(`0.${m[2]}`) : 0;
-    total += (whole + frac) * UNIT_NS[m[3]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return sign * total;
 }
 
 /**

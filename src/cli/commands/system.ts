@@ -151,9 +151,11 @@ function renderDf(df: DiskUsage): string {
   // docker: the CLI's own formula; images whose sizes are unknown (-1) count as reclaimable.
   const imgUsed = images.filter((i) => i.Containers !== 0 && i.Size !== -1 && i.SharedSize !== -1).reduce((a, i) => a + i.Size - i.SharedSize, 0);
   const imgReclaim = imgSize - imgUsed;
-  const cActive = containers.filter((c) => c.State === 'running').length;
+  // docker's isActive: running, paused and restarting containers are in use.
+  const active = (c: { State?: string }): boolean => /running|paused|restarting/.test(c.State ?? '');
+  const cActive = containers.filter(active).length;
   const cSize = containers.reduce((a, c) => a + (c.SizeRw ?? 0), 0);
-  const cReclaim = containers.filter((c) => c.State !== 'running').reduce((a, c) => a + (c.SizeRw ?? 0), 0);
+  const cReclaim = containers.filter((c) => !active(c)).reduce((a, c) => a + (c.SizeRw ?? 0), 0);
   const vActive = volumes.filter((v) => v.UsageData.RefCount > 0).length;
   const vSize = volumes.reduce((a, v) => a + Math.max(0, v.UsageData.Size), 0);
   const vReclaim = volumes.filter((v) => v.UsageData.RefCount === 0).reduce((a, v) => a + Math.max(0, v.UsageData.Size), 0);

@@ -204,6 +204,16 @@ export class Runc {
     await this.command(args, id);
   }
 
+  /** Freezes every process of the container (the cgroup freezer): `runc pause`. */
+  async pause(id: string): Promise<void> {
+    await this.command(['pause', id], id);
+  }
+
+  /** Thaws a container `pause` froze: `runc resume`. */
+  async resume(id: string): Promise<void> {
+    await this.command(['resume', id], id);
+  }
+
   /** Pids of the container's processes (host pid namespace). */
   async ps(id: string): Promise<number[]> {
     const { stdout } = await this.command(['ps', '--format', 'json', id], id);

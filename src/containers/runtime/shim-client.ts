@@ -668,6 +668,8 @@ export interface StopOptions {
   signal?: NodeJS.Signals | string;
   /** Seconds to wait before SIGKILL (Docker's default 10); negative waits forever. */
   timeoutSec?: number;
+  /** Called after each signal is sent (a paused container is thawed then, so the signal takes effect). */
+  afterSignal?: (signal: NodeJS.Signals | string) => Promise<void>;
 }
 
 /**
@@ -686,6 +688,7 @@ export async function stopContainer(handle: ShimHandle, runc: Runc, opts: StopOp
       if (e instanceof NotFound || e instanceof Conflict) return; // already exited
       throw e;
     }
+    await opts.afterSignal?.(sig);
   };
   if (timeoutSec !== 0) {
     await send(opts.signal ?? 'SIGTERM');
