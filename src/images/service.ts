@@ -434,10 +434,14 @@ export class ImageService {
     });
   }
 
-  /** Publishes an image event (pull, push, save) for an image that exists. */
-  imageEvent(action: string, imageId: string, name: string): void {
-    const hex = this.tags.resolve(imageId);
-    if (hex !== null) this.publish(action, hex, name);
+  /**
+   * Publishes an image event as dockerd does for pull and push: the actor is
+   * the reference (`busybox:latest`), `name` its repository, with the
+   * labels of the image it names.
+   */
+  imageEvent(action: string, reference: string, name: string): void {
+    const hex = this.tags.resolve(reference);
+    this.events.publish('image', action, reference, { ...(hex !== null ? this.labelsOf(hex) : {}), name });
   }
 
   // ---------------------------------------------------------------- tag / rmi

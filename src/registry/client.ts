@@ -46,10 +46,15 @@ function agentFor(tls: TlsSettings | null): HttpAgent {
   return agent;
 }
 
-/** Go's url.Error wording: `Get "https://host/v2/": <cause>`, keeping Node's error code. */
+/** Go's url.Error wording: `Get "https://host/v2/": <cause>`, with Go's words for the common network failures. */
 function transportError(method: string, url: URL, e: unknown): RegistryTransportError {
-  const err = e as NodeJS.ErrnoException;
-  const text = err.code !== undefined && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
+  const err = e as NodeJS.ErrnoException & { hostname?: string };
+  let text: string;
+  const port = url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80';
+  if (err.code === 'ECONNREFUSED') text = `dial tcp ${url.hostname}:${port}: connect: connection refused`;
+  else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') text = `dial tcp: lookup ${url.hostname}: no such host`;
+  else if (err.code === 'ECONNRESET') text = `read tcp ${url.hostname}:${port}: connection reset by peer`;
+  else text = err.code !== undefined && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
   return new RegistryTransportError(`${goMethod(method)} "${url.href}": ${text}`, { cause: e });
 }
 
@@ -138,8 +143,9 @@ export class RegistryClient {
     return { 'User-Agent': this.opts.userAgent };
   }
 
+  /** The token scopes of a request; none for a login, which names no repository. */
   private scopes(extra: string[] = []): string[] {
-    return [repositoryScope(this.path, this.opts.actions), ...extra];
+    return [...(this.path !== '' && this.opts.actions.length > 0 ? [repositoryScope(this.path, this.opts.actions)] : []), ...extra];
   }
 
   /** The Authorization header the known challenges call for, fetching a token when needed. */
@@ -180,6 +186,7 @@ export class RegistryClient {
     } else {
       if (challenge.params.service !== undefined) url.searchParams.set('service', challenge.params.service);
       for (const s of scopes) url.searchParams.append('scope', s);
+      if (scopes.length === 0) url.searchParams.set('offline_token', 'true');
       if (hasCredentials(auth) && auth.username !== undefined && auth.password !== undefined) {
         url.searchParams.set('account', auth.username);
         headers.Authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;

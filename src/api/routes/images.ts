@@ -1,25 +1,67 @@
-// /images routes: import (POST /images/create?fromSrc=-), load, list, inspect, remove, tag.
+// /images routes: pull and import (POST /images/create), load, list, inspect, remove, tag.
 import type { Router } from '../router.js';
 import { queryBool, sendJson } from '../http.js';
 import { HttpError } from '../errors.js';
 import { parseFilters } from '../filters.js';
 import type { ImageService } from '../../images/service.js';
+import { pullReference, type PullRequest } from '../../images/pull.js';
+import type { Progress } from '../../images/progress.js';
+import { decodeAuthHeader } from '../../registry/auth.js';
+import { parsePlatform } from '../../registry/manifest.js';
+import { openJsonStream } from '../json-stream.js';
+import type { RequestContext } from '../http.js';
 import { errorText } from '../../errors.js';
 import { versionAtLeast } from '../version.js';
 import { toImageInspect, toImageSummary } from '../views/images.js';
 
 export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove'>;
 
+/** Pulls from registries (src/images/pull.ts). */
+export interface PullBackend {
+  pull(req: PullRequest, progress: Progress): Promise<void>;
+}
+
+/** POST /images/create?fromImage=NAME&tag=TAG|DIGEST[&platform=]: a pull, streamed as JSON progress. */
+async function pullImage(ctx: RequestContext, backend: PullBackend): Promise<void> {
+  ctx.req.resume();
+  const fromImage = ctx.query.get('fromImage') ?? '';
+  let reference;
+  try {
+    reference = pullReference(fromImage, ctx.query.get('tag') ?? '');
+  } catch (e) {
+    throw new HttpError(400, errorText(e));
+  }
+  if (reference.path === 'scratch' && reference.domain === 'docker.io') throw new HttpError(403, "'scratch' is a reserved name");
+  const platformValue = versionAtLeast(ctx.apiVersion, '1.32') ? (ctx.query.get('platform') ?? '') : '';
+  const platform = platformValue !== '' ? parsePlatform(platformValue) : undefined;
+  const auth = decodeAuthHeader(headerValue(ctx.req.headers['x-registry-auth']));
+  const stream = openJsonStream(ctx);
+  try {
+    await backend.pull({ reference, auth, platform, signal: stream.signal }, stream.progress);
+  } catch (e) {
+    stream.finish(e);
+    return;
+  }
+  stream.finish();
+}
+
+/** The first value of a request header. */
+export function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 /** `inUse` lists the containers (any state) created from an image. */
-export function registerImageRoutes(router: Router, images: ImageBackend, inUse: (imageId: string) => string[]): void {
+export function registerImageRoutes(router: Router, images: ImageBackend, inUse: (imageId: string) => string[], registry: PullBackend): void {
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
+    if (fromImage !== null && fromImage !== '') {
+      await pullImage(ctx, registry);
+      return;
+    }
     if (fromSrc === null) {
-      // There is no registry to pull from: say so the way a failed pull does.
       ctx.req.resume();
-      const ref = `${fromImage ?? ''}${ctx.query.get('tag') ? `:${ctx.query.get('tag')}` : ''}`;
-      throw new HttpError(404, `pull access denied for ${fromImage ?? ''}: berth cannot pull from a registry; load ${ref} with 'berth load' or 'berth import' first`);
+      throw new HttpError(400, 'image name cannot be blank');
     }
     if (fromSrc !== '-') {
       ctx.req.resume();
