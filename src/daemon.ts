@@ -21,6 +21,7 @@ import { registerAuthRoutes } from './api/routes/auth.js';
 import { RegistryHosts } from './registry/hosts.js';
 import { login } from './registry/login.js';
 import { ImagePuller } from './images/pull.js';
+import { ImagePusher } from './images/push.js';
 import { DEFAULT_REGISTRY_LIMITS, type RegistrySettings } from './images/transfer.js';
 import { ENGINE_VERSION } from './api/version.js';
 import { toContainerSummary } from './api/views/containers.js';
@@ -129,7 +130,11 @@ export class Daemon {
       this.archives = new ArchiveService(this.containers);
       registerArchiveRoutes(router, this.archives);
       const puller = new ImagePuller(this.images, registry, this.log.child({ service: 'pull' }));
-      registerImageRoutes(router, this.images, (imageId) => this.containers.usingImage(imageId), puller);
+      const pusher = new ImagePusher(this.images, registry, this.log.child({ service: 'push' }));
+      registerImageRoutes(router, this.images, (imageId) => this.containers.usingImage(imageId), {
+        pull: (req, progress) => puller.pull(req, progress),
+        push: (req, progress) => pusher.push(req, progress),
+      });
       registerAuthRoutes(router, { login: (auth) => login(registry.hosts, auth, registry.userAgent, this.log.child({ service: 'login' })) });
       const api = new ApiServer(router, this.log.child({ component: 'api' }));
 

@@ -75,6 +75,15 @@ export function parseReference(input: string): Reference {
   return ref;
 }
 
+/** parseReference, or null for an invalid reference. */
+export function tryParseReference(input: string): Reference | null {
+  try {
+    return parseReference(input);
+  } catch {
+    return null;
+  }
+}
+
 /** The short name Docker prints: "busybox", "foo/bar", "localhost:5000/x". */
 export function familiarName(ref: Reference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return `${ref.domain}/${ref.path}`;

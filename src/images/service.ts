@@ -26,6 +26,7 @@
 // plus `name`.
 import { createReadStream, mkdirSync, readdirSync, rmSync, promises as fsp } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
@@ -39,7 +40,8 @@ import { resolveInLayers, type LowerPath } from './layer-path.js';
 import { LayerStore } from './layer-store.js';
 import { LayerBlobs, type LayerBlob } from './layer-blobs.js';
 import { readLayerBlob, writeLayerBlob, type BlobInfo } from './layer-blob-io.js';
-import { normalizeTagRef, repositoryOf, splitTagged, tryNormalizeRef } from './reference.js';
+import { familiarName, fullString, normalizeTagRef, parseReference, repositoryOf, splitTagged, tryNormalizeRef, tryParseReference } from './reference.js';
+import { dockerSaveArchive, type ImageToSave, type SavedLayer } from './archive/docker-save-writer.js';
 import { resolveInRootfs } from './rootfs-path.js';
 import { OverlaySnapshotter } from './snapshotter.js';
 import { TagStore } from './tag-store.js';
@@ -442,6 +444,68 @@ export class ImageService {
   imageEvent(action: string, reference: string, name: string): void {
     const hex = this.tags.resolve(reference);
     this.events.publish('image', action, reference, { ...(hex !== null ? this.labelsOf(hex) : {}), name });
+  }
+
+  // ---------------------------------------------------------------- save
+
+  /** A layer's tar size, counting it from its blob when the store never recorded it. */
+  private async layerTar(hex: string): Promise<SavedLayer> {
+    const blob = this.blobs.of(hex)[0];
+    if (blob === undefined) {
+      throw new InvalidParameter(`layer sha256:${hex} has no stored archive (it was stored by a berth older than registry support): remove the image and load or import it again`);
+    }
+    const open = (): Readable => readLayerBlob(this.blobs.path(blob.digest), blob.mediaType);
+    let tarSize = this.layers.tarSize(hex);
+    if (tarSize === undefined) {
+      tarSize = 0;
+      for await (const chunk of open() as AsyncIterable<Buffer>) tarSize += chunk.length;
+    }
+    return { hex, tarSize, open };
+  }
+
+  /**
+   * `docker save`: the images `names` name, as a `docker save` archive. A
+   * repository name without a tag saves all its tags; an ID or a digest
+   * reference saves the image without tags. Unknown names fail before any
+   * byte is produced.
+   */
+  async save(names: readonly string[]): Promise<AsyncIterable<Buffer>> {
+    const wanted = new Map<string, Set<string>>();
+    const add = (hex: string, tag?: string): void => {
+      const tags = wanted.get(hex) ?? new Set<string>();
+      if (tag !== undefined) tags.add(tag);
+      wanted.set(hex, tags);
+    };
+    for (const name of names) {
+      const ref = /^(sha256:)?[a-f0-9]{64}$/.test(name) ? null : tryParseReference(name);
+      if (ref !== null && ref.tag === undefined && ref.digest === undefined) {
+        const tagged = this.tags.inRepository(familiarName(ref)).filter(([r]) => !r.includes('@'));
+        if (tagged.length > 0) {
+          for (const [r, hex] of tagged) add(hex, r);
+          continue;
+        }
+      }
+      const hex = this.tags.mustResolve(name);
+      const key = tryNormalizeRef(name);
+      add(hex, key !== null && !key.includes('@') && this.tags.target(key) === hex ? key : undefined);
+    }
+    const images: ImageToSave[] = [];
+    for (const [hex, tags] of wanted) {
+      const img = this.images.get(hex)!;
+      const layers: SavedLayer[] = [];
+      for (const l of img.layers) layers.push(await this.layerTar(l));
+      images.push({
+        configBytes: await this.images.bytes(hex),
+        created: img.config.created ?? '',
+        layers,
+        references: [...tags].map((t) => {
+          const parsed = parseReference(t);
+          return { full: fullString(parsed), familiar: t, repository: familiarName(parsed), tag: parsed.tag ?? 'latest' };
+        }),
+      });
+    }
+    for (const hex of wanted.keys()) this.publish('save', hex, `sha256:${hex}`);
+    return dockerSaveArchive(images);
   }
 
   // ---------------------------------------------------------------- tag / rmi

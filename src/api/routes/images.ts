@@ -1,10 +1,14 @@
 // /images routes: pull and import (POST /images/create), load, list, inspect, remove, tag.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import { queryBool, sendJson } from '../http.js';
 import { HttpError } from '../errors.js';
 import { parseFilters } from '../filters.js';
 import type { ImageService } from '../../images/service.js';
 import { pullReference, type PullRequest } from '../../images/pull.js';
+import type { PushRequest } from '../../images/push.js';
+import { parseReference } from '../../images/reference.js';
 import type { Progress } from '../../images/progress.js';
 import { decodeAuthHeader } from '../../registry/auth.js';
 import { parsePlatform } from '../../registry/manifest.js';
@@ -14,15 +18,28 @@ import { errorText } from '../../errors.js';
 import { versionAtLeast } from '../version.js';
 import { toImageInspect, toImageSummary } from '../views/images.js';
 
-export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove'>;
+export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove' | 'save'>;
 
-/** Pulls from registries (src/images/pull.ts). */
-export interface PullBackend {
+/** Pulls from and pushes to registries (src/images/pull.ts, push.ts). */
+export interface RegistryBackend {
   pull(req: PullRequest, progress: Progress): Promise<void>;
+  push(req: PushRequest, progress: Progress): Promise<void>;
+}
+
+/** Runs a registry transfer as a JSON progress stream. */
+async function streamTransfer(ctx: RequestContext, run: (progress: Progress, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const stream = openJsonStream(ctx);
+  try {
+    await run(stream.progress, stream.signal);
+  } catch (e) {
+    stream.finish(e);
+    return;
+  }
+  stream.finish();
 }
 
 /** POST /images/create?fromImage=NAME&tag=TAG|DIGEST[&platform=]: a pull, streamed as JSON progress. */
-async function pullImage(ctx: RequestContext, backend: PullBackend): Promise<void> {
+async function pullImage(ctx: RequestContext, backend: RegistryBackend): Promise<void> {
   ctx.req.resume();
   const fromImage = ctx.query.get('fromImage') ?? '';
   let reference;
@@ -35,14 +52,33 @@ async function pullImage(ctx: RequestContext, backend: PullBackend): Promise<voi
   const platformValue = versionAtLeast(ctx.apiVersion, '1.32') ? (ctx.query.get('platform') ?? '') : '';
   const platform = platformValue !== '' ? parsePlatform(platformValue) : undefined;
   const auth = decodeAuthHeader(headerValue(ctx.req.headers['x-registry-auth']));
-  const stream = openJsonStream(ctx);
+  await streamTransfer(ctx, (progress, signal) => backend.pull({ reference, auth, platform, signal }, progress));
+}
+
+/** POST /images/{name}/push?tag=: a push of one tag, or of every tag without one. */
+async function pushImage(ctx: RequestContext, backend: RegistryBackend): Promise<void> {
+  ctx.req.resume();
+  const tag = ctx.query.get('tag') ?? '';
+  let reference;
   try {
-    await backend.pull({ reference, auth, platform, signal: stream.signal }, stream.progress);
+    reference = parseReference(tag !== '' ? `${ctx.params.name!}:${tag}` : ctx.params.name!);
   } catch (e) {
-    stream.finish(e);
-    return;
+    throw new HttpError(400, errorText(e));
   }
-  stream.finish();
+  const auth = decodeAuthHeader(headerValue(ctx.req.headers['x-registry-auth']));
+  await streamTransfer(ctx, (progress, signal) => backend.push({ reference, auth, signal }, progress));
+}
+
+/** GET /images/get?names= and /images/{name}/get: a `docker save` archive; unknown names are a 404 before any byte. */
+async function saveImages(ctx: RequestContext, images: ImageBackend, names: string[]): Promise<void> {
+  const archive = await images.save(names);
+  ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  try {
+    await pipeline(Readable.from(archive), ctx.res);
+  } catch {
+    // Headers are out: a broken archive must not look complete.
+    ctx.res.destroy();
+  }
 }
 
 /** The first value of a request header. */
@@ -51,7 +87,7 @@ export function headerValue(v: string | string[] | undefined): string | undefine
 }
 
 /** `inUse` lists the containers (any state) created from an image. */
-export function registerImageRoutes(router: Router, images: ImageBackend, inUse: (imageId: string) => string[], registry: PullBackend): void {
+export function registerImageRoutes(router: Router, images: ImageBackend, inUse: (imageId: string) => string[], registry: RegistryBackend): void {
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
@@ -107,6 +143,10 @@ export function registerImageRoutes(router: Router, images: ImageBackend, inUse:
   router.add('GET', '/images/{name:.*}/json', (ctx) => {
     sendJson(ctx.res, 200, toImageInspect(images.resolve(ctx.params.name!)));
   });
+
+  router.add('POST', '/images/{name:.*}/push', (ctx) => pushImage(ctx, registry));
+  router.add('GET', '/images/get', (ctx) => saveImages(ctx, images, ctx.query.getAll('names')));
+  router.add('GET', '/images/{name:.*}/get', (ctx) => saveImages(ctx, images, [ctx.params.name!]));
 
   router.add('POST', '/images/{name:.*}/tag', async (ctx) => {
     const repo = ctx.query.get('repo') ?? '';
