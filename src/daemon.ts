@@ -18,10 +18,13 @@ import { registerSystemRoutes } from './api/routes/system.js';
 import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
 import { registerAuthRoutes } from './api/routes/auth.js';
+import { registerCommitRoutes } from './api/routes/commit.js';
+import { ContainerCommitter } from './containers/commit.js';
 import { RegistryHosts } from './registry/hosts.js';
 import { login } from './registry/login.js';
 import { ImagePuller } from './images/pull.js';
 import { ImagePusher } from './images/push.js';
+import { ImagePruner } from './images/prune.js';
 import { DEFAULT_REGISTRY_LIMITS, type RegistrySettings } from './images/transfer.js';
 import { ENGINE_VERSION } from './api/version.js';
 import { toContainerSummary } from './api/views/containers.js';
@@ -131,10 +134,14 @@ export class Daemon {
       registerArchiveRoutes(router, this.archives);
       const puller = new ImagePuller(this.images, registry, this.log.child({ service: 'pull' }));
       const pusher = new ImagePusher(this.images, registry, this.log.child({ service: 'push' }));
-      registerImageRoutes(router, this.images, (imageId) => this.containers.usingImage(imageId), {
-        pull: (req, progress) => puller.pull(req, progress),
-        push: (req, progress) => pusher.push(req, progress),
+      const inUse = (imageId: string): string[] => this.containers.usingImage(imageId);
+      registerImageRoutes(router, {
+        images: this.images,
+        inUse,
+        registry: { pull: (req, progress) => puller.pull(req, progress), push: (req, progress) => pusher.push(req, progress) },
+        pruner: new ImagePruner(this.images, inUse, this.events, this.log.child({ service: 'image-prune' })),
       });
+      registerCommitRoutes(router, new ContainerCommitter(this.containers, this.images, this.events));
       registerAuthRoutes(router, { login: (auth) => login(registry.hosts, auth, registry.userAgent, this.log.child({ service: 'login' })) });
       const api = new ApiServer(router, this.log.child({ component: 'api' }));
 

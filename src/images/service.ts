@@ -24,7 +24,7 @@
 // Image events (import, load, pull, push, save, tag, untag, delete) are
 // published here with the attributes dockerd gives them: the image's labels
 // plus `name`.
-import { createReadStream, mkdirSync, readdirSync, rmSync, promises as fsp } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, promises as fsp } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -628,6 +628,12 @@ export class ImageService {
       const hex = this.tags.mustResolve(imageId);
       return this.snapshots.prepare(containerId, hex, this.layersTopFirst(this.images.get(hex)!), dir);
     });
+  }
+
+  /** A container's writable layer (its overlay upper directory), or null when its rootfs was never prepared. */
+  containerUpperDir(containerId: string): string | null {
+    const dir = this.snapshots.dirOf(containerId);
+    return dir !== undefined && existsSync(join(dir, 'upper')) ? join(dir, 'upper') : null;
   }
 
   /** Unmounts `<dir>/rootfs` (lazily if busy). The upper layer and the record are kept. */

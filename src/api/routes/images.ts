@@ -4,10 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import { queryBool, sendJson } from '../http.js';
 import { HttpError } from '../errors.js';
-import { parseFilters } from '../filters.js';
+import { boolFilter, checkFilterKeys, parseFilters } from '../filters.js';
 import type { ImageService } from '../../images/service.js';
 import { pullReference, type PullRequest } from '../../images/pull.js';
 import type { PushRequest } from '../../images/push.js';
+import { imageHistory } from '../../images/history.js';
+import type { ImagePruner } from '../../images/prune.js';
+import { getTimestamp } from '../../go/time.js';
 import { parseReference } from '../../images/reference.js';
 import type { Progress } from '../../images/progress.js';
 import { decodeAuthHeader } from '../../registry/auth.js';
@@ -18,7 +21,7 @@ import { errorText } from '../../errors.js';
 import { versionAtLeast } from '../version.js';
 import { toImageInspect, toImageSummary } from '../views/images.js';
 
-export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove' | 'save'>;
+export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove' | 'save' | 'layerSize'>;
 
 /** Pulls from and pushes to registries (src/images/pull.ts, push.ts). */
 export interface RegistryBackend {
@@ -81,13 +84,32 @@ async function saveImages(ctx: RequestContext, images: ImageBackend, names: stri
   }
 }
 
+/** `until` of a prune: moby's timestamp.Parse (a duration before now, RFC 3339, or unix seconds), in ms. */
+function untilFilter(values: string[] | undefined): number | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > 1) throw new HttpError(400, 'more than one until filter specified');
+  try {
+    return Number(getTimestamp(values[0]!)) * 1000;
+  } catch (e) {
+    throw new HttpError(400, `invalid value for 'until' filter: ${errorText(e)}`);
+  }
+}
+
 /** The first value of a request header. */
 export function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** `inUse` lists the containers (any state) created from an image. */
-export function registerImageRoutes(router: Router, images: ImageBackend, inUse: (imageId: string) => string[], registry: RegistryBackend): void {
+export interface ImageRouteBackends {
+  images: ImageBackend;
+  /** The containers (any state) created from an image. */
+  inUse: (imageId: string) => string[];
+  registry: RegistryBackend;
+  pruner: Pick<ImagePruner, 'prune'>;
+}
+
+export function registerImageRoutes(router: Router, backends: ImageRouteBackends): void {
+  const { images, inUse, registry, pruner } = backends;
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
@@ -145,6 +167,29 @@ export function registerImageRoutes(router: Router, images: ImageBackend, inUse:
   });
 
   router.add('POST', '/images/{name:.*}/push', (ctx) => pushImage(ctx, registry));
+  router.add('GET', '/images/{name:.*}/history', (ctx) => {
+    sendJson(
+      ctx.res,
+      200,
+      imageHistory(images, ctx.params.name!).map((h) => ({ Id: h.id, Created: h.created, CreatedBy: h.createdBy, Tags: h.tags, Size: h.size, Comment: h.comment })),
+    );
+  });
+  router.add(
+    'POST',
+    '/images/prune',
+    async (ctx) => {
+      const filters = parseFilters(ctx.query.get('filters'));
+      checkFilterKeys(filters, ['dangling', 'label', 'label!', 'until']);
+      const report = await pruner.prune({
+        danglingOnly: boolFilter(filters, 'dangling') ?? true,
+        until: untilFilter(filters.get('until')),
+        label: filters.get('label') ?? [],
+        notLabel: filters.get('label!') ?? [],
+      });
+      sendJson(ctx.res, 200, { ImagesDeleted: report.deleted.length > 0 ? report.deleted : null, SpaceReclaimed: report.spaceReclaimed });
+    },
+    { minVersion: '1.25' },
+  );
   router.add('GET', '/images/get', (ctx) => saveImages(ctx, images, ctx.query.getAll('names')));
   router.add('GET', '/images/{name:.*}/get', (ctx) => saveImages(ctx, images, [ctx.params.name!]));
 
