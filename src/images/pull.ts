@@ -99,6 +99,8 @@ export class ImagePuller {
     const top = await this.fetchManifest(client, tagOrDigest, req.signal);
     const parsed = parseManifest(top.bytes, top.contentType, name);
     let manifest: ImageManifest;
+    // A list entry is chosen by its platform; a single image must be what --platform asks for.
+    const checkPlatform = parsed.kind === 'image';
     if (parsed.kind === 'index') {
       const chosen = selectManifest(parsed.index, req.platform ?? defaultPlatform());
       const inner = await this.fetchManifest(client, chosen.digest, req.signal);
@@ -117,7 +119,7 @@ export class ImagePuller {
 
     const configBytes = await this.fetchBlob(client, manifest.config, 'image config', req.signal);
     const config = parseImageConfig(configBytes, `image config ${manifest.config.digest}`);
-    this.checkPlatform(config, ref, req.platform);
+    if (checkPlatform) this.checkPlatform(config, ref, req.platform);
     if (config.rootfs.diff_ids.length !== manifest.layers.length) throw new InvalidParameter("layers from manifest don't match image configuration");
 
     const configHex = manifest.config.digest.slice('sha256:'.length);

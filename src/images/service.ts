@@ -174,7 +174,8 @@ export class ImageService {
       if (opts.dangling === false && rec.repoTags.length === 0) continue;
       if (refMatches) {
         rec.repoTags = rec.repoTags.filter((t) => refMatches(t) || refMatches(splitTagged(t).repository));
-        if (rec.repoTags.length === 0) continue;
+        rec.repoDigests = rec.repoDigests.filter((r) => refMatches(r) || refMatches(repositoryOf(r)));
+        if (rec.repoTags.length === 0 && rec.repoDigests.length === 0) continue;
       }
       out.push(rec);
     }

@@ -20,6 +20,7 @@ import type { RequestContext } from '../http.js';
 import { errorText } from '../../errors.js';
 import { versionAtLeast } from '../version.js';
 import { toImageInspect, toImageSummary } from '../views/images.js';
+import type { ApiImageHistoryItem, ApiImagePruneReport } from '../types/images.js';
 
 export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove' | 'save' | 'layerSize'>;
 
@@ -171,7 +172,7 @@ export function registerImageRoutes(router: Router, backends: ImageRouteBackends
     sendJson(
       ctx.res,
       200,
-      imageHistory(images, ctx.params.name!).map((h) => ({ Id: h.id, Created: h.created, CreatedBy: h.createdBy, Tags: h.tags, Size: h.size, Comment: h.comment })),
+      imageHistory(images, ctx.params.name!).map((h): ApiImageHistoryItem => ({ Id: h.id, Created: h.created, CreatedBy: h.createdBy, Tags: h.tags, Size: h.size, Comment: h.comment })),
     );
   });
   router.add(
@@ -186,7 +187,8 @@ export function registerImageRoutes(router: Router, backends: ImageRouteBackends
         label: filters.get('label') ?? [],
         notLabel: filters.get('label!') ?? [],
       });
-      sendJson(ctx.res, 200, { ImagesDeleted: report.deleted.length > 0 ? report.deleted : null, SpaceReclaimed: report.spaceReclaimed });
+      const answer: ApiImagePruneReport = { ImagesDeleted: report.deleted.length > 0 ? report.deleted : null, SpaceReclaimed: report.spaceReclaimed };
+      sendJson(ctx.res, 200, answer);
     },
     { minVersion: '1.25' },
   );
