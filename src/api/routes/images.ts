@@ -109,13 +109,12 @@ export interface ImageRouteBackends {
   pruner: Pick<ImagePruner, 'prune'>;
 }
 
-export function registerImageRoutes(router: Router, backends: ImageRouteBackends): void {
-  const { images, inUse, registry, pruner } = backends;
+export function registerImageRoutes(router: Router, b: ImageRouteBackends): void {
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     const fromImage = ctx.query.get('fromImage');
     if (fromImage !== null && fromImage !== '') {
-      await pullImage(ctx, registry);
+      await pullImage(ctx, b.registry);
       return;
     }
     if (fromSrc === null) {
@@ -130,7 +129,7 @@ export function registerImageRoutes(router: Router, backends: ImageRouteBackends
     const tag = ctx.query.get('tag') ?? '';
     const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
     const changes = ctx.query.getAll('changes');
-    const rec = await images.importRootfs(ctx.req, { reference, changes, message: ctx.query.get('message') ?? undefined });
+    const rec = await b.images.importRootfs(ctx.req, { reference, changes, message: ctx.query.get('message') ?? undefined });
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.end(JSON.stringify({ status: rec.id }) + '\n');
   });
@@ -140,7 +139,7 @@ export function registerImageRoutes(router: Router, backends: ImageRouteBackends
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.flushHeaders();
     try {
-      const lines = await images.load(ctx.req);
+      const lines = await b.images.load(ctx.req);
       for (const line of lines) ctx.res.write(JSON.stringify({ stream: `${line}\n` }) + '\n');
       void quiet;
     } catch (e) {
@@ -154,25 +153,25 @@ export function registerImageRoutes(router: Router, backends: ImageRouteBackends
     const filters = parseFilters(ctx.query.get('filters'));
     const dangling = filters.get('dangling')?.[0];
     const reference = filters.get('reference')?.[0];
-    const list = images.list({
+    const list = b.images.list({
       dangling: dangling === undefined ? undefined : dangling === 'true' || dangling === '1',
       reference,
     });
     // Before API 1.43 dangling images were listed with "<none>" placeholders.
     const legacyNone = !versionAtLeast(ctx.apiVersion, '1.43');
-    sendJson(ctx.res, 200, list.map((rec) => toImageSummary(rec, { containers: inUse(rec.id).length, legacyNone })));
+    sendJson(ctx.res, 200, list.map((rec) => toImageSummary(rec, { containers: b.inUse(rec.id).length, legacyNone })));
   });
 
   router.add('GET', '/images/{name:.*}/json', (ctx) => {
-    sendJson(ctx.res, 200, toImageInspect(images.resolve(ctx.params.name!)));
+    sendJson(ctx.res, 200, toImageInspect(b.images.resolve(ctx.params.name!)));
   });
 
-  router.add('POST', '/images/{name:.*}/push', (ctx) => pushImage(ctx, registry));
+  router.add('POST', '/images/{name:.*}/push', (ctx) => pushImage(ctx, b.registry));
   router.add('GET', '/images/{name:.*}/history', (ctx) => {
     sendJson(
       ctx.res,
       200,
-      imageHistory(images, ctx.params.name!).map((h): ApiImageHistoryItem => ({ Id: h.id, Created: h.created, CreatedBy: h.createdBy, Tags: h.tags, Size: h.size, Comment: h.comment })),
+      imageHistory(b.images, ctx.params.name!).map((h): ApiImageHistoryItem => ({ Id: h.id, Created: h.created, CreatedBy: h.createdBy, Tags: h.tags, Size: h.size, Comment: h.comment })),
     );
   });
   router.add(
@@ -181,7 +180,7 @@ export function registerImageRoutes(router: Router, backends: ImageRouteBackends
     async (ctx) => {
       const filters = parseFilters(ctx.query.get('filters'));
       checkFilterKeys(filters, ['dangling', 'label', 'label!', 'until']);
-      const report = await pruner.prune({
+      const report = await b.pruner.prune({
         danglingOnly: boolFilter(filters, 'dangling') ?? true,
         until: untilFilter(filters.get('until')),
         label: filters.get('label') ?? [],
@@ -192,19 +191,19 @@ export function registerImageRoutes(router: Router, backends: ImageRouteBackends
     },
     { minVersion: '1.25' },
   );
-  router.add('GET', '/images/get', (ctx) => saveImages(ctx, images, ctx.query.getAll('names')));
-  router.add('GET', '/images/{name:.*}/get', (ctx) => saveImages(ctx, images, [ctx.params.name!]));
+  router.add('GET', '/images/get', (ctx) => saveImages(ctx, b.images, ctx.query.getAll('names')));
+  router.add('GET', '/images/{name:.*}/get', (ctx) => saveImages(ctx, b.images, [ctx.params.name!]));
 
   router.add('POST', '/images/{name:.*}/tag', async (ctx) => {
     const repo = ctx.query.get('repo') ?? '';
     const tag = ctx.query.get('tag') ?? '';
-    await images.tag(ctx.params.name!, tag ? `${repo}:${tag}` : repo);
+    await b.images.tag(ctx.params.name!, tag ? `${repo}:${tag}` : repo);
     ctx.res.writeHead(201, { 'Content-Length': '0' });
     ctx.res.end();
   });
 
   router.add('DELETE', '/images/{name:.*}', async (ctx) => {
-    const r = await images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), inUse });
+    const r = await b.images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), inUse: b.inUse });
     sendJson(ctx.res, 200, r);
   });
 }
