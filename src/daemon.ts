@@ -109,6 +109,7 @@ export class Daemon {
         events: this.events,
         containerCounts: () => this.containers.counts(),
         imageCount: () => this.images.list().length,
+        registryConfig: () => registry.hosts.view(),
         diskUsageExtras: async () => {
           const images = this.images.list().map((rec) => toImageSummary(rec, { containers: this.containers.usingImage(rec.id).length }));
           const containers = this.containers.list().map((c) => ({ ...toContainerSummary(c), SizeRw: 0, SizeRootFs: 0 }));

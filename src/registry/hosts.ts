@@ -88,9 +88,19 @@ function splitHostPort(hostPort: string): { host: string; port: string } {
   return { host: hostPort, port: '' };
 }
 
+/** GET /info's RegistryConfig, as dockerd reports its registry settings. */
+export interface RegistryConfigView {
+  AllowNondistributableArtifactsCIDRs: null;
+  AllowNondistributableArtifactsHostnames: null;
+  InsecureRegistryCIDRs: string[];
+  IndexConfigs: Record<string, { Name: string; Mirrors: string[]; Secure: boolean; Official: boolean }>;
+  Mirrors: string[];
+}
+
 export class RegistryHosts {
   private readonly insecureHosts = new Set<string>();
   private readonly insecureNets = new BlockList();
+  private readonly insecureCidrs: string[] = [];
   readonly mirrors: readonly string[];
   private readonly certsDir: string;
 
@@ -98,15 +108,32 @@ export class RegistryHosts {
     const cidrs = [...(opts.loopbackInsecure === false ? [] : LOOPBACK_CIDRS)];
     for (const value of opts.insecure ?? []) {
       const parsed = parseInsecure(value);
-      if (parsed.cidr) this.insecureNets.addSubnet(...parsed.cidr);
-      else this.insecureHosts.add(parsed.host!);
+      if (parsed.cidr) {
+        this.insecureNets.addSubnet(...parsed.cidr);
+        this.insecureCidrs.push(value);
+      } else this.insecureHosts.add(parsed.host!);
     }
     for (const c of cidrs) {
       const parsed = parseInsecure(c);
       this.insecureNets.addSubnet(...parsed.cidr!);
+      this.insecureCidrs.push(c);
     }
     this.mirrors = [...new Set((opts.mirrors ?? []).map(validateMirror))];
     this.certsDir = opts.certsDir ?? DEFAULT_CERTS_DIR;
+  }
+
+  /** The settings as dockerd's /info shows them. */
+  view(): RegistryConfigView {
+    const index: RegistryConfigView['IndexConfigs'] = {};
+    for (const host of this.insecureHosts) index[host] = { Name: host, Mirrors: [], Secure: false, Official: false };
+    index[DOCKER_HUB] = { Name: DOCKER_HUB, Mirrors: [...this.mirrors], Secure: true, Official: true };
+    return {
+      AllowNondistributableArtifactsCIDRs: null,
+      AllowNondistributableArtifactsHostnames: null,
+      InsecureRegistryCIDRs: [...new Set(this.insecureCidrs)].sort(),
+      IndexConfigs: index,
+      Mirrors: [...this.mirrors],
+    };
   }
 
   /** Whether a registry host (HOST[:PORT]) is secure: not listed as insecure, and none of its addresses in an insecure network. */
