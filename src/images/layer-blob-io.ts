@@ -60,7 +60,14 @@ export function blobCompression(mediaType: string): Compression {
 
 /** The plain tar inside a blob file; `onRead` sees the blob bytes as they are read (for progress). */
 export function readLayerBlob(file: string, mediaType: string, onRead?: (bytes: number) => void): Readable {
-  const kind = blobCompression(mediaType);
+  const tar = openLayerBlob(file, blobCompression(mediaType), onRead);
+  // The unpacker reports the failure it meets first; a decoder error arriving
+  // after it stopped reading must not be an uncaught exception.
+  tar.on('error', () => undefined);
+  return tar;
+}
+
+function openLayerBlob(file: string, kind: Compression, onRead?: (bytes: number) => void): Readable {
   const raw = createReadStream(file);
   if (onRead === undefined) return decoded(raw, kind);
   const counted = new Transform({

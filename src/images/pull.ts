@@ -13,12 +13,12 @@ import type { AuthConfig } from '../registry/auth.js';
 import { readBody, type RegistryClient } from '../registry/client.js';
 import { withRepository } from '../registry/connect.js';
 import { defaultPlatform, formatPlatform, MANIFEST_ACCEPT, MEDIA_TYPES, parseManifest, selectManifest, type Descriptor, type ImageManifest, type Platform } from '../registry/manifest.js';
-import { Limiter } from '../util/limiter.js';
+import { allOrNone } from '../util/limiter.js';
 import { parseImageConfig, sha256Hex } from './config-file.js';
 import { familiarName, familiarString, fullName, parseReference, type Reference } from './reference.js';
 import type { Progress } from './progress.js';
 import type { ImageService } from './service.js';
-import { pullError, TransientError, withRetries, type RegistrySettings } from './transfer.js';
+import { connectOptions, pullError, TransientError, withRetries, type RegistrySettings } from './transfer.js';
 import type { ImageConfigFile } from './types.js';
 
 export interface PullRequest {
@@ -49,17 +49,7 @@ export class ImagePuller {
     const ref = req.reference;
     try {
       await withRepository(
-        {
-          hosts: this.settings.hosts,
-          domain: ref.domain,
-          path: ref.path,
-          auth: req.auth,
-          actions: ['pull'],
-          withMirrors: true,
-          userAgent: this.settings.userAgent,
-          log: this.log,
-          signal: req.signal,
-        },
+        connectOptions(this.settings, ref, req.auth, ['pull'], this.log, req.signal),
         async (client) => {
           let downloaded = false;
           if (ref.tag === undefined && ref.digest === undefined) {
@@ -190,30 +180,15 @@ export class ImagePuller {
       missing.push({ desc, diffId });
     }
     if (missing.length === 0) return;
-    const abort = new AbortController();
-    const onAbort = (): void => abort.abort(req.signal?.reason);
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-    const limiter = new Limiter(this.settings.maxConcurrentDownloads);
-    const results = await Promise.allSettled(
-      missing.map(({ desc, diffId }) =>
-        limiter.run(
-          async () => {
-            abort.signal.throwIfAborted();
-            try {
-              const hex = await this.pullLayer(client, desc, diffId, progress, abort.signal, source);
-              pinned.push(hex);
-            } catch (e) {
-              abort.abort(e);
-              throw e;
-            }
-          },
-          () => progress.update(shortDigest(desc.digest), 'Waiting'),
-        ),
-      ),
+    await allOrNone(
+      missing,
+      this.settings.maxConcurrentDownloads,
+      req.signal,
+      async ({ desc, diffId }, signal) => {
+        pinned.push(await this.pullLayer(client, desc, diffId, progress, signal, source));
+      },
+      ({ desc }) => progress.update(shortDigest(desc.digest), 'Waiting'),
     );
-    req.signal?.removeEventListener('abort', onAbort);
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure !== undefined) throw abort.signal.reason ?? failure.reason;
   }
 
   /** Downloads, verifies and unpacks one layer; returns its hex, pinned. */

@@ -14,13 +14,13 @@ import type { RegistryClient, RequestBody } from '../registry/client.js';
 import { withRepository } from '../registry/connect.js';
 import { RegistryError } from '../registry/errors.js';
 import { layerCompression, MEDIA_TYPES } from '../registry/manifest.js';
-import { Limiter } from '../util/limiter.js';
+import { allOrNone } from '../util/limiter.js';
 import { sha256Hex, parseImageConfig } from './config-file.js';
 import type { LayerBlob } from './layer-blobs.js';
 import type { Progress } from './progress.js';
 import { familiarName, familiarString, fullName, type Reference } from './reference.js';
 import type { ImageService } from './service.js';
-import { withRetries, type RegistrySettings } from './transfer.js';
+import { connectOptions, withRetries, type RegistrySettings } from './transfer.js';
 
 /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
 export const UPLOAD_CHUNK = 5 * 1024 * 1024;
@@ -92,17 +92,7 @@ export class ImagePusher {
       if (targets.length === 0) throw new NotFound(`no tags to push for ${repo}`);
     }
     await withRepository(
-      {
-        hosts: this.settings.hosts,
-        domain: ref.domain,
-        path: ref.path,
-        auth: req.auth,
-        actions: ['pull', 'push'],
-        withMirrors: false,
-        userAgent: this.settings.userAgent,
-        log: this.log,
-        signal: req.signal,
-      },
+      connectOptions(this.settings, ref, req.auth, ['pull', 'push'], this.log, req.signal),
       async (client) => {
         // Layers known to be in the repository during this push (shared by its tags).
         const remote = new Map<string, PushedLayer>();
@@ -124,35 +114,18 @@ export class ImagePusher {
     const configBytes = await this.images.configBytes(`sha256:${imageHex}`);
     const config = parseImageConfig(configBytes, `image ${imageHex}`);
     const diffHexes = config.rootfs.diff_ids.map((d) => d.slice('sha256:'.length));
-    // moby prepares from the top layer down.
-    for (const hex of [...new Set(diffHexes)].reverse()) progress.update(shortId(hex), 'Preparing');
-    const limiter = new Limiter(this.settings.maxConcurrentUploads);
-    const abort = new AbortController();
-    const onAbort = (): void => abort.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const uploads = new Map<string, Promise<PushedLayer>>();
-    for (const hex of [...new Set(diffHexes)].reverse()) {
-      uploads.set(
-        hex,
-        limiter.run(
-          async () => {
-            try {
-              return await this.pushLayer(client, ref, hex, remote, progress, abort.signal);
-            } catch (e) {
-              abort.abort(e);
-              throw e;
-            }
-          },
-          () => progress.update(shortId(hex), 'Waiting'),
-        ),
-      );
-    }
-    const results = await Promise.allSettled(uploads.values());
-    signal?.removeEventListener('abort', onAbort);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw abort.signal.reason ?? failed.reason;
-    const layers: PushedLayer[] = [];
-    for (const hex of diffHexes) layers.push(await uploads.get(hex)!);
+    // moby prepares and uploads from the top layer down.
+    const unique = [...new Set(diffHexes)].reverse();
+    for (const hex of unique) progress.update(shortId(hex), 'Preparing');
+    const pushed = await allOrNone(
+      unique,
+      this.settings.maxConcurrentUploads,
+      signal,
+      (hex, layerSignal) => this.pushLayer(client, ref, hex, remote, progress, layerSignal),
+      (hex) => progress.update(shortId(hex), 'Waiting'),
+    );
+    const byHex = new Map(unique.map((hex, i) => [hex, pushed[i]!]));
+    const layers = diffHexes.map((hex) => byHex.get(hex)!);
 
     const configDigest = `sha256:${sha256Hex(configBytes)}`;
     if ((await client.statBlob(configDigest, signal)) === null) await this.uploadBuffer(client, configBytes, configDigest, signal);

@@ -5,6 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NotFound, Unauthorized } from '../errors.js';
 import type { RegistryHosts } from '../registry/hosts.js';
+import type { AuthConfig } from '../registry/auth.js';
+import type { ConnectOptions } from '../registry/connect.js';
+import type { Logger } from 'pino';
 import { RegistryError, RegistryTransportError } from '../registry/errors.js';
 import { familiarName, familiarString, type Reference } from './reference.js';
 import type { Progress } from './progress.js';
@@ -18,6 +21,29 @@ export interface RegistrySettings {
   /** dockerd's --max-download-attempts (5); uploads make 5 attempts too. */
   maxDownloadAttempts: number;
   userAgent: string;
+}
+
+/** How a pull (with mirrors) or a push (without) reaches `ref`'s repository. */
+export function connectOptions(
+  settings: RegistrySettings,
+  ref: Reference,
+  auth: AuthConfig,
+  actions: string[],
+  log: Logger,
+  signal: AbortSignal | undefined,
+): ConnectOptions {
+  return {
+    hosts: settings.hosts,
+    domain: ref.domain,
+    path: ref.path,
+    auth,
+    actions,
+    // Mirrors serve pulls only, as dockerd's.
+    withMirrors: !actions.includes('push'),
+    userAgent: settings.userAgent,
+    log,
+    signal,
+  };
 }
 
 export const DEFAULT_REGISTRY_LIMITS = { maxConcurrentDownloads: 3, maxConcurrentUploads: 5, maxDownloadAttempts: 5 } as const;
