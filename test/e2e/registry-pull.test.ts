@@ -100,6 +100,11 @@ test('docker run of a missing image pulls it first', async () => {
   assert.match(r.stderr, new RegExp(`^Unable to find image '${reg.host}/resume:1' locally\n1: Pulling from resume\n`));
   assert.match(r.stderr, /Status: Downloaded newer image for /);
   await ok('rmi', `${reg.host}/resume:1`);
+  const viaBerth = await berth(d.env, 'run', '--rm', `${reg.host}/resume:1`, 'cat', '/etc/registry-marker');
+  assert.equal(viaBerth.code, 0, viaBerth.stderr);
+  assert.equal(viaBerth.stdout, 'resumed\n');
+  assert.equal(viaBerth.stderr, r.stderr, 'berth run pulls with the same lines as docker run');
+  await ok('rmi', `${reg.host}/resume:1`);
 });
 
 test('an OCI image with zstd layers: pulled, stored as it came, run', async () => {

@@ -99,7 +99,9 @@ test('a large layer is pushed in chunks with berth push and comes back intact', 
   t.after(() => dk('rm', '-f', 'big'));
   // 12 MiB of random data: its gzip blob is larger than one upload chunk (5 MiB).
   await ok('run', '--name', 'big', `${reg.host}/base/busybox`, 'sh', '-c', 'head -c 12582912 /dev/urandom > /big && md5sum /big > /big.md5');
-  await ok('commit', 'big', `${reg.host}/big:1`);
+  const committed = await berth(d.env, 'commit', 'big', `${reg.host}/big:1`);
+  assert.equal(committed.code, 0, committed.stderr);
+  assert.match(committed.stdout, /^sha256:[0-9a-f]{64}\n$/);
   const pushed = await berth(d.env, 'push', `${reg.host}/big:1`);
   assert.equal(pushed.code, 0, pushed.stderr);
   assert.match(pushed.stdout, /: Pushed\n/);
