@@ -1,6 +1,6 @@
 // moby's pkg/jsonmessage: the JSON-lines progress stream of pull, push, load
 // and build (one message per line), and JSONProgress.String(), the text bar
-// dockerd puts in "progress" and a terminal CLI redraws from "progressDetail".
+// dockerd puts in "progress" and a terminal CLI redraws with "progressDetail".
 import { humanSize } from './units.js';
 
 export interface JSONProgress {
