@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Quick start: install what is missing, build, put `berth` and `berthd` on the
 # PATH, start berthd with its defaults (data in /var/lib/berth, API on
-# /run/berth/berth.sock), import a busybox image built from Debian's
-# busybox-static (berth has no registry pull), and show data written into a
+# /run/berth/berth.sock), get a busybox image (`berth pull busybox` from
+# Docker Hub when it is reachable, else one built from Debian's
+# busybox-static and imported; it says which), and show data written into a
 # volume by one container being read back by a second. Running it again is
-# fine: a running berthd and an imported image are reused.
+# fine: a running berthd and an existing busybox image are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -45,8 +46,12 @@ import_busybox() {
   berth import -c 'CMD ["sh"]' "$work/rootfs.tar" busybox
 }
 
-if ! berth image inspect busybox >/dev/null 2>&1; then
-  echo "quickstart: importing busybox (from /bin/busybox)"
+if berth image inspect busybox >/dev/null 2>&1; then
+  echo "quickstart: using the busybox image already there"
+elif timeout 120 berth pull busybox; then
+  echo "quickstart: pulled busybox from Docker Hub"
+else
+  echo "quickstart: no registry reachable (berth pull busybox failed): importing busybox built from /bin/busybox instead"
   import_busybox
 fi
 

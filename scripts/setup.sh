@@ -25,11 +25,18 @@ command -v make >/dev/null || need_pkgs+=(make)
 command -v g++ >/dev/null || need_pkgs+=(g++)
 command -v python3 >/dev/null || need_pkgs+=(python3)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
+# Registry tests: Debian's docker-registry (distribution 2.8) on loopback, skopeo to put images into it.
+command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
+command -v skopeo >/dev/null || need_pkgs+=(skopeo)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  # The package enables a registry service on :5000; the tests start their own.
+  if printf '%s\n' "${need_pkgs[@]}" | grep -qx docker-registry && command -v systemctl >/dev/null; then
+    systemctl disable --now docker-registry >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ ! -x /usr/local/bin/docker ] && ! command -v docker >/dev/null; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --
 // berthd: the daemon's command line.
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { Daemon, DEFAULT_DATA_ROOT, DEFAULT_SOCKET } from './daemon.js';
 import { errorText } from './errors.js';
 import { ENGINE_VERSION } from './api/version.js';
@@ -17,8 +17,24 @@ const program = new Command('berthd')
   .option('--tlskey <file>', 'server key')
   .option('--runtime <binary>', 'OCI runtime binary', 'runc')
   .option('--seccomp-profile <file>', 'seccomp profile containers run under by default ("builtin": /usr/share/containers/seccomp.json, or "unconfined")', 'builtin')
+  .option('--insecure-registry <host>', 'registry reached without TLS verification, or over plain HTTP: HOST[:PORT] or CIDR (repeatable)', collect, [])
+  .option('--registry-mirror <url>', 'Docker Hub mirror tried before it for pulls (repeatable)', collect, [])
+  .option('--registry-certs-dir <dir>', 'CA (*.crt) and client (*.cert, *.key) certificates per registry host', '/etc/docker/certs.d')
+  .option('--max-concurrent-downloads <n>', 'layers downloaded at once per pull', positiveInt, 3)
+  .option('--max-concurrent-uploads <n>', 'layers uploaded at once per push', positiveInt, 5)
+  .option('--max-download-attempts <n>', 'attempts per layer download', positiveInt, 5)
   .option('--log-level <level>', 'debug, info, warn, error', 'info')
   .option('-D, --debug', 'debug logging');
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
 
 program.parse();
 const opts = program.opts<{
@@ -32,6 +48,12 @@ const opts = program.opts<{
   seccompProfile: string;
   logLevel: string;
   debug?: boolean;
+  insecureRegistry: string[];
+  registryMirror: string[];
+  registryCertsDir: string;
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+  maxDownloadAttempts: number;
 }>();
 
 let tls;
@@ -50,6 +72,12 @@ const daemon = new Daemon({
   runtime: opts.runtime,
   seccompProfile: opts.seccompProfile,
   logLevel: opts.debug ? 'debug' : opts.logLevel,
+  insecureRegistries: opts.insecureRegistry,
+  registryMirrors: opts.registryMirror,
+  registryCertsDir: opts.registryCertsDir,
+  maxConcurrentDownloads: opts.maxConcurrentDownloads,
+  maxConcurrentUploads: opts.maxConcurrentUploads,
+  maxDownloadAttempts: opts.maxDownloadAttempts,
 });
 
 let stopping = false;

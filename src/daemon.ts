@@ -17,6 +17,16 @@ import { VolumeArchives } from './volumes/archives.js';
 import { registerSystemRoutes } from './api/routes/system.js';
 import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
+import { registerAuthRoutes } from './api/routes/auth.js';
+import { registerCommitRoutes } from './api/routes/commit.js';
+import { ContainerCommitter } from './containers/commit.js';
+import { RegistryHosts } from './registry/hosts.js';
+import { login } from './registry/login.js';
+import { ImagePuller } from './images/pull.js';
+import { ImagePusher } from './images/push.js';
+import { ImagePruner } from './images/prune.js';
+import { DEFAULT_REGISTRY_LIMITS, type RegistrySettings } from './images/transfer.js';
+import { ENGINE_VERSION } from './api/version.js';
 import { toContainerSummary } from './api/views/containers.js';
 import { ImageService } from './images/service.js';
 import { toImageSummary } from './api/views/images.js';
@@ -43,6 +53,15 @@ export interface DaemonConfig {
   seccompProfile?: string;
   logLevel?: string;
   logger?: Logger;
+  /** --insecure-registry: HOST[:PORT] or CIDR (loopback always is). */
+  insecureRegistries?: string[];
+  /** --registry-mirror: Docker Hub mirrors, tried before it for pulls. */
+  registryMirrors?: string[];
+  /** --registry-certs-dir: CA and client certificates per registry host (default /etc/docker/certs.d). */
+  registryCertsDir?: string;
+  maxConcurrentDownloads?: number;
+  maxConcurrentUploads?: number;
+  maxDownloadAttempts?: number;
 }
 
 export class Daemon {
@@ -72,6 +91,7 @@ export class Daemon {
       this.volumes = new VolumeService(records, drivers, this.events, this.log.child({ service: 'volumes' }));
       await this.volumes.restore();
       this.images = new ImageService({ root: join(dataRoot, 'image'), events: this.events, log: this.log.child({ service: 'images' }) });
+      const registry = this.registrySettings();
       this.containers = new ContainerService({
         dataRoot,
         records: new ContainerRecords(this.db),
@@ -93,6 +113,7 @@ export class Daemon {
         containerCounts: () => this.containers.counts(),
         securityOptions: [`name=seccomp,profile=${this.config.seccompProfile ?? 'builtin'}`],
         imageCount: () => this.images.list().length,
+        registryConfig: () => registry.hosts.view(),
         diskUsageExtras: async () => {
           const images = this.images.list().map((rec) => toImageSummary(rec, { containers: this.containers.usingImage(rec.id).length }));
           const containers = this.containers.list().map((c) => ({ ...toContainerSummary(c), SizeRw: 0, SizeRootFs: 0 }));
@@ -116,7 +137,17 @@ export class Daemon {
       registerExecRoutes(router, new ExecService(this.containers, this.events));
       this.archives = new ArchiveService(this.containers);
       registerArchiveRoutes(router, this.archives);
-      registerImageRoutes(router, this.images, (imageId) => this.containers.usingImage(imageId));
+      const puller = new ImagePuller(this.images, registry, this.log.child({ service: 'pull' }));
+      const pusher = new ImagePusher(this.images, registry, this.log.child({ service: 'push' }));
+      const inUse = (imageId: string): string[] => this.containers.usingImage(imageId);
+      registerImageRoutes(router, {
+        images: this.images,
+        inUse,
+        registry: { pull: (req, progress) => puller.pull(req, progress), push: (req, progress) => pusher.push(req, progress) },
+        pruner: new ImagePruner(this.images, inUse, this.events, this.log.child({ service: 'image-prune' })),
+      });
+      registerCommitRoutes(router, new ContainerCommitter(this.containers, this.images, this.events));
+      registerAuthRoutes(router, { login: (auth) => login(registry.hosts, auth, registry.userAgent, this.log.child({ service: 'login' })) });
       const api = new ApiServer(router, this.log.child({ component: 'api' }));
 
       for (const host of this.config.hosts) {
@@ -151,6 +182,18 @@ export class Daemon {
     this.db?.close();
     this.db = undefined;
     this.lock?.release();
+  }
+
+  /** Registry access as the daemon's flags set it (dockerd's defaults otherwise). */
+  private registrySettings(): RegistrySettings {
+    const c = this.config;
+    return {
+      hosts: new RegistryHosts({ insecure: c.insecureRegistries, mirrors: c.registryMirrors, certsDir: c.registryCertsDir }),
+      maxConcurrentDownloads: c.maxConcurrentDownloads ?? DEFAULT_REGISTRY_LIMITS.maxConcurrentDownloads,
+      maxConcurrentUploads: c.maxConcurrentUploads ?? DEFAULT_REGISTRY_LIMITS.maxConcurrentUploads,
+      maxDownloadAttempts: c.maxDownloadAttempts ?? DEFAULT_REGISTRY_LIMITS.maxDownloadAttempts,
+      userAgent: `berth/${ENGINE_VERSION} (linux)`,
+    };
   }
 
   /** A stable engine ID, kept in the data root. */

@@ -46,6 +46,13 @@ export class Conflict extends BerthError {
   }
 }
 
+/** Credentials missing or refused (a registry's 401): HTTP 401, as dockerd's errdefs.Unauthorized. */
+export class Unauthorized extends BerthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unauthorized', message, options);
+  }
+}
+
 export class Forbidden extends BerthError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('forbidden', message, options);

@@ -107,15 +107,10 @@ export function decompressor(kind: Compression): Duplex | undefined {
   }
 }
 
-/**
- * The plain tar inside `input`, whatever its compression; `kind` is what was
- * found. Decoder failures (corrupt or truncated data) surface as
- * InvalidArchive errors of the returned stream.
- */
-export async function decompressed(input: AsyncIterable<Buffer>): Promise<{ kind: Compression; tar: Readable }> {
+/** The compression of `input` (from its first bytes), and the whole input as it was, bytes in hand included. */
+export async function sniffCompression(input: AsyncIterable<Buffer>): Promise<{ kind: Compression; stream: Readable }> {
   const it = input[Symbol.asyncIterator]();
   const { head, done } = await peek(it, LONGEST_MAGIC);
-  const kind = detectCompression(head);
   const rest = async function* (): AsyncGenerator<Buffer> {
     if (head.length > 0) yield head;
     if (done) return;
@@ -125,9 +120,23 @@ export async function decompressed(input: AsyncIterable<Buffer>): Promise<{ kind
       yield r.value;
     }
   };
-  const source = Readable.from(rest(), { objectMode: false });
+  return { kind: detectCompression(head), stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/**
+ * The plain tar inside `input`, whatever its compression; `kind` is what was
+ * found. Decoder failures (corrupt or truncated data) surface as
+ * InvalidArchive errors of the returned stream.
+ */
+export async function decompressed(input: AsyncIterable<Buffer>): Promise<{ kind: Compression; tar: Readable }> {
+  const { kind, stream: source } = await sniffCompression(input);
+  return { kind, tar: decoded(source, kind) };
+}
+
+/** `source` decoded from `kind`; decoder failures are InvalidArchive errors of the returned stream. */
+export function decoded(source: Readable, kind: Compression): Readable {
   const dec = decompressor(kind);
-  if (!dec) return { kind, tar: source };
+  if (!dec) return source;
   const out = new PassThrough();
   const fail = (e: unknown): void => {
     out.destroy(e instanceof InvalidArchive ? e : decodeError(kind, e));
@@ -142,5 +151,5 @@ export async function decompressed(input: AsyncIterable<Buffer>): Promise<{ kind
     if (!dec.destroyed) dec.destroy();
   });
   source.pipe(dec).pipe(out);
-  return { kind, tar: out };
+  return out;
 }

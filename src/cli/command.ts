@@ -19,7 +19,8 @@ export type Arity =
   | { none: true }
   | { min: number }
   | { max: number }
-  | { exact: number };
+  | { exact: number }
+  | { range: [number, number] };
 
 export interface CommandSpec {
   name: string;
@@ -45,6 +46,11 @@ export function arityError(path: string, useLine: string, arity: Arity, got: num
   if ('none' in arity) {
     if (got === 0) return undefined;
     return `${head} accepts no arguments${usage}Run '${path} --help' for more information`;
+  }
+  if ('range' in arity) {
+    const [min, max] = arity.range;
+    if (got >= min && got <= max) return undefined;
+    return `${head} requires at least ${min} and at most ${max} ${plural(max)}${usage}Run '${path} --help' for more information`;
   }
   if ('min' in arity) {
     if (got >= arity.min) return undefined;

@@ -9,6 +9,7 @@ import { registerSystemCommands } from './commands/system.js';
 import { registerContainerCommands } from './commands/container.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInspectCommand } from './commands/inspect.js';
+import { registerCommitCommands } from './commands/commit.js';
 
 let client: ApiClient | undefined;
 const getClient = () => (client ??= new ApiClient());
@@ -28,6 +29,7 @@ registerVolumeCommands(program, getClient);
 registerSystemCommands(program, getClient);
 registerContainerCommands(program, getClient);
 registerImageCommands(program, getClient);
+registerCommitCommands(program, getClient);
 registerInspectCommand(program, getClient);
 
 try {

@@ -65,6 +65,11 @@ export class ImageDb {
     return [...this.images.values()];
   }
 
+  /** The config file's exact bytes. */
+  bytes(hex: string): Promise<Buffer> {
+    return fsp.readFile(join(this.dir, `${hex}.json`));
+  }
+
   /** Stores a config whose layers are all in the layer store; returns the image hex. Inside the mutex. */
   async commit(bytes: Buffer, config: ImageConfigFile): Promise<string> {
     const hex = sha256Hex(bytes);

@@ -27,6 +27,8 @@ export const SHORT_LINK = 20;
 interface LayerMeta {
   diffId: string;
   size: number;
+  /** Bytes of the layer's tar (absent for layers stored before berth recorded it). */
+  tarSize?: number;
   /** Directories (relative, "" = layer root) marked opaque. */
   opaque: string[];
   created: string;
@@ -108,6 +110,11 @@ export class LayerStore {
     return this.layers.get(hexOf(diffId))?.size ?? 0;
   }
 
+  /** Bytes of the layer's tar, when known. */
+  tarSize(diffId: string): number | undefined {
+    return this.layers.get(hexOf(diffId))?.tarSize;
+  }
+
   /** Host directory of an unpacked layer, or null if the store doesn't have it. */
   dir(diffId: string): string | null {
     const hex = hexOf(diffId);
@@ -165,22 +172,29 @@ export class LayerStore {
   }
 
   /**
-   * Unpacks a layer stream into the store (once per diff_id) and pins it.
+   * Unpacks a layer's plain tar into the store (once per diff_id) and pins it.
    * With `expected`, the stream's diff_id must match or nothing is kept.
    */
   async ingest(source: AsyncIterable<Buffer | string | Uint8Array>, expected: string | null, what: string): Promise<string> {
+    let tarSize = 0;
+    const counted = (async function* () {
+      for await (const chunk of source) {
+        tarSize += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+        yield chunk;
+      }
+    })();
     const tmp = join(this.tmpDir, `layer-${randomSuffix()}`);
     await fsp.mkdir(join(tmp, 'diff'), { recursive: true, mode: 0o755 });
     await fsp.chmod(join(tmp, 'diff'), 0o755);
     let committed = false;
     try {
-      const result = await readLayerTar(source, join(tmp, 'diff'));
+      const result = await readLayerTar(counted, join(tmp, 'diff'));
       const diffId = result.diffId;
       if (expected !== null && diffId !== expected) {
         throw new InvalidParameter(`${what}: layer digest mismatch: expected ${expected}, got ${diffId}`);
       }
       const hex = diffId.slice('sha256:'.length);
-      const meta: LayerMeta = { diffId, size: result.size, opaque: result.opaque, created: new Date().toISOString() };
+      const meta: LayerMeta = { diffId, size: result.size, tarSize, opaque: result.opaque, created: new Date().toISOString() };
       await writeFileAtomic(join(tmp, 'layer.json'), JSON.stringify(meta) + '\n');
       await this.mutex.run(async () => {
         if (!this.layers.has(hex)) {

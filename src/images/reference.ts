@@ -75,6 +75,15 @@ export function parseReference(input: string): Reference {
   return ref;
 }
 
+/** parseReference, or null for an invalid reference. */
+export function tryParseReference(input: string): Reference | null {
+  try {
+    return parseReference(input);
+  } catch {
+    return null;
+  }
+}
+
 /** The short name Docker prints: "busybox", "foo/bar", "localhost:5000/x". */
 export function familiarName(ref: Reference): string {
   if (ref.domain !== DEFAULT_DOMAIN) return `${ref.domain}/${ref.path}`;
@@ -107,9 +116,50 @@ export function tryNormalizeTagRef(input: string): string | null {
   }
 }
 
+/**
+ * The store's key for a tag or digest reference: familiar "name:tag" (the
+ * tag defaulting to latest) or "name@sha256:<hex>"; null when `input` is not a
+ * valid reference.
+ */
+export function tryNormalizeRef(input: string): string | null {
+  try {
+    const ref = parseReference(input);
+    if (ref.digest !== undefined) return `${familiarName(ref)}@${ref.digest}`;
+    return `${familiarName(ref)}:${ref.tag ?? DEFAULT_TAG}`;
+  } catch {
+    return null;
+  }
+}
+
 /** Splits a familiar "name:tag" into its repository and tag. */
 export function splitTagged(tagged: string): { repository: string; tag: string } {
   const i = tagged.lastIndexOf(':');
   return { repository: tagged.slice(0, i), tag: tagged.slice(i + 1) };
+}
+
+/** The repository of a store key, "name:tag" or "name@digest". */
+export function repositoryOf(key: string): string {
+  const at = key.indexOf('@');
+  return at >= 0 ? key.slice(0, at) : splitTagged(key).repository;
+}
+
+/** Whether a store key is a digest reference ("name@sha256:..."). */
+export function isDigestRef(key: string): boolean {
+  return key.includes('@');
+}
+
+/** The full name of a reference: "docker.io/library/busybox", "127.0.0.1:5000/app". */
+export function fullName(ref: Reference): string {
+  return `${ref.domain}/${ref.path}`;
+}
+
+/** reference.FamiliarString: the familiar name with the tag and/or digest as given. */
+export function familiarString(ref: Reference): string {
+  return `${familiarName(ref)}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+}
+
+/** reference.String: the full name with the tag and/or digest as given. */
+export function fullString(ref: Reference): string {
+  return `${fullName(ref)}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
 

@@ -3,6 +3,7 @@
 // stores under `root` (= <data-root>/image):
 //
 //   layers/, l/          LayerStore: content-addressed unpacked layers
+//   blobs/, distribution/ LayerBlobs: each layer's blobs and the repositories holding them
 //   imagedb/             ImageDb: config files, named by their sha256
 //   repositories.json    TagStore: tags and LastTagTime
 //   rootfs/, empty/      OverlaySnapshotter: container rootfs records
@@ -15,10 +16,17 @@
 // mutex shared by the stores, so SQLite's concurrency and transactions would
 // add nothing. Everything is readable with `jq`.
 //
-// Image events (import, load, tag, untag, delete) are published here with
-// the attributes dockerd gives them: the image's labels plus `name`.
-import { createReadStream, mkdirSync, readdirSync, rmSync, promises as fsp } from 'node:fs';
+// Every layer is stored twice: unpacked (the overlay lowerdir) and as a blob
+// (what registries and `docker save` need, byte for byte). Layers arrive as
+// blobs: pulled ones as the registry sent them, imported, loaded and
+// committed ones written by berth (layer-blob-io.ts).
+//
+// Image events (import, load, pull, push, save, tag, untag, delete) are
+// published here with the attributes dockerd gives them: the image's labels
+// plus `name`.
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, promises as fsp } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
@@ -30,7 +38,10 @@ import { Mutex, randomSuffix } from './fs-util.js';
 import { ImageDb, type StoredImage } from './image-db.js';
 import { resolveInLayers, type LowerPath } from './layer-path.js';
 import { LayerStore } from './layer-store.js';
-import { normalizeTagRef, splitTagged, tryNormalizeTagRef } from './reference.js';
+import { LayerBlobs, type LayerBlob } from './layer-blobs.js';
+import { readLayerBlob, writeLayerBlob, type BlobInfo } from './layer-blob-io.js';
+import { familiarName, fullString, normalizeTagRef, parseReference, repositoryOf, splitTagged, tryNormalizeRef, tryParseReference } from './reference.js';
+import { dockerSaveArchive, type ImageToSave, type SavedLayer } from './archive/docker-save-writer.js';
 import { resolveInRootfs } from './rootfs-path.js';
 import { OverlaySnapshotter } from './snapshotter.js';
 import { TagStore } from './tag-store.js';
@@ -66,6 +77,18 @@ export interface ListOptions {
   reference?: string;
 }
 
+/**
+ * moby's isSingleReference: at most one tag, and any digest references in
+ * that one repository. Such an image is removed by ID without force.
+ */
+function isSingleReference(tags: readonly string[], digests: readonly string[]): boolean {
+  if (tags.length + digests.length <= 1) return tags.length + digests.length === 1;
+  if (tags.length > 1) return false;
+  const single = tags[0] ?? digests[0]!;
+  const digestRepos = new Set(digests.map(repositoryOf));
+  return digestRepos.size === 1 && digestRepos.has(repositoryOf(single));
+}
+
 function shortId(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
@@ -81,6 +104,7 @@ export class ImageService {
   private readonly tmpDir: string;
   private readonly mutex = new Mutex();
   private readonly layers: LayerStore;
+  private readonly blobs: LayerBlobs;
   private readonly images: ImageDb;
   private readonly tags: TagStore;
   private readonly snapshots: OverlaySnapshotter;
@@ -101,6 +125,8 @@ export class ImageService {
     this.tags = new TagStore(this.root, this.images);
     this.snapshots = new OverlaySnapshotter(this.root, this.layers, (hex) => this.images.has(hex));
     this.layers.removeOrphansSync();
+    this.blobs = new LayerBlobs(this.root);
+    this.blobs.loadSync((hex) => this.layers.has(hex));
   }
 
   // ---------------------------------------------------------------- lookups
@@ -110,6 +136,7 @@ export class ImageService {
     return {
       id: `sha256:${hex}`,
       repoTags: this.tags.tagsOf(hex),
+      repoDigests: this.tags.digestsOf(hex),
       config: structuredClone(img.config),
       layers: img.layers.map((l) => `sha256:${l}`),
       layerDirs: img.layers.map((l) => this.layers.diffDir(l)),
@@ -147,7 +174,8 @@ export class ImageService {
       if (opts.dangling === false && rec.repoTags.length === 0) continue;
       if (refMatches) {
         rec.repoTags = rec.repoTags.filter((t) => refMatches(t) || refMatches(splitTagged(t).repository));
-        if (rec.repoTags.length === 0) continue;
+        rec.repoDigests = rec.repoDigests.filter((r) => refMatches(r) || refMatches(repositoryOf(r)));
+        if (rec.repoTags.length === 0 && rec.repoDigests.length === 0) continue;
       }
       out.push(rec);
     }
@@ -191,7 +219,7 @@ export class ImageService {
     const tag = opts.reference !== undefined && opts.reference !== '' ? normalizeTagRef(opts.reference) : null;
     const cfg = applyChanges(opts.changes ?? []);
     const message = opts.message ?? '';
-    const layer = await this.layers.ingest(source as AsyncIterable<Buffer>, null, 'import');
+    const layer = await this.ingestArchive(source as AsyncIterable<Buffer>, null, 'import');
     try {
       const created = new Date().toISOString();
       const config: ImageConfigFile = {
@@ -214,10 +242,7 @@ export class ImageService {
       this.publish('import', hex, `sha256:${hex}`);
       return this.record(hex);
     } finally {
-      await this.mutex.run(async () => {
-        this.layers.unpin(layer);
-        await this.layers.collect([layer]);
-      });
+      await this.releaseLayers([layer]);
     }
   }
 
@@ -246,7 +271,7 @@ export class ImageService {
             continue;
           }
           progress(`Loading layer ${hex.slice(0, 12)}`);
-          const got = await this.layers.ingest(createReadStream(image.layerFiles[i]!), diffId, `layer ${JSON.stringify(image.layerNames[i])}`);
+          const got = await this.ingestArchive(createReadStream(image.layerFiles[i]!), diffId, `layer ${JSON.stringify(image.layerNames[i])}`);
           pinned.push(got);
         }
       }
@@ -276,12 +301,212 @@ export class ImageService {
       }
       return lines;
     } finally {
-      await this.mutex.run(async () => {
-        for (const hex of pinned) this.layers.unpin(hex);
-        await this.layers.collect(pinned);
-      });
+      await this.releaseLayers(pinned);
       await fsp.rm(staging, { recursive: true, force: true });
     }
+  }
+
+  // ---------------------------------------------------------------- layers and blobs
+
+  /** Removes the candidate layers nobody uses or pins, with their blobs. Inside the mutex. */
+  private async collectLayers(candidates: Iterable<string>): Promise<string[]> {
+    const removed = await this.layers.collect(candidates);
+    for (const hex of removed) await this.blobs.forgetLayer(hex);
+    return removed;
+  }
+
+  /** Unpins layers an operation held, and removes those no image took. */
+  releaseLayers(hexes: readonly string[]): Promise<void> {
+    return this.mutex.run(async () => {
+      for (const hex of hexes) this.layers.unpin(hex);
+      await this.collectLayers(hexes);
+    });
+  }
+
+  /** Pins a layer the store has (so it stays while an image is assembled); false when it has none. */
+  pinLayer(hex: string): Promise<boolean> {
+    return this.layers.pinIfPresent(hex);
+  }
+
+  /** A private file name for a blob being written or downloaded (under tmp/, wiped at start). */
+  tempBlobPath(): string {
+    return join(this.tmpDir, `blob-${randomSuffix()}`);
+  }
+
+  /**
+   * Unpacks a blob file into a layer and keeps the blob with it (the file is
+   * moved into the store). With `expected`, the layer's diff_id must match.
+   * Returns the layer's hex, pinned; the caller releases it.
+   */
+  async ingestBlob(file: string, blob: BlobInfo, expected: string | null, what: string, opts: { repository?: string; onRead?: (bytes: number) => void } = {}): Promise<string> {
+    try {
+      const hex = await this.layers.ingest(readLayerBlob(file, blob.mediaType, opts.onRead), expected, what);
+      try {
+        await this.mutex.run(() => this.blobs.adopt(hex, file, blob, opts.repository));
+      } catch (e) {
+        await this.releaseLayers([hex]);
+        throw e;
+      }
+      return hex;
+    } finally {
+      await fsp.rm(file, { force: true });
+    }
+  }
+
+  /** A layer archive (plain or compressed) into a layer with its blob: import, load, commit. Pinned; the caller releases it. */
+  async ingestArchive(source: AsyncIterable<Buffer>, expected: string | null, what: string): Promise<string> {
+    const file = this.tempBlobPath();
+    try {
+      const blob = await writeLayerBlob(source, file);
+      return await this.ingestBlob(file, blob, expected, what);
+    } finally {
+      await fsp.rm(file, { force: true });
+    }
+  }
+
+  /** The layer a blob unpacks to (hex), when the store has both. */
+  layerOfBlob(digest: string): string | undefined {
+    return this.blobs.layerOf(digest);
+  }
+
+  /** A layer's blobs, gzip first. */
+  blobsOf(layerHex: string): LayerBlob[] {
+    return this.blobs.of(layerHex);
+  }
+
+  blobPath(digest: string): string {
+    return this.blobs.path(digest);
+  }
+
+  /** Bytes of a layer's tar, when recorded. */
+  layerTarSize(layerHex: string): number | undefined {
+    return this.layers.tarSize(layerHex);
+  }
+
+  /** Records that a registry repository holds a blob. */
+  recordBlobRepository(digest: string, repository: string): Promise<void> {
+    return this.mutex.run(() => this.blobs.addRepository(digest, repository));
+  }
+
+  /** The exact bytes of an image's config (its ID is their sha256). */
+  configBytes(imageId: string): Promise<Buffer> {
+    return this.images.bytes(this.tags.mustResolve(imageId));
+  }
+
+  /** Whether the store has the image with this config hex. */
+  hasImage(hex: string): boolean {
+    return this.images.has(hex);
+  }
+
+  /** The image a store reference ("name:tag", "name@digest") points at, as a hex. */
+  referenceTarget(ref: string): string | undefined {
+    return this.tags.target(ref);
+  }
+
+  /** Every (reference, image hex) of a repository (familiar name), tags and digests. */
+  repositoryReferences(repository: string): Array<[string, string]> {
+    return this.tags.inRepository(repository);
+  }
+
+  /**
+   * Stores an image config whose layers are all in the store (the caller
+   * holds pins on them) and points `refs` (store keys: "name:tag",
+   * "name@digest") at it, in one step. Returns the image hex and whether any
+   * reference moved to it. Events are the caller's (pull, commit).
+   */
+  async createImage(configBytes: Buffer, config: ImageConfigFile, refs: readonly string[]): Promise<{ hex: string; moved: boolean }> {
+    return this.mutex.run(async () => {
+      const hex = await this.images.commit(configBytes, config);
+      let moved = false;
+      for (const ref of refs) {
+        if (this.tags.target(ref) === hex) continue;
+        this.tags.set(ref, hex);
+        moved = true;
+      }
+      await this.tags.save();
+      return { hex, moved };
+    });
+  }
+
+  /** Adds references to an existing image (a push records its digest). */
+  async addReferences(hex: string, refs: readonly string[]): Promise<void> {
+    await this.mutex.run(async () => {
+      if (!this.images.has(hex)) return;
+      for (const ref of refs) this.tags.set(ref, hex);
+      await this.tags.save();
+    });
+  }
+
+  /**
+   * Publishes an image event as dockerd does for pull and push: the actor is
+   * the reference (`busybox:latest`), `name` its repository, with the
+   * labels of the image it names.
+   */
+  imageEvent(action: string, reference: string, name: string): void {
+    const hex = this.tags.resolve(reference);
+    this.events.publish('image', action, reference, { ...(hex !== null ? this.labelsOf(hex) : {}), name });
+  }
+
+  // ---------------------------------------------------------------- save
+
+  /** A layer's tar size, counting it from its blob when the store never recorded it. */
+  private async layerTar(hex: string): Promise<SavedLayer> {
+    const blob = this.blobs.of(hex)[0];
+    if (blob === undefined) {
+      throw new InvalidParameter(`layer sha256:${hex} has no stored archive (it was stored by a berth older than registry support): remove the image and load or import it again`);
+    }
+    const open = (): Readable => readLayerBlob(this.blobs.path(blob.digest), blob.mediaType);
+    let tarSize = this.layers.tarSize(hex);
+    if (tarSize === undefined) {
+      tarSize = 0;
+      for await (const chunk of open() as AsyncIterable<Buffer>) tarSize += chunk.length;
+    }
+    return { hex, tarSize, open };
+  }
+
+  /**
+   * `docker save`: the images `names` name, as a `docker save` archive. A
+   * repository name without a tag saves all its tags; an ID or a digest
+   * reference saves the image without tags. Unknown names fail before any
+   * byte is produced.
+   */
+  async save(names: readonly string[]): Promise<AsyncIterable<Buffer>> {
+    const wanted = new Map<string, Set<string>>();
+    const add = (hex: string, tag?: string): void => {
+      const tags = wanted.get(hex) ?? new Set<string>();
+      if (tag !== undefined) tags.add(tag);
+      wanted.set(hex, tags);
+    };
+    for (const name of names) {
+      const ref = /^(sha256:)?[a-f0-9]{64}$/.test(name) ? null : tryParseReference(name);
+      if (ref !== null && ref.tag === undefined && ref.digest === undefined) {
+        const tagged = this.tags.inRepository(familiarName(ref)).filter(([r]) => !r.includes('@'));
+        if (tagged.length > 0) {
+          for (const [r, hex] of tagged) add(hex, r);
+          continue;
+        }
+      }
+      const hex = this.tags.mustResolve(name);
+      const key = tryNormalizeRef(name);
+      add(hex, key !== null && !key.includes('@') && this.tags.target(key) === hex ? key : undefined);
+    }
+    const images: ImageToSave[] = [];
+    for (const [hex, tags] of wanted) {
+      const img = this.images.get(hex)!;
+      const layers: SavedLayer[] = [];
+      for (const l of img.layers) layers.push(await this.layerTar(l));
+      images.push({
+        configBytes: await this.images.bytes(hex),
+        created: img.config.created ?? '',
+        layers,
+        references: [...tags].map((t) => {
+          const parsed = parseReference(t);
+          return { full: fullString(parsed), familiar: t, repository: familiarName(parsed), tag: parsed.tag ?? 'latest' };
+        }),
+      });
+    }
+    for (const hex of wanted.keys()) this.publish('save', hex, `sha256:${hex}`);
+    return dockerSaveArchive(images);
   }
 
   // ---------------------------------------------------------------- tag / rmi
@@ -306,8 +531,11 @@ export class ImageService {
 
   /**
    * `docker rmi` semantics:
-   *  - a tag reference untags; the image goes when its last tag does;
-   *  - an ID reference deletes the image and all its tags (several tags need force);
+   *  - a tag or digest reference untags; removing a repository's last tag
+   *    also drops that repository's digest references; the image goes when
+   *    its last reference does;
+   *  - an ID reference deletes the image and all its references (references
+   *    in several repositories need force);
    *  - an image used by a container refuses (409) unless forced, and with force
    *    is only untagged (its layers back the container's rootfs).
    */
@@ -318,26 +546,36 @@ export class ImageService {
       const labels = this.labelsOf(hex);
       const fullId = `sha256:${hex}`;
       const users = this.usersOf(hex, opts.inUse);
-      const refs = this.tags.tagsOf(hex);
+      const tags = this.tags.tagsOf(hex);
+      const digests = this.tags.digestsOf(hex);
+      const refs = [...tags, ...digests];
       const out: DeleteResponseItem[] = [];
       const byId = fullId.startsWith(ref) || fullId.startsWith(`sha256:${ref}`);
+      const remaining = (): string[] => [...this.tags.tagsOf(hex), ...this.tags.digestsOf(hex)];
 
       if (!byId) {
-        const tag = tryNormalizeTagRef(ref);
-        if (tag === null || this.tags.target(tag) !== hex) throw new NotFound(`No such image: ${ref}`);
-        if (!force && refs.length === 1 && users.length > 0) {
+        const key = tryNormalizeRef(ref);
+        if (key === null || this.tags.target(key) !== hex) throw new NotFound(`No such image: ${ref}`);
+        if (!force && isSingleReference(tags, digests) && users.length > 0) {
           throw new Conflict(
             `conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(users[0]!)} is using its referenced image ${shortId(hex)}`,
           );
         }
-        this.tags.delete(tag);
-        out.push({ Untagged: tag });
-        if (this.tags.tagsOf(hex).length > 0 || users.length > 0) {
+        this.tags.delete(key);
+        out.push({ Untagged: key });
+        const repository = repositoryOf(key);
+        if (!key.includes('@') && !this.tags.tagsOf(hex).some((t) => repositoryOf(t) === repository)) {
+          for (const d of this.tags.digestsOf(hex).filter((r) => repositoryOf(r) === repository)) {
+            this.tags.delete(d);
+            out.push({ Untagged: d });
+          }
+        }
+        if (remaining().length > 0 || users.length > 0) {
           await this.tags.save();
           return { hex, labels, out };
         }
       } else {
-        if (refs.length > 1 && !force) {
+        if (refs.length > 0 && !isSingleReference(tags, digests) && !force) {
           throw new Conflict(`conflict: unable to delete ${shortId(hex)} (must be forced) - image is referenced in multiple repositories`);
         }
         if (users.length > 0 && !force) {
@@ -360,7 +598,7 @@ export class ImageService {
       await this.tags.save();
       const img = (await this.images.delete(hex))!;
       out.push({ Deleted: fullId });
-      const removed = await this.layers.collect(img.layers);
+      const removed = await this.collectLayers(img.layers);
       for (const l of removed) out.push({ Deleted: `sha256:${l}` });
       return { hex, labels, out };
     });
@@ -391,6 +629,12 @@ export class ImageService {
       const hex = this.tags.mustResolve(imageId);
       return this.snapshots.prepare(containerId, hex, this.layersTopFirst(this.images.get(hex)!), dir);
     });
+  }
+
+  /** A container's writable layer (its overlay upper directory), or null when its rootfs was never prepared. */
+  containerUpperDir(containerId: string): string | null {
+    const dir = this.snapshots.dirOf(containerId);
+    return dir !== undefined && existsSync(join(dir, 'upper')) ? join(dir, 'upper') : null;
   }
 
   /** Unmounts `<dir>/rootfs` (lazily if busy). The upper layer and the record are kept. */

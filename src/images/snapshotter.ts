@@ -46,6 +46,11 @@ export class OverlaySnapshotter {
     }
   }
 
+  /** The directory of a container's rootfs (holding rootfs/, upper/, work/), when one was prepared. */
+  dirOf(containerId: string): string | undefined {
+    return this.records.get(containerId)?.dir;
+  }
+
   /** Containers whose rootfs stands on the image. */
   users(imageId: string): string[] {
     return [...this.records.values()].filter((r) => r.imageId === imageId).map((r) => r.containerId);

@@ -1,6 +1,7 @@
-// Tags and reference resolution. repositories.json under <image root> holds
-// the only mutable image metadata (SchemaVersion, tags and LastTagTime), in
-// Docker's layout; it is one small document replaced atomically (temp +
+// Tags, digest references and reference resolution. repositories.json under
+// <image root> holds the only mutable image metadata (SchemaVersion, the
+// references and LastTagTime), in Docker's layout: a repository's entries are
+// "name:tag" and, for images pulled or pushed, "name@sha256:<manifest>"; it is one small document replaced atomically (temp +
 // fsync + rename) after each change. Its migrations live in
 // src/store/migrations/repositories/.
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 import { NotFound, SystemError } from '../errors.js';
 import { REPOSITORIES_SCHEMA_VERSION, upgradeRepositories } from '../store/migrations/repositories/index.js';
 import { writeFileAtomic, writeFileAtomicSync } from './fs-util.js';
-import { splitTagged, tryNormalizeTagRef } from './reference.js';
+import { isDigestRef, repositoryOf, tryNormalizeRef } from './reference.js';
 
 interface RepositoriesFile {
   SchemaVersion: number;
@@ -24,8 +25,8 @@ export interface ImageIds {
 
 export class TagStore {
   private readonly file: string;
-  /** familiar "name:tag" → image hex. */
-  private readonly tags = new Map<string, string>();
+  /** familiar "name:tag" or "name@sha256:<hex>" → image hex. */
+  private readonly refs = new Map<string, string>();
   private readonly lastTagTime = new Map<string, string>();
 
   constructor(
@@ -45,7 +46,7 @@ export class TagStore {
       for (const repo of Object.values(state.Repositories ?? {})) {
         for (const [tag, id] of Object.entries(repo)) {
           const hex = id.replace(/^sha256:/, '');
-          if (images.has(hex)) this.tags.set(tag, hex);
+          if (images.has(hex)) this.refs.set(tag, hex);
         }
       }
       for (const [id, t] of Object.entries(state.LastTagTime ?? {})) {
@@ -60,25 +61,35 @@ export class TagStore {
 
   /** Familiar "name:tag" references of an image, sorted. */
   tagsOf(hex: string): string[] {
-    return [...this.tags].filter(([, h]) => h === hex).map(([t]) => t).sort();
+    return [...this.refs].filter(([r, h]) => h === hex && !isDigestRef(r)).map(([r]) => r).sort();
   }
 
-  /** The image a familiar "name:tag" points at. */
-  target(tag: string): string | undefined {
-    return this.tags.get(tag);
+  /** Familiar "name@sha256:..." references of an image, sorted. */
+  digestsOf(hex: string): string[] {
+    return [...this.refs].filter(([r, h]) => h === hex && isDigestRef(r)).map(([r]) => r).sort();
+  }
+
+  /** Every reference, tag or digest, in `repository` (familiar name), with its image. */
+  inRepository(repository: string): Array<[string, string]> {
+    return [...this.refs].filter(([r]) => repositoryOf(r) === repository).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** The image a familiar "name:tag" or "name@digest" points at. */
+  target(ref: string): string | undefined {
+    return this.refs.get(ref);
   }
 
   lastTagged(hex: string): string | null {
     return this.lastTagTime.get(hex) ?? null;
   }
 
-  /** Resolves `name`, `name:tag`, `docker.io/library/name:tag`, `sha256:<hex>` or a unique ID prefix to an image hex. */
+  /** Resolves `name`, `name:tag`, `name@digest`, `docker.io/library/name:tag`, `sha256:<hex>` or a unique ID prefix to an image hex. */
   resolve(ref: string): string | null {
     const full = /^(?:sha256:)?([a-f0-9]{64})$/.exec(ref);
     if (full) return this.images.has(full[1]!) ? full[1]! : null;
-    const tagged = tryNormalizeTagRef(ref);
-    if (tagged !== null) {
-      const hex = this.tags.get(tagged);
+    const key = tryNormalizeRef(ref);
+    if (key !== null) {
+      const hex = this.refs.get(key);
       if (hex !== undefined) return hex;
     }
     const prefix = /^(?:sha256:)?([a-f0-9]{1,63})$/.exec(ref);
@@ -95,17 +106,17 @@ export class TagStore {
     return hex;
   }
 
-  /** Points `tag` at `hex`; returns the image it moved away from, if any. Call save() after. */
-  set(tag: string, hex: string): string | null {
-    const prev = this.tags.get(tag);
-    this.tags.set(tag, hex);
-    this.lastTagTime.set(hex, new Date().toISOString());
+  /** Points `ref` (a tag, or a digest reference) at `hex`; returns the image it moved away from, if any. Call save() after. */
+  set(ref: string, hex: string): string | null {
+    const prev = this.refs.get(ref);
+    this.refs.set(ref, hex);
+    if (!isDigestRef(ref)) this.lastTagTime.set(hex, new Date().toISOString());
     return prev !== undefined && prev !== hex ? prev : null;
   }
 
   /** Call save() after. */
-  delete(tag: string): void {
-    this.tags.delete(tag);
+  delete(ref: string): void {
+    this.refs.delete(ref);
   }
 
   /** Forgets a deleted image's LastTagTime. Call save() after. */
@@ -119,9 +130,8 @@ export class TagStore {
 
   private json(): string {
     const repos: RepositoriesFile['Repositories'] = {};
-    for (const [tag, hex] of [...this.tags].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const { repository } = splitTagged(tag);
-      (repos[repository] ??= {})[tag] = `sha256:${hex}`;
+    for (const [ref, hex] of [...this.refs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      (repos[repositoryOf(ref)] ??= {})[ref] = `sha256:${hex}`;
     }
     const ltt: Record<string, string> = {};
     for (const [hex, t] of this.lastTagTime) ltt[`sha256:${hex}`] = t;

@@ -36,6 +36,8 @@ export interface ImageRecord {
   id: string;
   /** Familiar "name:tag" references, sorted. */
   repoTags: string[];
+  /** Familiar "name@sha256:<manifest digest>" references (pulled or pushed), sorted. */
+  repoDigests: string[];
   /** Parsed config file. */
   config: ImageConfigFile;
   /** Layer diff_ids, bottom (first applied) to top. */

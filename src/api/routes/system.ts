@@ -26,6 +26,8 @@ export interface SystemBackend {
   imageCount(): number;
   /** `docker info` SecurityOptions, e.g. "name=seccomp,profile=builtin". */
   securityOptions?: string[];
+  /** GET /info's RegistryConfig (insecure registries, mirrors). */
+  registryConfig?(): unknown;
   /** GET /system/df sections owned by other services (images, containers). */
   diskUsageExtras?(): Promise<{ LayersSize: number; Images: unknown[]; Containers: unknown[] }>;
 }
@@ -120,8 +122,8 @@ export function registerSystemRoutes(router: Router, backend: SystemBackend): vo
       OSVersion: '',
       OSType: 'linux',
       Architecture: arch() === 'x64' ? 'x86_64' : arch(),
-      IndexServerAddress: '',
-      RegistryConfig: null,
+      IndexServerAddress: 'https://index.docker.io/v1/',
+      RegistryConfig: backend.registryConfig ? backend.registryConfig() : null,
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,

@@ -34,3 +34,19 @@ export interface ApiImageInspect {
   RootFS: { Type: string; Layers: string[] };
   Metadata: { LastTagTime: string };
 }
+
+/** GET /images/{name}/history element. */
+export interface ApiImageHistoryItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+/** POST /images/prune. */
+export interface ApiImagePruneReport {
+  ImagesDeleted: Array<{ Untagged?: string; Deleted?: string }> | null;
+  SpaceReclaimed: number;
+}

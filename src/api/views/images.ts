@@ -11,21 +11,21 @@ export interface SummaryOptions {
   /** Containers using the image; -1 when not computed (Docker's default). */
   containers?: number;
   /**
-   * API < 1.43 shape: dangling images get RepoTags ["<none>:<none>"] and
+   * API < 1.43 shape: images without references get RepoTags ["<none>:<none>"] and
    * RepoDigests ["<none>@<none>"]. Default: empty arrays.
    */
   legacyNone?: boolean;
 }
 
 export function toImageSummary(rec: ImageRecord, opts: SummaryOptions = {}): ApiImageSummary {
-  const dangling = rec.repoTags.length === 0;
+  const noReferences = rec.repoTags.length === 0 && rec.repoDigests.length === 0;
   const created = Date.parse(rec.created);
   const labels = rec.config.config?.Labels;
   return {
     Id: rec.id,
     ParentId: '',
-    RepoTags: dangling && opts.legacyNone ? ['<none>:<none>'] : [...rec.repoTags],
-    RepoDigests: dangling && opts.legacyNone ? ['<none>@<none>'] : [],
+    RepoTags: noReferences && opts.legacyNone ? ['<none>:<none>'] : [...rec.repoTags],
+    RepoDigests: noReferences && opts.legacyNone ? ['<none>@<none>'] : [...rec.repoDigests],
     Created: Number.isNaN(created) ? 0 : Math.floor(created / 1000),
     Size: rec.size,
     SharedSize: -1,
@@ -51,7 +51,7 @@ export function toImageInspect(rec: ImageRecord): ApiImageInspect {
   const out: ApiImageInspect = {
     Id: rec.id,
     RepoTags: [...rec.repoTags],
-    RepoDigests: [],
+    RepoDigests: [...rec.repoDigests],
     Parent: '',
     Comment: c.comment ?? '',
     Created: c.created ?? '',

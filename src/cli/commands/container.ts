@@ -16,7 +16,7 @@ import {
 import { collect, defineCommand, flagValueError, hiddenOption, parseIntFlag, UsageExit } from '../command.js';
 import { hijack, pumpStreams, type HijackedConn, type StreamHandle } from './hijack.js';
 import { Demuxer } from './stdcopy.js';
-import { displayJSONMessages } from './jsonmessage.js';
+import { pullImage } from './registry.js';
 import { CONTAINER_HEADERS, ContainerContext, containerFormat, contextJSON } from './contexts.js';
 import { getTimestamp } from './human.js';
 import { runInspect } from './inspect.js';
@@ -192,31 +192,17 @@ function familiarTagged(ref: Reference): string {
   return s;
 }
 
-/** POST /images/create?fromImage=; berth has no registry, so this normally fails. */
-async function pullImage(api: ApiClient, ref: Reference, quiet: boolean): Promise<void> {
-  const query: Record<string, string | undefined> = { fromImage: `${ref.domain}/${ref.path}`, tag: ref.digest ?? ref.tag ?? 'latest' };
-  let res: IncomingMessage;
-  try {
-    ({ res } = await api.stream('POST', '/images/create', { query }));
-  } catch (e) {
-    if (e instanceof DaemonError && e.status === 404 && e.message === 'page not found') {
-      const name = familiarName(ref);
-      throw new DaemonError(
-        404,
-        `pull access denied for ${name}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`,
-      );
-    }
-    throw e;
-  }
-  const sink = quiet ? { write: () => true } : process.stderr;
-  await displayJSONMessages(res, sink as NodeJS.WritableStream);
+/** docker run's pull: TagNameOnly, progress on stderr (nothing with --quiet), no credentials prompt. */
+function pullForRun(api: ApiClient, ref: Reference, quiet: boolean): Promise<void> {
+  const tagged = ref.tag === undefined && ref.digest === undefined ? { ...ref, tag: 'latest' } : ref;
+  return pullImage(api, tagged, quiet ? null : process.stderr);
 }
 
 /** createContainer: POST /containers/create, pulling once on "No such image". */
 async function createContainer(api: ApiClient, req: CreateRequest, opts: { pull?: string; quiet?: boolean }): Promise<string> {
   const image = req.body.Image;
   const ref = namedReference(image);
-  if (opts.pull === 'always' && ref) await pullImage(api, ref, !!opts.quiet);
+  if (opts.pull === 'always' && ref) await pullForRun(api, ref, !!opts.quiet);
   const send = (): Promise<{ Id: string; Warnings?: string[] | null }> =>
     api.json('POST', '/containers/create', { query: { name: req.name }, body: req.body });
   let res: { Id: string; Warnings?: string[] | null };
@@ -225,7 +211,7 @@ async function createContainer(api: ApiClient, req: CreateRequest, opts: { pull?
   } catch (e) {
     if (!(e instanceof DaemonError && e.status === 404 && ref && (opts.pull ?? 'missing') === 'missing')) throw e;
     if (!opts.quiet) process.stderr.write(`Unable to find image '${familiarTagged(ref)}' locally\n`);
-    await pullImage(api, ref, !!opts.quiet);
+    await pullForRun(api, ref, !!opts.quiet);
     res = await send();
   }
   for (const w of res.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);

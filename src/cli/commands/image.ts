@@ -1,7 +1,10 @@
 // Image commands with docker CLI 28.2's flags and output: images / image ls,
-// rmi / image rm, import, load and image inspect.
-import { createReadStream, statSync } from 'node:fs';
+// rmi / image rm, import, load, tag, save, image prune and image inspect;
+// history is in image-history.ts, pull and push in registry.ts.
+import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { DaemonError, type ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
@@ -11,8 +14,13 @@ import { contextJSON, IMAGE_HEADERS, imageFormat, imageRows } from './contexts.j
 import { displayJSONMessages } from './jsonmessage.js';
 import { runInspect } from './inspect.js';
 import { namedReference, parseFilters } from './container.js';
-import { filtersQuery } from './shared.js';
-import type { ApiImageSummary } from '../../api/types/index.js';
+import { filtersQuery, parseFilterFlags } from './shared.js';
+import { defineHistoryCommand } from './image-history.js';
+import { registerRegistryCommands } from './registry.js';
+import { confirm } from '../prompt.js';
+import { humanSize } from '../../go/units.js';
+import { fullName, parseReference } from '../../images/reference.js';
+import type { ApiImagePruneReport, ApiImageSummary } from '../../api/types/index.js';
 
 type Client = () => ApiClient;
 const enc = encodeURIComponent;
@@ -211,11 +219,115 @@ function defineImageCommands(parent: Command, client: Client, inGroup: boolean):
   }
 }
 
+/** docker's CopyToFile/atomicwriter: the archive goes to a temporary file beside `path`, renamed over it once complete. */
+async function saveToFile(res: Readable, path: string): Promise<void> {
+  const dir = dirname(resolvePath(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw new CliError(`failed to save image: invalid output path: ${dir} is not a directory`);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`failed to save image: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
+  }
+  const tmp = join(dir, `.docker_temp_${process.pid}_${Date.now()}`);
+  try {
+    await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function defineImageStoreCommands(parent: Command, client: Client, inGroup: boolean): void {
+  defineCommand(
+    parent,
+    { name: 'tag', use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', arity: { exact: 2 }, stopAtFirstArg: true },
+    (cmd) => cmd,
+    async (args) => {
+      const [source, target] = args as [string, string];
+      const bad = (name: string, e: unknown): CliError => new CliError(`Error parsing reference: ${JSON.stringify(name)} is not a valid repository/tag: ${(e as Error).message}`);
+      if (!/^(sha256:)?[a-f0-9]{64}$/.test(source)) {
+        try {
+          parseReference(source);
+        } catch (e) {
+          throw bad(source, e);
+        }
+      }
+      let ref;
+      try {
+        ref = parseReference(target);
+      } catch (e) {
+        throw bad(target, e);
+      }
+      if (ref.digest !== undefined) throw new CliError('refusing to create a tag with a digest reference');
+      await client().request('POST', `/images/${source}/tag`, { query: { repo: fullName(ref), tag: ref.tag ?? 'latest' } });
+    },
+  );
+
+  defineCommand<{ output?: string; platform?: string }>(
+    parent,
+    { name: 'save', use: '[OPTIONS] IMAGE [IMAGE...]', description: 'Save one or more images to a tar archive (streamed to STDOUT by default)', arity: { min: 1 } },
+    (cmd) =>
+      cmd
+        .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
+        .option('--platform <string>', 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'),
+    async (args, opts) => {
+      const output = opts.output ?? '';
+      if (output === '' && process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+      const qs = args.map((n) => `names=${encodeURIComponent(n)}`).join('&');
+      const { res } = await client().stream('GET', `/images/get?${qs}`);
+      // A daemon that fails mid-archive closes the connection: that is an error, never a short archive.
+      const complete = new Promise<void>((resolve, reject) => {
+        res.on('aborted', () => reject(new CliError('unexpected EOF')));
+        res.on('end', () => resolve());
+      });
+      if (output !== '') await saveToFile(res, output);
+      else await pipeline(res, process.stdout, { end: false });
+      await complete;
+    },
+  );
+
+  if (inGroup) {
+    defineCommand<{ all?: boolean; filter?: string[]; force?: boolean }>(
+      parent,
+      { name: 'prune', use: '[OPTIONS]', description: 'Remove unused images', arity: { none: true } },
+      (cmd) =>
+        cmd
+          .option('-a, --all', 'Remove all unused images, not just dangling ones')
+          .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+          .option('-f, --force', 'Do not prompt for confirmation'),
+      async (_args, opts, cmd) => {
+        const filters = parseFilterFlags(opts.filter ?? [], 'berth image prune', cmd.usage());
+        filters.set('dangling', [String(!opts.all)]);
+        const warning = opts.all
+          ? 'WARNING! This will remove all images without at least one container associated to them.\n'
+          : 'WARNING! This will remove all dangling images.\n';
+        // Declining is a cancellation: docker prints nothing more and exits 0.
+        if (!opts.force && !(await confirm(`${warning}Are you sure you want to continue? [y/N] `))) return;
+        const report = await client().json<ApiImagePruneReport>('POST', '/images/prune', { query: filtersQuery(filters) });
+        let out = '';
+        let reclaimed = 0;
+        if ((report.ImagesDeleted ?? []).length > 0) {
+          out = 'Deleted Images:\n';
+          for (const d of report.ImagesDeleted ?? []) out += d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted ?? ''}\n`;
+          out += '\n';
+          reclaimed = report.SpaceReclaimed;
+        }
+        process.stdout.write(`${out}Total reclaimed space: ${humanSize(reclaimed)}\n`);
+      },
+    );
+  }
+  defineHistoryCommand(parent, client);
+}
+
 export function registerImageCommands(program: Command, client: Client): void {
   defineImageCommands(program, client, false);
+  defineImageStoreCommands(program, client, false);
   const image = program.command('image').description('Manage images').usage('COMMAND');
   image.action(() => {
     process.stdout.write(image.helpInformation());
   });
   defineImageCommands(image, client, true);
+  defineImageStoreCommands(image, client, true);
+  registerRegistryCommands(program, image, client);
 }

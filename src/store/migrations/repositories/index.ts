@@ -4,11 +4,12 @@
 // (absent: version 0, the shape before versioning).
 import type { RepositoriesDocument, RepositoriesMigration } from './migration.js';
 import { schemaVersion } from './001-schema-version.js';
+import { digestReferences } from './002-digest-references.js';
 
 export type { RepositoriesDocument, RepositoriesMigration };
 
 // Append only, as berth.db's migrations.
-export const repositoriesMigrations: readonly RepositoriesMigration[] = [schemaVersion];
+export const repositoriesMigrations: readonly RepositoriesMigration[] = [schemaVersion, digestReferences];
 
 /** The SchemaVersion this berth writes. */
 export const REPOSITORIES_SCHEMA_VERSION = repositoriesMigrations.at(-1)!.version;

@@ -1,0 +1,125 @@
+// `docker commit` (POST /commit): the container's writable layer (its
+// overlay upper directory) becomes a layer on top of its image's, and the
+// new image's config is built as moby builds it: the container's config
+// with --change applied (and any config the request sends, completed from
+// the container's), moby's NewChildImage fields with the top-level keys
+// sorted, and a history entry for the container's command. An empty diff
+// adds no layer, only an `empty_layer` history entry.
+import type { ContainerConfig } from '../containers/types.js';
+import { layerDiff } from './archive/layer-diff-writer.js';
+import { applyChanges } from './changes.js';
+import { fullContainerConfig, parseImageConfig } from './config-file.js';
+import type { ImageService } from './service.js';
+import type { HistoryEntry, ImageConfigFile, ImageRuntimeConfig } from './types.js';
+
+/** What the runtime puts in a container's writable layer and moby keeps in its init layer instead: never committed when empty. */
+const RUNTIME_PLACEHOLDERS: ReadonlySet<string> = new Set([
+  '.dockerenv',
+  'etc/hosts',
+  'etc/hostname',
+  'etc/resolv.conf',
+  'etc/mtab',
+  'dev',
+  'dev/console',
+  'dev/pts',
+  'dev/shm',
+  'dev/mqueue',
+  'proc',
+  'sys',
+]);
+
+export interface CommitRequest {
+  containerId: string;
+  /** The container's image: "sha256:<hex>". */
+  imageId: string;
+  /** The container's config, as docker inspect shows it. */
+  containerConfig: ContainerConfig;
+  /** The request's config (the body), completed from the container's; null to start from the container's. */
+  config: ImageRuntimeConfig | null;
+  changes: readonly string[];
+  author: string;
+  comment: string;
+  /** A store tag key ("name:tag") to point at the new image, or null. */
+  tag: string | null;
+}
+
+/** moby's merge(userConf, imageConf): what the new config leaves empty comes from the container's. */
+function mergeConfig(user: ImageRuntimeConfig, base: ImageRuntimeConfig): ImageRuntimeConfig {
+  const out: ImageRuntimeConfig = { ...user };
+  if (!out.User) out.User = base.User ?? '';
+  if (!out.ExposedPorts || Object.keys(out.ExposedPorts).length === 0) out.ExposedPorts = base.ExposedPorts;
+  else out.ExposedPorts = { ...(base.ExposedPorts ?? {}), ...out.ExposedPorts };
+  if (!out.Env || out.Env.length === 0) out.Env = base.Env ?? null;
+  else {
+    const keys = new Set(out.Env.map((kv) => kv.split('=')[0]));
+    out.Env = [...out.Env, ...(base.Env ?? []).filter((kv) => !keys.has(kv.split('=')[0]))];
+  }
+  out.Labels = { ...(base.Labels ?? {}), ...(out.Labels ?? {}) };
+  if (!out.Entrypoint || out.Entrypoint.length === 0) {
+    if (!out.Cmd || out.Cmd.length === 0) out.Cmd = base.Cmd ?? null;
+    if (out.Entrypoint === undefined || out.Entrypoint === null) out.Entrypoint = base.Entrypoint ?? null;
+  }
+  if (base.Healthcheck && !out.Healthcheck) out.Healthcheck = base.Healthcheck;
+  if (!out.WorkingDir) out.WorkingDir = base.WorkingDir ?? '';
+  if (!out.Volumes || Object.keys(out.Volumes).length === 0) out.Volumes = base.Volumes ?? null;
+  else out.Volumes = { ...out.Volumes, ...(base.Volumes ?? {}) };
+  if (!out.StopSignal && base.StopSignal) out.StopSignal = base.StopSignal;
+  return out;
+}
+
+/** Go's time.Now().UTC() in RFC 3339 with fractional seconds, as moby writes `created`. */
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** The new image's config file: moby's Image marshalled with its top-level keys sorted. */
+export function childImageConfig(parent: ImageConfigFile, opts: { containerId: string; containerConfig: ContainerConfig; config: ImageRuntimeConfig; author: string; comment: string; diffId: string | null }): ImageConfigFile {
+  const created = now();
+  const history: HistoryEntry = { created, created_by: (opts.containerConfig.Cmd ?? []).join(' ') };
+  if (opts.author !== '') history.author = opts.author;
+  if (opts.comment !== '') history.comment = opts.comment;
+  if (opts.diffId === null) history.empty_layer = true;
+  const doc: ImageConfigFile = {
+    ...(parent.architecture ? { architecture: parent.architecture } : {}),
+    ...(opts.author !== '' ? { author: opts.author } : {}),
+    config: fullContainerConfig(opts.config),
+    container: opts.containerId,
+    container_config: fullContainerConfig(opts.containerConfig),
+    created,
+    history: [...(parent.history ?? []), history],
+    ...(parent.os ? { os: parent.os } : {}),
+    rootfs: { type: 'layers', diff_ids: [...parent.rootfs.diff_ids, ...(opts.diffId !== null ? [opts.diffId] : [])] },
+    ...(parent.variant ? { variant: parent.variant } : {}),
+  };
+  return doc;
+}
+
+/** Commits a container; returns the new image's ID. */
+export async function commitContainer(images: ImageService, req: CommitRequest): Promise<string> {
+  const parentBytes = await images.configBytes(req.imageId);
+  const parent = parseImageConfig(parentBytes, `image ${req.imageId}`);
+  const base = req.config ?? req.containerConfig;
+  const config = mergeConfig(applyChanges(req.changes, base), req.containerConfig);
+
+  const upper = images.containerUpperDir(req.containerId);
+  const diff = upper !== null ? layerDiff(upper, { placeholders: RUNTIME_PLACEHOLDERS }) : null;
+  const pinned: string[] = [];
+  try {
+    let diffId: string | null = null;
+    if (diff !== null && !diff.empty) {
+      const hex = await images.ingestArchive(diff.chunks, null, `commit of container ${req.containerId}`);
+      pinned.push(hex);
+      diffId = `sha256:${hex}`;
+    }
+    for (const d of parent.rootfs.diff_ids) if (await images.pinLayer(d.slice('sha256:'.length))) pinned.push(d.slice('sha256:'.length));
+    const doc = childImageConfig(parent, { containerId: req.containerId, containerConfig: req.containerConfig, config, author: req.author, comment: req.comment, diffId });
+    const bytes = Buffer.from(JSON.stringify(doc));
+    const { hex } = await images.createImage(bytes, doc, req.tag !== null ? [req.tag] : []);
+    const id = `sha256:${hex}`;
+    images.imageEvent('create', id, id);
+    if (req.tag !== null) images.imageEvent('tag', id, req.tag);
+    return id;
+  } finally {
+    await images.releaseLayers(pinned);
+  }
+}
