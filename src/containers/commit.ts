@@ -2,16 +2,18 @@
 // committed (not dead, not being removed), and the container's `commit`
 // event. The image is made by the image store (src/images/commit.ts).
 //
-// --pause: moby pauses a running container for the commit. This container
-// service has no pause yet, so a running container's writable layer is read
-// while it runs (the commit is not a point-in-time copy); the flag is taken
-// and has no effect until pause exists.
+// --pause (the default, as in moby): a running container is frozen while its
+// writable layer is read, so the layer is one point in time; --pause=false
+// reads it while the container runs.
 import { Conflict } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import { commitContainer } from '../images/commit.js';
 import type { ImageService } from '../images/service.js';
 import type { ImageRuntimeConfig } from '../images/types.js';
 import type { ContainerService } from './service.js';
+
+/** The longest a commit keeps a container frozen: the layer of a large container takes a while to pack. */
+const COMMIT_FREEZE_MAX_MS = 30 * 60_000;
 
 export interface CommitOptions {
   /** A store tag key ("name:tag"), or null. */
@@ -28,7 +30,7 @@ export interface CommitOptions {
 
 export class ContainerCommitter {
   constructor(
-    private readonly containers: Pick<ContainerService, 'resolve'>,
+    private readonly containers: Pick<ContainerService, 'resolve' | 'freeze'>,
     private readonly images: ImageService,
     private readonly events: EventSink,
   ) {}
@@ -38,16 +40,19 @@ export class ContainerCommitter {
     const c = this.containers.resolve(ref);
     if (c.state.status === 'dead') throw new Conflict(`You cannot commit container ${c.id} which is Dead`);
     if (c.state.status === 'removing') throw new Conflict(`You cannot commit container ${c.id} which is being removed`);
-    const id = await commitContainer(this.images, {
-      containerId: c.id,
-      imageId: c.imageId,
-      containerConfig: c.config,
-      config: opts.config,
-      changes: opts.changes,
-      author: opts.author,
-      comment: opts.comment,
-      tag: opts.tag,
-    });
+    const make = (): Promise<string> =>
+      commitContainer(this.images, {
+        containerId: c.id,
+        imageId: c.imageId,
+        containerConfig: c.config,
+        config: opts.config,
+        changes: opts.changes,
+        author: opts.author,
+        comment: opts.comment,
+        tag: opts.tag,
+      });
+    // The freeze pauses the container only if it runs (an already paused one stays so) and always thaws it.
+    const id = opts.pause ? (await this.containers.freeze([c.id], make, { maxMs: COMMIT_FREEZE_MAX_MS })).result : await make();
     this.events.publish('container', 'commit', c.id, {
       comment: opts.comment,
       imageID: id,
