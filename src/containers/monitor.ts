@@ -11,7 +11,7 @@ import { formatRFC3339Nano, nowNs } from '../go/timestamps.js';
 import type { Reaper } from '../util/reaper.js';
 import { isProcessRunning, processArgv, processStartTime } from '../util/proc.js';
 import { AttachHub } from './runtime/attach-hub.js';
-import { CONMON_PID_FILE, CONTAINER_PID_FILE, OOM_FILE, createContainer, resizeTerminal, type ConmonRuntime } from './runtime/conmon.js';
+import { CONMON_PID_FILE, CONTAINER_PID_FILE, OOM_FILE, RuntimeStartError, createContainer, resizeTerminal, type ConmonRuntime } from './runtime/conmon.js';
 import type { ExitWatcher, RecordedExit } from './runtime/exit-watcher.js';
 
 export interface MonitorDeps {
@@ -92,7 +92,14 @@ export class ContainerMonitor {
     rmSync(s.stateDir, { recursive: true, force: true });
     deps.exits.clear(s.id);
     mkdirSync(s.stateDir, { recursive: true, mode: 0o700 });
-    const created = await createContainer(deps.conmon, { ...s, exitDir: deps.exits.dir });
+    let created;
+    try {
+      created = await createContainer(deps.conmon, { ...s, exitDir: deps.exits.dir });
+    } catch (e) {
+      // The monitor exits after reporting the failure: reaped, as any other.
+      if (e instanceof RuntimeStartError && e.monitorPid !== undefined) void deps.reaper.watch(e.monitorPid);
+      throw e;
+    }
     return new ContainerMonitor(deps, s, created.conmonPid, created.pid, true);
   }
 
@@ -121,7 +128,7 @@ export class ContainerMonitor {
     this.cancelExit();
     clearTimeout(this.timer);
     this.settled = true;
-    this.hub.finish();
+    this.hub.destroy();
   }
 
   private fromRecord(e: RecordedExit): RunExit {

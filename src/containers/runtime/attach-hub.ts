@@ -159,13 +159,27 @@ export class AttachHub {
     this.flushStdin();
   }
 
-  /** The process exited: every client's output ends. */
+  /**
+   * The process exited: no new attaches. conmon closes its connections
+   * after sending the last output and before it records the exit, so an open
+   * connection is left to deliver what it still holds and end by itself.
+   */
   finish(): void {
     this.finished = true;
-    for (const c of this.clients) c.output.end();
-    this.clients.clear();
+    if (!this.conn) this.endClients();
+  }
+
+  /** Drops everything now (the container is being removed). */
+  destroy(): void {
+    this.finished = true;
     this.conn?.destroy();
     this.conn = null;
+    this.endClients();
+  }
+
+  private endClients(): void {
+    for (const c of this.clients) c.output.end();
+    this.clients.clear();
   }
 
   private writeStdin(data: Buffer): void {
@@ -206,11 +220,16 @@ export class AttachHub {
     this.conn = conn;
     conn.on('data', (packet: Buffer) => this.deliver(packet));
     conn.on('error', (e) => this.opts.warn(`attach connection: ${e.message}`));
-    conn.on('close', () => {
+    // conmon closes its readers when the process has exited and its output is sent.
+    const closed = (): void => {
       if (this.conn !== conn) return;
-      // conmon closes its readers when the process has exited and its output is sent.
-      this.finish();
-    });
+      this.conn = null;
+      this.finished = true;
+      conn.destroy();
+      this.endClients();
+    };
+    conn.on('end', closed);
+    conn.on('close', closed);
     return conn;
   }
 

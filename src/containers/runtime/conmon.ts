@@ -43,6 +43,8 @@ const START_TIMEOUT_MS = 120_000;
 export class RuntimeStartError extends Error {
   readonly exitCode: number;
   readonly apiError: BerthError;
+  /** The monitor that reported it (it exits now: its parent reaps it). */
+  monitorPid: number | undefined;
 
   constructor(what: 'create' | 'exec', message: string) {
     super(message);
@@ -178,6 +180,14 @@ function readPid(path: string): number {
   return pid;
 }
 
+function readPidIfAny(path: string): number | undefined {
+  try {
+    return readPid(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a monitor reports on its sync pipe when the runtime failed, as an error. */
 function failure(what: 'create' | 'exec', m: SyncMessage | null, spawned: SpawnedConmon): Error {
   if (m?.message) return new RuntimeStartError(what, runcErrorText(m.message));
@@ -227,9 +237,13 @@ export async function createContainer(rt: ConmonRuntime, o: ContainerMonitorOpti
   } finally {
     spawned.pipe(3).destroy();
   }
-  if (!m || m.data <= 0) throw failure('create', m, spawned);
   // conmon.pid is written by the first process before it exits.
   await spawned.forked;
+  if (!m || m.data <= 0) {
+    const e = failure('create', m, spawned);
+    if (e instanceof RuntimeStartError) e.monitorPid = readPidIfAny(join(o.stateDir, CONMON_PID_FILE));
+    throw e;
+  }
   return { conmonPid: readPid(join(o.stateDir, CONMON_PID_FILE)), pid: m.data };
 }
 

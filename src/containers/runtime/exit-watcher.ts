@@ -53,15 +53,20 @@ export class ExitWatcher {
     const fire = (exit: RecordedExit): void => {
       if (called) return;
       called = true;
-      this.listeners.delete(id);
+      this.forget(id, fire);
       onExit(exit);
     };
     this.listeners.set(id, fire);
+    // A process waiting for an exit stays alive for it.
+    this.watcher?.ref();
     const now = this.read(id);
     if (now) fire(now);
-    return () => {
-      if (this.listeners.get(id) === fire) this.listeners.delete(id);
-    };
+    return () => this.forget(id, fire);
+  }
+
+  private forget(id: string, fire: (exit: RecordedExit) => void): void {
+    if (this.listeners.get(id) === fire) this.listeners.delete(id);
+    if (this.listeners.size === 0) this.watcher?.unref();
   }
 
   /** Checks `id` again (the caller learnt by other means that its monitor is gone). */
@@ -78,7 +83,7 @@ export class ExitWatcher {
 
   private start(): void {
     if (this.watcher) return;
-    this.watcher = watch(this.dir, { persistent: false }, (_event, name) => {
+    this.watcher = watch(this.dir, (_event, name) => {
       if (typeof name !== 'string') {
         // The kernel dropped events (queue overflow): look at every watched exit.
         for (const id of [...this.listeners.keys()]) this.recheck(id);
