@@ -4,7 +4,7 @@
 // adopts the monitors still running. conmon is berthd's child (berthd is a
 // subreaper) and is reaped when it exits; one that berthd did not start is
 // checked from /proc instead.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { formatRFC3339Nano, nowNs } from '../go/timestamps.js';
@@ -91,7 +91,6 @@ export class ContainerMonitor {
   static async create(deps: MonitorDeps, s: MonitorSettings): Promise<ContainerMonitor> {
     rmSync(s.stateDir, { recursive: true, force: true });
     deps.exits.clear(s.id);
-    mkdirSync(s.stateDir, { recursive: true, mode: 0o700 });
     let created;
     try {
       created = await createContainer(deps.conmon, { ...s, exitDir: deps.exits.dir });

@@ -731,6 +731,7 @@ export class ContainerService {
     if (st.oomKilled) events.publish('container', 'oom', id, attributes);
     events.publish('container', 'die', id, { ...attributes, exitCode: String(st.exitCode), execDuration: String(Math.floor(runMs / 1000)) });
     this.lifecycle.emit(`exit:${id}`, st.exitCode);
+    if (delay === null) this.lifecycle.emit(`stopped:${id}`, st.exitCode);
     if (delay !== null) {
       this.restartManager(c).schedule(delay, () => {
         this.locks
@@ -760,6 +761,7 @@ export class ContainerService {
     c.state = { ...c.state, status: 'exited', ...(error !== undefined ? { error } : {}) };
     const saved = this.deps.records.recordFact(c);
     if (!saved.saved) this.deps.log.error({ container: c.id, err: errorText(saved.error) }, 'could not store the stop yet; retrying');
+    this.lifecycle.emit(`stopped:${c.id}`, c.state.exitCode);
   }
 
   /** runc keeps a created container's state until it is deleted; a container that never ran has none. */

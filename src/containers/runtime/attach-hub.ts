@@ -11,9 +11,8 @@
 // 8-byte header: stream 1 or 2, three zero bytes, big-endian length), or the
 // raw bytes with a TTY. The connection is kept while clients are attached,
 // and for a StdinOnce process also until its stdin was closed.
-import type net from 'node:net';
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import { connectSeqpacket } from '../../util/seqpacket.js';
+import { SeqpacketConnection } from '../../util/seqpacket.js';
 import { CONMON_STDERR, CONMON_STDOUT } from './conmon.js';
 
 export interface AttachRequest {
@@ -87,7 +86,7 @@ export interface AttachHubOptions {
 }
 
 export class AttachHub {
-  private conn: net.Socket | null = null;
+  private conn: SeqpacketConnection | null = null;
   private readonly clients = new Set<Client>();
   /** The process's stdio is closed (it exited): attaches get an ended stream. */
   private finished = false;
@@ -196,40 +195,37 @@ export class AttachHub {
     const next = this.stdinQueue.shift();
     if (!next) {
       // Shutting down the sending side is stdin EOF to conmon; output keeps coming.
-      if (this.stdinClosed && !conn.writableEnded) conn.end();
+      if (this.stdinClosed) conn.shutdownSend();
       return;
     }
     this.writing = true;
-    conn.write(next, () => {
+    conn.send(next, () => {
       this.writing = false;
       this.flushStdin();
     });
   }
 
   /** The connection, made when first needed; null when conmon is gone. */
-  private connection(): net.Socket | null {
+  private connection(): SeqpacketConnection | null {
     if (this.conn) return this.conn;
     if (this.finished) return null;
-    let conn: net.Socket;
+    let conn: SeqpacketConnection;
     try {
-      conn = connectSeqpacket(this.opts.socketPath);
+      conn = SeqpacketConnection.connect(this.opts.socketPath);
     } catch {
       // No socket: the process has exited (conmon removes it) or was never started.
       return null;
     }
     this.conn = conn;
-    conn.on('data', (packet: Buffer) => this.deliver(packet));
-    conn.on('error', (e) => this.opts.warn(`attach connection: ${e.message}`));
+    conn.on('packet', (packet: Buffer) => this.deliver(packet));
+    conn.on('error', (e: Error) => this.opts.warn(`attach connection: ${e.message}`));
     // conmon closes its readers when the process has exited and its output is sent.
-    const closed = (): void => {
+    conn.on('close', () => {
       if (this.conn !== conn) return;
       this.conn = null;
       this.finished = true;
-      conn.destroy();
       this.endClients();
-    };
-    conn.on('end', closed);
-    conn.on('close', closed);
+    });
     return conn;
   }
 

@@ -14,7 +14,7 @@
 //   <bundle>/attach: the attach socket; <bundle>/ctl: "1 H W\n" resizes the
 //     terminal; <exit-dir>/<id>: the exit code; <persist-dir>/oom: an OOM kill.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants as fsConstants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { InvalidParameter, SystemError, BerthError, errorText } from '../../errors.js';
@@ -224,6 +224,7 @@ export interface CreatedContainer {
  * listening. Throws RuntimeStartError when the runtime refused it.
  */
 export async function createContainer(rt: ConmonRuntime, o: ContainerMonitorOptions): Promise<CreatedContainer> {
+  mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   const pidFile = join(o.stateDir, CONTAINER_PID_FILE);
   const args = sharedArgs(rt, { id: o.id, uuid: o.id, name: o.name, bundle: o.bundle, pidFile });
   args.push('--exit-dir', o.exitDir, '-0', o.stateDir, '--conmon-pidfile', join(o.stateDir, CONMON_PID_FILE), '-l', `k8s-file:${o.logPath}`);
