@@ -781,7 +781,8 @@ export class ContainerService {
   private noteKill(c: ContainerRecord, signal: string | number): void {
     const stopSignal = c.config.StopSignal;
     if (!stopSignal || sameSignal(signal, 'SIGKILL') || sameSignal(signal, stopSignal)) {
-      this.restartManagers.get(c.id)?.cancel();
+      // Made if need be: the exit this signal causes must find it cancelled.
+      this.restartManager(c).cancel();
     }
     if (c.manuallyStopped) return;
     c.manuallyStopped = true;

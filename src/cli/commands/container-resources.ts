@@ -8,7 +8,7 @@ import { CliError } from '../errors.js';
 import { defineCommand } from '../command.js';
 import { renderList } from '../format/formatter.js';
 import { tabwrite } from '../format/tabwriter.js';
-import { contextJSON, truncateID } from './contexts.js';
+import { truncateID } from './contexts.js';
 import { ContainerParseError, FlagValueError, parseCpus, parseIntValue, parseMemBytes, parseRestartPolicy } from './container-opts.js';
 import { flagValueError } from '../command.js';
 import type { ApiContainerSummary } from '../../api/types/index.js';
@@ -117,7 +117,7 @@ const STATS_HEADERS: Readonly<Record<string, string>> = {
 
 const DEFAULT_STATS_TABLE = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 
-/** formatter's statsContext: the template fields of one row. */
+/** formatter's statsContext: the template fields of one row (`{{json .}}` marshals them all). */
 export class StatsContext {
   readonly #s: StatsEntry;
   readonly #trunc: boolean;
@@ -153,19 +153,6 @@ export class StatsContext {
   }
   PIDs(): string {
     return String(this.#s.pidsCurrent);
-  }
-  MarshalJSON(): string {
-    return contextJSON({
-      BlockIO: this.BlockIO(),
-      CPUPerc: this.CPUPerc(),
-      Container: this.Container(),
-      ID: this.ID(),
-      MemPerc: this.MemPerc(),
-      MemUsage: this.MemUsage(),
-      Name: this.Name(),
-      NetIO: this.NetIO(),
-      PIDs: this.PIDs(),
-    });
   }
 }
 
