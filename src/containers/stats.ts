@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
-import { readMountInfo } from '../util/mount.js';
+import { readMountInfo, type MountInfo } from '../util/mount.js';
 
 export interface BlkioEntry {
   major: number;
@@ -78,14 +78,18 @@ function readKeyValues(path: string): Map<string, number> {
   return out;
 }
 
+/** The cgroup directories of process `pid` (its /proc/PID/cgroup, as berthd's cgroup namespace sees it). */
+export function cgroupPathsOf(pid: number): CgroupPaths {
+  return cgroupPaths(readText(`/proc/${pid}/cgroup`) ?? '', readMountInfo());
+}
+
 /**
- * The cgroup directories of process `pid`: its lines in /proc/PID/cgroup
- * (paths as berthd's own cgroup namespace sees them) joined to the mount
- * points of the hierarchies in /proc/self/mountinfo. A controller mounted as
- * v1 is read there; the others from the v2 hierarchy, when it has them.
+ * A process's cgroup lines (/proc/PID/cgroup) joined to the mount points of
+ * the hierarchies (/proc/self/mountinfo). A controller mounted as v1 is read
+ * there; the others from the v2 hierarchy, when it has them.
  */
-export function cgroupPathsOf(pid: number, mountinfo = readMountInfo()): CgroupPaths {
-  const lines = (readText(`/proc/${pid}/cgroup`) ?? '').split('\n').filter(Boolean);
+export function cgroupPaths(procCgroup: string, mountinfo: MountInfo[]): CgroupPaths {
+  const lines = procCgroup.split('\n').filter(Boolean);
   const out: CgroupPaths = {};
   const v1Mounts = mountinfo.filter((m) => m.fsType === 'cgroup');
   const v2Mount = mountinfo.find((m) => m.fsType === 'cgroup2');
