@@ -764,9 +764,14 @@ export class ContainerService {
     this.lifecycle.emit(`stopped:${c.id}`, c.state.exitCode);
   }
 
-  /** runc keeps a created container's state until it is deleted; a container that never ran has none. */
+  /**
+   * runc keeps a created container's state until it is deleted; a container
+   * that never ran has none. One that has ended is cleaned up without a runc
+   * process when its state allows it.
+   */
   private async deleteRuntimeState(id: string): Promise<void> {
     if (!existsSync(join(this.runc.root, id))) return;
+    if (this.runc.removeStoppedState(id)) return;
     await this.runc.delete(id, { force: true }).catch(() => undefined);
   }
 

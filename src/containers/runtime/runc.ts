@@ -2,11 +2,12 @@
 // same commands and flags). Every command runs with `--root <state dir>` so
 // berth's containers live apart from any other runc user on the host.
 import { execFile } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { Conflict, NotFound, SystemError, InvalidParameter } from '../../errors.js';
 import type { OciResources } from './oci-spec.js';
 import { signalNumber } from './signals.js';
+import { isProcessRunning } from '../../util/proc.js';
 
 export interface RuncOptions {
   /** The runtime binary (default "runc"; a path or a name on PATH). */
@@ -159,6 +160,37 @@ export class Runc {
     if (opts.force) args.push('--force');
     args.push(id);
     await this.command(args, id);
+  }
+
+  /**
+   * What `runc delete` does for a container whose processes have all ended
+   * (its cgroups and its state directory go), without running runc: a
+   * container's exit and `docker run --rm` wait for it. False when the state
+   * does not show that, or a cgroup is still in use: `delete` is then needed.
+   */
+  removeStoppedState(id: string): boolean {
+    const dir = join(this.root, id);
+    let state: { init_process_pid?: unknown; init_process_start?: unknown; cgroup_paths?: unknown };
+    try {
+      state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as typeof state;
+    } catch {
+      return !existsSync(dir);
+    }
+    const pid = typeof state.init_process_pid === 'number' ? state.init_process_pid : 0;
+    const paths = state.cgroup_paths;
+    if (pid <= 0 || typeof paths !== 'object' || paths === null) return false;
+    if (isProcessRunning(pid, String(state.init_process_start))) return false;
+    for (const path of Object.values(paths as Record<string, unknown>)) {
+      if (typeof path !== 'string') return false;
+      try {
+        rmdirSync(path);
+      } catch (e) {
+        // Gone already (v1 controllers mounted together share one directory).
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return true;
   }
 
   /** Freezes every process of the container (the cgroup freezer): `runc pause`. */

@@ -3,7 +3,7 @@
 // codes, a command that does not exist).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecMonitor, RuntimeStartError, resizeTerminal } from '../../../src/containers/runtime/conmon.js';
 import { AttachHub } from '../../../src/containers/runtime/attach-hub.js';
@@ -127,4 +127,20 @@ test('an exec never begun is abandoned: its process never runs', { skip }, async
   const exit = await e.exit;
   assert.notEqual(exit.exitCode, 0);
   assert.throws(() => readFileSync(marker));
+});
+
+test("removeStoppedState: what runc delete does for an ended container, refused while its init runs", { skip }, async (t) => {
+  const { c, m } = await fx.monitor(t, { args: ['sleep', '100'] });
+  await m.start();
+  const state = JSON.parse(readFileSync(join(fx.runcRoot, c.id, 'state.json'), 'utf8')) as { cgroup_paths: Record<string, string> };
+  const cgroups = [...new Set(Object.values(state.cgroup_paths))];
+  assert.ok(cgroups.length > 0);
+  assert.equal(fx.runc.removeStoppedState(c.id), false, 'the init still runs');
+  assert.equal((await fx.runc.state(c.id)).status, 'running');
+  await fx.runc.kill(c.id, 'KILL');
+  await m.exited;
+  assert.equal(fx.runc.removeStoppedState(c.id), true);
+  await assert.rejects(fx.runc.state(c.id), NotFound);
+  for (const dir of cgroups) assert.equal(existsSync(dir), false, dir);
+  assert.equal(fx.runc.removeStoppedState(c.id), true, 'nothing left: nothing to do');
 });
