@@ -3,31 +3,21 @@
 // restarts, docker update of the policy, dockerd's refusals, and what
 // berthd does at its start (always back, unless-stopped only if not stopped
 // by hand, a container that exited while berthd was down).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { useDaemonWithImages } from '../helpers/suite.js';
 import { waitFor } from '../helpers/wait.js';
-import { docker as runDocker, dockerOk, type RunResult } from '../helpers/run.js';
-import { importTestImages } from '../helpers/images.js';
 import { api } from '../helpers/http.js';
 
-let d: TestDaemon & { cleanup: () => Promise<void> };
-const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
-const ok = (...args: string[]): Promise<string> => dockerOk(d.env, ...args);
-
-before(async () => {
-  d = await startDaemon();
-  await importTestImages(d.env);
-});
-after(async () => {
-  await d.cleanup();
-});
+const suite = useDaemonWithImages();
+const docker = suite.docker;
+const ok = suite.ok;
 
 async function state(name: string): Promise<{ Status: string; ExitCode: number; Restarting: boolean; Running: boolean; restartCount: number }> {
-  const r = await api(d.socket, 'GET', `/containers/${name}/json`);
+  const r = await api(suite.d.socket, 'GET', `/containers/${name}/json`);
   assert.equal(r.status, 200, r.text);
   return { ...r.json.State, restartCount: r.json.RestartCount };
 }
@@ -124,7 +114,7 @@ test('docker update --restart changes the policy of a running container', async 
 
 test("dockerd's refusals: an unknown policy, a retry count elsewhere, --rm with a policy, update of an AutoRemove container", async (t) => {
   t.after(() => docker('rm', '-f', 'auto'));
-  const create = (policy: object) => api(d.socket, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { RestartPolicy: policy } });
+  const create = (policy: object) => api(suite.d.socket, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { RestartPolicy: policy } });
   const unknown = await create({ Name: 'sometimes' });
   assert.equal(unknown.status, 400);
   assert.equal(unknown.json.message, "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
@@ -155,16 +145,16 @@ test('at berthd start: always comes back even after a manual stop, unless-stoppe
   ).trim();
   await ok('stop', '-t', '0', 'always-stopped', 'unless-stopped');
   assert.equal((await ok('wait', 'on-failure-ok')).trim(), '0');
-  const runningPid = (await api(d.socket, 'GET', '/containers/unless-running/json')).json.State.Pid as number;
-  await d.kill9();
+  const runningPid = (await api(suite.d.socket, 'GET', '/containers/unless-running/json')).json.State.Pid as number;
+  await suite.d.kill9();
   ctl.go();
-  await waitFor(() => existsSync(join(d.execRoot, 'exits', diesId)), 'the container to exit while berthd is down');
-  await d.restart();
+  await waitFor(() => existsSync(join(suite.d.execRoot, 'exits', diesId)), 'the container to exit while berthd is down');
+  await suite.d.restart();
   await waitFor(async () => (await state('dies-while-down')).Status === 'running', 'the container that died meanwhile to run again');
   assert.equal((await state('dies-while-down')).restartCount, 1);
   assert.equal((await state('always-stopped')).Status, 'running', 'always: back at daemon start');
   assert.equal((await state('unless-stopped')).Status, 'exited', 'unless-stopped: stopped by hand, stays stopped');
-  const unlessRunning = await api(d.socket, 'GET', '/containers/unless-running/json');
+  const unlessRunning = await api(suite.d.socket, 'GET', '/containers/unless-running/json');
   assert.equal(unlessRunning.json.State.Status, 'running');
   assert.equal(unlessRunning.json.State.Pid, runningPid, 'a running container is taken back, not restarted');
   assert.equal((await state('on-failure-ok')).Status, 'exited', 'on-failure: exited 0, stays');

@@ -178,6 +178,16 @@ export function parseCpus(value: string): number {
   return Number(m[1] === '-' ? -nano : nano);
 }
 
+/** The --cpus flag (opts.NanoCPUs): 0 when not given, pflag's error for a bad value. */
+export function parseCpusFlag(value: string | undefined): number {
+  if (value === undefined) return 0;
+  try {
+    return parseCpus(value);
+  } catch (e) {
+    throw new FlagValueError('--cpus', value, (e as Error).message);
+  }
+}
+
 /** The moby client's normalizeCapabilities: upper case, CAP_ prefix, unique, sorted; null when empty. */
 function normalizeCapabilityFlags(caps: string[] | undefined): string[] | null {
   if (!caps || caps.length === 0) return null;
@@ -353,14 +363,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
   const cpuShares = parseIntValue('-c, --cpu-shares', flags.cpuShares);
   const cpuPeriod = parseIntValue('--cpu-period', flags.cpuPeriod);
   const cpuQuota = parseIntValue('--cpu-quota', flags.cpuQuota);
-  let nanoCpus = 0;
-  if (flags.cpus !== undefined) {
-    try {
-      nanoCpus = parseCpus(flags.cpus);
-    } catch (e) {
-      throw new FlagValueError('--cpus', flags.cpus, (e as Error).message);
-    }
-  }
+  const nanoCpus = parseCpusFlag(flags.cpus);
 
   // parse()
   if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {

@@ -9,7 +9,7 @@ import { defineCommand } from '../command.js';
 import { renderList } from '../format/formatter.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { truncateID } from './contexts.js';
-import { ContainerParseError, FlagValueError, parseCpus, parseIntValue, parseMemBytes, parseRestartPolicy } from './container-opts.js';
+import { ContainerParseError, FlagValueError, parseCpusFlag, parseIntValue, parseMemBytes, parseRestartPolicy } from './container-opts.js';
 import { flagValueError } from '../command.js';
 import type { ApiContainerSummary } from '../../api/types/index.js';
 
@@ -235,14 +235,6 @@ interface UpdateFlags {
 /** The UpdateConfig the flags ask for (Resources inline, RestartPolicy), as the CLI sends it. */
 export function updateBody(opts: UpdateFlags): Record<string, unknown> {
   const int = (flag: string, v: string | undefined, bits: 16 | 64 = 64): number => parseIntValue(flag, v, bits);
-  let nanoCpus = 0;
-  if (opts.cpus !== undefined) {
-    try {
-      nanoCpus = parseCpus(opts.cpus);
-    } catch (e) {
-      throw new FlagValueError('--cpus', opts.cpus, (e as Error).message);
-    }
-  }
   const pidsLimit = int('--pids-limit', opts.pidsLimit);
   const body: Record<string, unknown> = {
     BlkioWeight: int('--blkio-weight', opts.blkioWeight, 16),
@@ -257,7 +249,7 @@ export function updateBody(opts: UpdateFlags): Record<string, unknown> {
     CpuQuota: int('--cpu-quota', opts.cpuQuota),
     CpuRealtimePeriod: int('--cpu-rt-period', opts.cpuRtPeriod),
     CpuRealtimeRuntime: int('--cpu-rt-runtime', opts.cpuRtRuntime),
-    NanoCpus: nanoCpus,
+    NanoCpus: parseCpusFlag(opts.cpus),
     RestartPolicy: opts.restart !== undefined ? parseRestartPolicy(opts.restart) : { Name: '', MaximumRetryCount: 0 },
   };
   // Only a flag that was given changes the pids limit (0 would be a value).
