@@ -1038,13 +1038,15 @@ export class ContainerService {
           }
         }
       }
+      // Gone for every client from here (`docker run --rm` waits for this); the
+      // files follow, and a start after a crash removes what they left.
+      events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+      this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
       await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
       await this.deleteRuntimeState(id);
       this.releaseSubpathMounts(id);
       this.removeDir(id);
       this.removeMonitorState(id);
-      events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
-      this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
       this.lastExit.delete(id);
     });
   }

@@ -228,6 +228,8 @@ export async function createContainer(rt: ConmonRuntime, o: ContainerMonitorOpti
   const pidFile = join(o.stateDir, CONTAINER_PID_FILE);
   const args = sharedArgs(rt, { id: o.id, uuid: o.id, name: o.name, bundle: o.bundle, pidFile });
   args.push('--exit-dir', o.exitDir, '-0', o.stateDir, '--conmon-pidfile', join(o.stateDir, CONMON_PID_FILE), '-l', `k8s-file:${o.logPath}`);
+  // No fsync of the log at the exit (Docker's json-file has none either): the exit is not held up by the disk.
+  args.push('--no-sync-log');
   if (o.tty) args.push('-t');
   if (o.openStdin) args.push('-i');
   if (o.openStdin && !o.stdinOnce) args.push('--leave-stdin-open');

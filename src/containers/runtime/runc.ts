@@ -2,7 +2,8 @@
 // same commands and flags). Every command runs with `--root <state dir>` so
 // berth's containers live apart from any other runc user on the host.
 import { execFile } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readSync, rmdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { Conflict, NotFound, SystemError, InvalidParameter } from '../../errors.js';
 import type { OciResources } from './oci-spec.js';
@@ -52,6 +53,25 @@ export function runcErrorText(stderr: string): string {
     else if (!/level=(?:warning|info|debug)/.test(l)) msgs.push(l);
   }
   return msgs.join('; ') || stderr.trim();
+}
+
+/**
+ * Reads the byte runc's init writes into exec.fifo; false when the init is
+ * gone without writing it. The fifo is open non-blocking and polled (a
+ * blocking open would hold a thread forever for an init that died).
+ */
+async function readFifoByte(fd: number, initAlive: () => boolean): Promise<boolean> {
+  const buf = Buffer.alloc(1);
+  for (;;) {
+    try {
+      if (readSync(fd, buf, 0, 1, null) === 1) return true;
+      // 0: no writer yet. The init opens its end as soon as it is scheduled, unless it is gone.
+      if (!initAlive()) return false;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 /** `name` as an absolute path, looked up on PATH when it has no slash. */
@@ -162,6 +182,16 @@ export class Runc {
     await this.command(args, id);
   }
 
+  /** The container's init as runc recorded it (pid and start time), or null without a state. */
+  private initOf(id: string): { pid: number; startTime: string } | null {
+    try {
+      const state = JSON.parse(readFileSync(join(this.root, id, 'state.json'), 'utf8')) as { init_process_pid?: unknown; init_process_start?: unknown };
+      return typeof state.init_process_pid === 'number' ? { pid: state.init_process_pid, startTime: String(state.init_process_start) } : null;
+    } catch {
+      return null;
+    }
+  }
+
   /**
    * What `runc delete` does for a container whose processes have all ended
    * (its cgroups and its state directory go), without running runc: a
@@ -203,9 +233,32 @@ export class Runc {
     await this.command(['resume', id], id);
   }
 
-  /** Runs the entrypoint of a container `runc create` made (conmon creates them). */
+  /**
+   * Runs the entrypoint of a container `runc create` made (conmon creates
+   * them). What `runc start` does, without its process: the container's init
+   * waits to open `exec.fifo` for writing; opening it for reading lets it
+   * go, it writes one byte, and the fifo goes (runc's "created" state is the
+   * fifo being there). Without the fifo, `runc start` says what is wrong.
+   */
   async start(id: string): Promise<void> {
-    await this.command(['start', id], id);
+    const fifo = join(this.root, id, 'exec.fifo');
+    let fh;
+    try {
+      // O_NONBLOCK: a fifo whose init is gone opens at once, and then reads nothing.
+      fh = await open(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    } catch {
+      await this.command(['start', id], id);
+      return;
+    }
+    try {
+      // The init opens its end and writes once the reader is there: wait for it, as runc does.
+      const init = this.initOf(id);
+      const byte = await readFifoByte(fh.fd, () => init !== null && isProcessRunning(init.pid, init.startTime));
+      if (!byte) throw new Conflict(`${this.binary} start ${id}: container process is already dead`);
+      rmSync(fifo, { force: true });
+    } finally {
+      await fh.close();
+    }
   }
 
   /** Changes a live container's cgroup limits (`runc update --resources -`, OCI LinuxResources). */
