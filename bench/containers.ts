@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { buildBusyboxRootfs } from '../test/helpers/busybox.js';
 import { buildSpec, writeSpec } from '../src/containers/runtime/oci-spec.js';
+import { checkHostConfig, probeHost, specOptions } from '../src/containers/host-config.js';
 import { fmt, percentile, startBerthd } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -75,32 +76,56 @@ function monitorMemory(host: string): { perContainerKb: number; monitor: string 
   }
 }
 
-/** `runc run` of a busybox `true` bundle, the floor a run cannot go below. */
-function bareRuncRunner(work: string): () => void {
-  const bundle = join(work, 'bundle');
+/**
+ * `runc run` of a busybox `true` bundle, the floor a run cannot go below:
+ * with the spec berth gives a container by default (the default seccomp
+ * profile, capabilities, masked paths: what dockerd applies too), or a
+ * minimal one (runc's defaults, no seccomp).
+ */
+function bareRuncRunner(work: string, spec: 'berth' | 'minimal'): () => void {
+  const bundle = join(work, `bundle-${spec}`);
   const rootfs = buildBusyboxRootfs(join(bundle, 'rootfs'));
-  writeSpec(bundle, buildSpec({ rootfs, args: ['true'] }));
+  const host = probeHost();
+  const options = spec === 'berth' ? specOptions(checkHostConfig({}, host).hostConfig, host) : {};
+  writeSpec(bundle, buildSpec({ rootfs, args: ['true'], ...options }));
   const root = join(work, 'runc-root');
   let i = 0;
   return () => {
-    const r = spawnSync('runc', ['--root', root, 'run', '--bundle', bundle, `bench-${process.pid}-${i++}`], { stdio: 'ignore' });
+    const r = spawnSync('runc', ['--root', root, 'run', '--bundle', bundle, `bench-${process.pid}-${spec}-${i++}`], { stdio: 'ignore' });
     if (r.status !== 0) throw new Error('runc run failed');
   };
 }
 
+interface RunFigures {
+  berth: number;
+  /** Bare `runc run` of berth's default spec. */
+  runc: number;
+  /** Bare `runc run` of a minimal spec (no seccomp). */
+  runcMinimal: number;
+  dockerd?: number;
+}
+
 /** `docker run --rm busybox true` on berthd, bare runc and dockerd, taking turns in each round; medians in ms. */
-function interleavedRuns(berthHost: string, refHost: string | undefined, runc: () => void): { berth: number; runc: number; dockerd?: number } {
-  const samples = { berth: [] as number[], runc: [] as number[], dockerd: [] as number[] };
+function interleavedRuns(berthHost: string, refHost: string | undefined, work: string): RunFigures {
+  const runc = bareRuncRunner(work, 'berth');
+  const runcMinimal = bareRuncRunner(work, 'minimal');
+  const samples = { berth: [] as number[], runc: [] as number[], runcMinimal: [] as number[], dockerd: [] as number[] };
   const run = (host: string) => () => void docker(host, ['run', '--rm', 'bench-busybox', 'true']);
   for (let i = 0; i <= RUNS; i++) {
-    const round = { berth: time(run(berthHost)), runc: time(runc), dockerd: refHost ? time(run(refHost)) : 0 };
+    const round = { berth: time(run(berthHost)), runc: time(runc), runcMinimal: time(runcMinimal), dockerd: refHost ? time(run(refHost)) : 0 };
     // The first round warms every tool up.
     if (i === 0) continue;
     samples.berth.push(round.berth);
     samples.runc.push(round.runc);
+    samples.runcMinimal.push(round.runcMinimal);
     if (refHost) samples.dockerd.push(round.dockerd);
   }
-  return { berth: median(samples.berth), runc: median(samples.runc), ...(refHost ? { dockerd: median(samples.dockerd) } : {}) };
+  return {
+    berth: median(samples.berth),
+    runc: median(samples.runc),
+    runcMinimal: median(samples.runcMinimal),
+    ...(refHost ? { dockerd: median(samples.dockerd) } : {}),
+  };
 }
 
 /** Builds the image tars: busybox, and busybox with 100 MB under /big. */
@@ -163,16 +188,15 @@ export async function benchContainers(): Promise<void> {
     docker(refHost, ['import', small, 'bench-busybox']);
     docker(refHost, ['import', big, 'bench-big']);
   }
-  const runc = bareRuncRunner(work);
   const d = await startBerthd();
   const host = `unix://${d.socket}`;
   let berth: Map<string, number>;
-  let runs: { berth: number; runc: number; dockerd?: number };
+  let runs: RunFigures;
   let memory: { perContainerKb: number; monitor: string };
   try {
     docker(host, ['import', small, 'bench-busybox']);
     docker(host, ['import', big, 'bench-big']);
-    runs = interleavedRuns(host, refHost, runc);
+    runs = interleavedRuns(host, refHost, work);
     memory = monitorMemory(host);
     berth = runScenarios(host, hostDir);
   } finally {
@@ -187,8 +211,12 @@ export async function benchContainers(): Promise<void> {
   }
   rmSync(work, { recursive: true, force: true });
   console.log(`containers: docker run --rm busybox true, the tools taking turns (median of ${RUNS} rounds):`);
-  console.log(`  berthd                       ${fmt(runs.berth).padStart(8)} ms  ${(runs.berth / runs.runc).toFixed(2)}x bare runc` + (runs.dockerd !== undefined ? `  ${(runs.berth / runs.dockerd).toFixed(2)}x dockerd` : ''));
-  console.log(`  bare runc run                ${fmt(runs.runc).padStart(8)} ms`);
+  console.log(
+    `  berthd                       ${fmt(runs.berth).padStart(8)} ms  ${(runs.berth / runs.runc).toFixed(2)}x runc (berth's spec)  ${(runs.berth / runs.runcMinimal).toFixed(2)}x runc (minimal)` +
+      (runs.dockerd !== undefined ? `  ${(runs.berth / runs.dockerd).toFixed(2)}x dockerd` : ''),
+  );
+  console.log(`  bare runc run, berth's spec  ${fmt(runs.runc).padStart(8)} ms  (seccomp, capabilities, masked paths)`);
+  console.log(`  bare runc run, minimal spec  ${fmt(runs.runcMinimal).padStart(8)} ms  (no seccomp)`);
   if (runs.dockerd !== undefined) console.log(`  dockerd                      ${fmt(runs.dockerd).padStart(8)} ms`);
   console.log(`resident memory per running container (${MEMORY_CONTAINERS} sleeping containers, VmRSS of the parent of each init):`);
   console.log(`  berth (${memory.monitor})`.padEnd(31) + `${(memory.perContainerKb / 1024).toFixed(2).padStart(8)} MB`);
