@@ -129,6 +129,7 @@ export class ContainerService {
   private readonly exits: ExitWatcher;
   /** The monitors of running (and paused) containers. */
   private readonly monitors = new Map<string, ContainerMonitor>();
+  /** Attach clients waiting for a container's start: attached before the entrypoint runs. */
   private readonly pendingAttach = new Map<string, Array<(m: ContainerMonitor | null) => void>>();
   /** Restart state of each container since its last explicit start. */
   private readonly restartManagers = new Map<string, RestartManager>();
@@ -1203,18 +1204,16 @@ export class ContainerService {
    */
   async attach(ref: string, req: AttachRequest): Promise<Attachment | null> {
     const c = this.attachable(ref);
-    let monitor = this.monitors.get(c.id);
-    if (!monitor) {
-      if (isRunning(c.state)) return null;
-      monitor =
-        (await new Promise<ContainerMonitor | null>((resolve) => {
-          const list = this.pendingAttach.get(c.id) ?? [];
-          list.push(resolve);
-          this.pendingAttach.set(c.id, list);
-        })) ?? undefined;
-      if (!monitor) return null;
-    }
-    return monitor.hub.attach({ stdin: req.stdin && c.config.OpenStdin, stdout: req.stdout, stderr: req.stderr });
+    const want = { stdin: req.stdin && c.config.OpenStdin, stdout: req.stdout, stderr: req.stderr };
+    const monitor = this.monitors.get(c.id);
+    if (monitor) return monitor.hub.attach(want);
+    if (isRunning(c.state)) return null;
+    return new Promise<Attachment | null>((resolve) => {
+      const list = this.pendingAttach.get(c.id) ?? [];
+      // Called by the start, before the entrypoint runs: the connection exists before the first output.
+      list.push((m) => resolve(m ? m.hub.attach(want) : null));
+      this.pendingAttach.set(c.id, list);
+    });
   }
 
   /** The container, when an attach to it may begin: dockerd refuses a paused or restarting one (daemon/attach.go). */

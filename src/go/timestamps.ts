@@ -1,8 +1,6 @@
 // Go's time.Time text as Docker writes it: RFC3339Nano (json-file times,
 // inspect), the fixed-width RFC3339NanoFixed of `docker logs -t`, and their
 // parsing, all in nanoseconds since the epoch (bigint).
-import { SystemError } from '../errors.js';
-
 const epochAnchorNs = BigInt(Date.now()) * 1_000_000n;
 const hrAnchor = process.hrtime.bigint();
 
@@ -44,7 +42,7 @@ export function formatRFC3339NanoFixed(ns: bigint): string {
 /** Parses an RFC3339 time (any fraction length, Z or ±hh:mm) into epoch nanoseconds. */
 export function parseRFC3339Nano(s: string): bigint {
   const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|z|[+-]\d{2}:\d{2})$/.exec(s);
-  if (!m) throw new SystemError(`invalid RFC3339 time: ${s}`);
+  if (!m) throw new Error(`invalid RFC3339 time: ${s}`);
   const [, y, mo, d, h, mi, se, fr, tz] = m;
   let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
   if (tz && tz !== 'Z' && tz !== 'z') {
