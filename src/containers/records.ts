@@ -6,7 +6,7 @@ import type { ContainerRecord } from './types.js';
  * table's record_version column). A change to that shape bumps it, with a
  * migration in src/store/migrations/ that rewrites older rows.
  */
-export const CONTAINER_RECORD_VERSION = 1;
+export const CONTAINER_RECORD_VERSION = 2;
 
 /** How often records the database refused are written again. */
 const RETRY_MS = 1000;

@@ -17,7 +17,7 @@ import type { MountPoint } from '../mounts/types.js';
 import { copyUp, imageVolumePath } from '../mounts/copy-up.js';
 import { bindOpened, mkdirAllInRoot, openInside, resolveInScope, unbindOpened, type OpenedPath } from '../mounts/safe-path.js';
 import { Runc } from './runtime/runc.js';
-import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } from './runtime/oci-spec.js';
+import { buildSpec, resolveUser, writeSpec, type MountInput } from './runtime/oci-spec.js';
 import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/container-log.js';
 import { signalNumber } from './runtime/signals.js';
 import { RuntimeStartError, type ConmonRuntime } from './runtime/conmon.js';
@@ -40,6 +40,11 @@ import { RestartManager, isNoRestart, policyRestarts, restartPolicyOf, validateR
 import { updateHostConfig } from './update.js';
 import { top, type TopResult } from './top.js';
 import { cgroupPathsOf, emptyStats, networkStats, readStats, type StatsSample } from './stats.js';
+import type { NetworkService, SandboxFiles, SandboxSpec } from '../networks/service.js';
+import type { EndpointConfig, EndpointRecord } from '../networks/types.js';
+import type { PortBinding } from '../networks/ports.js';
+import { portRequests } from '../networks/ports.js';
+import { versionAtLeast } from '../util/version.js';
 
 export type { AttachRequest, Attachment } from './runtime/attach-hub.js';
 
@@ -50,6 +55,8 @@ export interface ContainerServiceDeps {
   records: ContainerRecords;
   volumes: VolumeService;
   images: ImageService;
+  /** Networks: endpoints, DNS and published ports of running containers. */
+  networks: ContainerNetworking;
   events: EventSink;
   log: Logger;
   /** Reaps the monitors berthd starts (berthd is their subreaper). */
@@ -61,6 +68,32 @@ export interface ContainerServiceDeps {
   seccompProfile?: string;
   /** How long `stats` waits between its two samples when not streaming (dockerd: its 1 s collector tick). */
   statsIntervalMs?: number;
+}
+
+/** What the container service asks of the network service. */
+export type ContainerNetworking = Pick<
+  NetworkService,
+  | 'planContainerNetworks'
+  | 'checkEndpointConfig'
+  | 'find'
+  | 'prepare'
+  | 'attach'
+  | 'release'
+  | 'connect'
+  | 'disconnect'
+  | 'renameContainer'
+  | 'restore'
+  | 'endpointsOf'
+  | 'portsOf'
+>;
+
+/** A container's networking as inspect and ps show it. */
+export interface ContainerNetworkView {
+  /** The running container's endpoints, by network ID. */
+  endpoints: Map<string, EndpointRecord>;
+  ports: PortBinding[];
+  /** The network namespace of the running container. */
+  sandboxKey: string;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -80,15 +113,6 @@ export interface VolumeUser {
 
 function nowIso(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
-}
-
-/** Docker's names for the network modes it accepts here. */
-function networkModeOf(hostConfig: Record<string, unknown>): NetworkMode {
-  const mode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
-  if (mode === '' || mode === 'default' || mode === 'bridge') return 'private';
-  if (mode === 'none') return 'none';
-  if (mode === 'host') return 'host';
-  throw new NotFound(`network ${mode} not found`);
 }
 
 /** True for a signal name or number that exists. */
@@ -264,7 +288,13 @@ export class ContainerService {
     if (hostConfig.AutoRemove === true && !isNoRestart(restart)) {
       throw new InvalidParameter("can't create 'AutoRemove' container with restart policy");
     }
-    const networkMode = networkModeOf(hostConfig);
+    const hostNetworkMode = typeof hostConfig.NetworkMode === 'string' ? hostConfig.NetworkMode : '';
+    const { mode: networkMode, networks } = this.deps.networks.planContainerNetworks(hostNetworkMode, spec.endpoints, {
+      multiple: versionAtLeast(spec.apiVersion, '1.44'),
+    });
+    const ports = portRequests(hostConfig, { ...(imageConfig.ExposedPorts ?? {}), ...(spec.config.ExposedPorts ?? {}) });
+    if (ports.some((p) => p.protocol === 'sctp')) throw new InvalidParameter('berth cannot publish sctp ports: its port proxy relays tcp and udp');
+    const networkWarnings = networkMode === 'host' && ports.length > 0 ? ['Published ports are discarded when using host network mode'] : [];
 
     const requestedName = spec.name ? validateContainerName(spec.name) : undefined;
 
@@ -311,6 +341,7 @@ export class ContainerService {
       state: { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: ZERO_TIME, finishedAt: ZERO_TIME },
       restartCount: 0,
       networkMode,
+      networks,
     };
 
     try {
@@ -337,7 +368,7 @@ export class ContainerService {
       this.reservedNames.delete(name);
     }
     events.publish('container', 'create', id, { image: imageRef, name, ...(record.config.Labels ?? {}) });
-    return { id, warnings: [...hostWarnings, ...assembled.warnings] };
+    return { id, warnings: [...hostWarnings, ...networkWarnings, ...assembled.warnings] };
   }
 
   /**
@@ -465,6 +496,7 @@ export class ContainerService {
     const mountedVolumes: MountPoint[] = [];
     const subpathMounts: string[] = [];
     let rootfsMounted = false;
+    let sandboxPrepared = false;
     let monitor: ContainerMonitor | undefined;
     try {
       const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
@@ -494,7 +526,8 @@ export class ContainerService {
           mounts.push({ type: 'tmpfs', destination: m.destination, readonly: !m.rw, options: m.tmpfsOptions });
         }
       }
-      const etc = this.writeEtcFiles(c);
+      const etc = this.writeEtcFiles(c, this.deps.networks.prepare(this.sandboxSpec(c)));
+      sandboxPrepared = true;
       const user = resolveUser(rootfs, c.config.User || undefined, (c.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
       // The CLI sends its terminal's size at create: the console starts with it.
       const cs = c.hostConfig.ConsoleSize as number[] | undefined;
@@ -508,7 +541,7 @@ export class ContainerService {
         tty: c.config.Tty,
         consoleSize,
         readonlyRootfs: c.hostConfig.ReadonlyRootfs === true,
-        networkMode: c.networkMode as NetworkMode,
+        networkMode: c.networkMode === 'host' ? 'host' : 'private',
         hostname: c.config.Hostname,
         mounts,
         etcFiles: etc,
@@ -541,6 +574,8 @@ export class ContainerService {
       this.pendingAttach.delete(id);
       for (const resolve of pending) resolve(monitor);
       try {
+        // The process exists, stopped before its entrypoint: its interfaces, DNS and ports come now.
+        await this.deps.networks.attach(id, monitor.pid);
         await monitor.start();
       } catch (e) {
         // The container exists but did not run: the monitor records its end once runc deleted it.
@@ -559,7 +594,8 @@ export class ContainerService {
       return 'started';
     } catch (e) {
       if (!monitor) {
-        // Failed before the monitor existed: undo the mounts taken so far.
+        // Failed before the monitor existed: undo the mounts and the sandbox taken so far.
+        if (sandboxPrepared) await this.deps.networks.release(id);
         this.releaseSubpathMounts(id);
         for (const m of mountedVolumes) await volumes.unmount(m.name, id, { container: id }).catch(() => undefined);
         if (rootfsMounted) await images.releaseRootfs(this.fsDir(id)).catch(() => undefined);
@@ -663,28 +699,31 @@ export class ContainerService {
     }
   }
 
-  private writeEtcFiles(c: ContainerRecord): { hostname: string; hosts: string; resolvConf: string } {
+  /** The container's hostname, hosts and resolv.conf files, bind-mounted into it. */
+  private writeEtcFiles(c: ContainerRecord, files: SandboxFiles): { hostname: string; hosts: string; resolvConf: string } {
     const dir = this.dir(c.id);
-    const hostname = join(dir, 'hostname');
-    const hosts = join(dir, 'hosts');
-    const resolvConf = join(dir, 'resolv.conf');
-    writeFileSync(hostname, `${c.config.Hostname}\n`);
-    if (c.networkMode === 'host' && existsSync('/etc/hosts')) {
-      writeFileSync(hosts, readFileSync('/etc/hosts'));
-    } else {
-      writeFileSync(
-        hosts,
-        `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n`,
-      );
-    }
-    let resolv = '';
-    try {
-      resolv = readFileSync('/etc/resolv.conf', 'utf8');
-    } catch {
-      resolv = '';
-    }
-    writeFileSync(resolvConf, resolv);
-    return { hostname, hosts, resolvConf };
+    const paths = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
+    writeFileSync(paths.hostname, `${c.config.Hostname}\n`);
+    writeFileSync(paths.hosts, files.hosts);
+    writeFileSync(paths.resolvConf, files.resolvConf);
+    return paths;
+  }
+
+  /** What the network service makes a container's sandbox from. */
+  private sandboxSpec(c: ContainerRecord): SandboxSpec {
+    const h = c.hostConfig;
+    const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
+    return {
+      containerId: c.id,
+      name: c.name,
+      hostname: c.config.Hostname,
+      domainname: c.config.Domainname,
+      mode: c.networkMode,
+      networks: Object.entries(c.networks),
+      dns: { dns: list(h.Dns), dnsSearch: list(h.DnsSearch), dnsOptions: list(h.DnsOptions) },
+      extraHosts: list(h.ExtraHosts),
+      ports: c.networkMode === 'bridge' ? portRequests(h, c.config.ExposedPorts) : [],
+    };
   }
 
   /** Follows a running container until its monitor reports its end. */
@@ -705,6 +744,7 @@ export class ContainerService {
     this.monitors.delete(id);
     const c = records.get(id);
     if (!c) return;
+    await this.deps.networks.release(id).catch((e) => log.warn({ container: id, err: errorText(e) }, 'network release failed'));
     for (const m of c.mounts) {
       if (m.type !== 'volume') continue;
       await volumes.unmount(m.name, id, { container: id }).catch((e) => log.warn({ container: id, volume: m.name, err: errorText(e) }, 'volume unmount failed'));
@@ -1080,6 +1120,7 @@ export class ContainerService {
         if (taken) throw new Conflict(`Error when allocating new name: ${nameConflict(name, taken.id).message}`);
         throw e;
       }
+      this.deps.networks.renameContainer(id, name);
       this.deps.events.publish('container', 'rename', id, { image: c.config.Image, name, oldName: `/${oldName}`, ...(c.config.Labels ?? {}) });
     });
   }
@@ -1122,6 +1163,65 @@ export class ContainerService {
     });
   }
 
+  // ---- networks ----
+
+  /**
+   * `docker network connect`: a created or stopped container is recorded on
+   * the network (its endpoint comes at its start); a running one gets its
+   * endpoint now.
+   */
+  async connectNetwork(ref: string, networkRef: string, asked: Partial<EndpointConfig>): Promise<void> {
+    const { id } = this.resolve(ref);
+    await this.locks.run(id, async () => {
+      const c = this.deps.records.get(id);
+      if (!c) throw new NotFound(`No such container: ${ref}`);
+      const n = this.deps.networks.find(networkRef);
+      if (c.networkMode === 'host') throw new InvalidParameter('container cannot be disconnected from host network or connected to host network');
+      if (c.networkMode === 'none') throw new InvalidParameter('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      const cfg = this.deps.networks.checkEndpointConfig(n, asked);
+      if (isRunning(c.state) && this.monitors.has(id)) {
+        if (c.networkMode === 'private') throw new Conflict(`container ${id} runs without a network namespace berthd can connect; stop it first`);
+        await this.deps.networks.connect(id, n, cfg);
+      }
+      c.networkMode = 'bridge';
+      c.networks = { ...c.networks, [n.name]: cfg };
+      this.deps.records.update(c);
+    });
+  }
+
+  /** `docker network disconnect` (`force`: also from a network that no longer exists). */
+  async disconnectNetwork(ref: string, networkRef: string, force: boolean): Promise<void> {
+    const { id } = this.resolve(ref);
+    await this.locks.run(id, async () => {
+      const c = this.deps.records.get(id);
+      if (!c) throw new NotFound(`No such container: ${ref}`);
+      let name: string;
+      try {
+        const n = this.deps.networks.find(networkRef);
+        if (n.driver === 'host' && c.networkMode === 'host') throw new InvalidParameter('container cannot be disconnected from host network or connected to host network');
+        if (!Object.hasOwn(c.networks, n.name)) throw new SystemError(`container ${id} is not connected to the network ${n.name}`);
+        if (isRunning(c.state) && this.monitors.has(id)) await this.deps.networks.disconnect(id, n);
+        name = n.name;
+      } catch (e) {
+        if (!(force && e instanceof NotFound && Object.hasOwn(c.networks, networkRef))) throw e;
+        name = networkRef;
+      }
+      const { [name]: _gone, ...rest } = c.networks;
+      c.networks = rest;
+      this.deps.records.update(c);
+    });
+  }
+
+  /** The running container's endpoints and published ports, for inspect and ps. */
+  networkView(c: ContainerRecord): ContainerNetworkView {
+    const running = isRunning(c.state);
+    return {
+      endpoints: new Map(running ? this.deps.networks.endpointsOf(c.id).map((e) => [e.networkId, e]) : []),
+      ports: running ? this.deps.networks.portsOf(c.id) : [],
+      sandboxKey: running && c.state.pid > 0 && c.networkMode !== 'host' ? `/proc/${c.state.pid}/ns/net` : '',
+    };
+  }
+
   // ---- top, stats ----
 
   /** A running container's record, or dockerd's refusal for a top or an exec. */
@@ -1144,8 +1244,8 @@ export class ContainerService {
   private sample(c: ContainerRecord): StatsSample | null {
     if (!isRunning(c.state) || c.state.pid <= 0) return null;
     const paths = cgroupPathsOf(c.state.pid);
-    // The private network namespace has only loopback; none and host report no interfaces, as dockerd's.
-    const networks = c.networkMode === 'private' ? networkStats(c.state.pid, (name) => name === 'lo') : undefined;
+    // A container on bridge networks reports its interfaces (eth0, ...), as dockerd; none, private and host report none.
+    const networks = c.networkMode === 'bridge' ? networkStats(c.state.pid, (name) => name !== 'lo') : undefined;
     const sample = readStats(paths, networks);
     // The process may have ended while its files were read.
     return isRunning(this.deps.records.get(c.id)?.state ?? { status: 'exited' }) ? sample : null;
@@ -1343,6 +1443,12 @@ export class ContainerService {
         );
       }
     }
+    // Sandboxes of the containers still running: endpoints, DNS, published ports; the rest is cleaned up.
+    const running = records
+      .all()
+      .filter((c) => isRunning(c.state) && this.monitors.has(c.id))
+      .map((c) => ({ spec: this.sandboxSpec(c), pid: c.state.pid }));
+    await this.deps.networks.restore(running);
     // Containers a freeze paused when the previous berthd was killed.
     const thawed = await this.freezer.recover();
     if (thawed.length > 0) log.info({ containers: thawed }, 'thawed containers an interrupted freeze left paused');

@@ -1,5 +1,7 @@
 // The container record kept in SQLite, and the request shapes the service takes.
 import type { MountPoint, MountSpec } from '../mounts/types.js';
+import type { EndpointConfig } from '../networks/types.js';
+import type { NetworkMode } from '../networks/service.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -89,6 +91,8 @@ export interface ContainerCreateSpec {
   hostConfig: Record<string, unknown>;
   /** HostConfig.Mounts, decoded and version-checked. */
   mounts: MountSpec[];
+  /** NetworkingConfig.EndpointsConfig, by network name or ID ("default" is the default bridge). */
+  endpoints: Record<string, Partial<EndpointConfig>>;
 }
 
 export interface ContainerRecord {
@@ -115,7 +119,10 @@ export interface ContainerRecord {
    * at berthd's start. Absent in records written before restart policies.
    */
   manuallyStopped?: boolean;
-  networkMode: string;
+  /** bridge: on the networks below; host; none; private (loopback only: berthd runs without a default bridge). */
+  networkMode: NetworkMode;
+  /** The networks the container is on (NetworkSettings.Networks), by name, the primary one first; what each was asked with. */
+  networks: Record<string, EndpointConfig>;
 }
 
 /** Where a container's files live on the host. */

@@ -5,6 +5,7 @@
 import type { ContainerConfig, ContainerCreateSpec } from '../../containers/types.js';
 import { decodeCreateRequest } from './create-request.js';
 import { decodeMounts } from './mounts.js';
+import { decodeEndpointsConfig } from './endpoint-settings.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -12,8 +13,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 export function decodeContainerCreate(body: Record<string, unknown>, opts: { name?: string; apiVersion: string }): ContainerCreateSpec {
   const decoded = decodeCreateRequest(body);
-  // NetworkingConfig has no effect yet (no networks): it is accepted and dropped, as before.
-  const { HostConfig, NetworkingConfig: _networking, Image, ...config } = decoded;
+  const { HostConfig, NetworkingConfig, Image, ...config } = decoded;
   const hostConfig = isObject(HostConfig) ? { ...HostConfig } : {};
   return {
     ...(opts.name ? { name: opts.name } : {}),
@@ -23,5 +23,6 @@ export function decodeContainerCreate(body: Record<string, unknown>, opts: { nam
     config: config as Partial<ContainerConfig>,
     hostConfig,
     mounts: decodeMounts(Array.isArray(hostConfig.Mounts) ? hostConfig.Mounts : null, opts.apiVersion),
+    endpoints: decodeEndpointsConfig(NetworkingConfig),
   };
 }
