@@ -78,6 +78,12 @@ export class CdcCutter {
     return 0;
   }
 
+  /** Forgets a chunk in progress (a new stream starts). */
+  reset(): void {
+    this.h = 0;
+    this.done = 0;
+  }
+
   private cut(length: number): number {
     this.h = 0;
     this.done = 0;

@@ -3,7 +3,7 @@
 // the least loaded thread; store() waits while too much is queued, so
 // memory stays bounded however fast files are read.
 import type { Worker } from 'node:worker_threads';
-import { fromWorkerError, startWorker } from '../../util/worker.js';
+import { fromWorkerError, ownedBuffer, startWorker } from '../../util/worker.js';
 import type { PackedBlob, SealedPack } from './pack.js';
 import type { BlobSlice, PackWorkerInit, PackWorkerMessage, PackWorkerReply } from './pack-worker.js';
 
@@ -15,14 +15,6 @@ interface PackThread {
   queued: number;
   /** Sequence number -> bytes it carried, until the thread says it is done. */
   pending: Map<number, { bytes: number; done?: () => void }>;
-}
-
-/** A buffer whose memory can be handed to a thread: one that owns all of its ArrayBuffer. */
-function ownBuffer(b: Buffer): Buffer {
-  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer)) return b;
-  const copy = Buffer.allocUnsafeSlow(b.length);
-  b.copy(copy);
-  return copy;
 }
 
 export class PackWorkers {
@@ -90,7 +82,7 @@ export class PackWorkers {
       await new Promise<void>((r) => this.waiters.push(r));
       this.check();
     }
-    const own = ownBuffer(data);
+    const own = ownedBuffer(data);
     const seq = ++this.seq;
     t.pending.set(seq, { bytes: own.length });
     t.queued += own.length;

@@ -36,7 +36,7 @@ export type FileNode = NodeBase & {
   type: 'file';
   size: number;
   chunking: FileChunking;
-  /** The data extents when the file has holes; undefined: one extent over the whole file. */
+  /** The data extents when the file has holes (none at all for a file that is one hole); undefined: one extent over the whole file. */
   extents?: Extent[];
   /** Blob IDs of the data, in order. */
   content: Buffer[];
@@ -76,8 +76,11 @@ export function encodeTree(t: Tree): Buffer {
       case 'file':
         w.uvarint(n.size).u8(n.chunking.kind === 'fixed' ? 1 : 0);
         if (n.chunking.kind === 'fixed') w.uvarint(n.chunking.block);
-        w.uvarint(n.extents?.length ?? 0);
-        for (const x of n.extents ?? []) w.uvarint(x.offset).uvarint(x.length);
+        w.u8(n.extents ? 1 : 0);
+        if (n.extents) {
+          w.uvarint(n.extents.length);
+          for (const x of n.extents) w.uvarint(x.offset).uvarint(x.length);
+        }
         w.uvarint(n.content.length);
         for (const id of n.content) w.bytes(id);
         break;
@@ -133,9 +136,11 @@ function readFile(r: ByteReader, base: NodeBase): FileNode {
     if (block < 1) r.fail('block size 0');
     chunking = { kind: 'fixed', block };
   } else r.fail(`unknown chunking ${chunkingByte}`);
-  const extentCount = r.count(2, 'extent count');
+  const sparse = r.u8();
+  if (sparse > 1) r.fail(`unknown sparse flag ${sparse}`);
   let extents: Extent[] | undefined;
-  if (extentCount > 0) {
+  if (sparse === 1) {
+    const extentCount = r.count(2, 'extent count');
     extents = [];
     let end = 0;
     for (let i = 0; i < extentCount; i++) {
