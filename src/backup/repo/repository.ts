@@ -65,6 +65,8 @@ function credentialsOf(c: Credentials): KeyCredential[] {
 export class Repository {
   readonly index = new BlobIndex();
   private readonly loadedIndexFiles = new Set<string>();
+  /** Index files that did not decode when loaded, with why. */
+  readonly damagedIndexFiles = new Map<string, Error>();
   private readonly packKeys = new Map<string, Buffer>();
   private store: BlobStore | undefined;
 
@@ -208,11 +210,21 @@ export class Repository {
 
   // --- index ---
 
-  /** Reads the index files not read yet (another process may have added some). */
+  /**
+   * Reads the index files not read yet (another process may have added
+   * some). One that does not decode is left out and named in
+   * `damagedIndexFiles`: what it listed is stored again by the next backup,
+   * and check reports what it costs.
+   */
   async loadIndex(): Promise<void> {
     for (const f of await listNames(this.target, 'index')) {
       if (this.loadedIndexFiles.has(f)) continue;
-      for (const p of decodeIndexFile(await this.loadMetadata('index', f), `index file ${shortId(f)}`)) this.index.addPack(p);
+      try {
+        for (const p of decodeIndexFile(await this.loadMetadata('index', f), `index file ${shortId(f)}`)) this.index.addPack(p);
+      } catch (e) {
+        if (!(e instanceof RepositoryCorrupt)) throw e;
+        this.damagedIndexFiles.set(f, e);
+      }
       this.loadedIndexFiles.add(f);
     }
   }
