@@ -2,7 +2,7 @@
 // and stores its content, the recheck under the caller's freeze finds what
 // changed meanwhile and captures it, phase 2 stores the captures and writes
 // trees, index and snapshot, in the format's write order.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, type BigIntStats } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, type BigIntStats } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -11,16 +11,16 @@ import { ENGINE_VERSION } from '../../api/version.js';
 import { planTree } from '../../archive/tree-plan.js';
 import { readEntry, scanTree, type ScannedEntry } from '../../archive/tree-scan.js';
 import { InvalidParameter } from '../../errors.js';
-import { dataExtents, type Extent } from '../../fs/extents.js';
 import { joinPath } from '../../fs/path.js';
 import type { StoreLedger } from '../repo/blob-store.js';
-import { chunkingFor } from '../repo/chunker.js';
+import type { Chunking } from '../repo/chunker.js';
 import type { RepositoryLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { ConsistencyMode, SnapshotRecord } from '../repo/snapshot.js';
 import { encodeTree, type FileNode, type TreeNode } from '../repo/tree.js';
 import { CaptureDirectory } from './capture.js';
-import { FileShrank, FileStorer } from './file-storer.js';
+import type { FileOutcome } from './backup-worker.js';
+import { FileReaders } from './file-readers.js';
 import { contentStillValid, entryOf, metadataStillValid, nodeOf, RACY_NS, type FileContent, type LiveEntry } from './live-entry.js';
 import { ParentTrees, type ChildMap } from './parent-trees.js';
 import { TreeCache, type TreeCacheWriter } from './tree-cache.js';
@@ -103,8 +103,8 @@ export async function startBackup(repo: Repository, opts: BackupOptions = {}): P
   }
 }
 
-/** The chunking byte a file node records for how its data was cut. */
-function nodeChunking(c: ReturnType<typeof chunkingFor>): FileContent['chunking'] {
+/** The chunking a file node records for how its data was cut. */
+function nodeChunking(c: Chunking): FileContent['chunking'] {
   return c.kind === 'fixed' ? { kind: 'fixed', block: c.block } : { kind: 'cdc' };
 }
 
@@ -121,31 +121,15 @@ function reusable(repo: Repository, prev: TreeNode | undefined, st: BigIntStats,
   return same ? (prev as FileNode) : undefined;
 }
 
-const openFlags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NOCTTY | constants.O_NONBLOCK;
-
-/** Opens a file to read it without moving its atime (O_NOATIME, where allowed). */
-function openForReading(abs: Buffer | string): number {
-  try {
-    return openSync(abs, openFlags | constants.O_NOATIME);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
-    return openSync(abs, openFlags);
-  }
-}
-
-/** A file's data extents: its holes left out when it has any. */
-function extentsOf(fd: number, st: BigIntStats): { extents: Extent[]; sparse: boolean } {
-  const size = Number(st.size);
-  if (size === 0) return { extents: [], sparse: false };
-  if (st.blocks * 512n >= st.size) return { extents: [{ offset: 0, length: size }], sparse: false };
-  const extents = dataExtents(fd, size);
-  const data = extents.reduce((n, x) => n + x.length, 0);
-  return data < size ? { extents, sparse: true } : { extents: [{ offset: 0, length: size }], sparse: false };
-}
-
 export class BackupSession {
   private readonly ledger: StoreLedger = { blobsAdded: 0, bytesAdded: 0 };
-  private readonly storer: FileStorer;
+  private readers: FileReaders | undefined;
+  /** Outcomes of files handed to the readers and not yet applied to their entries. */
+  private outcomes: Array<Promise<void>> = [];
+  /** Bytes of file data the readers have read. */
+  private bytesRead = 0;
+  /** Files phase 2 found being written to as it read them (nothing rechecked them: consistency none). */
+  private changedWhileRead: Buffer[] = [];
   private readonly startNs = nowNs();
   private readonly progress: BackupProgress = { phase: 'scan', files: 0, bytes: 0, totalFiles: 0, totalBytes: 0, bytesAdded: 0 };
   private lastProgress = 0;
@@ -163,8 +147,39 @@ export class BackupSession {
     private readonly cache: TreeCache | undefined,
     readonly parent: ParentTrees | undefined,
     private readonly opts: BackupOptions,
-  ) {
-    this.storer = new FileStorer(repo, this.ledger);
+  ) {}
+
+  private fileReaders(): FileReaders {
+    this.readers ??= new FileReaders(this.repo, this.ledger);
+    return this.readers;
+  }
+
+  /**
+   * Hands a file to the readers; its entry gets its content (and the stat
+   * of what was read) when the outcome comes. Gone or shrinking files get
+   * none: the recheck, or phase 2, decides about them.
+   */
+  private async queueRead(e: LiveEntry, path: Buffer | string, size: number, keepStat: boolean): Promise<void> {
+    const { outcome } = await this.fileReaders().read(Buffer.from(path), size, e.parentBlock);
+    this.outcomes.push(
+      outcome.then((o: FileOutcome) => {
+        if ('shrank' in o && this.progress.phase === 'store') this.changedWhileRead.push(e.rel);
+        if (!('read' in o)) return;
+        const r = o.read;
+        this.bytesRead += r.extents ? r.extents.reduce((n, x) => n + x.length, 0) : Number(r.stat.size);
+        if (!keepStat) e.stat = r.stat;
+        e.readAtNs = r.readAtNs;
+        e.file = { content: r.ids.map((id) => Buffer.from(id.buffer, id.byteOffset, id.byteLength)), chunking: nodeChunking(r.chunking), ...(r.extents ? { extents: r.extents } : {}) };
+      }),
+    );
+  }
+
+  /** Waits for every queued file's outcome. */
+  private async settleReads(): Promise<void> {
+    await this.readers?.drain();
+    const all = this.outcomes;
+    this.outcomes = [];
+    await Promise.all(all);
   }
 
   /** Reports progress (at most every 100 ms unless `force`) and lets the event loop run (uploads, packing threads). */
@@ -173,7 +188,7 @@ export class BackupSession {
     const now = performance.now();
     if (this.opts.onProgress && (force || now - this.lastProgress >= PROGRESS_INTERVAL_MS)) {
       this.lastProgress = now;
-      this.opts.onProgress({ ...this.progress, bytes: this.storer.bytesRead + this.reusedBytes, bytesAdded: this.ledger.bytesAdded });
+      this.opts.onProgress({ ...this.progress, bytes: this.bytesRead + this.reusedBytes, bytesAdded: this.ledger.bytesAdded });
     }
     if (now - this.lastYield >= YIELD_INTERVAL_MS) {
       await yieldToLoop();
@@ -229,19 +244,20 @@ export class BackupSession {
       }
       await this.tick();
     }
-    await this.storer.flush();
+    await this.settleReads();
+    resolveSameAs(rootEntry!);
     await this.tick(true);
     this.scanned = new LiveScan(this, root, rootEntry!, captureDir, scanStartNs, skipped);
     return this.scanned;
   }
 
-  /** A file in phase 1: the same inode as an earlier link, reused from the parent, or read now. */
+  /** A file in phase 1: another name of an earlier inode, reused from the parent, or read now. */
   private async readLiveFile(e: LiveEntry, s: ScannedEntry, previous: TreeNode | undefined, links: Map<string, LiveEntry>, parentTimeNs: bigint): Promise<void> {
     if (s.stat.nlink > 1n) {
       const key = `${s.stat.dev}:${s.stat.ino}`;
       const first = links.get(key);
       if (first) {
-        shareContent(e, first);
+        e.sameAs = first;
         return;
       }
       links.set(key, e);
@@ -254,37 +270,7 @@ export class BackupSession {
       return;
     }
     if (previous?.type === 'file' && previous.chunking.kind === 'fixed') e.parentBlock = previous.chunking.block;
-    const readAtNs = nowNs();
-    let fd: number;
-    try {
-      fd = openForReading(s.abs);
-    } catch (e2) {
-      // Gone or replaced by a symlink since the walk saw it: the recheck decides what it is.
-      if (['ENOENT', 'ELOOP', 'ENXIO'].includes((e2 as NodeJS.ErrnoException).code ?? '')) return;
-      throw e2;
-    }
-    try {
-      const st = fstatSync(fd, { bigint: true });
-      if (!st.isFile()) return;
-      await this.storeOpenFile(e, fd, st, `file ./${s.rel.toString()}`);
-      e.readAtNs = readAtNs;
-    } catch (err) {
-      // Written to while it was read: the recheck sees its stat moved and captures it.
-      if (!(err instanceof FileShrank)) throw err;
-      e.file = undefined;
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  /** Reads and stores an open file; `st` (its fstat) becomes the entry's stat. */
-  async storeOpenFile(e: LiveEntry, fd: number, st: BigIntStats, what: string): Promise<void> {
-    const { extents, sparse } = extentsOf(fd, st);
-    const dataLength = extents.reduce((n, x) => n + x.length, 0);
-    const chunking = chunkingFor(dataLength, this.repo.config.chunker, e.parentBlock);
-    const content = await this.storer.storeFile(fd, extents, chunking, what);
-    e.stat = st;
-    e.file = { content, chunking: nodeChunking(chunking), ...(sparse ? { extents } : {}) };
+    await this.queueRead(e, s.abs, s.size, false);
   }
 
   /** Phase 2: stores the captures, then trees, index and snapshot, in that order. */
@@ -295,7 +281,6 @@ export class BackupSession {
     try {
       this.setPhase('store');
       await this.storeUnread(live.root, Buffer.from(live.rootPath));
-      await this.storer.flush();
       cacheWriter = this.cache?.writer();
       const counts = { files: 0, dirs: 0, size: 0 };
       const rootDir = await this.storeDirectory(live.root, cacheWriter, counts);
@@ -341,48 +326,33 @@ export class BackupSession {
    * stop or none), files that changed under phase 1's read, read live
    * again; those gone meanwhile are dropped.
    */
-  private async storeUnread(dir: LiveEntry, abs: Buffer): Promise<void> {
-    const stored = new Map<string, LiveEntry>();
+  private async storeUnread(root: LiveEntry, rootAbs: Buffer): Promise<void> {
+    const queued = new Map<string, LiveEntry>();
     const visit = async (d: LiveEntry, dAbs: Buffer): Promise<void> => {
-      const kept: LiveEntry[] = [];
       for (const e of d.children!) {
         const eAbs = joinPath(dAbs, e.name);
         if (e.type === 'directory') await visit(e, eAbs);
-        if (e.type !== 'file' || e.file) {
-          kept.push(e);
+        if (e.type !== 'file' || e.file || e.sameAs) continue;
+        const source = e.capture ?? eAbs.toString('latin1');
+        const first = queued.get(source);
+        if (first) {
+          e.sameAs = first;
           continue;
         }
-        const source = e.capture ?? eAbs;
-        const done = stored.get(source.toString());
-        if (done) {
-          shareContent(e, done);
-          kept.push(e);
-          continue;
-        }
-        let fd: number;
-        try {
-          fd = e.capture ? openSync(e.capture, constants.O_RDONLY | constants.O_NOFOLLOW) : openForReading(eAbs);
-        } catch (err) {
-          if (!e.capture && ['ENOENT', 'ELOOP', 'ENXIO'].includes((err as NodeJS.ErrnoException).code ?? '')) continue;
-          throw err;
-        }
-        try {
-          const st = fstatSync(fd, { bigint: true });
-          if (!st.isFile()) continue;
-          const frozenStat = e.stat;
-          await this.storeOpenFile(e, fd, st, `file ./${e.rel.toString()}`);
-          // A capture's own stat is the copy's: the node keeps the original's.
-          if (e.capture) e.stat = frozenStat;
-        } finally {
-          closeSync(fd);
-        }
-        stored.set(source.toString(), e);
-        kept.push(e);
+        queued.set(source, e);
+        // A capture's own stat is the copy's: the node keeps the original's.
+        await this.queueRead(e, e.capture ?? eAbs, Number(e.stat.size), e.capture !== undefined);
         await this.tick();
       }
-      d.children = kept;
     };
-    await visit(dir, abs);
+    await visit(root, rootAbs);
+    await this.settleReads();
+    if (this.changedWhileRead.length > 0) {
+      const names = this.changedWhileRead.slice(0, 5).map((r) => `./${r.toString()}`);
+      throw new Error(`${names.join(', ')}${this.changedWhileRead.length > 5 ? ' and more' : ''} kept changing while they were read; back up with the freeze or with the users stopped`);
+    }
+    resolveSameAs(root);
+    dropUnread(root);
   }
 
   /** Stores a directory's tree (its subdirectories' first); returns its ID. */
@@ -394,10 +364,7 @@ export class BackupSession {
         counts.dirs++;
         nodes.push(nodeOf(c, await this.storeDirectory(c, cache, counts)));
       } else {
-        if (c.type === 'file') {
-          if (!c.file) throw new Error(`file ./${c.rel.toString()} has no content: it was neither read nor captured`);
-          counts.size += Number(c.stat.size);
-        }
+        if (c.type === 'file') counts.size += Number(c.stat.size);
         nodes.push(nodeOf(c));
       }
     }
@@ -415,6 +382,7 @@ export class BackupSession {
   private async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    await this.readers?.close();
     if (this.scanned) rmSync(this.scanned.captureDir, { recursive: true, force: true });
     if (this.ownedTemp) rmSync(this.ownedTemp, { recursive: true, force: true });
     await this.lock.release();
@@ -423,8 +391,24 @@ export class BackupSession {
 
 function shareContent(e: LiveEntry, first: LiveEntry): void {
   e.stat = first.stat;
-  if (first.file) e.file = first.file;
-  if (first.readAtNs !== undefined) e.readAtNs = first.readAtNs;
+  e.file = first.file;
+  e.readAtNs = first.readAtNs;
+  delete e.sameAs;
+}
+
+/** Gives every later name of an inode the content its first name got. */
+function resolveSameAs(dir: LiveEntry): void {
+  for (const c of dir.children ?? []) {
+    if (c.sameAs) shareContent(c, c.sameAs);
+    resolveSameAs(c);
+  }
+}
+
+/** Drops the files phase 2 could not read either (gone since): the snapshot has what exists. */
+function dropUnread(dir: LiveEntry): void {
+  if (!dir.children) return;
+  dir.children = dir.children.filter((c) => c.type !== 'file' || c.file !== undefined);
+  for (const c of dir.children) dropUnread(c);
 }
 
 /** The result of phase 1: the tree as read, to be rechecked under a freeze (or finished as it is). */
@@ -505,10 +489,11 @@ export class LiveScan {
     const key = `${st.dev}:${st.ino}`;
     const first = st.nlink > 1n ? links.get(key) : undefined;
     if (first) {
-      // Another link of a file already seen under the freeze: the same content, whatever was decided for it.
+      // Another name of a file already seen under the freeze: the same content, whatever was decided for it.
       e.stat = first.stat;
       e.xattrs = first.xattrs;
       e.file = first.file;
+      e.readAtNs = first.readAtNs;
       e.capture = first.capture;
       return;
     }

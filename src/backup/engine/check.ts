@@ -7,11 +7,10 @@
 import { NotFound } from '../../errors.js';
 import { idKey } from '../repo/blob-index.js';
 import { openBlob, shortId } from '../repo/blob.js';
-import { sha256 } from '../repo/crypto.js';
 import { RepositoryCorrupt } from '../repo/errors.js';
 import type { IndexedPack } from '../repo/index-file.js';
 import { readKeyFiles } from '../repo/keys.js';
-import { openPackHeader, packKeyForReader, parseTrailer, TRAILER_BYTES } from '../repo/pack.js';
+import { openPackHeader, packKeyForReader, packName, parseTrailer, TRAILER_BYTES } from '../repo/pack.js';
 import type { Repository } from '../repo/repository.js';
 import type { SnapshotRecord } from '../repo/snapshot.js';
 import type { TreeNode } from '../repo/tree.js';
@@ -61,6 +60,14 @@ export interface CheckOptions {
   /** Read and verify this percentage of the packs (0 to 100); 0 or undefined: structure only. */
   readData?: number;
   onProgress?: (p: { phase: 'index' | 'packs' | 'data' | 'trees'; done: number; total: number }) => void;
+}
+
+/** The name a pack's bytes give it (its header box and trailer hashed), or '' when it has no trailer. */
+function packNameOf(bytes: Buffer): string {
+  if (bytes.length < TRAILER_BYTES) return '';
+  const headerLength = bytes.readUInt32LE(bytes.length - TRAILER_BYTES + 32);
+  if (headerLength > bytes.length - TRAILER_BYTES) return '';
+  return packName(bytes.subarray(bytes.length - TRAILER_BYTES - headerLength));
 }
 
 /** Why a blob cannot be read: missing (not indexed, or its pack is gone) or damaged. */
@@ -186,10 +193,10 @@ class Checker {
       if (!(e instanceof NotFound)) throw e;
       return; // reported by checkPackFiles
     }
-    const hashOk = sha256(bytes).toString('hex') === p.name;
+    const hashOk = packNameOf(bytes) === p.name;
     if (this.repo.access !== 'full') {
       if (!hashOk) {
-        this.problem('pack-damaged', `pack ${shortId(p.name)} does not match its hash`);
+        this.problem('pack-damaged', `pack ${shortId(p.name)}: its header does not match its name`);
         this.lose(p, () => ({ kind: 'damaged', problem: `pack ${shortId(p.name)} is damaged` }));
       }
       return;
@@ -219,7 +226,7 @@ class Checker {
       }
     }
     if (!hashOk || damaged.length > 0) {
-      this.problem('pack-damaged', `${what} is damaged${hashOk ? '' : ' (it does not match its hash)'}${damaged.length > 0 ? `: ${damaged.join('; ')}` : ''}`);
+      this.problem('pack-damaged', `${what} is damaged${hashOk ? '' : ' (its header does not match its name)'}${damaged.length > 0 ? `: ${damaged.join('; ')}` : ''}`);
       this.lose(p, (id) => (bad.has(idKey(id)) ? { kind: 'damaged', problem: `blob ${shortId(id)} in ${what} is damaged` } : undefined));
     }
   }

@@ -4,6 +4,7 @@
 // recheck corrects it under the freeze, phase 2 turns it into tree blobs.
 import type { BigIntStats } from 'node:fs';
 import type { ScannedEntry } from '../../archive/tree-scan.js';
+import type { FileStat } from './backup-worker.js';
 import type { Extent } from '../../fs/extents.js';
 import type { FileChunking, NodeBase, NodeType, TreeNode } from '../repo/tree.js';
 
@@ -21,7 +22,7 @@ export interface LiveEntry {
   rel: Buffer;
   type: NodeType;
   /** The stat the entry's metadata (and a file's content) belongs to. */
-  stat: BigIntStats;
+  stat: FileStat;
   xattrs: Map<string, Buffer>;
   linkTarget?: Buffer;
   major?: number;
@@ -36,6 +37,8 @@ export interface LiveEntry {
   readAtNs?: bigint;
   /** Files captured under the freeze: the copy phase 2 reads. */
   capture?: string;
+  /** Files: another name of the same inode met earlier in the walk, whose content this one shares. */
+  sameAs?: LiveEntry;
   /** Files cut in fixed blocks in the parent snapshot: that block size. */
   parentBlock?: number;
   /** Directories: entries by name, sorted. */
@@ -59,7 +62,7 @@ export function entryOf(s: ScannedEntry, name: Buffer): LiveEntry {
 }
 
 /** Whether a file's content, read at `readAtNs` when its stat was `was`, is still what `now` describes. */
-export function contentStillValid(was: BigIntStats, now: BigIntStats, readAtNs: bigint | undefined): boolean {
+export function contentStillValid(was: FileStat, now: BigIntStats, readAtNs: bigint | undefined): boolean {
   return (
     readAtNs !== undefined &&
     now.isFile() &&
@@ -72,7 +75,7 @@ export function contentStillValid(was: BigIntStats, now: BigIntStats, readAtNs: 
 }
 
 /** Whether an entry's metadata read at `readAtNs` (stat `was`) is still what `now` describes. */
-export function metadataStillValid(was: BigIntStats, now: BigIntStats, readAtNs: bigint): boolean {
+export function metadataStillValid(was: FileStat, now: BigIntStats, readAtNs: bigint): boolean {
   return was.ino === now.ino && was.mode === now.mode && was.mtimeNs === now.mtimeNs && was.ctimeNs === now.ctimeNs && was.ctimeNs < readAtNs - RACY_NS;
 }
 

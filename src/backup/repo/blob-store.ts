@@ -1,25 +1,28 @@
 // Storing blobs (docs/backup-format.md, "Packs" and "Write order"): a blob
-// the repository already has (indexed, or queued by this process) is not
-// stored again, whichever volume it came from. Data blobs are packed on
-// the packing threads, tree blobs on this thread (they are small, and tree
-// packs are kept apart from data packs). Each sealed pack is uploaded, then
+// the repository already has (indexed, or being stored by this process) is
+// not stored again, whichever volume it came from. Data blobs are packed by
+// the callers' threads, which claim each blob here first and hand over the
+// sealed packs; tree blobs are packed here (they are small, and tree packs
+// are kept apart from data packs). Each sealed pack is uploaded, then
 // indexed in memory; an index file lists the uploaded packs every 64 packs
 // and at every flush, so nothing durable ever refers to what is not.
-import { availableParallelism } from 'node:os';
 import type { Target } from '../targets/target.js';
 import { blobId } from './blob.js';
 import { BlobIndex, idKey } from './blob-index.js';
 import type { RepositoryConfig } from './config.js';
 import { encodeIndexFile, type IndexedPack } from './index-file.js';
 import { PackWriter, type SealedPack } from './pack.js';
-import { PackWorkers } from './pack-workers.js';
-import type { BlobSlice } from './pack-worker.js';
 import type { WriteSecret } from './secrets.js';
 
 /** What one backup added: counted as its new blobs reach a pack. */
 export interface StoreLedger {
   blobsAdded: number;
   bytesAdded: number;
+}
+
+/** Whoever packs blobs it claimed: flushed (its open packs sealed and handed over) before an index is written. */
+export interface PackSource {
+  flush(): Promise<void>;
 }
 
 /** Packs uploaded between index files: a crash loses the index of at most this many (their blobs are stored again). */
@@ -30,7 +33,7 @@ const MAX_QUEUED_UPLOADS = 4;
 
 export class BlobStore {
   private readonly pending = new Map<string, StoreLedger | undefined>();
-  private workers: PackWorkers | undefined;
+  private readonly sources = new Set<PackSource>();
   private treePack: PackWriter | undefined;
   private unindexed: IndexedPack[] = [];
   private readonly uploads = new Set<Promise<void>>();
@@ -45,7 +48,6 @@ export class BlobStore {
     private readonly secret: WriteSecret,
     private readonly index: BlobIndex,
     private readonly saveIndexFile: (plaintext: Buffer) => Promise<string>,
-    private readonly threads = Math.max(1, Math.min(availableParallelism(), 4)),
   ) {}
 
   /** Whether the repository has the blob, or this process is storing it. */
@@ -61,49 +63,42 @@ export class BlobStore {
     if (this.failure) throw this.failure;
   }
 
-  private packWorkers(): PackWorkers {
-    this.workers ??= new PackWorkers(
-      this.threads,
-      { aead: this.config.aead, publicKey: this.secret.publicKey, level: this.config.compression.level, packSize: this.config.packSize },
-      (p) => this.upload(p),
-    );
-    return this.workers;
+  /**
+   * Claims the blobs the repository lacks for storing by the caller: the
+   * result says, blob by blob, whether to store it (true) or not (the
+   * repository has it, or someone in this process is storing it). A
+   * claimed blob must reach a pack handed to addPack before the next flush.
+   */
+  claim(ids: Uint8Array[], ledger?: StoreLedger): boolean[] {
+    this.check();
+    return ids.map((id) => {
+      const key = idKey(id);
+      if (this.index.has(id) || this.pending.has(key)) return false;
+      this.pending.set(key, ledger);
+      return true;
+    });
   }
 
-  /**
-   * Stores the data blobs of `blobs` (slices of `data`, IDs computed by the
-   * caller) that the repository lacks. True when `data` was handed to a
-   * packing thread: it is then unusable here (detached), and the caller
-   * reads into a new buffer.
-   */
-  async storeData(data: Buffer, blobs: BlobSlice[], ledger?: StoreLedger): Promise<boolean> {
-    this.check();
-    const fresh: BlobSlice[] = [];
-    let freshBytes = 0;
-    for (const b of blobs) {
-      const key = idKey(b.id);
-      if (this.index.has(b.id) || this.pending.has(key)) continue;
-      this.pending.set(key, ledger);
-      fresh.push(b);
-      freshBytes += b.length;
+  /** Registers a packer of claimed blobs: flush() flushes it first. */
+  addSource(source: PackSource): void {
+    this.sources.add(source);
+  }
+
+  removeSource(source: PackSource): void {
+    this.sources.delete(source);
+  }
+
+  /** Takes a sealed pack of claimed blobs: uploads it, then indexes it. */
+  addPack(pack: SealedPack): void {
+    this.upload(pack);
+  }
+
+  /** Resolves when fewer packs wait for upload than the bound (callers producing packs wait on it). */
+  async uploadRoom(): Promise<void> {
+    while (this.uploads.size >= MAX_QUEUED_UPLOADS) {
+      await Promise.race(this.uploads);
+      this.check();
     }
-    if (fresh.length === 0) return false;
-    await this.uploadRoom();
-    if (freshBytes >= data.length / 2) {
-      await this.packWorkers().store(data, fresh);
-      return true;
-    }
-    // Few new blobs in a large buffer: send a copy of just them, the caller keeps its buffer.
-    const compact = Buffer.allocUnsafeSlow(freshBytes);
-    let at = 0;
-    const moved = fresh.map((b) => {
-      data.copy(compact, at, b.offset, b.offset + b.length);
-      const slice = { id: b.id, offset: at, length: b.length };
-      at += b.length;
-      return slice;
-    });
-    await this.packWorkers().store(compact, moved);
-    return false;
   }
 
   /** Stores a tree blob unless the repository has it; returns its ID. */
@@ -126,13 +121,6 @@ export class BlobStore {
     const sealed = this.treePack.seal();
     this.treePack = undefined;
     this.upload(sealed);
-  }
-
-  private async uploadRoom(): Promise<void> {
-    while (this.uploads.size >= MAX_QUEUED_UPLOADS) {
-      await Promise.race(this.uploads);
-      this.check();
-    }
   }
 
   private upload(pack: SealedPack): void {
@@ -191,17 +179,10 @@ export class BlobStore {
    */
   async flush(): Promise<void> {
     this.check();
-    await this.workers?.flush();
+    for (const source of [...this.sources]) await source.flush();
     this.sealTreePack();
     while (this.uploads.size > 0) await Promise.all(this.uploads);
     this.check();
     await this.writeIndex();
-  }
-
-  /** Stops the packing threads; what was not flushed is dropped (never referred to). */
-  async close(): Promise<void> {
-    const w = this.workers;
-    this.workers = undefined;
-    await w?.terminate();
   }
 }

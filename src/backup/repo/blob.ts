@@ -1,7 +1,7 @@
 // Blobs: the two types, their IDs, and one blob's box inside a pack (its
 // compression and its encryption, bound to its type and ID).
 import { Compressor, Decompressor } from 'zstd-napi';
-import { associatedData, hmac, openBox, sealBox, type Aead } from './crypto.js';
+import { associatedData, hmac, openBox, sealBoxInto, type Aead } from './crypto.js';
 import { RepositoryCorrupt } from './errors.js';
 
 export type BlobType = 'data' | 'tree';
@@ -22,13 +22,12 @@ export const blobAad = (type: BlobType, id: Uint8Array): Buffer => associatedDat
 let compressor: { level: number; c: Compressor } | undefined;
 let decompressor: Decompressor | undefined;
 
-export interface BlobBox {
-  box: Buffer;
-  compressed: boolean;
-}
-
-/** The box of one blob: compressed when that shrinks it, then sealed under the pack key. */
-export function sealBlob(aead: Aead, packKey: Buffer, type: BlobType, id: Uint8Array, plaintext: Uint8Array, level: number): BlobBox {
+/**
+ * Seals one blob as a box into `out` at `at` (room for its plaintext plus
+ * BOX_OVERHEAD): compressed when that shrinks it, then sealed under the
+ * pack key. Returns the box's length and whether it is compressed.
+ */
+export function sealBlobInto(aead: Aead, packKey: Buffer, type: BlobType, id: Uint8Array, plaintext: Uint8Array, level: number, nonce: Buffer, out: Buffer, at: number): { length: number; compressed: boolean } {
   if (compressor?.level !== level) {
     const c = new Compressor();
     c.setParameters({ compressionLevel: level });
@@ -36,7 +35,7 @@ export function sealBlob(aead: Aead, packKey: Buffer, type: BlobType, id: Uint8A
   }
   const frame = compressor.c.compress(plaintext);
   const compressed = frame.length < plaintext.length;
-  return { box: sealBox(aead, packKey, compressed ? frame : plaintext, blobAad(type, id)), compressed };
+  return { length: sealBoxInto(aead, packKey, compressed ? frame : plaintext, blobAad(type, id), nonce, out, at), compressed };
 }
 
 export interface BlobRef {

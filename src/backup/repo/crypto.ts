@@ -28,20 +28,27 @@ export const BOX_OVERHEAD = NONCE_BYTES + TAG_BYTES;
 
 export const randomKey = (): Buffer => randomBytes(KEY_BYTES);
 
-/** nonce | ciphertext | tag. */
-export function sealBox(aead: Aead, key: Buffer, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+/**
+ * nonce | ciphertext | tag. The nonce is random unless given: a writer
+ * that seals many boxes under a key of its own (a pack) counts them.
+ */
+export function sealBox(aead: Aead, key: Buffer, plaintext: Uint8Array, aad: Uint8Array, nonce: Buffer = randomBytes(NONCE_BYTES)): Buffer {
   const out = Buffer.allocUnsafe(plaintext.length + BOX_OVERHEAD);
-  const nonce = randomBytes(NONCE_BYTES);
-  nonce.copy(out, 0);
+  sealBoxInto(aead, key, plaintext, aad, nonce, out, 0);
+  return out;
+}
+
+/** sealBox writing the box into `out` at `at` (room for plaintext + BOX_OVERHEAD); returns its length. */
+export function sealBoxInto(aead: Aead, key: Buffer, plaintext: Uint8Array, aad: Uint8Array, nonce: Buffer, out: Buffer, at: number): number {
+  nonce.copy(out, at);
   // Both AEADs share one shape; the overloads only take one name at a time.
   const cipher = createCipheriv(aead as 'aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad, { plaintextLength: plaintext.length });
-  const a = cipher.update(plaintext);
-  a.copy(out, NONCE_BYTES);
-  const b = cipher.final();
-  b.copy(out, NONCE_BYTES + a.length);
-  cipher.getAuthTag().copy(out, NONCE_BYTES + plaintext.length);
-  return out;
+  let pos = at + NONCE_BYTES;
+  pos += cipher.update(plaintext).copy(out, pos);
+  pos += cipher.final().copy(out, pos);
+  pos += cipher.getAuthTag().copy(out, pos);
+  return pos - at;
 }
 
 /** The plaintext of a box; RepositoryCorrupt (naming `what`) when it does not authenticate. */

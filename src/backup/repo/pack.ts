@@ -2,10 +2,10 @@
 // listing them, then a plain trailer. Each pack is sealed to the
 // repository's public key with a key of its own (ephemeral X25519), so a
 // write-only host writes packs it cannot read back.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { ByteReader, ByteWriter } from './binary.js';
-import { BLOB_TYPE_BYTE, blobAad, blobTypeOf, FLAG_COMPRESSED, ID_BYTES, sealBlob, type BlobType } from './blob.js';
-import { associatedData, KEY_BYTES, openBox, sealBox, x25519Derive, x25519Generate, type Aead } from './crypto.js';
+import { BLOB_TYPE_BYTE, blobAad, blobTypeOf, FLAG_COMPRESSED, ID_BYTES, sealBlobInto, type BlobType } from './blob.js';
+import { associatedData, BOX_OVERHEAD, KEY_BYTES, NONCE_BYTES, openBox, sealBox, sealBoxInto, x25519Derive, x25519Generate, type Aead } from './crypto.js';
 import { RepositoryCorrupt } from './errors.js';
 
 const HEADER_VERSION = 1;
@@ -104,18 +104,19 @@ export function openPackHeader(aead: Aead, packKey: Buffer, ephemeral: Buffer, h
 }
 
 /**
- * Builds one pack in one buffer: blobs are compressed and sealed as they
- * come, the bytes hashed as they are appended, and seal() adds the header
- * and trailer. The buffer is the pack's own (not pooled), so it can be
- * handed to another thread without a copy.
+ * Builds one pack in one buffer: blobs are compressed and sealed into it as
+ * they come, and seal() adds the header and trailer. The buffer is the
+ * pack's own (not pooled), so it can be handed to another thread without a
+ * copy.
  */
 export class PackWriter {
   private readonly ephemeral = x25519Generate();
   private readonly key: Buffer;
-  private readonly hash: Hash = createHash('sha256');
   private readonly blobs: PackedBlob[] = [];
   private buf: Buffer;
   private bytes = 0;
+  /** Boxes sealed so far: the next box's nonce (the pack key is this pack's alone, so a count never repeats). */
+  private boxes = 0n;
 
   constructor(
     private readonly aead: Aead,
@@ -135,42 +136,59 @@ export class PackWriter {
     return this.blobs.length;
   }
 
-  private append(b: Buffer): void {
-    if (this.bytes + b.length > this.buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.bytes + b.length));
-      this.buf.copy(grown, 0, 0, this.bytes);
-      this.buf = grown;
-    }
-    b.copy(this.buf, this.bytes);
-    this.hash.update(b);
-    this.bytes += b.length;
+  /** Makes room for `n` more bytes. */
+  private room(n: number): void {
+    if (this.bytes + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.bytes + n));
+    this.buf.copy(grown, 0, 0, this.bytes);
+    this.buf = grown;
+  }
+
+  private nonce(): Buffer {
+    const n = Buffer.alloc(NONCE_BYTES);
+    n.writeBigUInt64BE(this.boxes++, NONCE_BYTES - 8);
+    return n;
   }
 
   /** Adds a blob; returns its box length. */
   add(type: BlobType, id: Uint8Array, plaintext: Uint8Array): number {
-    const { box, compressed } = sealBlob(this.aead, this.key, type, id, plaintext, this.compressionLevel);
-    this.blobs.push({ type, compressed, id: Buffer.from(id), offset: this.bytes, length: box.length, rawLength: plaintext.length });
-    this.append(box);
-    return box.length;
+    this.room(plaintext.length + BOX_OVERHEAD);
+    const { length, compressed } = sealBlobInto(this.aead, this.key, type, id, plaintext, this.compressionLevel, this.nonce(), this.buf, this.bytes);
+    this.blobs.push({ type, compressed, id: Buffer.from(id), offset: this.bytes, length, rawLength: plaintext.length });
+    this.bytes += length;
+    return length;
   }
 
   /** Adds a blob whose box content is already compressed as flagged (a repack: nothing is recompressed). */
   addStored(type: BlobType, id: Uint8Array, stored: Uint8Array, compressed: boolean, rawLength: number): number {
-    const box = sealBox(this.aead, this.key, stored, blobAad(type, id));
-    this.blobs.push({ type, compressed, id: Buffer.from(id), offset: this.bytes, length: box.length, rawLength });
-    this.append(box);
-    return box.length;
+    this.room(stored.length + BOX_OVERHEAD);
+    const length = sealBoxInto(this.aead, this.key, stored, blobAad(type, id), this.nonce(), this.buf, this.bytes);
+    this.blobs.push({ type, compressed, id: Buffer.from(id), offset: this.bytes, length, rawLength });
+    this.bytes += length;
+    return length;
   }
 
   seal(): SealedPack {
     const eph = this.ephemeral.publicKey;
-    const headerBox = sealBox(this.aead, this.key, encodePackHeader(this.blobs), headerAad(eph));
+    const headerBox = sealBox(this.aead, this.key, encodePackHeader(this.blobs), headerAad(eph), this.nonce());
     const trailer = Buffer.alloc(TRAILER_BYTES);
     eph.copy(trailer, 0);
     trailer.writeUInt32LE(headerBox.length, KEY_BYTES);
     MAGIC.copy(trailer, KEY_BYTES + 4);
-    this.append(headerBox);
-    this.append(trailer);
-    return { name: this.hash.digest('hex'), ephemeral: eph, size: this.bytes, bytes: this.buf.subarray(0, this.bytes), blobs: this.blobs };
+    this.room(headerBox.length + TRAILER_BYTES);
+    headerBox.copy(this.buf, this.bytes);
+    trailer.copy(this.buf, this.bytes + headerBox.length);
+    this.bytes += headerBox.length + TRAILER_BYTES;
+    const name = packName(this.buf.subarray(this.bytes - headerBox.length - TRAILER_BYTES, this.bytes));
+    return { name, ephemeral: eph, size: this.bytes, bytes: this.buf.subarray(0, this.bytes), blobs: this.blobs };
   }
+}
+
+/**
+ * A pack's name: the SHA-256 of its header box and trailer, which commit to
+ * every blob's ID, length and order and to the pack's own key; each blob's
+ * bytes are bound to it by its box's tag.
+ */
+export function packName(headerAndTrailer: Buffer): string {
+  return createHash('sha256').update(headerAndTrailer).digest('hex');
 }

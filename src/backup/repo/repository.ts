@@ -2,6 +2,7 @@
 // with a passphrase or an X25519 identity, its keys, its index, blobs,
 // trees, snapshots and locks. It knows nothing of volumes or containers:
 // the engine (src/backup/engine/) brings directory trees in and out.
+import { availableParallelism } from 'node:os';
 import { Conflict, InvalidParameter, NotFound } from '../../errors.js';
 import type { FileKind, Target } from '../targets/target.js';
 import { openBlob, shortId, type BlobType } from './blob.js';
@@ -50,8 +51,8 @@ export interface Credentials {
 }
 
 export interface RepositoryOptions {
-  /** Packing threads of the blob store (default: the cores, at most 4). */
-  packThreads?: number;
+  /** Threads a backup reads, hashes and packs files with (default: the cores, at most 4). */
+  threads?: number;
 }
 
 function credentialsOf(c: Credentials): KeyCredential[] {
@@ -246,7 +247,7 @@ export class Repository {
   // --- blobs ---
 
   get blobs(): BlobStore {
-    this.store ??= new BlobStore(this.target, this.config, this.secrets.write, this.index, (p) => this.saveMetadata('index', p), this.options.packThreads);
+    this.store ??= new BlobStore(this.target, this.config, this.secrets.write, this.index, (p) => this.saveMetadata('index', p));
     return this.store;
   }
 
@@ -309,10 +310,9 @@ export class Repository {
     await this.target.delete('snapshots', id);
   }
 
-  /** Stops the packing threads. What was stored and not flushed is dropped (never referred to). */
-  async close(): Promise<void> {
-    await this.store?.close();
-    this.store = undefined;
+  /** Threads a backup reads, hashes and packs files with. */
+  get threads(): number {
+    return Math.max(1, Math.min(this.options.threads ?? availableParallelism(), 4));
   }
 }
 
