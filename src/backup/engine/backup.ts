@@ -21,7 +21,7 @@ import { encodeTree, type FileNode, type TreeNode } from '../repo/tree.js';
 import { CaptureDirectory } from './capture.js';
 import type { FileOutcome } from './backup-worker.js';
 import { FileReaders } from './file-readers.js';
-import { contentStillValid, entryOf, metadataStillValid, nodeOf, RACY_NS, type FileContent, type LiveEntry } from './live-entry.js';
+import { contentStillValid, DEFAULT_RACY_WINDOW_MS, entryOf, metadataStillValid, nodeOf, type FileContent, type LiveEntry } from './live-entry.js';
 import { ParentTrees, type ChildMap } from './parent-trees.js';
 import { TreeCache, type TreeCacheWriter } from './tree-cache.js';
 
@@ -45,6 +45,13 @@ export interface BackupOptions {
   cacheDir?: string;
   onProgress?: (p: BackupProgress) => void;
   signal?: AbortSignal;
+  /**
+   * How much older than its read a file's ctime must be for what was read
+   * to be trusted without a look under the freeze (default 1000 ms; larger
+   * for filesystems with coarse timestamps). 0 trusts any ctime before the
+   * read: only for trees nothing writes to during the backup.
+   */
+  racyWindowMs?: number;
 }
 
 export interface ScanOptions {
@@ -78,7 +85,7 @@ export interface FrozenScan {
   gone: number;
 }
 
-/** The realtime clock in ns (file timestamps are taken from it; ms precision is plenty next to RACY_NS). */
+/** The realtime clock in ns (file timestamps are taken from it; ms precision is plenty next to the racy window). */
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 const PROGRESS_INTERVAL_MS = 100;
 const YIELD_INTERVAL_MS = 10;
@@ -109,14 +116,14 @@ function nodeChunking(c: Chunking): FileContent['chunking'] {
 }
 
 /** The parent's node for a file when its blobs can be reused without reading the file. */
-function reusable(repo: Repository, prev: TreeNode | undefined, st: BigIntStats, parentTimeNs: bigint): FileNode | undefined {
+function reusable(repo: Repository, prev: TreeNode | undefined, st: BigIntStats, parentTimeNs: bigint, racyNs: bigint): FileNode | undefined {
   const same =
     prev?.type === 'file' &&
     prev.inode === st.ino &&
     BigInt(prev.size) === st.size &&
     prev.mtimeNs === st.mtimeNs &&
     prev.ctimeNs === st.ctimeNs &&
-    prev.ctimeNs < parentTimeNs - RACY_NS &&
+    prev.ctimeNs < parentTimeNs - racyNs &&
     prev.content.every((id) => repo.index.has(id));
   return same ? (prev as FileNode) : undefined;
 }
@@ -196,6 +203,11 @@ export class BackupSession {
     }
   }
 
+  /** The racy window (see BackupOptions.racyWindowMs) in ns. */
+  get racyNs(): bigint {
+    return BigInt(this.opts.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS) * 1_000_000n;
+  }
+
   /** A new phase: its entries are counted from 0, bytes go on adding up. */
   setPhase(phase: BackupProgress['phase']): void {
     this.progress.phase = phase;
@@ -262,7 +274,7 @@ export class BackupSession {
       }
       links.set(key, e);
     }
-    const reused = reusable(this.repo, previous, s.stat, parentTimeNs);
+    const reused = reusable(this.repo, previous, s.stat, parentTimeNs, this.racyNs);
     if (reused) {
       e.file = { content: reused.content, chunking: reused.chunking, ...(reused.extents ? { extents: reused.extents } : {}) };
       e.readAtNs = parentTimeNs;
@@ -444,7 +456,7 @@ export class LiveScan {
   }
 
   private refreshMetadata(e: LiveEntry, abs: Buffer, st: BigIntStats, frozen: FrozenScan): void {
-    if (metadataStillValid(e.stat, st, this.scanStartNs)) return;
+    if (metadataStillValid(e.stat, st, this.scanStartNs, this.session.racyNs)) return;
     const fresh = readEntry(e.rel, abs, st)!;
     const children = e.children;
     Object.assign(e, entryOf(fresh, e.name));
@@ -498,7 +510,7 @@ export class LiveScan {
       return;
     }
     if (st.nlink > 1n) links.set(key, e);
-    if (e.file && contentStillValid(e.stat, st, e.readAtNs)) return;
+    if (e.file && contentStillValid(e.stat, st, e.readAtNs, this.session.racyNs)) return;
     const fresh = readEntry(e.rel, abs, st)!;
     const copy = capture.capture(abs);
     Object.assign(e, entryOf(fresh, e.name), { stat: copy.stat, capture: copy.path, file: undefined, readAtNs: undefined });

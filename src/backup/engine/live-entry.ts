@@ -31,8 +31,8 @@ export interface LiveEntry {
   file?: FileContent;
   /**
    * Files: when the content was read (realtime ns). Content read at T from
-   * a file whose ctime is at least RACY_NS before T cannot have changed
-   * unseen: a later write moves its ctime.
+   * a file whose ctime is at least the racy window before T cannot have
+   * changed unseen: a later write moves its ctime.
    */
   readAtNs?: bigint;
   /** Files captured under the freeze: the copy phase 2 reads. */
@@ -45,8 +45,12 @@ export interface LiveEntry {
   children?: LiveEntry[];
 }
 
-/** Filesystem timestamps come from a coarse clock: a change within this long of a read may not move them. */
-export const RACY_NS = 1_000_000_000n;
+/**
+ * Filesystem timestamps come from a coarse clock (a jiffy, 1 to 10 ms; 2 s
+ * on FAT): a change within this long of a read may not move them. The
+ * default window is far above any Linux tick.
+ */
+export const DEFAULT_RACY_WINDOW_MS = 1000;
 
 export function entryOf(s: ScannedEntry, name: Buffer): LiveEntry {
   // A walk reports what is on disk; 'hardlink' is a tar member type only.
@@ -62,7 +66,7 @@ export function entryOf(s: ScannedEntry, name: Buffer): LiveEntry {
 }
 
 /** Whether a file's content, read at `readAtNs` when its stat was `was`, is still what `now` describes. */
-export function contentStillValid(was: FileStat, now: BigIntStats, readAtNs: bigint | undefined): boolean {
+export function contentStillValid(was: FileStat, now: BigIntStats, readAtNs: bigint | undefined, racyNs: bigint): boolean {
   return (
     readAtNs !== undefined &&
     now.isFile() &&
@@ -70,13 +74,13 @@ export function contentStillValid(was: FileStat, now: BigIntStats, readAtNs: big
     was.size === now.size &&
     was.mtimeNs === now.mtimeNs &&
     was.ctimeNs === now.ctimeNs &&
-    was.ctimeNs < readAtNs - RACY_NS
+    was.ctimeNs < readAtNs - racyNs
   );
 }
 
 /** Whether an entry's metadata read at `readAtNs` (stat `was`) is still what `now` describes. */
-export function metadataStillValid(was: FileStat, now: BigIntStats, readAtNs: bigint): boolean {
-  return was.ino === now.ino && was.mode === now.mode && was.mtimeNs === now.mtimeNs && was.ctimeNs === now.ctimeNs && was.ctimeNs < readAtNs - RACY_NS;
+export function metadataStillValid(was: FileStat, now: BigIntStats, readAtNs: bigint, racyNs: bigint): boolean {
+  return was.ino === now.ino && was.mode === now.mode && was.mtimeNs === now.mtimeNs && was.ctimeNs === now.ctimeNs && was.ctimeNs < readAtNs - racyNs;
 }
 
 /** The tree node of an entry; a directory's subtree ID is given once its tree is stored. */
