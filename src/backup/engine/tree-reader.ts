@@ -50,7 +50,8 @@ export interface WalkedNode {
   node: TreeNode;
 }
 
-export const childPath = (rel: Buffer, name: Buffer): Buffer => (rel.length === 0 ? name : Buffer.concat([rel, Buffer.from('/'), name]));
+/** `rel/name`; either may be empty (the root, or the directory itself). */
+export const childPath = (rel: Buffer, name: Buffer): Buffer => (rel.length === 0 ? name : name.length === 0 ? rel : Buffer.concat([rel, Buffer.from('/'), name]));
 
 /** Every node of a snapshot, depth first, a directory before its entries, entries in name order; the root first. */
 export async function* walkSnapshot(reader: TreeReader, rootTree: Uint8Array): AsyncGenerator<WalkedNode> {
