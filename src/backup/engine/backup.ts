@@ -222,6 +222,8 @@ export class BackupSession {
   async scan(root: string, opts: ScanOptions = {}): Promise<LiveScan> {
     if (this.scanned) throw new InvalidParameter('a backup session scans one tree');
     const scanStartNs = nowNs();
+    // The threads start while the tree is walked: most of their start-up is hidden behind it.
+    this.fileReaders();
     if (this.opts.onProgress) {
       const plan = await planTree(root, 1);
       this.progress.totalFiles = plan.totals.files;

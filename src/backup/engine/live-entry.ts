@@ -6,7 +6,7 @@ import type { BigIntStats } from 'node:fs';
 import type { ScannedEntry } from '../../archive/tree-scan.js';
 import type { FileStat } from './backup-worker.js';
 import type { Extent } from '../../fs/extents.js';
-import type { FileChunking, NodeBase, NodeType, TreeNode } from '../repo/tree.js';
+import type { FileChunking, NodeType, TreeNode } from '../repo/tree.js';
 
 /** A file's stored content. */
 export interface FileContent {
@@ -86,30 +86,28 @@ export function metadataStillValid(was: FileStat, now: BigIntStats, readAtNs: bi
 /** The tree node of an entry; a directory's subtree ID is given once its tree is stored. */
 export function nodeOf(e: LiveEntry, subtree?: Buffer): TreeNode {
   const st = e.stat;
-  const base: NodeBase = {
-    name: e.name,
-    mode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
-    inode: st.ino,
-    links: Number(st.nlink),
-    xattrs: e.xattrs,
-  };
+  const name = e.name;
+  const mode = Number(st.mode) & 0o7777;
+  const uid = Number(st.uid);
+  const gid = Number(st.gid);
+  const links = Number(st.nlink);
+  const { mtimeNs, ctimeNs, ino: inode } = st;
+  const xattrs = e.xattrs;
   switch (e.type) {
     case 'directory':
-      return { ...base, type: 'directory', subtree: subtree! };
+      return { name, mode, uid, gid, mtimeNs, ctimeNs, inode, links, xattrs, type: 'directory', subtree: subtree! };
     case 'file': {
       const f = e.file!;
-      return { ...base, type: 'file', size: Number(st.size), chunking: f.chunking, ...(f.extents ? { extents: f.extents } : {}), content: f.content };
+      const node: TreeNode = { name, mode, uid, gid, mtimeNs, ctimeNs, inode, links, xattrs, type: 'file', size: Number(st.size), chunking: f.chunking, content: f.content };
+      if (f.extents) node.extents = f.extents;
+      return node;
     }
     case 'symlink':
-      return { ...base, type: 'symlink', target: e.linkTarget! };
+      return { name, mode, uid, gid, mtimeNs, ctimeNs, inode, links, xattrs, type: 'symlink', target: e.linkTarget! };
     case 'fifo':
-      return { ...base, type: 'fifo' };
+      return { name, mode, uid, gid, mtimeNs, ctimeNs, inode, links, xattrs, type: 'fifo' };
     case 'chardev':
     case 'blockdev':
-      return { ...base, type: e.type, major: e.major ?? 0, minor: e.minor ?? 0 };
+      return { name, mode, uid, gid, mtimeNs, ctimeNs, inode, links, xattrs, type: e.type, major: e.major ?? 0, minor: e.minor ?? 0 };
   }
 }

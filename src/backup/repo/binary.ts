@@ -5,6 +5,11 @@
 import { RepositoryCorrupt } from './errors.js';
 
 const MAX_VARINT_BYTES = 10;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const LOW_49_BITS = (1n << 49n) - 1n;
+const U64_END = 1n << 64n;
+const S64_MIN = -(1n << 63n);
+const S64_END = 1n << 63n;
 
 export class ByteWriter {
   private buf: Buffer;
@@ -39,19 +44,27 @@ export class ByteWriter {
       this.buf[this.pos++] = v;
       return this;
     }
-    if (v < 0n || v >= 1n << 64n) throw new RangeError(`uvarint out of range: ${v}`);
+    if (v < 0n || v >= U64_END) throw new RangeError(`uvarint out of range: ${v}`);
+    if (v <= MAX_SAFE) return this.uvarint(Number(v));
+    // Above 2^53: the low 49 bits as seven groups from a Number, the rest from the BigInt (few values ever get here).
     this.room(MAX_VARINT_BYTES);
-    while (v >= 0x80n) {
-      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
-      v >>= 7n;
+    let low = Number(v & LOW_49_BITS);
+    for (let i = 0; i < 7; i++) {
+      this.buf[this.pos++] = (low % 0x80) | 0x80;
+      low = Math.floor(low / 0x80);
     }
-    this.buf[this.pos++] = Number(v);
+    let high = Number(v >> 49n);
+    while (high >= 0x80) {
+      this.buf[this.pos++] = (high % 0x80) | 0x80;
+      high = Math.floor(high / 0x80);
+    }
+    this.buf[this.pos++] = high;
     return this;
   }
 
   /** A signed 64-bit integer, zigzag-encoded. */
   svarint(v: bigint): this {
-    if (v < -(1n << 63n) || v >= 1n << 63n) throw new RangeError(`svarint out of range: ${v}`);
+    if (v < S64_MIN || v >= S64_END) throw new RangeError(`svarint out of range: ${v}`);
     return this.uvarint(v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
   }
 
@@ -102,18 +115,40 @@ export class ByteReader {
     return this.buf[this.pos++]!;
   }
 
+  /**
+   * A uvarint of up to 64 bits. Decoded in Numbers (seven bits at a time
+   * up to 2^53), with one BigInt made at the end: values are inodes and
+   * times, one per node, and BigInt arithmetic per byte would make most of
+   * a tree decoder's garbage.
+   */
   private rawUvarint(): bigint {
-    let result = 0n;
-    let shift = 0n;
+    let low = 0;
+    let scale = 1;
     for (let i = 0; i < MAX_VARINT_BYTES; i++) {
       const b = this.u8();
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) {
-        if (b === 0 && i > 0) this.fail('varint with a redundant byte');
-        if (result >= 1n << 64n) this.fail('varint above 64 bits');
-        return result;
+      if (i < 7) {
+        low += (b & 0x7f) * scale;
+        scale *= 0x80;
+        if ((b & 0x80) === 0) {
+          if (b === 0 && i > 0) this.fail('varint with a redundant byte');
+          return BigInt(low);
+        }
+        continue;
       }
-      shift += 7n;
+      // Past 49 bits: the rest in BigInt.
+      let high = BigInt(b & 0x7f);
+      let shift = 7n;
+      let last = b;
+      for (let j = i + 1; (last & 0x80) !== 0; j++) {
+        if (j >= MAX_VARINT_BYTES) this.fail('varint longer than 10 bytes');
+        last = this.u8();
+        high |= BigInt(last & 0x7f) << shift;
+        shift += 7n;
+      }
+      if (last === 0) this.fail('varint with a redundant byte');
+      const result = BigInt(low) | (high << 49n);
+      if (result >= U64_END) this.fail('varint above 64 bits');
+      return result;
     }
     this.fail('varint longer than 10 bytes');
   }

@@ -130,7 +130,7 @@ function readFile(r: ByteReader, base: NodeBase): FileNode {
   const size = r.uvarint(Number.MAX_SAFE_INTEGER, 'file size');
   const chunkingByte = r.u8();
   let chunking: FileChunking;
-  if (chunkingByte === 0) chunking = { kind: 'cdc' };
+  if (chunkingByte === 0) chunking = CDC;
   else if (chunkingByte === 1) {
     const block = r.uvarint(1 << 30, 'block size');
     if (block < 1) r.fail('block size 0');
@@ -152,12 +152,20 @@ function readFile(r: ByteReader, base: NodeBase): FileNode {
     }
   }
   const blobCount = r.count(ID_BYTES, 'blob count');
-  const content: Buffer[] = [];
-  for (let i = 0; i < blobCount; i++) content.push(Buffer.from(r.bytes(ID_BYTES)));
+  const content: Buffer[] = new Array<Buffer>(blobCount);
+  for (let i = 0; i < blobCount; i++) content[i] = Buffer.from(r.bytes(ID_BYTES));
   const dataLength = extents ? extents.reduce((n, x) => n + x.length, 0) : size;
   if (dataLength > 0 && content.length === 0) r.fail('a file with data has no blobs');
-  return { ...base, type: 'file', size, chunking: chunking!, ...(extents ? { extents } : {}), content };
+  const node = base as FileNode;
+  node.type = 'file';
+  node.size = size;
+  node.chunking = chunking!;
+  if (extents) node.extents = extents;
+  node.content = content;
+  return node;
 }
+
+const CDC: FileChunking = Object.freeze({ kind: 'cdc' });
 
 /** A tree blob's content; RepositoryCorrupt naming `what` when it is not a valid tree. */
 export function decodeTree(blob: Buffer, what: string): Tree {
@@ -189,27 +197,34 @@ export function decodeTree(blob: Buffer, what: string): Tree {
       links: r.uvarint(MAX_U32, 'links'),
       xattrs: readXattrs(r),
     };
+    // The node is the base object completed in place (no copies: a tree of thousands of nodes is decoded per directory walked).
+    const n = base as TreeNode & Record<string, unknown>;
     switch (type) {
       case 'directory':
-        nodes.push({ ...base, type, subtree: Buffer.from(r.bytes(ID_BYTES)) });
+        n.type = type;
+        n.subtree = Buffer.from(r.bytes(ID_BYTES));
         break;
       case 'file':
-        nodes.push(readFile(r, base));
+        readFile(r, base);
         break;
       case 'symlink': {
         const target = Buffer.from(r.lengthPrefixed(MAX_NAME, 'link target'));
         if (target.length === 0 || target.includes(0)) r.fail('a link target is empty or has NUL');
-        nodes.push({ ...base, type, target });
+        n.type = type;
+        n.target = target;
         break;
       }
       case 'chardev':
       case 'blockdev':
-        nodes.push({ ...base, type, major: r.uvarint(MAX_U32, 'major'), minor: r.uvarint(MAX_U32, 'minor') });
+        n.type = type;
+        n.major = r.uvarint(MAX_U32, 'major');
+        n.minor = r.uvarint(MAX_U32, 'minor');
         break;
       case 'fifo':
-        nodes.push({ ...base, type });
+        n.type = type;
         break;
     }
+    nodes.push(n);
   }
   r.end();
   return { kind, nodes };
