@@ -2,9 +2,10 @@
 // "Restore"), with the fidelity of a volume import. This thread walks the
 // snapshot's trees and makes directories, links and special files; the data
 // is read pack by pack (a run of needed boxes at a time) and written by
-// restore threads that check every blob against its ID, read each file
-// back once it is written and check it again, then apply its metadata.
-// Directories get theirs last, deepest first. Names come from trees whose
+// restore threads, each owning the files of the directories dealt to it:
+// every blob is checked against its ID when opened, every piece written is
+// read back and compared with it, every file's size checked, then its
+// metadata applied. Directories get theirs last, deepest first. Names come from trees whose
 // decoder refuses '/', '.', '..' and repeats; everything is created anew
 // (O_EXCL, mkdir, mknod, symlink) beneath directories this restore made,
 // and nothing is followed, so nothing lands outside the staging directory.
@@ -45,6 +46,19 @@ export interface RestoreResult {
   bytes: number;
 }
 
+/** The boxes of `blobs` copied out of `data` into a buffer of their own, with their positions moved to match. */
+function compactCopy(data: Buffer, blobs: BlobJob[]): { data: Buffer; blobs: BlobJob[] } {
+  const out = Buffer.allocUnsafeSlow(blobs.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  const moved = blobs.map((b) => {
+    data.copy(out, at, b.at, b.at + b.length);
+    const m = { ...b, at };
+    at += b.length;
+    return m;
+  });
+  return { data: out, blobs: moved };
+}
+
 /** Boxes closer than this in a pack are read together (reading a gap is cheaper than another request). */
 const READ_GAP = 1 << 20;
 const MAX_READ = 32 << 20;
@@ -58,15 +72,16 @@ function metaOf(n: TreeNode): EntryMeta {
 
 interface RestoreFile {
   spec: FileSpec;
-  /** Blob writes not yet acknowledged. */
-  remaining: number;
-  /** Written by one blob, completed by the thread that wrote it. */
-  whole: boolean;
+  /** The restore thread that owns the file (the one its directory was dealt to). */
+  thread: number;
+  /** Whether its spec went out with an earlier write. */
+  specSent: boolean;
 }
 
+/** One blob a restore needs, and the writes it makes. */
 interface NeededBlob {
   loc: BlobLocation;
-  writes: BlobWrite[];
+  writes: Array<{ file: number; pieces: Piece[] }>;
 }
 
 /** Where each of a file's blobs goes in it: its data extents cut at the blob boundaries. */
@@ -97,11 +112,12 @@ function piecesOf(n: FileNode, locs: BlobLocation[], path: Buffer): Piece[][] {
 }
 
 class RestoreThreads {
-  private readonly workers: Array<{ worker: Worker; queued: number }>;
-  private readonly pending = new Map<number, { bytes: number; worker: { queued: number } }>();
+  private readonly workers: Worker[];
+  private readonly pending = new Map<number, number>();
   private seq = 0;
   private failure: Error | undefined;
   private waiters: Array<() => void> = [];
+  /** Pack bytes read and not yet restored. */
   inFlight = 0;
 
   constructor(
@@ -111,15 +127,10 @@ class RestoreThreads {
   ) {
     this.workers = Array.from({ length: count }, () => {
       const worker = startWorker(import.meta.url, 'restore-worker', init);
-      const w = { worker, queued: 0 };
       worker.on('message', (m: RestoreReply) => {
         if ('error' in m) return this.fail(fromWorkerError(m.error));
-        const job = this.pending.get(m.done);
+        this.inFlight -= this.pending.get(m.done) ?? 0;
         this.pending.delete(m.done);
-        if (job) {
-          job.worker.queued -= job.bytes;
-          this.inFlight -= job.bytes;
-        }
         try {
           this.onReply(m);
         } catch (e) {
@@ -131,8 +142,12 @@ class RestoreThreads {
       worker.on('exit', (code) => {
         if (this.pending.size > 0 && !this.failure) this.fail(new Error(`a restore thread exited with code ${code}`));
       });
-      return w;
+      return worker;
     });
+  }
+
+  get count(): number {
+    return this.workers.length;
   }
 
   private fail(e: Error): void {
@@ -150,7 +165,7 @@ class RestoreThreads {
     if (this.failure) throw this.failure;
   }
 
-  /** Waits until `condition` holds (re-tested at every reply) or a thread fails. */
+  /** Waits until `condition` holds (tested again at every reply) or a thread fails. */
   async until(condition: () => boolean): Promise<void> {
     while (!condition()) {
       this.check();
@@ -159,17 +174,13 @@ class RestoreThreads {
     this.check();
   }
 
-  send(m: RestoreMessage, bytes: number, transfer: ArrayBuffer[] = []): void {
+  /** Sends blobs to one thread; `bytes` count against the in-flight bound until it answers. */
+  send(thread: number, data: Uint8Array, packKey: Buffer, blobs: BlobJob[], bytes: number, transfer: ArrayBuffer[]): void {
     this.check();
-    const w = this.workers.reduce((a, b) => (b.queued < a.queued ? b : a));
-    w.queued += bytes;
+    const seq = ++this.seq;
+    this.pending.set(seq, bytes);
     this.inFlight += bytes;
-    this.pending.set(m.seq, { bytes, worker: w });
-    w.worker.postMessage(m, transfer);
-  }
-
-  nextSeq(): number {
-    return ++this.seq;
+    this.workers[thread]!.postMessage({ seq, data, packKey, blobs } satisfies RestoreMessage, transfer);
   }
 
   get idle(): boolean {
@@ -177,13 +188,15 @@ class RestoreThreads {
   }
 
   async terminate(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
 
 class Restorer {
   private readonly dirs = new PendingDirectories();
   private readonly links = new Map<string, Buffer>();
+  /** The restore thread each directory (by path) was dealt to. */
+  private readonly dirThreads = new Map<string, number>();
   readonly files: RestoreFile[] = [];
   private readonly needed = new Map<string, Map<string, NeededBlob>>();
   readonly progress: RestoreProgress = { files: 0, bytes: 0, totalFiles: 0, totalBytes: 0 };
@@ -191,6 +204,7 @@ class Restorer {
   constructor(
     private readonly repo: Repository,
     private readonly root: Buffer,
+    private readonly threads: number,
   ) {}
 
   /** Makes one node (the data of regular files is planned, not written). */
@@ -202,6 +216,7 @@ class Restorer {
       case 'directory':
         if (rel.length > 0) mkdirSync(abs, { mode: 0o700 });
         this.dirs.set(abs, meta);
+        this.dirThreads.set(abs.toString('latin1'), this.dirThreads.size % this.threads);
         this.progress.files++;
         return;
       case 'file':
@@ -239,16 +254,8 @@ class Restorer {
       return loc;
     });
     const pieces = piecesOf(node, locs, abs);
-    const spec: FileSpec = {
-      path: abs,
-      size: node.size,
-      truncate: node.extents !== undefined,
-      meta,
-      blobs: locs.map((loc, i) => ({ id: loc.id, pieces: pieces[i]! })),
-    };
-    // One blob and no other name to link first: a restore thread makes the whole file.
-    const whole = locs.length === 1 && groupKey === undefined;
-    if (!whole) {
+    // The first name of a link group is made here, so the others can be linked to it before its data comes.
+    if (groupKey !== undefined || locs.length === 0) {
       const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
         if (locs.length === 0) {
@@ -257,20 +264,25 @@ class Restorer {
           this.progress.files++;
           return;
         }
-        ftruncateSync(fd, node.size);
       } finally {
         closeSync(fd);
       }
     }
     const index = this.files.length;
-    this.files.push({ spec, remaining: locs.length, whole });
+    const slash = abs.lastIndexOf(0x2f);
+    const thread = this.dirThreads.get(abs.subarray(0, slash).toString('latin1')) ?? 0;
+    this.files.push({
+      spec: { path: abs, size: node.size, writes: locs.length, exists: groupKey !== undefined, truncate: node.extents !== undefined, meta },
+      thread,
+      specSent: false,
+    });
     locs.forEach((loc, i) => {
       let blobs = this.needed.get(loc.pack.name);
       if (!blobs) this.needed.set(loc.pack.name, (blobs = new Map()));
       const key = idKey(loc.id);
       let need = blobs.get(key);
       if (!need) blobs.set(key, (need = { loc, writes: [] }));
-      need.writes.push({ file: index, path: abs, pieces: pieces[i]!, ...(whole ? { whole: spec } : {}) });
+      need.writes.push({ file: index, pieces: pieces[i]! });
     });
   }
 
@@ -296,6 +308,32 @@ class Restorer {
     }
   }
 
+  /**
+   * The jobs of a run for each thread: its blobs with the writes of the
+   * files that thread owns (a file's description goes with its first write).
+   */
+  jobsByThread(offset: number, packName: string, blobs: NeededBlob[]): Map<number, BlobJob[]> {
+    const out = new Map<number, BlobJob[]>();
+    for (const b of blobs) {
+      const perThread = new Map<number, BlobWrite[]>();
+      for (const w of b.writes) {
+        const f = this.files[w.file]!;
+        const write: BlobWrite = { file: w.file, pieces: w.pieces };
+        if (!f.specSent) {
+          write.spec = f.spec;
+          f.specSent = true;
+        }
+        perThread.set(f.thread, [...(perThread.get(f.thread) ?? []), write]);
+      }
+      for (const [thread, writes] of perThread) {
+        const l = b.loc;
+        const job: BlobJob = { at: l.offset - offset, length: l.length, type: l.type, id: l.id, compressed: l.compressed, rawLength: l.rawLength, pack: packName, writes };
+        out.set(thread, [...(out.get(thread) ?? []), job]);
+      }
+    }
+    return out;
+  }
+
   finishDirectories(): void {
     this.dirs.applyAll();
   }
@@ -314,7 +352,8 @@ export async function restoreSnapshot(repo: Repository, snapshotId: string, dir:
   try {
     await repo.loadIndex();
     const snapshot = await repo.loadSnapshot(snapshotId);
-    const restorer = new Restorer(repo, Buffer.from(dir));
+    const threadCount = Math.max(1, Math.min(opts.threads ?? availableParallelism(), 4));
+    const restorer = new Restorer(repo, Buffer.from(dir), threadCount);
     const reader = new TreeReader(repo);
     const abortCheck = (): void => {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('restore aborted');
@@ -325,29 +364,14 @@ export async function restoreSnapshot(repo: Repository, snapshotId: string, dir:
       if (++n % 1024 === 0) abortCheck();
     }
     const report = (): void => opts.onProgress?.({ ...restorer.progress });
-    const finishing: FileSpec[] = [];
-    threads = new RestoreThreads(
-      Math.max(1, Math.min(opts.threads ?? availableParallelism(), 4)),
-      { aead: repo.config.aead, blobIdKey: repo.secrets.write.blobId },
-      (reply) => {
-        restorer.progress.bytes += reply.bytes;
-        for (const [file, count] of reply.written) {
-          const f = restorer.files[file]!;
-          f.remaining -= count;
-          if (f.remaining > 0) continue;
-          if (f.whole) restorer.progress.files++;
-          else finishing.push(f.spec);
-        }
-        report();
-      },
-    );
+    let completed = 0;
+    threads = new RestoreThreads(threadCount, { aead: repo.config.aead, blobIdKey: repo.secrets.write.blobId }, (reply) => {
+      restorer.progress.bytes += reply.bytes;
+      restorer.progress.files += reply.completed;
+      completed += reply.completed;
+      report();
+    });
     const t = threads;
-    const sendFinishing = (): void => {
-      if (finishing.length === 0) return;
-      const files = finishing.splice(0);
-      t.send({ op: 'finish', seq: t.nextSeq(), files }, 0);
-      restorer.progress.files += files.length;
-    };
     const reads = new Set<Promise<void>>();
     for (const r of restorer.reads()) {
       abortCheck();
@@ -355,28 +379,23 @@ export async function restoreSnapshot(repo: Repository, snapshotId: string, dir:
       while (reads.size >= PARALLEL_READS) await Promise.race(reads);
       t.inFlight += r.length;
       const job = repo.target.getRange('data', r.pack.name, r.offset, r.length).then((data) => {
+        const jobs = restorer.jobsByThread(r.offset, r.pack.name, r.blobs);
+        const packKey = repo.packKey(r.pack);
+        // The run goes whole to the thread with most of it; the others get copies of just their boxes.
+        const share = (blobs: BlobJob[]): number => blobs.reduce((n, b) => n + b.length, 0);
+        const [main, ...others] = [...jobs].sort((a, b) => share(b[1]) - share(a[1]));
+        // The copies first: handing the run over detaches it.
+        const pieces = others.map(([thread, blobs]) => ({ thread, ...compactCopy(data, blobs) }));
+        pieces.push({ thread: main![0], data: ownedBuffer(data), blobs: main![1] });
+        for (const p of pieces) t.send(p.thread, p.data, packKey, p.blobs, p.data.length, [p.data.buffer as ArrayBuffer]);
         t.inFlight -= r.length;
-        const blobs: BlobJob[] = r.blobs.map((b) => ({
-          at: b.loc.offset - r.offset,
-          length: b.loc.length,
-          type: b.loc.type,
-          id: b.loc.id,
-          compressed: b.loc.compressed,
-          rawLength: b.loc.rawLength,
-          pack: r.pack.name,
-          writes: b.writes,
-        }));
-        const own = ownedBuffer(data);
-        t.send({ op: 'blobs', seq: t.nextSeq(), data: own, packKey: repo.packKey(r.pack), blobs }, own.length, [own.buffer as ArrayBuffer]);
-        sendFinishing();
       });
       reads.add(job);
       void job.finally(() => reads.delete(job)).catch(() => undefined);
     }
     await Promise.all(reads);
     await t.until(() => t.idle);
-    sendFinishing();
-    await t.until(() => t.idle);
+    if (completed !== restorer.files.length) throw new Error(`restore: ${restorer.files.length - completed} files were not completed`);
     restorer.finishDirectories();
     report();
     return { snapshot, files: restorer.progress.files, bytes: restorer.progress.bytes };
