@@ -30,6 +30,13 @@ export interface FileJob {
   path: Uint8Array;
   /** The block size the file had in the parent snapshot, when it was cut in fixed blocks. */
   parentBlock?: number;
+  /**
+   * A part of a large file without holes cut in fixed blocks: `length`
+   * bytes from `start` (a multiple of `block`), so several threads read
+   * one file. The file must still be `size` bytes without holes, or the
+   * part reports it changed.
+   */
+  part?: { start: number; length: number; size: number; block: number };
 }
 
 /** The stat fields a file's node and the recheck need (a stat crosses threads as plain fields). */
@@ -272,12 +279,10 @@ async function readFile(job: FileJob): Promise<FileOutcome> {
   try {
     const st = fstatSync(fd, { bigint: true });
     if (!st.isFile()) return { job: job.job, gone: true };
-    const { extents, sparse } = extentsOf(fd, st);
-    const chunking = chunkingFor(
-      extents.reduce((n, x) => n + x.length, 0),
-      init.chunker,
-      job.parentBlock,
-    );
+    const part = job.part;
+    if (part && (st.size !== BigInt(part.size) || st.blocks * 512n < st.size)) return { job: job.job, shrank: true };
+    const { extents, sparse } = part ? { extents: [{ offset: part.start, length: part.length }], sparse: false } : extentsOf(fd, st);
+    const chunking: Chunking = part ? { kind: 'fixed', block: part.block } : chunkingFor(extents.reduce((n, x) => n + x.length, 0), init.chunker, job.parentBlock);
     let ids: Buffer[];
     try {
       ids = await readData(fd, extents, chunking);

@@ -13,13 +13,13 @@ import { readEntry, scanTree, type ScannedEntry } from '../../archive/tree-scan.
 import { InvalidParameter } from '../../errors.js';
 import { joinPath } from '../../fs/path.js';
 import type { StoreLedger } from '../repo/blob-store.js';
-import type { Chunking } from '../repo/chunker.js';
+import { chunkingFor, type Chunking } from '../repo/chunker.js';
 import type { RepositoryLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { ConsistencyMode, SnapshotRecord } from '../repo/snapshot.js';
 import { encodeTree, type FileNode, type TreeNode } from '../repo/tree.js';
 import { CaptureDirectory } from './capture.js';
-import type { FileOutcome } from './backup-worker.js';
+import type { FileOutcome, FileStat } from './backup-worker.js';
 import { FileReaders } from './file-readers.js';
 import { contentStillValid, DEFAULT_RACY_WINDOW_MS, entryOf, metadataStillValid, nodeOf, type FileContent, type LiveEntry } from './live-entry.js';
 import { ParentTrees, type ChildMap } from './parent-trees.js';
@@ -88,6 +88,8 @@ export interface FrozenScan {
 /** The realtime clock in ns (file timestamps are taken from it; ms precision is plenty next to the racy window). */
 const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 const PROGRESS_INTERVAL_MS = 100;
+/** A large file in fixed blocks is read in parts of about this size, by all the threads. */
+const PART_BYTES = 32 << 20;
 const YIELD_INTERVAL_MS = 10;
 
 /** The newest snapshot of `volume`, the natural parent of its next backup. */
@@ -164,21 +166,46 @@ export class BackupSession {
   /**
    * Hands a file to the readers; its entry gets its content (and the stat
    * of what was read) when the outcome comes. Gone or shrinking files get
-   * none: the recheck, or phase 2, decides about them.
+   * none: the recheck, or phase 2, decides about them. A large file
+   * without holes that is cut in fixed blocks is read in parts by all the
+   * threads at once (fixed blocks cut the same wherever a part starts).
    */
-  private async queueRead(e: LiveEntry, path: Buffer | string, size: number, keepStat: boolean): Promise<void> {
-    const { outcome } = await this.fileReaders().read(Buffer.from(path), size, e.parentBlock);
-    this.outcomes.push(
-      outcome.then((o: FileOutcome) => {
-        if ('shrank' in o && this.progress.phase === 'store') this.changedWhileRead.push(e.rel);
-        if (!('read' in o)) return;
-        const r = o.read;
-        this.bytesRead += r.extents ? r.extents.reduce((n, x) => n + x.length, 0) : Number(r.stat.size);
-        if (!keepStat) e.stat = r.stat;
-        e.readAtNs = r.readAtNs;
-        e.file = { content: r.ids.map((id) => Buffer.from(id.buffer, id.byteOffset, id.byteLength)), chunking: nodeChunking(r.chunking), ...(r.extents ? { extents: r.extents } : {}) };
-      }),
-    );
+  private async queueRead(e: LiveEntry, path: Buffer | string, keepStat: boolean): Promise<void> {
+    const readers = this.fileReaders();
+    const size = Number(e.stat.size);
+    const p = this.repo.config.chunker;
+    const chunking = size >= p.fixedFrom && e.stat.blocks * 512n >= e.stat.size ? chunkingFor(size, p, e.parentBlock) : undefined;
+    const outcomes: Array<Promise<FileOutcome>> = [];
+    if (chunking?.kind === 'fixed') {
+      const partBytes = Math.max(chunking.block, Math.floor(PART_BYTES / chunking.block) * chunking.block);
+      for (let start = 0; start < size; start += partBytes) {
+        const part = { start, length: Math.min(partBytes, size - start), size, block: chunking.block };
+        outcomes.push((await readers.read(Buffer.from(path), part.length, e.parentBlock, part)).outcome);
+      }
+    } else {
+      outcomes.push((await readers.read(Buffer.from(path), size, e.parentBlock)).outcome);
+    }
+    this.outcomes.push(Promise.all(outcomes).then((parts) => this.applyRead(e, parts, keepStat)));
+  }
+
+  /** Gives an entry the content its read (one outcome, or one a part) found. */
+  private applyRead(e: LiveEntry, parts: FileOutcome[], keepStat: boolean): void {
+    if (parts.some((o) => 'shrank' in o) && this.progress.phase === 'store') this.changedWhileRead.push(e.rel);
+    const reads = parts.map((o) => ('read' in o ? o.read : undefined));
+    if (reads.some((r) => r === undefined)) return;
+    const [first, ...rest] = reads as Array<NonNullable<(typeof reads)[number]>>;
+    const same = (a: FileStat, b: FileStat): boolean => a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+    if (!first || rest.some((r) => !same(r.stat, first.stat))) {
+      // The parts saw different files: changed while read.
+      if (this.progress.phase === 'store') this.changedWhileRead.push(e.rel);
+      return;
+    }
+    this.bytesRead += first.extents ? first.extents.reduce((n, x) => n + x.length, 0) : Number(first.stat.size);
+    if (!keepStat) e.stat = first.stat;
+    // The earliest read is the one the racy rule must judge.
+    e.readAtNs = reads.reduce((min, r) => (r!.readAtNs < min ? r!.readAtNs : min), first.readAtNs);
+    const content = reads.flatMap((r) => r!.ids.map((id) => Buffer.from(id.buffer, id.byteOffset, id.byteLength)));
+    e.file = { content, chunking: nodeChunking(first.chunking), ...(first.extents ? { extents: first.extents } : {}) };
   }
 
   /** Waits for every queued file's outcome. */
@@ -284,7 +311,7 @@ export class BackupSession {
       return;
     }
     if (previous?.type === 'file' && previous.chunking.kind === 'fixed') e.parentBlock = previous.chunking.block;
-    await this.queueRead(e, s.abs, s.size, false);
+    await this.queueRead(e, s.abs, false);
   }
 
   /** Phase 2: stores the captures, then trees, index and snapshot, in that order. */
@@ -355,7 +382,7 @@ export class BackupSession {
         }
         queued.set(source, e);
         // A capture's own stat is the copy's: the node keeps the original's.
-        await this.queueRead(e, e.capture ?? eAbs, Number(e.stat.size), e.capture !== undefined);
+        await this.queueRead(e, e.capture ?? eAbs, e.capture !== undefined);
         await this.tick();
       }
     };

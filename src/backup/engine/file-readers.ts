@@ -133,12 +133,12 @@ export class FileReaders implements PackSource {
   }
 
   /**
-   * Queues a file to be read (`size` its expected data, for balancing);
+   * Queues a file (or a part of one) to be read (`size` its expected data, for balancing);
    * resolves with what the thread found once it has read, cut and hashed
    * it (its blobs may still be on their way to a pack: flush() waits for
    * them). Waits first while the threads have enough queued.
    */
-  async read(path: Buffer, size: number, parentBlock?: number): Promise<{ outcome: Promise<FileOutcome> }> {
+  async read(path: Buffer, size: number, parentBlock?: number, part?: FileJob['part']): Promise<{ outcome: Promise<FileOutcome> }> {
     this.check();
     const cost = size + FILE_COST;
     const lightest = (): Thread => this.threads.reduce((a, b) => (b.queued < a.queued ? b : a));
@@ -150,7 +150,7 @@ export class FileReaders implements PackSource {
     const t = lightest();
     const job = ++this.nextJob;
     t.queued += cost;
-    t.batch.push({ job, path, ...(parentBlock !== undefined ? { parentBlock } : {}) });
+    t.batch.push({ job, path, ...(parentBlock !== undefined ? { parentBlock } : {}), ...(part ? { part } : {}) });
     t.batchBytes += cost;
     if (t.batch.length >= BATCH_FILES || t.batchBytes >= BATCH_BYTES) this.send(t);
     return { outcome: new Promise<FileOutcome>((resolve) => this.waiting.set(job, { cost, thread: t, resolve })) };
