@@ -1,6 +1,10 @@
 // Shared steps of the backup tests: a repository on a memory target with a
 // cheap passphrase key, and a whole backup (phase 1, the recheck standing
 // in for a freeze, phase 2) of a directory.
+import { after, before } from 'node:test';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Repository, type InitOptions } from '../../src/backup/repo/repository.js';
 import { startBackup, type BackupOptions, type SnapshotMeta } from '../../src/backup/engine/backup.js';
 import type { SnapshotRecord } from '../../src/backup/repo/snapshot.js';
@@ -30,4 +34,28 @@ export async function backupTree(repo: Repository, root: string, volume: string,
   } finally {
     await session.abort();
   }
+}
+
+/**
+ * A temporary directory for one test file, made before its tests and
+ * removed after them (call at the top of the file); fresh() makes a new
+ * empty directory in it.
+ */
+export function scratchSpace(prefix: string): { readonly root: string; fresh: () => string } {
+  let root = '';
+  let counter = 0;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), `berth-${prefix}-`));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+  return {
+    get root() {
+      return root;
+    },
+    fresh: () => {
+      const d = join(root, `dir-${++counter}`);
+      mkdirSync(d);
+      return d;
+    },
+  };
 }

@@ -81,10 +81,12 @@ export type BackupWorkerReply =
   | { op: 'error'; error: WorkerError };
 
 /** A segment holds the largest chunk plus one read. */
-const SEGMENT_BYTES = 16 << 20;
+const SEGMENT_BYTES = 12 << 20;
 const READ_BYTES = 4 << 20;
-/** Segments whose question is unanswered, before the thread waits. */
-const MAX_AWAITING = 2;
+/** Segments whose question is unanswered, before the thread waits (one: the answer comes while the next is read). */
+const MAX_AWAITING = 1;
+/** Answered segments kept for reuse. */
+const SPARE_SEGMENTS = 1;
 
 class FileShrank extends Error {}
 
@@ -140,7 +142,7 @@ class Segments {
       this.sendOutcomes();
       post({ op: 'ids', segment, ids: this.slices.map((s) => s.id) });
     } else {
-      this.free.push(this.seg);
+      this.release(this.seg);
     }
     this.seg = next;
     this.slices = [];
@@ -148,6 +150,11 @@ class Segments {
     await yieldToLoop();
     while (this.awaiting.size > MAX_AWAITING) await new Promise<void>((r) => (this.wake = r));
     return 0;
+  }
+
+  /** Keeps a segment for reuse, or lets it go (memory stays bounded by the segments in use). */
+  private release(buf: Buffer): void {
+    if (this.free.length < SPARE_SEGMENTS) this.free.push(buf);
   }
 
   sendOutcomes(): void {
@@ -167,7 +174,7 @@ class Segments {
       this.pack.add('data', slice.id, s.buf.subarray(slice.offset, slice.offset + slice.length));
       if (this.pack.size >= init.packSize) this.sealPack();
     });
-    this.free.push(s.buf);
+    this.release(s.buf);
     this.wake?.();
     this.wake = undefined;
   }

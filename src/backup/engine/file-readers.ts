@@ -4,6 +4,7 @@
 // blob store, and its sealed packs are handed to the store to upload. The
 // main thread only walks the tree and keeps the books.
 import type { Worker } from 'node:worker_threads';
+import { StateWaiters } from '../../util/state-waiters.js';
 import { fromWorkerError, startWorker } from '../../util/worker.js';
 import type { PackSource, StoreLedger } from '../repo/blob-store.js';
 import type { Repository } from '../repo/repository.js';
@@ -31,8 +32,7 @@ export class FileReaders implements PackSource {
   private nextJob = 0;
   private nextFlush = 0;
   private closed = false;
-  private failure: Error | undefined;
-  private waiters: Array<() => void> = [];
+  private readonly state = new StateWaiters();
 
   constructor(
     private readonly repo: Repository,
@@ -74,7 +74,7 @@ export class FileReaders implements PackSource {
           w.thread.queued -= w.cost;
           w.resolve(o);
         }
-        this.wake();
+        this.state.wake();
         return;
       case 'pack': {
         const p = m.pack;
@@ -109,20 +109,9 @@ export class FileReaders implements PackSource {
   }
 
   private fail(e: Error): void {
-    this.failure ??= e;
-    for (const f of this.flushes.values()) f.reject(this.failure);
+    this.state.fail(e);
+    for (const f of this.flushes.values()) f.reject(this.state.failed!);
     this.flushes.clear();
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  private check(): void {
-    if (this.failure) throw this.failure;
   }
 
   private send(t: Thread): void {
@@ -139,14 +128,11 @@ export class FileReaders implements PackSource {
    * them). Waits first while the threads have enough queued.
    */
   async read(path: Buffer, size: number, parentBlock?: number, part?: FileJob['part']): Promise<{ outcome: Promise<FileOutcome> }> {
-    this.check();
+    this.state.check();
     const cost = size + FILE_COST;
     const lightest = (): Thread => this.threads.reduce((a, b) => (b.queued < a.queued ? b : a));
-    while (lightest().queued > 0 && lightest().queued + cost > MAX_QUEUED_BYTES) {
-      for (const t of this.threads) this.send(t);
-      await new Promise<void>((r) => this.waiters.push(r));
-      this.check();
-    }
+    for (const t of this.threads) if (lightest().queued > 0 && lightest().queued + cost > MAX_QUEUED_BYTES) this.send(t);
+    await this.state.until(() => lightest().queued === 0 || lightest().queued + cost <= MAX_QUEUED_BYTES);
     const t = lightest();
     const job = ++this.nextJob;
     t.queued += cost;
@@ -159,11 +145,7 @@ export class FileReaders implements PackSource {
   /** Sends what is batched and waits for every file queued so far. */
   async drain(): Promise<void> {
     for (const t of this.threads) this.send(t);
-    while (this.waiting.size > 0) {
-      this.check();
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-    this.check();
+    await this.state.until(() => this.waiting.size === 0);
   }
 
   /** Seals every thread's open pack once its blobs are answered; resolves when each pack is with the blob store. */
@@ -179,7 +161,7 @@ export class FileReaders implements PackSource {
           }),
       ),
     );
-    this.check();
+    this.state.check();
   }
 
   async close(): Promise<void> {

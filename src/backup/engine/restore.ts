@@ -16,6 +16,7 @@ import { applyFileMeta, applyPathMeta, PendingDirectories, type EntryMeta } from
 import { InvalidParameter } from '../../errors.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../fs/nodes.js';
 import { joinPath } from '../../fs/path.js';
+import { StateWaiters } from '../../util/state-waiters.js';
 import { fromWorkerError, ownedBuffer, startWorker } from '../../util/worker.js';
 import { idKey, type BlobLocation } from '../repo/blob-index.js';
 import { shortId } from '../repo/blob.js';
@@ -64,7 +65,7 @@ const READ_GAP = 1 << 20;
 const MAX_READ = 32 << 20;
 const PARALLEL_READS = 3;
 /** Pack bytes read and not yet written: the bound on what a restore holds in memory. */
-const MAX_IN_FLIGHT = 96 << 20;
+const MAX_IN_FLIGHT = 64 << 20;
 
 function metaOf(n: TreeNode): EntryMeta {
   return { type: n.type, mode: n.mode, uid: n.uid, gid: n.gid, mtimeNs: n.mtimeNs, xattrs: n.xattrs };
@@ -115,8 +116,7 @@ class RestoreThreads {
   private readonly workers: Worker[];
   private readonly pending = new Map<number, number>();
   private seq = 0;
-  private failure: Error | undefined;
-  private waiters: Array<() => void> = [];
+  readonly state = new StateWaiters();
   /** Pack bytes read and not yet restored. */
   inFlight = 0;
 
@@ -128,55 +128,27 @@ class RestoreThreads {
     this.workers = Array.from({ length: count }, () => {
       const worker = startWorker(import.meta.url, 'restore-worker', init);
       worker.on('message', (m: RestoreReply) => {
-        if ('error' in m) return this.fail(fromWorkerError(m.error));
+        if ('error' in m) return this.state.fail(fromWorkerError(m.error));
         this.inFlight -= this.pending.get(m.done) ?? 0;
         this.pending.delete(m.done);
         try {
           this.onReply(m);
         } catch (e) {
-          this.fail(e as Error);
+          this.state.fail(e as Error);
         }
-        this.wake();
+        this.state.wake();
       });
-      worker.on('error', (e) => this.fail(e));
+      worker.on('error', (e) => this.state.fail(e));
       worker.on('exit', (code) => {
-        if (this.pending.size > 0 && !this.failure) this.fail(new Error(`a restore thread exited with code ${code}`));
+        if (this.pending.size > 0) this.state.fail(new Error(`a restore thread exited with code ${code}`));
       });
       return worker;
     });
   }
 
-  get count(): number {
-    return this.workers.length;
-  }
-
-  private fail(e: Error): void {
-    this.failure ??= e;
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  check(): void {
-    if (this.failure) throw this.failure;
-  }
-
-  /** Waits until `condition` holds (tested again at every reply) or a thread fails. */
-  async until(condition: () => boolean): Promise<void> {
-    while (!condition()) {
-      this.check();
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-    this.check();
-  }
-
   /** Sends blobs to one thread; `bytes` count against the in-flight bound until it answers. */
   send(thread: number, data: Uint8Array, packKey: Buffer, blobs: BlobJob[], bytes: number, transfer: ArrayBuffer[]): void {
-    this.check();
+    this.state.check();
     const seq = ++this.seq;
     this.pending.set(seq, bytes);
     this.inFlight += bytes;
@@ -375,7 +347,7 @@ export async function restoreSnapshot(repo: Repository, snapshotId: string, dir:
     const reads = new Set<Promise<void>>();
     for (const r of restorer.reads()) {
       abortCheck();
-      await t.until(() => t.inFlight + r.length <= MAX_IN_FLIGHT || t.inFlight === 0);
+      await t.state.until(() => t.inFlight + r.length <= MAX_IN_FLIGHT || t.inFlight === 0);
       while (reads.size >= PARALLEL_READS) await Promise.race(reads);
       t.inFlight += r.length;
       const job = repo.target.getRange('data', r.pack.name, r.offset, r.length).then((data) => {
@@ -394,7 +366,7 @@ export async function restoreSnapshot(repo: Repository, snapshotId: string, dir:
       void job.finally(() => reads.delete(job)).catch(() => undefined);
     }
     await Promise.all(reads);
-    await t.until(() => t.idle);
+    await t.state.until(() => t.idle);
     if (completed !== restorer.files.length) throw new Error(`restore: ${restorer.files.length - completed} files were not completed`);
     restorer.finishDirectories();
     report();

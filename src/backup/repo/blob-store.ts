@@ -29,7 +29,7 @@ export interface PackSource {
 const PACKS_PER_INDEX_FILE = 64;
 /** Packs being uploaded at once, and queued for upload before stores wait. */
 const PARALLEL_UPLOADS = 2;
-const MAX_QUEUED_UPLOADS = 4;
+const MAX_QUEUED_UPLOADS = 3;
 
 export class BlobStore {
   private readonly pending = new Map<string, StoreLedger | undefined>();

@@ -2,9 +2,9 @@
 // blob, where, and the pack's ephemeral key, so readers open a blob with a
 // single ranged read.
 import { ByteReader, ByteWriter } from './binary.js';
-import { BLOB_TYPE_BYTE, FLAG_COMPRESSED, ID_BYTES } from './blob.js';
+import { ID_BYTES } from './blob.js';
 import { KEY_BYTES } from './crypto.js';
-import { MAX_PACK_BYTES, readBlobEntry, type PackedBlob } from './pack.js';
+import { MAX_PACK_BYTES, readBlobEntry, writeBlobEntry, type PackedBlob } from './pack.js';
 
 const INDEX_VERSION = 1;
 
@@ -21,9 +21,7 @@ export function encodeIndexFile(packs: IndexedPack[]): Buffer {
   w.u8(INDEX_VERSION).uvarint(packs.length);
   for (const p of packs) {
     w.bytes(Buffer.from(p.name, 'hex')).bytes(p.ephemeral).uvarint(p.size).uvarint(p.blobs.length);
-    for (const b of p.blobs) {
-      w.u8(BLOB_TYPE_BYTE[b.type]).u8(b.compressed ? FLAG_COMPRESSED : 0).bytes(b.id).uvarint(b.offset).uvarint(b.length).uvarint(b.rawLength);
-    }
+    for (const b of p.blobs) writeBlobEntry(w, b, true);
   }
   return w.finish();
 }

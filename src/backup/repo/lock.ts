@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Conflict, NotFound } from '../../errors.js';
+import { isProcessRunning, processStartTime } from '../../util/proc.js';
 import type { Target } from '../targets/target.js';
 import type { Aead } from './crypto.js';
 import { openEnvelope, sealEnvelope } from './envelope.js';
@@ -19,6 +20,8 @@ export interface LockDoc {
   operation: string;
   host: string;
   pid: number;
+  /** The holder's start time (/proc/PID/stat): a pid reused by another process does not keep the lock alive. */
+  startTime: string;
   bootId: string;
   created: string;
   refreshed: string;
@@ -39,20 +42,11 @@ function bootId(): string {
   return bootIdCache;
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
-
 /** Whether a lock no longer protects anything: not refreshed in time, or its process of this boot is gone. */
 export function isStale(doc: LockDoc, now = Date.now()): boolean {
   if (now - Date.parse(doc.refreshed) > LOCK_STALE_MS) return true;
   const here = doc.host === hostname() && doc.bootId !== '' && doc.bootId === bootId();
-  return here && !processExists(doc.pid);
+  return here && !isProcessRunning(doc.pid, doc.startTime);
 }
 
 export function decodeLock(plaintext: Buffer): LockDoc | undefined {
@@ -64,6 +58,7 @@ export function decodeLock(plaintext: Buffer): LockDoc | undefined {
       typeof d.operation === 'string' &&
       typeof d.host === 'string' &&
       Number.isSafeInteger(d.pid) &&
+      typeof d.startTime === 'string' &&
       typeof d.bootId === 'string' &&
       !Number.isNaN(Date.parse(d.created)) &&
       !Number.isNaN(Date.parse(d.refreshed));
@@ -106,7 +101,7 @@ export class RepositoryLock {
    */
   static async acquire(target: Target, keys: LockKeys, kind: LockKind, operation: string): Promise<RepositoryLock> {
     const now = new Date().toISOString();
-    const doc: LockDoc = { version: 1, kind, operation, host: hostname(), pid: process.pid, bootId: bootId(), created: now, refreshed: now };
+    const doc: LockDoc = { version: 1, kind, operation, host: hostname(), pid: process.pid, startTime: processStartTime(process.pid) ?? '', bootId: bootId(), created: now, refreshed: now };
     const lock = new RepositoryLock(target, keys, randomBytes(32).toString('hex'), doc);
     await lock.write();
     try {

@@ -51,10 +51,15 @@ const headerAad = (ephemeral: Buffer): Buffer => associatedData('pack-header', e
 export function encodePackHeader(blobs: PackedBlob[]): Buffer {
   const w = new ByteWriter(16 + blobs.length * 48);
   w.u8(HEADER_VERSION).uvarint(blobs.length);
-  for (const b of blobs) {
-    w.u8(BLOB_TYPE_BYTE[b.type]).u8(b.compressed ? FLAG_COMPRESSED : 0).bytes(b.id).uvarint(b.length).uvarint(b.rawLength);
-  }
+  for (const b of blobs) writeBlobEntry(w, b, false);
   return w.finish();
+}
+
+/** One blob entry of a pack header (offsets implied by order) or an index file (`withOffset`). */
+export function writeBlobEntry(w: ByteWriter, b: PackedBlob, withOffset: boolean): void {
+  w.u8(BLOB_TYPE_BYTE[b.type]).u8(b.compressed ? FLAG_COMPRESSED : 0).bytes(b.id);
+  if (withOffset) w.uvarint(b.offset);
+  w.uvarint(b.length).uvarint(b.rawLength);
 }
 
 /** Entry bytes at the least: type, flags, ID, two one-byte varints. */

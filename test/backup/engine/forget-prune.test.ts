@@ -3,11 +3,10 @@
 // what they use stays (restores and check --read-data prove it), packs
 // partly used are rewritten, packs no index lists are recovered from their
 // headers, and nothing is deleted when it cannot tell what is used.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRepository } from '../../../src/backup/engine/check.js';
 import { applyPolicy, forgetSnapshots } from '../../../src/backup/engine/forget.js';
@@ -17,20 +16,11 @@ import { Repository } from '../../../src/backup/repo/repository.js';
 import type { SnapshotRecord } from '../../../src/backup/repo/snapshot.js';
 import { Conflict, InvalidParameter } from '../../../src/errors.js';
 import { MemoryTarget } from '../../helpers/memory-target.js';
-import { backupTree, newRepository, PASSWORD } from '../../helpers/backup.js';
+import { backupTree, newRepository, PASSWORD, scratchSpace } from '../../helpers/backup.js';
 
-let work: string;
-let counter = 0;
-const freshDir = (): string => {
-  const d = join(work, `dir-${++counter}`);
-  mkdirSync(d);
-  return d;
-};
+const scratch = scratchSpace('backup-prune');
+const freshDir = scratch.fresh;
 
-before(() => {
-  work = mkdtempSync(join(tmpdir(), 'berth-backup-prune-'));
-});
-after(() => rmSync(work, { recursive: true, force: true }));
 
 const HOUR = 3_600_000_000_000n;
 const T0 = BigInt(Date.UTC(2024, 0, 1, 0, 30)) * 1_000_000n; // Monday 2024-01-01 00:30 UTC

@@ -5,31 +5,22 @@
 // files touched within the racy window are captured though their stat did
 // not move; on a reflink filesystem captures are reflinks. The freeze here
 // is SIGSTOP of the writer process, waited on until /proc says it stopped.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backupGroup, startBackup } from '../../../src/backup/engine/backup.js';
 import { restoreSnapshot } from '../../../src/backup/engine/restore.js';
+import { processState } from '../../../src/util/proc.js';
 import { fullManifest } from '../../helpers/tree-manifest.js';
-import { newRepository, volumeMeta } from '../../helpers/backup.js';
+import { newRepository, scratchSpace, volumeMeta } from '../../helpers/backup.js';
 
-let work: string;
-let counter = 0;
-const freshDir = (): string => {
-  const d = join(work, `dir-${++counter}`);
-  mkdirSync(d);
-  return d;
-};
+const scratch = scratchSpace('backup-freeze');
+const freshDir = scratch.fresh;
 
-before(() => {
-  work = mkdtempSync(join(tmpdir(), 'berth-backup-freeze-'));
-});
-after(() => rmSync(work, { recursive: true, force: true }));
 
 test('changes between phase 1 and the freeze are in the snapshot; changes after the thaw are not', async () => {
   const { repo } = await newRepository();
@@ -83,11 +74,6 @@ function startWriter(files: string[]): ChildProcess {
     for (let seq = 1; ; seq++) for (const fd of fds) fs.writeSync(fd, String(seq).padStart(16, '0'), 0);
   `;
   return spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
-}
-
-/** The process's state letter from /proc (R, S, T for stopped, ...). */
-function processState(pid: number): string {
-  return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!;
 }
 
 /** The freeze of these tests: SIGSTOP, waiting until the process is stopped; SIGCONT after, whatever happened. */

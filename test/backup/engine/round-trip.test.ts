@@ -4,11 +4,10 @@
 // with the cache, needs no tree from the repository; a write-only key backs
 // up (incrementally, from its cache) and lists, but cannot restore; large
 // files in fixed blocks store only the blocks that changed.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findParent } from '../../../src/backup/engine/backup.js';
 import { restoreSnapshot } from '../../../src/backup/engine/restore.js';
@@ -18,24 +17,17 @@ import { WriteOnlyKey } from '../../../src/backup/repo/errors.js';
 import { InvalidParameter } from '../../../src/errors.js';
 import { buildFixture, fullManifest } from '../../helpers/tree-manifest.js';
 import { MemoryTarget } from '../../helpers/memory-target.js';
-import { backupTree, newRepository, PASSWORD } from '../../helpers/backup.js';
+import { backupTree, newRepository, PASSWORD, scratchSpace } from '../../helpers/backup.js';
 
-let work: string;
+const scratch = scratchSpace('backup-rt');
+const freshDir = scratch.fresh;
+
 let fixture: string;
-let counter = 0;
-
-const freshDir = (): string => {
-  const d = join(work, `dir-${++counter}`);
-  mkdirSync(d);
-  return d;
-};
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'berth-backup-rt-'));
-  fixture = join(work, 'fixture');
+  fixture = join(scratch.root, 'fixture');
   buildFixture(fixture);
 });
-after(() => rmSync(work, { recursive: true, force: true }));
 
 /** Nothing writes to these trees while they are backed up: what was read before a backup began is trusted. */
 const STILL = { racyWindowMs: 0 };
@@ -86,7 +78,7 @@ test('an incremental backup reads only what changed and reuses the rest', async 
     mkdirSync(join(root, `d${d}`));
     for (let i = 0; i < 40; i++) writeFileSync(join(root, `d${d}`, `f${i}`), randomBytes(20_000));
   }
-  const cache = join(work, `cache-${++counter}`);
+  const cache = freshDir();
   const first = await backupTree(repo, root, 'v', { ...STILL, cacheDir: cache });
   writeFileSync(join(root, 'd2', 'f7'), randomBytes(20_000));
   writeFileSync(join(root, 'd4', 'new'), randomBytes(1000));
@@ -112,7 +104,7 @@ test('a write-only key backs up, incrementally from its cache, and lists, but ca
   const writer = await Repository.open(target, { identity: identity.identity });
   const root = freshDir();
   for (let i = 0; i < 30; i++) writeFileSync(join(root, `f${i}`), randomBytes(10_000));
-  const cache = join(work, `cache-${++counter}`);
+  const cache = freshDir();
   const first = await backupTree(writer, root, 'w', { ...STILL, cacheDir: cache });
   writeFileSync(join(root, 'f3'), randomBytes(10_000));
   const second = await backupTree(writer, root, 'w', { ...STILL, cacheDir: cache, parent: first.id });
@@ -120,7 +112,7 @@ test('a write-only key backs up, incrementally from its cache, and lists, but ca
   assert.deepEqual((await writer.listSnapshots()).map((s) => s.id).sort(), [first.id, second.id].sort());
   await assert.rejects(restoreSnapshot(writer, second.id, freshDir()), WriteOnlyKey);
   // Without the cache it backs up everything again, reading every file, and still stores only what is new.
-  const third = await backupTree(writer, root, 'w', { ...STILL, cacheDir: join(work, `cache-${++counter}`), parent: second.id });
+  const third = await backupTree(writer, root, 'w', { ...STILL, cacheDir: freshDir(), parent: second.id });
   assert.ok(third.summary.bytesAdded < 10_000, `added ${third.summary.bytesAdded}`);
   // The full key restores what the write-only key wrote.
   const out = freshDir();
@@ -134,7 +126,7 @@ test('large files in fixed blocks store only the blocks scattered writes touched
   const root = freshDir();
   const db = join(root, 'db');
   writeFileSync(db, randomBytes(40 << 20)); // two parts of 32 MiB: read by both threads
-  const cache = join(work, `cache-${++counter}`);
+  const cache = freshDir();
   const first = await backupTree(repo, root, 'db', { ...STILL, cacheDir: cache });
   const fd = openSync(db, 'r+');
   for (let i = 0; i < 80; i++) writeSync(fd, randomBytes(4096), 0, 4096, Math.floor(Math.random() * ((40 << 20) / 4096)) * 4096);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Conflict } from '../../../src/errors.js';
 import { sealEnvelope } from '../../../src/backup/repo/envelope.js';
 import { isStale, listLocks, type LockDoc } from '../../../src/backup/repo/lock.js';
+import { processStartTime } from '../../../src/util/proc.js';
 import { newRepository } from '../../helpers/backup.js';
 import type { MemoryTarget } from '../../helpers/memory-target.js';
 
@@ -29,10 +30,13 @@ test('a lock of a process that is gone is stale and does not block', async () =>
   const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
   const now = new Date().toISOString();
   const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  const doc: LockDoc = { version: 1, kind: 'exclusive', operation: 'prune', host: hostname(), pid: dead, bootId, created: now, refreshed: now };
+  const doc: LockDoc = { version: 1, kind: 'exclusive', operation: 'prune', host: hostname(), pid: dead, startTime: '1', bootId, created: now, refreshed: now };
+  const alive = { ...doc, pid: process.pid, startTime: processStartTime(process.pid)! };
   assert.equal(isStale(doc), true);
-  assert.equal(isStale({ ...doc, pid: process.pid }), false);
-  assert.equal(isStale({ ...doc, pid: process.pid, refreshed: new Date(Date.now() - 31 * 60_000).toISOString() }), true);
+  assert.equal(isStale(alive), false);
+  // A pid now used by another process than the holder's: stale.
+  assert.equal(isStale({ ...alive, startTime: '1' }), true);
+  assert.equal(isStale({ ...alive, refreshed: new Date(Date.now() - 31 * 60_000).toISOString() }), true);
   const name = 'f'.repeat(64);
   await target.put('locks', name, sealEnvelope(repo.config.aead, repo.secrets.write.metadata, 'locks', name, Buffer.from(JSON.stringify(doc))));
   const shared = await repo.lock('shared', 'backup');
