@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, openSync, closeSync, rmSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { findParent } from '../../../src/backup/engine/backup.js';
+import { findParent, type BackupProgress } from '../../../src/backup/engine/backup.js';
 import { restoreSnapshot } from '../../../src/backup/engine/restore.js';
 import { Repository } from '../../../src/backup/repo/repository.js';
 import { generateIdentity } from '../../../src/backup/repo/recipients.js';
@@ -35,8 +35,14 @@ const STILL = { racyWindowMs: 0 };
 test('the fidelity fixture survives backup and restore exactly', async () => {
   const { repo } = await newRepository();
   const expected = fullManifest(fixture);
-  const snap = await backupTree(repo, fixture, 'fixture');
+  const backupProgress: BackupProgress[] = [];
+  const snap = await backupTree(repo, fixture, 'fixture', { onProgress: (p) => backupProgress.push(p) });
   assert.equal(snap.summary.files, expected.length - 1);
+  // Progress knew the totals from the start (each inode's data once) and ended with what was added.
+  const inodes = expected.filter((e) => e.type === 'file' && (e.linkGroup === undefined || e.linkGroup === e.path));
+  assert.equal(backupProgress[0]!.totalFiles, expected.length);
+  assert.equal(backupProgress.at(-1)!.totalBytes, inodes.reduce((n, e) => n + e.size, 0));
+  assert.equal(backupProgress.at(-1)!.bytesAdded, snap.summary.bytesAdded);
   const out = freshDir();
   const progress: number[] = [];
   const r = await restoreSnapshot(repo, snap.id, out, { onProgress: (p) => progress.push(p.files) });

@@ -1,4 +1,4 @@
-// Every decoder of the repository format, fuzzed (fast-check): on random
+// Every decoder of the repository format (and the local tree cache's), fuzzed (fast-check): on random
 // bytes, and on valid objects with bytes flipped, cut off or inserted, each
 // either decodes or throws RepositoryCorrupt with a message; nothing else
 // escapes (no TypeError, RangeError, allocation failure) and nothing hangs.
@@ -18,6 +18,12 @@ import { x25519Generate } from '../../../src/backup/repo/crypto.js';
 import { decodeSecrets, encodeSecrets, generateSecrets } from '../../../src/backup/repo/secrets.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from '../../../src/backup/repo/snapshot.js';
 import { decodeTree, encodeTree, type Tree, type TreeNode } from '../../../src/backup/repo/tree.js';
+import { TreeCache } from '../../../src/backup/engine/tree-cache.js';
+import { idKey } from '../../../src/backup/repo/blob-index.js';
+import { blobId } from '../../../src/backup/repo/blob.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CHEAP_SCRYPT } from '../../helpers/backup.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -174,4 +180,32 @@ test('fuzz: key file', { timeout: 120_000 }, async () => {
 
 test('fuzz: lock documents decode or are unreadable, never throw', () => {
   for (const arb of [anyBytes, anyJson]) fc.assert(fc.property(arb, (b) => void decodeLock(b)), { numRuns: RUNS });
+});
+
+test('fuzz: a tree cache file that does not check out is ignored, never trusted or thrown on', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cache-fuzz-'));
+  try {
+    const key = randomBytes(32);
+    const cache = new TreeCache(dir, 'f'.repeat(64));
+    const writer = cache.writer();
+    const blobs = [Buffer.from('tree one'), Buffer.from('tree two')];
+    for (const b of blobs) writer.add(blobId(key, b), b);
+    writer.commit('a'.repeat(64));
+    const path = join(dir, 'f'.repeat(64), 'trees', 'a'.repeat(64));
+    const valid = readFileSync(path);
+    assert.equal(cache.read('a'.repeat(64), key)?.size, 2);
+    for (const arb of [anyBytes, damaged(valid)]) {
+      fc.assert(
+        fc.property(arb, (b) => {
+          writeFileSync(path, b);
+          const trees = cache.read('a'.repeat(64), key);
+          // Whatever it hands back is exactly what was stored.
+          for (const [k, v] of trees ?? []) assert.ok(blobs.some((x) => idKey(blobId(key, x)) === k && x.equals(v)));
+        }),
+        { numRuns: RUNS },
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
