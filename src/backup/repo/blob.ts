@@ -1,6 +1,7 @@
 // Blobs: the two types, their IDs, and one blob's box inside a pack (its
 // compression and its encryption, bound to its type and ID).
-import { Compressor, Decompressor } from 'zstd-napi';
+import { createRequire } from 'node:module';
+import { Decompressor } from 'zstd-napi';
 import { associatedData, hmac, openBox, sealBoxInto, type Aead } from './crypto.js';
 import { RepositoryCorrupt } from './errors.js';
 
@@ -19,7 +20,48 @@ export const shortId = (id: Uint8Array | string): string => (typeof id === 'stri
 
 export const blobAad = (type: BlobType, id: Uint8Array): Buffer => associatedData('blob', Buffer.from([BLOB_TYPE_BYTE[type]]), id);
 
-let compressor: { level: number; c: Compressor } | undefined;
+// zstd-napi's binding, for compressing into a buffer that is used again and again (its Compressor allocates a result per call).
+interface ZstdCCtx {
+  setParameter(param: number, value: number): void;
+  compress2(dst: Uint8Array, src: Uint8Array): number;
+}
+const zstd = createRequire(import.meta.url)('zstd-napi/binding') as {
+  CCtx: new () => ZstdCCtx;
+  CParameter: { compressionLevel: number };
+  compressBound(n: number): number;
+};
+
+/** Larger blobs are sampled first: this much of their start is compressed to see whether the rest is worth it. */
+const SAMPLE_BYTES = 64 << 10;
+/** A sample that does not shrink below this share of its size marks its blob as incompressible. */
+const INCOMPRESSIBLE = 0.98;
+
+/**
+ * Compresses blobs into one reused buffer. A blob above twice the sample
+ * size whose start does not shrink is stored raw without compressing the
+ * rest: on incompressible data (media, archives, encrypted files)
+ * compressing whole blobs costs about as much as everything else a backup
+ * does to them.
+ */
+class BlobCompressor {
+  private readonly cctx = new zstd.CCtx();
+  private out = Buffer.allocUnsafeSlow(zstd.compressBound(SAMPLE_BYTES));
+
+  constructor(readonly level: number) {
+    this.cctx.setParameter(zstd.CParameter.compressionLevel, level);
+  }
+
+  /** The blob's zstd frame (a view of a buffer reused by the next call), or undefined when it is stored raw. */
+  compress(plaintext: Uint8Array): Buffer | undefined {
+    if (plaintext.length > 2 * SAMPLE_BYTES && this.cctx.compress2(this.out, plaintext.subarray(0, SAMPLE_BYTES)) >= SAMPLE_BYTES * INCOMPRESSIBLE) return undefined;
+    const bound = zstd.compressBound(plaintext.length);
+    if (this.out.length < bound) this.out = Buffer.allocUnsafeSlow(bound);
+    const n = this.cctx.compress2(this.out, plaintext);
+    return n < plaintext.length ? this.out.subarray(0, n) : undefined;
+  }
+}
+
+let compressor: BlobCompressor | undefined;
 let decompressor: Decompressor | undefined;
 
 /**
@@ -28,14 +70,9 @@ let decompressor: Decompressor | undefined;
  * pack key. Returns the box's length and whether it is compressed.
  */
 export function sealBlobInto(aead: Aead, packKey: Buffer, type: BlobType, id: Uint8Array, plaintext: Uint8Array, level: number, nonce: Buffer, out: Buffer, at: number): { length: number; compressed: boolean } {
-  if (compressor?.level !== level) {
-    const c = new Compressor();
-    c.setParameters({ compressionLevel: level });
-    compressor = { level, c };
-  }
-  const frame = compressor.c.compress(plaintext);
-  const compressed = frame.length < plaintext.length;
-  return { length: sealBoxInto(aead, packKey, compressed ? frame : plaintext, blobAad(type, id), nonce, out, at), compressed };
+  if (compressor?.level !== level) compressor = new BlobCompressor(level);
+  const frame = compressor.compress(plaintext);
+  return { length: sealBoxInto(aead, packKey, frame ?? plaintext, blobAad(type, id), nonce, out, at), compressed: frame !== undefined };
 }
 
 export interface BlobRef {
