@@ -63,7 +63,9 @@ export type FileOutcome =
 export type BackupWorkerMessage =
   | { op: 'files'; jobs: FileJob[] }
   | { op: 'decision'; segment: number; store: boolean[] }
-  | { op: 'flush'; seq: number };
+  | { op: 'flush'; seq: number }
+  /** A pack's buffer back from the main thread once it was uploaded: the next pack is built in it. */
+  | { op: 'recycle'; buffer: ArrayBuffer };
 
 export interface PackMessage {
   name: string;
@@ -111,6 +113,8 @@ class Segments {
   private readonly awaiting = new Map<number, { buf: Buffer; slices: Slice[] }>();
   private wake: (() => void) | undefined;
   private pack: PackWriter | undefined;
+  /** Buffers of uploaded packs, to build packs in. */
+  readonly packBuffers: Buffer[] = [];
   outcomes: FileOutcome[] = [];
 
   get buffer(): Buffer {
@@ -170,7 +174,7 @@ class Segments {
     this.awaiting.delete(segment);
     s.slices.forEach((slice, i) => {
       if (!store[i]) return;
-      this.pack ??= new PackWriter(init.aead, publicKey, init.level, init.packSize + (init.packSize >> 3));
+      this.pack ??= new PackWriter(init.aead, publicKey, init.level, init.packSize + (init.packSize >> 3), this.packBuffers.pop());
       this.pack.add('data', slice.id, s.buf.subarray(slice.offset, slice.offset + slice.length));
       if (this.pack.size >= init.packSize) this.sealPack();
     });
@@ -337,7 +341,9 @@ parentPort!.on('message', (m: BackupWorkerMessage) => {
   if (failed) return;
   try {
     if (m.op === 'decision') segments.decide(m.segment, m.store);
-    else {
+    else if (m.op === 'recycle') {
+      if (segments.packBuffers.length < 2) segments.packBuffers.push(Buffer.from(m.buffer));
+    } else {
       if (m.op === 'files') jobs.push(...m.jobs);
       else flushes.push(m.seq);
       if (!running) void run();

@@ -78,13 +78,21 @@ export class FileReaders implements PackSource {
         return;
       case 'pack': {
         const p = m.pack;
-        this.repo.blobs.addPack({
-          name: p.name,
-          ephemeral: Buffer.from(p.ephemeral),
-          size: p.size,
-          bytes: Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength),
-          blobs: p.blobs.map((b) => ({ ...b, id: Buffer.from(b.id) })),
-        });
+        const recycle = (bytes: Buffer): void => {
+          if (this.closed) return;
+          const buffer = bytes.buffer as ArrayBuffer;
+          t.worker.postMessage({ op: 'recycle', buffer } satisfies BackupWorkerMessage, [buffer]);
+        };
+        this.repo.blobs.addPack(
+          {
+            name: p.name,
+            ephemeral: Buffer.from(p.ephemeral),
+            size: p.size,
+            bytes: Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength),
+            blobs: p.blobs.map((b) => ({ ...b, id: Buffer.from(b.id) })),
+          },
+          recycle,
+        );
         return;
       }
       case 'flushed':

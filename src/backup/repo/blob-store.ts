@@ -88,9 +88,13 @@ export class BlobStore {
     this.sources.delete(source);
   }
 
-  /** Takes a sealed pack of claimed blobs: uploads it, then indexes it. */
-  addPack(pack: SealedPack): void {
-    this.upload(pack);
+  /**
+   * Takes a sealed pack of claimed blobs: uploads it, then indexes it.
+   * `recycle` gets the pack's buffer back once the target is done with it
+   * (its packer fills it again instead of allocating another).
+   */
+  addPack(pack: SealedPack, recycle?: (bytes: Buffer) => void): void {
+    this.upload(pack, recycle);
   }
 
   /** Resolves when fewer packs wait for upload than the bound (callers producing packs wait on it). */
@@ -123,15 +127,15 @@ export class BlobStore {
     this.upload(sealed);
   }
 
-  private upload(pack: SealedPack): void {
-    const job = this.uploadPack(pack).catch((e: unknown) => {
+  private upload(pack: SealedPack, recycle?: (bytes: Buffer) => void): void {
+    const job = this.uploadPack(pack, recycle).catch((e: unknown) => {
       this.failure ??= e instanceof Error ? e : new Error(String(e));
     });
     this.uploads.add(job);
     void job.finally(() => this.uploads.delete(job));
   }
 
-  private async uploadPack(pack: SealedPack): Promise<void> {
+  private async uploadPack(pack: SealedPack, recycle?: (bytes: Buffer) => void): Promise<void> {
     if (this.uploading >= PARALLEL_UPLOADS) await new Promise<void>((r) => this.uploadQueue.push(r));
     this.uploading++;
     try {
@@ -140,6 +144,8 @@ export class BlobStore {
       this.uploading--;
       this.uploadQueue.shift()?.();
     }
+    // The target is done with the body once put resolves (docs/backups.md, "Target").
+    recycle?.(pack.bytes);
     const indexed: IndexedPack = { name: pack.name, ephemeral: pack.ephemeral, size: pack.size, blobs: pack.blobs };
     this.index.addPack(indexed);
     for (const b of pack.blobs) {

@@ -128,9 +128,11 @@ export class PackWriter {
     repositoryPublic: Buffer,
     private readonly compressionLevel: number,
     capacity: number,
+    /** A buffer of an earlier pack to fill again (its contents are overwritten). */
+    reuse?: Buffer,
   ) {
     this.key = packKeyForWriter(this.ephemeral.privateKey, this.ephemeral.publicKey, repositoryPublic);
-    this.buf = Buffer.allocUnsafeSlow(capacity);
+    this.buf = reuse && reuse.length >= capacity ? reuse : Buffer.allocUnsafeSlow(capacity);
   }
 
   get size(): number {
