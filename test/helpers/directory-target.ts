@@ -26,6 +26,9 @@ export class DirectoryTarget implements Target {
     return kind === 'data' ? join(this.root, kind, name.slice(0, 2), name) : join(this.root, kind, name);
   }
 
+  /** Nothing to release (the Target interface has close() for S3's connections). */
+  close(): void {}
+
   async get(kind: FileKind, name: string): Promise<Buffer> {
     return readFile(this.path(kind, name)).catch((e: unknown) => Promise.reject(notFound(e, kind, name)));
   }

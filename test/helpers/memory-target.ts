@@ -19,6 +19,9 @@ export class MemoryTarget implements Target {
     return f;
   }
 
+  /** Nothing to release (the Target interface has close() for S3's connections). */
+  close(): void {}
+
   async get(kind: FileKind, name: string): Promise<Buffer> {
     this.calls.get++;
     return Buffer.from(this.file(kind, name));
