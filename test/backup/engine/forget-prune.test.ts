@@ -5,7 +5,7 @@
 // headers, and nothing is deleted when it cannot tell what is used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { checkRepository } from '../../../src/backup/engine/check.js';

@@ -144,3 +144,22 @@ test('large files in fixed blocks store only the blocks scattered writes touched
   await restoreSnapshot(repo, second.id, out);
   assert.ok(readFileSync(join(out, 'db')).equals(readFileSync(db)));
 });
+
+test('a parent whose trees cannot be read costs reading the files again, not the backup', async () => {
+  const { repo, target } = await newRepository();
+  const root = freshDir();
+  mkdirSync(join(root, 'sub'));
+  for (let i = 0; i < 10; i++) writeFileSync(join(root, 'sub', `f${i}`), randomBytes(10_000));
+  const first = await backupTree(repo, root, 'v', STILL);
+  // Damage the parent's tree of sub/, then change a file there (so the new snapshot has trees of its own).
+  const rootNode = (await repo.loadTree(Buffer.from(first.tree, 'hex'))).nodes[0]!;
+  const sub = (await repo.loadTree(rootNode.type === 'directory' ? rootNode.subtree : Buffer.alloc(0))).nodes[0]!;
+  const loc = repo.index.get(sub.type === 'directory' ? sub.subtree : Buffer.alloc(0))!;
+  (target as MemoryTarget).files.get(`data/${loc.pack.name}`)![loc.offset + 3]! ^= 1;
+  writeFileSync(join(root, 'sub', 'f0'), randomBytes(10_000));
+  const reopened = await Repository.open(target, { password: PASSWORD });
+  const second = await backupTree(reopened, root, 'v', { ...STILL, parent: first.id });
+  const out = freshDir();
+  await restoreSnapshot(reopened, second.id, out);
+  assert.deepEqual(fullManifest(out).map((e) => e.content), fullManifest(root).map((e) => e.content));
+});
