@@ -41,6 +41,42 @@ function typeOf(st: BigIntStats): TarEntryType | undefined {
 }
 
 /**
+ * One entry's metadata, `st` being its lstat: xattrs (ACLs also in text
+ * form), link target, device numbers; undefined for a socket. Hard links
+ * are the walk's business (scanTree), not the entry's.
+ */
+export function readEntry(rel: Buffer, abs: Buffer, st: BigIntStats): ScannedEntry | undefined {
+  const type = typeOf(st);
+  if (type === undefined) return undefined;
+  const xattrs = readXattrs(abs);
+  const entry: ScannedEntry = {
+    rel,
+    abs,
+    type,
+    stat: st,
+    mode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: type === 'file' ? Number(st.size) : 0,
+    mtimeNs: st.mtimeNs,
+    xattrs,
+  };
+  const access = xattrs.get(ACL_ACCESS_XATTR);
+  const dflt = xattrs.get(ACL_DEFAULT_XATTR);
+  if (access || dflt) {
+    entry.acls = {};
+    if (access) entry.acls.access = aclXattrToText(access);
+    if (dflt) entry.acls.default = aclXattrToText(dflt);
+  }
+  if (type === 'symlink') entry.linkTarget = readlinkSync(abs, { encoding: 'buffer' });
+  if (type === 'chardev' || type === 'blockdev') {
+    entry.devmajor = devMajor(st.rdev);
+    entry.devminor = devMinor(st.rdev);
+  }
+  return entry;
+}
+
+/**
  * Walks `root` in archive order; `skipped` hears about sockets. With
  * `topLevel`, only those top-level entries and what is below them are
  * walked, and the root itself is not yielded (a share of a parallel clone).
@@ -53,41 +89,17 @@ export function* scanTree(root: string, skipped?: (rel: Buffer) => void, topLeve
   while (stack.length > 0) {
     const { rel, abs } = stack.pop()!;
     const st = lstatSync(abs, { bigint: true });
-    const type = typeOf(st);
-    if (type === undefined) {
+    const entry = readEntry(rel, abs, st);
+    if (entry === undefined) {
       skipped?.(rel);
       continue;
     }
-    const xattrs = readXattrs(abs);
-    const entry: ScannedEntry = {
-      rel,
-      abs,
-      type,
-      stat: st,
-      mode: Number(st.mode & 0o7777n),
-      uid: Number(st.uid),
-      gid: Number(st.gid),
-      size: type === 'file' ? Number(st.size) : 0,
-      mtimeNs: st.mtimeNs,
-      xattrs,
-    };
-    const access = xattrs.get(ACL_ACCESS_XATTR);
-    const dflt = xattrs.get(ACL_DEFAULT_XATTR);
-    if (access || dflt) {
-      entry.acls = {};
-      if (access) entry.acls.access = aclXattrToText(access);
-      if (dflt) entry.acls.default = aclXattrToText(dflt);
-    }
+    const type = entry.type;
     if (type !== 'directory' && st.nlink > 1n) {
       const key = `${st.dev}:${st.ino}`;
       const first = links.get(key);
       if (first) entry.hardlinkTo = first;
       else links.set(key, rel);
-    }
-    if (type === 'symlink') entry.linkTarget = readlinkSync(abs, { encoding: 'buffer' });
-    if (type === 'chardev' || type === 'blockdev') {
-      entry.devmajor = devMajor(st.rdev);
-      entry.devminor = devMinor(st.rdev);
     }
     yield entry;
     if (type === 'directory') {
