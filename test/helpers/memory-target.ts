@@ -4,6 +4,8 @@ import { NotFound } from '../../src/errors.js';
 import type { FileKind, Target, TargetFile } from '../../src/backup/targets/target.js';
 
 export class MemoryTarget implements Target {
+  close(): void {}
+
   readonly location = 'memory:';
   readonly files = new Map<string, Buffer>();
   /** Counts of calls by method, for tests that look at what an operation read or wrote. */
