@@ -9,6 +9,7 @@ import { registerSystemCommands } from './commands/system.js';
 import { registerContainerCommands } from './commands/container.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInspectCommand } from './commands/inspect.js';
+import { registerBackupCommands } from './commands/backup.js';
 
 let client: ApiClient | undefined;
 const getClient = () => (client ??= new ApiClient());
@@ -29,6 +30,7 @@ registerSystemCommands(program, getClient);
 registerContainerCommands(program, getClient);
 registerImageCommands(program, getClient);
 registerInspectCommand(program, getClient);
+registerBackupCommands(program, getClient);
 
 try {
   await program.parseAsync(process.argv);
