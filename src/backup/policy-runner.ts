@@ -64,6 +64,13 @@ export class BackupPolicies {
     this.scheduler.policyRemoved(policy.id);
   }
 
+  /** Runs a policy at once; resolves with how it went (the run is in its history). */
+  async runNow(ref: string): Promise<PolicyView> {
+    const policy = this.deps.store.get(ref);
+    await this.scheduler.runNow(policy.id);
+    return this.view(policy);
+  }
+
   list(): PolicyView[] {
     return this.deps.store.list().map((p) => this.view(p));
   }

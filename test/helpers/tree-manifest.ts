@@ -3,7 +3,8 @@
 // size class for sparse files, and a content hash.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { type Stats, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { type Stats, chownSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { dataExtents } from '../../src/fs/extents.js';
 import { join } from 'node:path';
 
 export interface Entry {
@@ -147,4 +148,18 @@ export function buildFixture(root: string): void {
   stamp(join(root, 'plain'), '123456789');
   for (let p = deep; p.length > root.length; p = join(p, '..')) stamp(p, '222222222');
   stamp(root, '987654321');
+}
+
+/** The manifest plus each file's data extents (where its holes are). */
+export function manifestWithExtents(root: string): Array<Entry & { extents?: string }> {
+  return manifest(root).map((e) => {
+    if (e.type !== 'file') return e;
+    const abs = e.path === '.' ? root : Buffer.concat([Buffer.from(`${root}/`), Buffer.from(e.path, 'latin1')]);
+    const fd = openSync(abs, 'r');
+    try {
+      return { ...e, extents: JSON.stringify(dataExtents(fd, e.size)) };
+    } finally {
+      closeSync(fd);
+    }
+  });
 }

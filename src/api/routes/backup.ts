@@ -12,7 +12,7 @@ import type { BackupPolicies } from '../../backup/policy-runner.js';
 import { parseDuration } from '../../go/time.js';
 
 export type BackupBackend = Pick<BackupService, 'init' | 'backup' | 'snapshots' | 'restore' | 'diff' | 'check' | 'forget' | 'keys' | 'addKey' | 'removeKey'>;
-export type PolicyBackend = Pick<BackupPolicies, 'create' | 'list' | 'remove'>;
+export type PolicyBackend = Pick<BackupPolicies, 'create' | 'list' | 'remove' | 'runNow'>;
 
 /** A query percentage (check --read-data=PERCENT): 0 to 100. */
 function percent(text: string | null): number | undefined {
@@ -168,6 +168,11 @@ export function registerBackupRoutes(router: Router, backups: BackupBackend, pol
       body.CredentialsFile !== undefined ? { file: body.CredentialsFile } : { secrets },
     );
     sendJson(ctx.res, 201, toApiPolicy(policy.policy, policy.runs, policy.nextRun));
+  });
+
+  router.add('POST', '/backup/policies/{name}/run', async (ctx) => {
+    const view = await policies.runNow(ctx.params.name!);
+    sendJson(ctx.res, 200, toApiPolicy(view.policy, view.runs, view.nextRun));
   });
 
   router.add('DELETE', '/backup/policies/{name}', (ctx) => {

@@ -501,6 +501,18 @@ export function registerBackupCommands(program: Command, client: () => ApiClient
   );
   defineCommand<Record<string, never>>(
     policy,
+    { name: 'run', use: 'NAME', description: 'Run a backup policy now', arity: { exact: 1 } },
+    () => undefined,
+    async (args) => {
+      const p = await client().json<ApiPolicy>('POST', `/backup/policies/${enc(args[0]!)}/run`);
+      const run = p.LastRun;
+      if (!run) throw new CliError(`backup policy ${args[0]} did not record a run`);
+      if (run.Error !== null) throw new CliError(`backup policy ${p.Name} failed: ${run.Error}`);
+      for (const id of run.Snapshots) process.stdout.write(`${id}\n`);
+    },
+  );
+  defineCommand<Record<string, never>>(
+    policy,
     { name: 'rm', aliases: ['remove'], use: 'NAME', description: 'Remove a backup policy (its snapshots stay)', arity: { exact: 1 } },
     () => undefined,
     async (args) => {
