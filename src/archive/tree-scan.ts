@@ -81,15 +81,32 @@ export function readEntry(rel: Buffer, abs: Buffer, st: BigIntStats): ScannedEnt
  * `topLevel`, only those top-level entries and what is below them are
  * walked, and the root itself is not yielded (a share of a parallel clone).
  */
-export function* scanTree(root: string, skipped?: (rel: Buffer) => void, topLevel?: Buffer[]): Generator<ScannedEntry> {
+/** What a walk does with an entry that vanishes between its directory's listing and its stat. */
+export interface ScanOptions {
+  /** Called for each vanished entry, which is then left out; without it the walk throws (an export must not miss a file). */
+  vanished?: (rel: Buffer) => void;
+}
+
+const VANISHED = new Set(['ENOENT', 'ENOTDIR']);
+
+export function* scanTree(root: string, skipped?: (rel: Buffer) => void, topLevel?: Buffer[], opts: ScanOptions = {}): Generator<ScannedEntry> {
   const links = new Map<string, Buffer>();
   const stack: Array<{ rel: Buffer; abs: Buffer }> = topLevel
     ? [...topLevel].sort(Buffer.compare).reverse().map((name) => ({ rel: name, abs: joinPath(root, name) }))
     : [{ rel: Buffer.alloc(0), abs: Buffer.from(root) }];
   while (stack.length > 0) {
     const { rel, abs } = stack.pop()!;
-    const st = lstatSync(abs, { bigint: true });
-    const entry = readEntry(rel, abs, st);
+    let st: BigIntStats;
+    let entry: ScannedEntry | undefined;
+    try {
+      st = lstatSync(abs, { bigint: true });
+      entry = readEntry(rel, abs, st);
+    } catch (e) {
+      // A live tree changes under the walk: a file renamed or deleted since its directory was listed.
+      if (!opts.vanished || !VANISHED.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      opts.vanished(rel);
+      continue;
+    }
     if (entry === undefined) {
       skipped?.(rel);
       continue;
@@ -103,7 +120,14 @@ export function* scanTree(root: string, skipped?: (rel: Buffer) => void, topLeve
     }
     yield entry;
     if (type === 'directory') {
-      const names = readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+      let names: Buffer[];
+      try {
+        names = readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+      } catch (e) {
+        if (!opts.vanished || !VANISHED.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        opts.vanished(rel);
+        continue;
+      }
       for (let i = names.length - 1; i >= 0; i--) {
         const name = names[i]!;
         stack.push({ rel: rel.length === 0 ? name : joinPath(rel, name), abs: joinPath(abs, name) });

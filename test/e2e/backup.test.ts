@@ -43,6 +43,7 @@ before(async () => {
   await ok('backup', 'init');
 });
 after(async () => {
+  if (process.env.DUMP_LOGS) process.stderr.write(d.logs());
   await docker('rm', '-f', 'bk-writer', 'bk-pair', 'bk-user', 'bk-hooked', 'bk-db', 'bk-wal');
   await s3?.stop();
   await d.cleanup();

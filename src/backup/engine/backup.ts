@@ -264,7 +264,8 @@ export class BackupSession {
     let rootEntry: LiveEntry | undefined;
     let skipped = 0;
     const parentTimeNs = this.parent?.snapshot.timeNs ?? 0n;
-    for (const s of scanTree(root, () => skipped++)) {
+    // Phase 1 reads a live tree: what vanishes under the walk is left out here, and the recheck decides.
+    for (const s of scanTree(root, () => skipped++, undefined, { vanished: () => undefined })) {
       this.countEntry();
       if (s.rel.length === 0) {
         if (s.type !== 'directory') throw new InvalidParameter(`${root} is not a directory`);
@@ -505,8 +506,16 @@ export class LiveScan {
       }
       const childAbs = joinPath(abs, name);
       const childRel = dir.rel.length === 0 ? Buffer.from(name) : joinPath(dir.rel, name);
-      const st = lstatSync(childAbs, { bigint: true });
       const previous = i < old.length && old[i]!.name.equals(name) ? old[i++] : undefined;
+      let st: BigIntStats;
+      try {
+        st = lstatSync(childAbs, { bigint: true });
+      } catch (e) {
+        // Gone between the listing and the stat: something the freeze does not hold (a host process) removed it.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+        if (previous) frozen.gone++;
+        continue;
+      }
       const entry = previous && sameType(previous, st) ? previous : this.newEntry(childRel, childAbs, st, name);
       if (!entry) continue; // a socket
       if (entry !== previous) frozen.added++;
