@@ -25,6 +25,9 @@ const program = new Command('berthd')
   .option('--max-concurrent-downloads <n>', 'layers downloaded at once per pull', positiveInt, 3)
   .option('--max-concurrent-uploads <n>', 'layers uploaded at once per push', positiveInt, 5)
   .option('--max-download-attempts <n>', 'attempts per layer download', positiveInt, 5)
+  .option('--bridge <name>', 'Linux bridge of the default bridge network ("none": no default bridge network); default berth0, or bth-<hash> for a non-default --data-root')
+  .option('--bip <cidr>', 'default bridge network\'s gateway address and subnet (e.g. 172.17.0.1/16)')
+  .option('--iptables <bool>', 'manage nftables rules for networks (isolation, masquerading)', (v) => v !== 'false', true)
   .option('--log-level <level>', 'debug, info, warn, error', 'info')
   .option('-D, --debug', 'debug logging');
 
@@ -58,6 +61,9 @@ const opts = program.opts<{
   maxConcurrentDownloads: number;
   maxConcurrentUploads: number;
   maxDownloadAttempts: number;
+  bridge?: string;
+  bip?: string;
+  iptables: boolean;
 }>();
 
 let tls;
@@ -84,6 +90,9 @@ const daemon = new Daemon({
   maxConcurrentDownloads: opts.maxConcurrentDownloads,
   maxConcurrentUploads: opts.maxConcurrentUploads,
   maxDownloadAttempts: opts.maxDownloadAttempts,
+  bridge: opts.bridge,
+  bip: opts.bip,
+  iptables: opts.iptables,
 });
 
 let stopping = false;

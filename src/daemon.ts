@@ -46,6 +46,11 @@ import { listen, parseHost } from './daemon/listen.js';
 import { InvalidParameter } from './errors.js';
 import { generateId } from './util/random-id.js';
 import { Reaper, becomeSubreaper } from './util/reaper.js';
+import { createHash } from 'node:crypto';
+import { NetworkRecords } from './networks/records.js';
+import { NetworkService } from './networks/service.js';
+import { Firewall } from './networks/firewall.js';
+import { registerNetworkRoutes } from './api/routes/networks.js';
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
 export const DEFAULT_EXEC_ROOT = '/run/berth';
@@ -73,6 +78,31 @@ export interface DaemonConfig {
   maxConcurrentDownloads?: number;
   maxConcurrentUploads?: number;
   maxDownloadAttempts?: number;
+  /** --bridge: the default bridge network's Linux bridge ("none": no default bridge network). Default: berth0 on the default data root, bth-<hash of the data root> on any other (so daemons on different data roots never share one). */
+  bridge?: string;
+  /** --bip: the default bridge's gateway address and subnet ("172.17.0.1/16"); default: the first free default pool. */
+  bip?: string;
+  /** --iptables=false: no nftables rules (no isolation between networks, no masquerading). */
+  iptables?: boolean;
+  /** The host-wide lock file held while a subnet is chosen (tests share the default). */
+  addressLock?: string;
+}
+
+/** The per-daemon tag of host-wide names (bridge, nftables table): empty on the default data root. */
+export function instanceTag(dataRoot: string): string {
+  return dataRoot === DEFAULT_DATA_ROOT ? '' : createHash('sha256').update(dataRoot).digest('hex').slice(0, 8);
+}
+
+/** The default bridge's device when --bridge is not given. */
+export function defaultBridgeDevice(dataRoot: string): string {
+  const tag = instanceTag(dataRoot);
+  return tag === '' ? 'berth0' : `bth-${tag}`;
+}
+
+/** berthd's nftables table. */
+export function firewallTable(dataRoot: string): string {
+  const tag = instanceTag(dataRoot);
+  return tag === '' ? 'berth' : `berth_${tag}`;
 }
 
 export class Daemon {
@@ -81,6 +111,7 @@ export class Daemon {
   volumes!: VolumeService;
   images!: ImageService;
   containers!: ContainerService;
+  networks!: NetworkService;
   private archives?: ArchiveService;
   private policies?: BackupPolicies;
   private db?: DB;
@@ -108,6 +139,15 @@ export class Daemon {
       await this.volumes.restore();
       this.images = new ImageService({ root: join(dataRoot, 'image'), events: this.events, log: this.log.child({ service: 'images' }) });
       const registry = this.registrySettings();
+      this.networks = new NetworkService({
+        records: new NetworkRecords(this.db),
+        events: this.events,
+        log: this.log.child({ service: 'networks' }),
+        firewall: new Firewall({ enabled: this.config.iptables ?? true, table: firewallTable(dataRoot), log: this.log.child({ component: 'firewall' }) }),
+        defaultBridge: this.config.bridge ?? defaultBridgeDevice(dataRoot),
+        defaultBridgeCidr: this.config.bip,
+        addressLock: this.config.addressLock,
+      });
       this.containers = new ContainerService({
         dataRoot,
         execRoot,
@@ -115,6 +155,7 @@ export class Daemon {
         records: new ContainerRecords(this.db),
         volumes: this.volumes,
         images: this.images,
+        networks: this.networks,
         events: this.events,
         log: this.log.child({ service: 'containers' }),
         runtimeBinary: this.config.runtime,
@@ -153,6 +194,7 @@ export class Daemon {
       registerVolumeArchiveRoutes(router, volumeArchives);
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers);
+      registerNetworkRoutes(router, { networks: this.networks, containers: this.containers });
       const execs = new ExecService(this.containers, this.events, this.reaper);
       registerExecRoutes(router, execs);
       const backups = new BackupService({
@@ -221,6 +263,7 @@ export class Daemon {
     this.servers = [];
     this.policies?.stop();
     this.containers?.close();
+    this.networks?.close();
     this.archives?.close();
     this.reaper.close();
     this.db?.close();

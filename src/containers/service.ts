@@ -43,6 +43,7 @@ import { cgroupPathsOf, emptyStats, networkStats, readStats, type StatsSample } 
 import type { NetworkService, SandboxFiles, SandboxSpec } from '../networks/service.js';
 import type { EndpointConfig, EndpointRecord } from '../networks/types.js';
 import type { PortBinding } from '../networks/ports.js';
+import type { NetworkSettingsInput } from '../api/views/networks.js';
 import { portRequests } from '../networks/ports.js';
 import { versionAtLeast } from '../util/version.js';
 
@@ -1212,6 +1213,31 @@ export class ContainerService {
       c.networks = rest;
       this.deps.records.update(c);
     });
+  }
+
+  /** What inspect's NetworkSettings and ps's Networks and Ports are made from. */
+  networkSettings(c: ContainerRecord): NetworkSettingsInput {
+    const view = this.networkView(c);
+    const idOf = (name: string, fallback?: string): string => {
+      try {
+        return this.deps.networks.find(name).id;
+      } catch {
+        return fallback ?? '';
+      }
+    };
+    const networks =
+      c.networkMode === 'host' || c.networkMode === 'none'
+        ? [{ name: c.networkMode, id: idOf(c.networkMode), cfg: { aliases: [], links: [] } as EndpointConfig }]
+        : Object.entries(c.networks).map(([name, cfg]) => ({ name, id: idOf(name, cfg.networkId), cfg }));
+    return {
+      mode: c.networkMode,
+      networks,
+      endpoints: view.endpoints,
+      ports: view.ports,
+      exposedPorts: c.config.ExposedPorts,
+      sandboxKey: view.sandboxKey,
+      running: isRunning(c.state),
+    };
   }
 
   /** The running container's endpoints and published ports, for inspect and ps. */

@@ -26,11 +26,11 @@ function quote(device: string): string {
 }
 
 /** The nft script replacing berth's table with rules for `bridges` (only its removal when there are none). */
-export function rulesetScript(bridges: readonly FirewallBridge[]): string {
+export function rulesetScript(bridges: readonly FirewallBridge[], table = TABLE): string {
   // Declaring the table first makes the delete valid when it does not exist yet.
-  const lines = [`table inet ${TABLE}`, `delete table inet ${TABLE}`];
+  const lines = [`table inet ${table}`, `delete table inet ${table}`];
   if (bridges.length === 0) return lines.join('\n') + '\n';
-  lines.push(`table inet ${TABLE} {`, '  chain forward {', '    type filter hook forward priority filter; policy accept;');
+  lines.push(`table inet ${table} {`, '  chain forward {', '    type filter hook forward priority filter; policy accept;');
   for (const b of bridges) {
     if (b.internal) {
       lines.push(`    iifname ${quote(b.device)} oifname != ${quote(b.device)} drop`);
@@ -52,7 +52,7 @@ export function rulesetScript(bridges: readonly FirewallBridge[]): string {
 /** Applies berth's table with `nft`; disabled (berthd --iptables=false) it does nothing. */
 export class Firewall {
   constructor(
-    private readonly opts: { enabled: boolean; nft?: string; log: Logger },
+    private readonly opts: { enabled: boolean; nft?: string; log: Logger; /** The nftables table (inet family) this berthd owns. */ table?: string },
   ) {}
 
   get enabled(): boolean {
@@ -61,7 +61,7 @@ export class Firewall {
 
   async apply(bridges: readonly FirewallBridge[]): Promise<void> {
     if (!this.opts.enabled) return;
-    await runNft(this.opts.nft ?? 'nft', rulesetScript(bridges));
+    await runNft(this.opts.nft ?? 'nft', rulesetScript(bridges, this.opts.table ?? TABLE));
     this.opts.log.debug({ bridges: bridges.map((b) => b.device) }, 'firewall rules applied');
   }
 }

@@ -20,6 +20,7 @@ import { Firewall, type FirewallBridge } from './firewall.js';
 import { allocateAddress, checkStaticAddress, choosePool, formatIPv4, formatPrefix, hostRoutes, ipv4Configs, macForAddress, validateIpamConfig, type IpamConfig, type Pool } from './ipam.js';
 import { parseCidr, parseIPv4, type Prefix } from './ipv4.js';
 import { netnsOfPid } from './netns.js';
+import { DEFAULT_ADDRESS_LOCK, withHostLock } from './host-lock.js';
 import { Netlink, withNetlink } from './netlink.js';
 import { PortProxy } from './port-proxy.js';
 import type { PortBinding, PortRequest } from './ports.js';
@@ -53,6 +54,8 @@ export interface NetworkServiceDeps {
   defaultBridge: string;
   /** berthd --bip: the default bridge's gateway address and subnet, "172.17.0.1/16". */
   defaultBridgeCidr?: string;
+  /** The host-wide lock file held while a subnet is chosen and given to a bridge. */
+  addressLock?: string;
   /** The host's resolv.conf and hosts (tests give their own). */
   readHostFile?: (path: '/etc/resolv.conf' | '/etc/hosts') => string;
   /** /proc/net/route, the host's IPv4 routes auto-assigned subnets must avoid. */
@@ -216,7 +219,19 @@ export class NetworkService {
     const device = options[OPT_BRIDGE_NAME] || `br-${id.slice(0, 12)}`;
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(device)) throw new InvalidParameter(`invalid bridge name ${device}: at most 15 letters, digits, '_', '.' or '-'`);
     if ([...this.networks.values()].some((n) => n.bridge === device)) throw new Forbidden(`bridge name ${device} is in use by another network`);
-    const pool = choosePool(v4[0], this.takenSubnets());
+    this.creating.add(name);
+    let pool: Pool;
+    try {
+      // The subnet is chosen and the bridge takes it under the host-wide lock (another berthd may be choosing too).
+      pool = this.withAddressLock(() => {
+        const p = choosePool(v4[0], this.takenSubnets());
+        ensureBridge(device, p.gateway, p.subnet, mtu);
+        return p;
+      });
+    } catch (e) {
+      this.creating.delete(name);
+      throw e;
+    }
     const configs: IpamConfig[] = [
       { ...(v4[0] ?? {}), Subnet: formatPrefix(pool.subnet), Gateway: formatIPv4(pool.gateway) },
       ...spec.ipam.config.filter((c) => !v4.includes(c)),
@@ -236,9 +251,7 @@ export class NetworkService {
       userSubnet: v4.length > 0,
       predefined: false,
     };
-    this.creating.add(name);
     try {
-      ensureBridge(device, pool.gateway, pool.subnet, mtu);
       try {
         this.deps.records.insertNetwork(record);
       } catch (e) {
@@ -259,6 +272,10 @@ export class NetworkService {
     }
     this.deps.events.publish('network', 'create', id, { name, type: 'bridge' });
     return { id, warning: '' };
+  }
+
+  private withAddressLock<T>(fn: () => T): T {
+    return withHostLock(this.deps.addressLock ?? DEFAULT_ADDRESS_LOCK, fn);
   }
 
   private mtuOption(options: Record<string, string>): number {
@@ -736,16 +753,18 @@ export class NetworkService {
    */
   async restore(running: ReadonlyArray<{ spec: SandboxSpec; pid: number }>): Promise<void> {
     const { records, log } = this.deps;
-    this.ensurePredefined();
-    for (const n of this.networks.values()) {
-      const pool = this.poolOf(n);
-      if (n.driver !== 'bridge' || !n.bridge || !pool) continue;
-      try {
-        ensureBridge(n.bridge, pool.gateway, pool.subnet, this.mtuOption(n.options ?? {}));
-      } catch (e) {
-        log.error({ network: n.name, bridge: n.bridge, err: errorText(e) }, 'could not make the network bridge');
+    this.withAddressLock(() => {
+      this.ensurePredefined();
+      for (const n of this.networks.values()) {
+        const pool = this.poolOf(n);
+        if (n.driver !== 'bridge' || !n.bridge || !pool) continue;
+        try {
+          ensureBridge(n.bridge, pool.gateway, pool.subnet, this.mtuOption(n.options ?? {}));
+        } catch (e) {
+          log.error({ network: n.name, bridge: n.bridge, err: errorText(e) }, 'could not make the network bridge');
+        }
       }
-    }
+    });
     if (this.deps.firewall.enabled && this.firewallBridges().length > 0) enableIPv4Forwarding(log);
     await this.applyFirewall().catch((e) => log.error({ err: errorText(e) }, 'could not apply the firewall rules'));
 

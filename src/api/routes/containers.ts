@@ -54,7 +54,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'attachable' | 'create' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
+  'attach' | 'attachable' | 'create' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -80,12 +80,12 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     const limit = intQuery(ctx, 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(ctx.res, 200, list.map(toContainerSummary));
+    sendJson(ctx.res, 200, list.map((c) => toContainerSummary(c, containers.networkSettings(c))));
   });
 
   router.add('GET', '/containers/{id}/json', (ctx) => {
     const c = containers.resolve(ctx.params.id!);
-    sendJson(ctx.res, 200, toContainerInspect(c, containers.paths(c.id)));
+    sendJson(ctx.res, 200, toContainerInspect(c, containers.paths(c.id), containers.networkSettings(c)));
   });
 
   router.add('POST', '/containers/{id}/start', async (ctx) => {

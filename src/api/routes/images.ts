@@ -86,7 +86,7 @@ async function saveImages(ctx: RequestContext, images: ImageBackend, names: stri
 }
 
 /** `until` of a prune: moby's timestamp.Parse (a duration before now, RFC 3339, or unix seconds), in ms. */
-function untilFilter(values: string[] | undefined): number | undefined {
+export function untilFilter(values: string[] | undefined): number | undefined {
   if (values === undefined || values.length === 0) return undefined;
   if (values.length > 1) throw new HttpError(400, 'more than one until filter specified');
   try {

@@ -4,6 +4,7 @@ import { isRunningOrRestarting, type ContainerPaths, type ContainerRecord } from
 import type { MountPoint } from '../../mounts/types.js';
 import { humanDuration } from '../../util/duration.js';
 import type { ApiContainerSummary, ApiMountPoint } from '../types/index.js';
+import { toApiEndpointSettings, toApiNetworkSettings, toApiPorts, type NetworkSettingsInput } from './networks.js';
 
 /** docker inspect's Mounts entry (spec 6.4): Name and Driver only for volumes. */
 export function toApiMount(m: MountPoint): ApiMountPoint {
@@ -32,7 +33,9 @@ function statusText(c: ContainerRecord, now = Date.now()): string {
   }
 }
 
-export function toContainerSummary(c: ContainerRecord): ApiContainerSummary {
+export function toContainerSummary(c: ContainerRecord, net?: NetworkSettingsInput): ApiContainerSummary {
+  const networks: Record<string, unknown> = {};
+  for (const n of net?.networks ?? []) networks[n.name] = toApiEndpointSettings(n.id, n.cfg, net?.endpoints.get(n.id), c.id);
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -40,17 +43,17 @@ export function toContainerSummary(c: ContainerRecord): ApiContainerSummary {
     ImageID: c.imageId,
     Command: [c.path, ...c.args].join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: (net?.running ? toApiPorts(net.ports, c.config.ExposedPorts) : toApiPorts([], c.config.ExposedPorts)),
     Labels: c.config.Labels ?? {},
     State: c.state.status,
     Status: statusText(c),
-    HostConfig: { NetworkMode: String(c.hostConfig.NetworkMode ?? 'bridge') },
-    NetworkSettings: { Networks: {} },
+    HostConfig: { NetworkMode: String(c.hostConfig.NetworkMode || 'bridge') },
+    NetworkSettings: { Networks: networks },
     Mounts: c.mounts.map(toApiMount),
   };
 }
 
-export function toContainerInspect(c: ContainerRecord, dirs: ContainerPaths): Record<string, unknown> {
+export function toContainerInspect(c: ContainerRecord, dirs: ContainerPaths, net?: NetworkSettingsInput): Record<string, unknown> {
   return {
     Id: c.id,
     Created: c.created,
@@ -89,12 +92,6 @@ export function toContainerInspect(c: ContainerRecord, dirs: ContainerPaths): Re
     },
     Mounts: c.mounts.map(toApiMount),
     Config: c.config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
-      Networks: {},
-    },
+    NetworkSettings: net ? toApiNetworkSettings(c.id, net) : { Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, Networks: {} },
   };
 }
