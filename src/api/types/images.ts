@@ -26,6 +26,9 @@ export interface ApiImageInspect {
   DockerVersion: string;
   Author: string;
   Config: ContainerConfig;
+  /** Removed from API 1.45 by dockerd; berth keeps it (docker-compose 1.29 reads its Volumes when it recreates a container). */
+  ContainerConfig?: ContainerConfig;
+  Container?: string;
   Architecture: string;
   Variant?: string;
   Os: string;

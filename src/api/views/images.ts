@@ -58,6 +58,9 @@ export function toImageInspect(rec: ImageRecord): ApiImageInspect {
     DockerVersion: c.docker_version ?? '',
     Author: c.author ?? '',
     Config: fullContainerConfig(c.config),
+    // docker-compose 1.29 reads ContainerConfig.Volumes (the image's volumes) to carry anonymous volumes over a recreate.
+    Container: '',
+    ContainerConfig: fullContainerConfig(c.container_config ?? c.config),
     Architecture: c.architecture ?? '',
     Os: c.os ?? '',
     Size: rec.size,
