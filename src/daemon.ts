@@ -46,7 +46,7 @@ import { listen, parseHost } from './daemon/listen.js';
 import { InvalidParameter } from './errors.js';
 import { generateId } from './util/random-id.js';
 import { Reaper, becomeSubreaper } from './util/reaper.js';
-import { createHash } from 'node:crypto';
+import { defaultBridgeDevice, firewallTable } from './networks/host-names.js';
 import { NetworkRecords } from './networks/records.js';
 import { NetworkService } from './networks/service.js';
 import { Firewall } from './networks/firewall.js';
@@ -86,23 +86,6 @@ export interface DaemonConfig {
   iptables?: boolean;
   /** The host-wide lock file held while a subnet is chosen (tests share the default). */
   addressLock?: string;
-}
-
-/** The per-daemon tag of host-wide names (bridge, nftables table): empty on the default data root. */
-export function instanceTag(dataRoot: string): string {
-  return dataRoot === DEFAULT_DATA_ROOT ? '' : createHash('sha256').update(dataRoot).digest('hex').slice(0, 8);
-}
-
-/** The default bridge's device when --bridge is not given. */
-export function defaultBridgeDevice(dataRoot: string): string {
-  const tag = instanceTag(dataRoot);
-  return tag === '' ? 'berth0' : `bth-${tag}`;
-}
-
-/** berthd's nftables table. */
-export function firewallTable(dataRoot: string): string {
-  const tag = instanceTag(dataRoot);
-  return tag === '' ? 'berth' : `berth_${tag}`;
 }
 
 export class Daemon {

@@ -11,6 +11,7 @@ import { registerImageCommands } from './commands/image.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerCommitCommands } from './commands/commit.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerNetworkCommands } from './commands/network.js';
 
 let client: ApiClient | undefined;
 const getClient = () => (client ??= new ApiClient());
@@ -33,6 +34,7 @@ registerImageCommands(program, getClient);
 registerCommitCommands(program, getClient);
 registerInspectCommand(program, getClient);
 registerBackupCommands(program, getClient);
+registerNetworkCommands(program, getClient);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,8 @@ import { request } from 'node:http';
 import type { TestContext } from 'node:test';
 import { Reaper, becomeSubreaper } from '../../src/util/reaper.js';
 import { isProcessRunning } from '../../src/util/proc.js';
+import Database from 'better-sqlite3';
+import { defaultBridgeDevice, firewallTable } from '../../src/networks/host-names.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const BERTHD = join(REPO_ROOT, 'dist', 'src', 'daemon-main.js');
@@ -83,6 +85,43 @@ export function killContainers(dataRoot: string): void {
     } catch {
       // already gone
     }
+  }
+}
+
+/**
+ * Removes the host-wide network objects a test daemon made: its bridges
+ * (the default one and every user-defined network's, read from its
+ * berth.db; their veths go with them) and its nftables table.
+ */
+export function removeNetworkDevices(dataRoot: string): void {
+  const bridges = new Set([defaultBridgeDevice(dataRoot)]);
+  const dbPath = join(dataRoot, 'berth.db');
+  if (existsSync(dbPath)) {
+    try {
+      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      try {
+        for (const row of db.prepare('SELECT record FROM networks').all() as Array<{ record: string }>) {
+          const bridge = (JSON.parse(row.record) as { bridge?: string }).bridge;
+          if (bridge) bridges.add(bridge);
+        }
+      } finally {
+        db.close();
+      }
+    } catch {
+      // no networks table (a daemon that never got that far)
+    }
+  }
+  for (const b of bridges) {
+    try {
+      execFileSync('ip', ['link', 'del', b], { stdio: 'ignore' });
+    } catch {
+      // not there
+    }
+  }
+  try {
+    execFileSync('nft', ['delete', 'table', 'inet', firewallTable(dataRoot)], { stdio: 'ignore' });
+  } catch {
+    // not there
   }
 }
 
@@ -187,6 +226,7 @@ export async function startDaemon(
     const monitors = monitorPids(execRoot);
     killContainers(dataRoot);
     await waitForExit(monitors);
+    removeNetworkDevices(dataRoot);
     unmountUnder(dir);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   };
