@@ -104,7 +104,7 @@ export function registerNetworkRoutes(router: Router, deps: NetworkRouteDeps): v
           ...(c.Subnet !== undefined ? { Subnet: c.Subnet } : {}),
           ...(c.IPRange !== undefined && c.IPRange !== '' ? { IPRange: c.IPRange } : {}),
           ...(c.Gateway !== undefined && c.Gateway !== '' ? { Gateway: c.Gateway } : {}),
-          ...(c.AuxiliaryAddresses ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}),
+          ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length > 0 ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}),
         })),
       },
       options: body.Options ?? null,

@@ -11,6 +11,7 @@ import { naturalCompare } from '../format/natural-sort.js';
 import { filtersQuery, parseFilterFlags, parseKeyValueList } from './shared.js';
 import { renderInspect } from './volume.js';
 import { NIL_MAP } from '../format/go-template.js';
+import { asStruct } from '../format/go-json.js';
 
 /** GET /networks element, as the CLI reads it. */
 interface ApiNetwork {
@@ -74,7 +75,7 @@ function ipamConfig(subnets: string[], ranges: string[], gateways: string[], aux
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
     return ((toNum(base) & mask) >>> 0) === ((toNum(addr) & mask) >>> 0);
   };
-  const out: Array<Record<string, unknown>> = subnets.map((s) => ({ Subnet: s, AuxiliaryAddresses: {} as Record<string, string> }));
+  const out: Array<Record<string, unknown>> = subnets.map((s) => ({ Subnet: s }));
   for (const r of ranges) {
     const cfg = out.find((c) => contains(String(c.Subnet), r));
     if (!cfg) throw new CliError(`no matching subnet for range ${r}`);
@@ -90,9 +91,24 @@ function ipamConfig(subnets: string[], ranges: string[], gateways: string[], aux
   for (const [name, address] of Object.entries(aux)) {
     const cfg = out.find((c) => contains(String(c.Subnet), address));
     if (!cfg) throw new CliError(`no matching subnet for aux-address ${address}`);
-    (cfg.AuxiliaryAddresses as Record<string, string>)[name] = address;
+    cfg.AuxiliaryAddresses = { ...((cfg.AuxiliaryAddresses ?? {}) as Record<string, string>), [name]: address };
   }
   return out;
+}
+
+/** The docker CLI decodes network.Inspect: structs keep their field order under `json`, nil maps print as map[]. */
+function templateView(n: Record<string, unknown>): object {
+  const ipam = (n.IPAM ?? {}) as Record<string, unknown>;
+  const containers: Record<string, unknown> = {};
+  for (const [id, c] of Object.entries((n.Containers ?? {}) as Record<string, object>)) containers[id] = asStruct({ ...c });
+  return asStruct({
+    ...n,
+    IPAM: asStruct({ ...ipam, Options: ipam.Options ?? NIL_MAP, Config: ((ipam.Config ?? []) as object[]).map((c) => asStruct({ ...c })) }),
+    ConfigFrom: asStruct({ ...((n.ConfigFrom ?? {}) as object) }),
+    Containers: containers,
+    Labels: n.Labels ?? NIL_MAP,
+    Options: n.Options ?? NIL_MAP,
+  });
 }
 
 export function registerNetworkCommands(program: Command, client: () => ApiClient): void {
@@ -211,10 +227,7 @@ export function registerNetworkCommands(program: Command, client: () => ApiClien
         }
       }
       process.stdout.write(
-        renderInspect(found, opts.format, (o) => {
-          const n = o as Record<string, unknown>;
-          return { ...n, Labels: n.Labels ?? NIL_MAP, Options: n.Options ?? NIL_MAP };
-        }),
+        renderInspect(found, opts.format, (o) => templateView(o as Record<string, unknown>)),
       );
       if (errors.length > 0) throw new CliError(errors.join('\n'));
     },

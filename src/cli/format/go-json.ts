@@ -4,6 +4,14 @@
 import { kindOf, typeName } from './go-fmt.js';
 import { compareGoStrings, formatFloat } from '../../go/strconv.js';
 
+/** Marks an object as a Go struct: json keeps its field order instead of sorting keys as for a map. */
+export const GO_STRUCT = Symbol.for('berth.goStruct');
+
+export function asStruct<T extends object>(o: T): T {
+  Object.defineProperty(o, GO_STRUCT, { value: true, enumerable: false });
+  return o;
+}
+
 export class JSONMarshalError extends Error {
   constructor(message: string) {
     super(message);
@@ -81,7 +89,8 @@ function marshalEntries(obj: object): [string, unknown][] {
       if (p === obj && desc.enumerable && v !== undefined) out.set(k, v);
     }
   }
-  return [...out.entries()].sort((a, b) => compareGoStrings(a[0], b[0]));
+  const entries = [...out.entries()];
+  return GO_STRUCT in obj ? entries : entries.sort((a, b) => compareGoStrings(a[0], b[0]));
 }
 
 function encode(v: unknown, escapeHTML: boolean, seen: Set<object>): string {
