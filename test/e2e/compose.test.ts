@@ -1,0 +1,145 @@
+// The real docker-compose 1.29.2 (Debian's package, installed by
+// scripts/setup.sh) against berthd: a two-service project where the app
+// reaches the db by its service name and writes to a named volume;
+// up/down/up keeps the named volume, recreate keeps the anonymous one,
+// `down -v` removes the project's volumes and not the external ones; ps,
+// logs, run, exec, rm and config. Waits are on states (a file written in a
+// volume), never on time.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { importTestImages } from '../helpers/images.js';
+import { dockerOk, run, type RunResult } from '../helpers/run.js';
+import { waitFor } from '../helpers/wait.js';
+
+const COMPOSE = process.env.DOCKER_COMPOSE ?? '/usr/bin/docker-compose';
+const PROJECT = 'shop';
+
+let d: TestDaemon & { cleanup: () => Promise<void> };
+let dir: string;
+const ok = (...args: string[]): Promise<string> => dockerOk(d.env, ...args);
+
+function compose(...args: string[]): Promise<RunResult> {
+  return run(COMPOSE, ['-p', PROJECT, ...args], { env: { ...d.env, COMPOSE_INTERACTIVE_NO_CLI: '1' }, cwd: dir, timeoutMs: 120_000 });
+}
+
+async function composeOk(...args: string[]): Promise<string> {
+  const r = await compose(...args);
+  if (r.code !== 0) throw new Error(`docker-compose ${args.join(' ')} failed (${r.code}): ${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+/** The app's record of its runs, once it has one line per expected run. */
+async function runsRecorded(count: number): Promise<string> {
+  let out = '';
+  await waitFor(async () => {
+    const r = await compose('exec', '-T', 'app', 'cat', '/data/runs');
+    out = r.stdout;
+    return r.code === 0 && out.split('\n').filter(Boolean).length >= count;
+  }, `${count} run(s) recorded in the app's volume`);
+  return out;
+}
+
+before(async () => {
+  d = await startDaemon();
+  await importTestImages(d.env);
+  dir = mkdtempSync(join(tmpdir(), 'berth-compose-'));
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    `version: "3.8"
+services:
+  db:
+    image: busybox
+    command: sh -c 'mkdir -p /srv && echo db-says-hi > /srv/index.html; exec httpd -f -p 80 -h /srv'
+    labels:
+      tier: backend
+    tmpfs: /run
+  app:
+    image: busybox
+    # Reaches db by its service name, then records the run in the named volume.
+    command: sh -c 'until wget -qO /data/fetched http://db/index.html; do :; done; echo run >> /data/runs; exec sleep 100000'
+    depends_on: [db]
+    volumes:
+      - data:/data
+      - /anon
+      - type: volume
+        source: shared
+        target: /shared
+        read_only: true
+    networks: [default, outside]
+volumes:
+  data:
+  shared:
+    external: true
+    name: ext-shared
+networks:
+  outside:
+    external: true
+    name: ext-net
+`,
+  );
+});
+after(async () => {
+  await d?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('docker-compose: the app reaches db by service name; named volume kept over down/up, anonymous one over a recreate; down -v removes the project\'s volumes only', async () => {
+  await ok('volume', 'create', 'ext-shared');
+  await ok('network', 'create', 'ext-net');
+
+  const config = await composeOk('config', '--services');
+  assert.deepEqual(config.trim().split('\n').sort(), ['app', 'db']);
+
+  await composeOk('up', '-d');
+  assert.equal(await runsRecorded(1), 'run\n');
+  assert.equal(await composeOk('exec', '-T', 'app', 'cat', '/data/fetched'), 'db-says-hi\n');
+  assert.equal(await composeOk('exec', '-T', 'app', 'sh', '-c', 'ping -c1 -W5 shop_db_1 >/dev/null && echo by-container-name'), 'by-container-name\n');
+
+  // Compose's labels, on the containers, the network and the volume, and label filters on each.
+  assert.equal(await ok('ps', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--filter', 'label=tier=backend', '--format', '{{.Names}}'), 'shop_db_1\n');
+  assert.equal(await ok('network', 'ls', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Name}}'), 'shop_default\n');
+  assert.equal(await ok('volume', 'ls', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Name}}'), 'shop_data\n');
+  assert.equal(await ok('inspect', '-f', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}', 'shop_app_1'), 'ext-net shop_default \n');
+
+  const ps = await composeOk('ps');
+  assert.match(ps, /shop_app_1\s.*\sUp/);
+  assert.match(ps, /shop_db_1\s.*\sUp/);
+  const oneOff = await composeOk('run', '--rm', '-T', 'app', 'wget', '-qO-', 'http://db/index.html');
+  assert.equal(oneOff, 'db-says-hi\n');
+
+  // Recreate: the anonymous volume's data is carried over to the new container.
+  await composeOk('exec', '-T', 'app', 'sh', '-c', 'echo anon-data > /anon/kept');
+  const before = (await ok('inspect', '-f', '{{.Id}}', 'shop_app_1')).trim();
+  await composeOk('up', '-d', '--force-recreate', 'app');
+  assert.notEqual((await ok('inspect', '-f', '{{.Id}}', 'shop_app_1')).trim(), before);
+  assert.equal(await runsRecorded(2), 'run\nrun\n');
+  assert.equal(await composeOk('exec', '-T', 'app', 'cat', '/anon/kept'), 'anon-data\n');
+
+  const logs = await composeOk('logs', '--no-color', 'db');
+  assert.match(logs, /Attaching to shop_db_1/);
+
+  // down keeps named volumes; up again finds the data.
+  await composeOk('down');
+  assert.equal(await ok('ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '-q'), '');
+  assert.equal(await ok('network', 'ls', '--filter', 'name=shop_default', '-q'), '');
+  assert.match(await ok('volume', 'ls', '-q'), /^shop_data$/m);
+  await composeOk('up', '-d');
+  assert.equal(await runsRecorded(3), 'run\nrun\nrun\n');
+
+  // rm of a stopped service's container.
+  await composeOk('stop', 'app');
+  await composeOk('rm', '-f', 'app');
+  assert.equal(await ok('ps', '-a', '--filter', 'name=shop_app_1', '-q'), '');
+
+  // down -v: the project's volumes go, the external ones stay.
+  await composeOk('down', '-v');
+  const volumes = await ok('volume', 'ls', '--format', '{{.Name}}');
+  assert.doesNotMatch(volumes, /^shop_data$/m);
+  assert.match(volumes, /^ext-shared$/m);
+  assert.match(await ok('network', 'ls', '--format', '{{.Name}}'), /^ext-net$/m);
+  await ok('network', 'rm', 'ext-net');
+});
