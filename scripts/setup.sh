@@ -30,6 +30,12 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 # Registry tests: Debian's docker-registry (distribution 2.8) on loopback, skopeo to put images into it.
 command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
 command -v skopeo >/dev/null || need_pkgs+=(skopeo)
+# Networks: nft for berthd's isolation and masquerading rules, ip and nsenter for the tests' checks.
+command -v nft >/dev/null || need_pkgs+=(nftables)
+command -v ip >/dev/null || need_pkgs+=(iproute2)
+command -v nsenter >/dev/null || need_pkgs+=(util-linux)
+# Compose tests drive Debian's docker-compose 1.29.2 against berthd.
+command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
