@@ -56,7 +56,19 @@ function parseBody<T>(schema: z.ZodType<T>, raw: unknown): T {
 }
 
 export function registerNetworkRoutes(router: Router, deps: NetworkRouteDeps): void {
-  const { networks, containers } = deps;
+  // Backends are read per request (never at registration).
+  const networks = {
+    list: (...a: Parameters<NetworkRouteDeps['networks']['list']>) => deps.networks.list(...a),
+    find: (ref: string) => deps.networks.find(ref),
+    create: (...a: Parameters<NetworkRouteDeps['networks']['create']>) => deps.networks.create(...a),
+    remove: (ref: string) => deps.networks.remove(ref),
+    prune: (...a: Parameters<NetworkRouteDeps['networks']['prune']>) => deps.networks.prune(...a),
+    endpointsOn: (id: string) => deps.networks.endpointsOn(id),
+  };
+  const containers = {
+    connectNetwork: (...a: Parameters<NetworkRouteDeps['containers']['connectNetwork']>) => deps.containers.connectNetwork(...a),
+    disconnectNetwork: (...a: Parameters<NetworkRouteDeps['containers']['disconnectNetwork']>) => deps.containers.disconnectNetwork(...a),
+  };
 
   router.add('GET', '/networks', (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'));
