@@ -33,9 +33,9 @@ test('process settings: -e, -w, -u, --entrypoint, --name, hostname', async (t) =
   assert.match(unknownUser.stderr, /unable to find user nobody-here/);
 });
 
-test('networking: the default and none give loopback only; host shares the host network', async () => {
+test('networking: the default bridge gives eth0 and loopback, none loopback only; host shares the host network', async () => {
   const def = await ok('run', '--rm', 'busybox', 'sh', '-c', 'ls /sys/class/net');
-  assert.equal(def, 'lo\n');
+  assert.equal(def, 'eth0\nlo\n');
   assert.equal(await ok('run', '--rm', '--network', 'none', 'busybox', 'ls', '/sys/class/net'), 'lo\n');
   const host = await ok('run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net');
   assert.ok(host.split('\n').filter(Boolean).length >= 1);

@@ -63,9 +63,9 @@ export interface ApiContainerCreateBody extends ContainerConfig {
 }
 
 export interface ApiEndpointSettings {
-  IPAMConfig: null;
-  Links: null;
-  Aliases: null;
+  IPAMConfig: { IPv4Address?: string; IPv6Address?: string } | null;
+  Links: string[] | null;
+  Aliases: string[] | null;
   MacAddress: string;
   DriverOpts: null;
   GwPriority: number;

@@ -29,6 +29,17 @@ export interface ContainerFlags {
   interactive?: boolean;
   tty?: boolean;
   network?: string[];
+  networkAlias?: string[];
+  ip?: string;
+  ip6?: string;
+  macAddress?: string;
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+  addHost?: string[];
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
   label?: string[];
   labelFile?: string[];
   hostname?: string;
@@ -429,6 +440,16 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
       endpoints[n] = emptyEndpoint();
     }
   }
+  // --network-alias, --ip, --ip6 and --mac-address go with the (single) network, as the docker CLI's.
+  if (flags.networkAlias?.length || flags.ip || flags.ip6 || flags.macAddress) {
+    if (networks.length > 1) throw new ContainerParseError('conflicting options: cannot specify --network-alias, --ip, --ip6 or --mac-address with more than one --network');
+    const key = networks.length === 0 ? 'default' : networkMode;
+    const ep = (endpoints[key] ??= emptyEndpoint());
+    if (flags.networkAlias?.length) ep.Aliases = [...flags.networkAlias];
+    if (flags.ip || flags.ip6) ep.IPAMConfig = { IPv4Address: flags.ip ?? '', IPv6Address: flags.ip6 ?? '' };
+    if (flags.macAddress) ep.MacAddress = flags.macAddress;
+  }
+  const published = parsePublish(flags.publish ?? [], flags.expose ?? []);
 
   const openStdin = !!flags.interactive;
   let stdinOnce = openStdin && attachStdin;
@@ -445,7 +466,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     ContainerIDFile: '',
     LogConfig: { Type: '', Config: {} },
     NetworkMode: networkMode,
-    PortBindings: {},
+    PortBindings: published.bindings,
     RestartPolicy: restartPolicy,
     AutoRemove: !!flags.rm,
     VolumeDriver: flags.volumeDriver ?? '',
@@ -454,10 +475,10 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     CapAdd: normalizeCapabilityFlags(flags.capAdd),
     CapDrop: normalizeCapabilityFlags(flags.capDrop),
     CgroupnsMode: flags.cgroupns ?? '',
-    Dns: [],
-    DnsOptions: [],
-    DnsSearch: [],
-    ExtraHosts: null,
+    Dns: flags.dns ?? [],
+    DnsOptions: flags.dnsOption ?? [],
+    DnsSearch: flags.dnsSearch ?? [],
+    ExtraHosts: flags.addHost && flags.addHost.length > 0 ? flags.addHost : null,
     GroupAdd: flags.groupAdd && flags.groupAdd.length > 0 ? flags.groupAdd : null,
     IpcMode: flags.ipc ?? '',
     Cgroup: '',
@@ -465,7 +486,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     OomScoreAdj: oomScoreAdj,
     PidMode: flags.pid ?? '',
     Privileged: !!flags.privileged,
-    PublishAllPorts: false,
+    PublishAllPorts: !!flags.publishAll,
     ReadonlyRootfs: !!flags.readOnly,
     SecurityOpt: security.securityOpt,
   };
@@ -518,6 +539,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     AttachStdout: attachStdout,
     AttachStderr: attachStderr,
     Tty: !!flags.tty,
+    ...(Object.keys(published.exposed).length > 0 ? { ExposedPorts: published.exposed } : {}),
     OpenStdin: openStdin,
     StdinOnce: stdinOnce,
     Env: env.length > 0 ? env : null,
@@ -541,4 +563,77 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
 function reorder(body: ApiContainerCreateBody): ApiContainerCreateBody {
   const { HostConfig, NetworkingConfig, ...rest } = body;
   return { ...rest, HostConfig, NetworkingConfig } as ApiContainerCreateBody;
+}
+
+/** "a-b" or "a" as a port range. */
+function portRange(text: string, what: string): [number, number] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+  if (!m) throw new ContainerParseError(`invalid ${what}: ${text}`);
+  const first = Number(m[1]);
+  const last = m[2] !== undefined ? Number(m[2]) : first;
+  if (first > 65535 || last > 65535 || last < first) throw new ContainerParseError(`invalid ${what}: ${text}`);
+  return [first, last];
+}
+
+/**
+ * -p and --expose as nat.ParsePortSpecs reads them: [ip:][hostPort:]containerPort[/proto],
+ * ranges on both sides, an IPv6 host address in brackets.
+ */
+export function parsePublish(
+  specs: readonly string[],
+  expose: readonly string[],
+): { bindings: Record<string, Array<{ HostIp: string; HostPort: string }>>; exposed: Record<string, Record<string, never>> } {
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  const exposed: Record<string, Record<string, never>> = {};
+  for (const e of expose) {
+    const slash = e.lastIndexOf('/');
+    const proto = slash < 0 ? 'tcp' : e.slice(slash + 1).toLowerCase();
+    const [first, last] = portRange(slash < 0 ? e : e.slice(0, slash), 'range format for --expose');
+    for (let p = first; p <= last; p++) exposed[`${p}/${proto}`] = {};
+  }
+  for (const spec of specs) {
+    let rest = spec;
+    let proto = 'tcp';
+    const slash = rest.lastIndexOf('/');
+    if (slash >= 0) {
+      proto = rest.slice(slash + 1).toLowerCase();
+      rest = rest.slice(0, slash);
+    }
+    if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new ContainerParseError(`invalid proto: ${proto}`);
+    let ip = '';
+    const bracket = /^\[([^\]]+)\]:(.*)$/.exec(rest);
+    if (bracket) {
+      ip = bracket[1]!;
+      rest = bracket[2]!;
+    }
+    const parts = rest.split(':');
+    let hostPart = '';
+    let containerPart: string;
+    if (bracket) {
+      if (parts.length !== 2) throw new ContainerParseError(`invalid port format: ${spec}`);
+      [hostPart, containerPart] = [parts[0]!, parts[1]!];
+    } else if (parts.length === 1) {
+      containerPart = parts[0]!;
+    } else if (parts.length === 2) {
+      [hostPart, containerPart] = [parts[0]!, parts[1]!];
+    } else if (parts.length === 3) {
+      [ip, hostPart, containerPart] = [parts[0]!, parts[1]!, parts[2]!];
+    } else {
+      throw new ContainerParseError(`invalid port format: ${spec}`);
+    }
+    if (containerPart === '') throw new ContainerParseError(`no port specified: ${spec}<empty>`);
+    const [cFirst, cLast] = portRange(containerPart, 'containerPort');
+    const host = hostPart === '' ? undefined : portRange(hostPart, 'hostPort');
+    if (host && host[1] - host[0] !== cLast - cFirst && cLast !== cFirst) {
+      throw new ContainerParseError(`invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`);
+    }
+    for (let p = cFirst; p <= cLast; p++) {
+      const key = `${p}/${proto}`;
+      let hostPort = '';
+      if (host) hostPort = cLast === cFirst ? (host[0] === host[1] ? String(host[0]) : `${host[0]}-${host[1]}`) : String(host[0] + (p - cFirst));
+      exposed[key] = {};
+      (bindings[key] ??= []).push({ HostIp: ip, HostPort: hostPort });
+    }
+  }
+  return { bindings, exposed };
 }
