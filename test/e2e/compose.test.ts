@@ -14,6 +14,7 @@ import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { importTestImages } from '../helpers/images.js';
 import { dockerOk, run, type RunResult } from '../helpers/run.js';
 import { waitFor } from '../helpers/wait.js';
+import { api } from '../helpers/http.js';
 
 const COMPOSE = process.env.DOCKER_COMPOSE ?? '/usr/bin/docker-compose';
 const PROJECT = 'shop';
@@ -142,4 +143,19 @@ test('docker-compose: the app reaches db by service name; named volume kept over
   assert.match(volumes, /^ext-shared$/m);
   assert.match(await ok('network', 'ls', '--format', '{{.Name}}'), /^ext-net$/m);
   await ok('network', 'rm', 'ext-net');
+});
+
+test('attach with logs=1 replays the output so far (docker-py\'s attach(logs=True)); events filter by label', async () => {
+  const since = String(Math.floor(Date.now() / 1000) - 1);
+  await ok('run', '-d', '--name', 'logged', '--label', 'suite=compose', 'busybox', 'sh', '-c', 'echo one; echo two >&2');
+  assert.equal(await ok('wait', 'logged'), '0\n');
+  const r = await api(d.socket, 'POST', '/containers/logged/attach?logs=1&stream=1&stdout=1&stderr=1');
+  assert.equal(r.status, 200);
+  assert.equal(r.text, '\x01\0\0\0\0\0\0\x04one\n\x02\0\0\0\0\0\0\x04two\n');
+  const onlyErr = await api(d.socket, 'POST', '/containers/logged/attach?logs=1&stream=0&stderr=1');
+  assert.equal(onlyErr.text, '\x02\0\0\0\0\0\0\x04two\n');
+  const until = String(Math.floor(Date.now() / 1000) + 1);
+  const events = await ok('events', '--since', since, '--until', until, '--filter', 'label=suite=compose', '--filter', 'type=container', '--format', '{{.Actor.Attributes.name}} {{.Action}}');
+  assert.deepEqual([...new Set(events.trim().split('\n'))].filter((l) => /create|start|die/.test(l)), ['logged create', 'logged start', 'logged die']);
+  await ok('rm', 'logged');
 });

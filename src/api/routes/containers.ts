@@ -133,6 +133,22 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     // Refusals (a paused container) go out as errors, before the connection is hijacked.
     const c = containers.attachable(ctx.params.id!);
     const want = { stdin: queryBool(ctx.query, 'stdin'), stdout: queryBool(ctx.query, 'stdout'), stderr: queryBool(ctx.query, 'stderr') };
+    if (queryBool(ctx.query, 'logs') && !want.stdin) {
+      // logs=1 (docker-compose's log printer): the output so far from the log, then, with stream=1, what follows until the container ends.
+      const h = hijack(ctx, c.config.Tty ? RAW : MULTIPLEXED);
+      const abort = new AbortController();
+      h.onClose(() => abort.abort());
+      if (want.stdout || want.stderr) {
+        const entries = containers.logs(c.id, { follow: queryBool(ctx.query, 'stream'), stdout: want.stdout, stderr: want.stderr, timestamps: false, signal: abort.signal });
+        for await (const e of entries) {
+          if (abort.signal.aborted) break;
+          const data = Buffer.from(e.line);
+          h.out.write(c.config.Tty ? data : frame(e.stream === 'stderr' ? 2 : 1, data));
+        }
+      }
+      h.out.end();
+      return;
+    }
     const h = hijack(ctx, c.config.Tty ? RAW : MULTIPLEXED);
     let closed = false;
     h.onClose(() => (closed = true));
