@@ -21,8 +21,8 @@ test('migration 3 (container-record-version): version-2 rows are kept and marked
     oldRecords.map((r) => ({ id: r.id, name: r.name, record: JSON.stringify(r), record_version: 1 })),
   );
 
-  // The current code reads the old rows unchanged and writes its own version.
-  assert.equal(CONTAINER_RECORD_VERSION, 1);
+  // The current code reads the old rows unchanged and writes its own version (shape 2 since migration 5, networks).
+  assert.equal(CONTAINER_RECORD_VERSION, 2);
   const records = new ContainerRecords(db);
   assert.deepEqual(records.get(ids[0]!), oldRecords[0]);
   const renamed = { ...oldRecords[1]!, name: 'renamed' } as unknown as ContainerRecord;
