@@ -148,6 +148,8 @@ function restartingConflict(id: string): Conflict {
 }
 
 export class ContainerService {
+  /** Kills between their signal and their event: the die they cause waits for it. */
+  private readonly killsInFlight = new Map<string, Promise<void>>();
   readonly runc: Runc;
   /** conmon and the runtime it runs (exec uses them too). */
   readonly conmon: ConmonRuntime;
@@ -771,6 +773,7 @@ export class ContainerService {
     this.lastExit.set(id, st.exitCode);
     const attributes = { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) };
     if (st.oomKilled) events.publish('container', 'oom', id, attributes);
+    await this.killsInFlight.get(id);
     events.publish('container', 'die', id, { ...attributes, exitCode: String(st.exitCode), execDuration: String(Math.floor(runMs / 1000)) });
     this.lifecycle.emit(`exit:${id}`, st.exitCode);
     if (delay === null) this.lifecycle.emit(`stopped:${id}`, st.exitCode);
@@ -895,14 +898,23 @@ export class ContainerService {
     }
     // Before the signal: the exit it causes must find restarting already decided.
     if (isKnownSignal(sig)) this.noteKill(c, sig);
+    // The exit this kill causes announces its die after the kill event, as dockerd's.
+    let killed!: () => void;
+    const inFlight = new Promise<void>((resolve) => (killed = resolve));
+    this.killsInFlight.set(c.id, inFlight);
     try {
-      await this.runc.kill(c.id, sig);
-    } catch (e) {
-      if (e instanceof BerthError && e.kind === 'invalid-parameter') throw e;
-      throw new Conflict(`Cannot kill container: ${ref}: ${errorText(e)}`);
+      try {
+        await this.runc.kill(c.id, sig);
+      } catch (e) {
+        if (e instanceof BerthError && e.kind === 'invalid-parameter') throw e;
+        throw new Conflict(`Cannot kill container: ${ref}: ${errorText(e)}`);
+      }
+      await this.thawAfterSignal(c.id, sig);
+      this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
+    } finally {
+      killed();
+      if (this.killsInFlight.get(c.id) === inFlight) this.killsInFlight.delete(c.id);
     }
-    await this.thawAfterSignal(c.id, sig);
-    this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
   }
 
   /**
