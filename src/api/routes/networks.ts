@@ -13,33 +13,33 @@ import { decodeEndpointSettings } from '../decode/endpoint-settings.js';
 
 const stringMap = dictSchema(z.string()).nullable().optional();
 const IpamConfigSchema = z.object({
-  Subnet: z.string().optional(),
-  IPRange: z.string().optional(),
-  Gateway: z.string().optional(),
+  Subnet: z.string().nullable().optional(),
+  IPRange: z.string().nullable().optional(),
+  Gateway: z.string().nullable().optional(),
   AuxiliaryAddresses: stringMap,
 });
 const CreateBody = z.object({
-  Name: z.string().optional(),
-  CheckDuplicate: z.boolean().optional(),
-  Driver: z.string().optional(),
-  Scope: z.string().optional(),
-  Internal: z.boolean().optional(),
-  Attachable: z.boolean().optional(),
-  Ingress: z.boolean().optional(),
-  ConfigOnly: z.boolean().optional(),
-  ConfigFrom: z.object({ Network: z.string().optional() }).nullable().optional(),
-  EnableIPv4: z.boolean().optional(),
+  Name: z.string().nullable().optional(),
+  CheckDuplicate: z.boolean().nullable().optional(),
+  Driver: z.string().nullable().optional(),
+  Scope: z.string().nullable().optional(),
+  Internal: z.boolean().nullable().optional(),
+  Attachable: z.boolean().nullable().optional(),
+  Ingress: z.boolean().nullable().optional(),
+  ConfigOnly: z.boolean().nullable().optional(),
+  ConfigFrom: z.object({ Network: z.string().nullable().optional() }).nullable().optional(),
+  EnableIPv4: z.boolean().nullable().optional(),
   EnableIPv6: z.boolean().nullable().optional(),
   IPAM: z
-    .object({ Driver: z.string().optional(), Config: z.array(IpamConfigSchema).nullable().optional(), Options: stringMap })
+    .object({ Driver: z.string().nullable().optional(), Config: z.array(IpamConfigSchema).nullable().optional(), Options: stringMap })
     .nullable()
     .optional(),
   Options: stringMap,
   Labels: stringMap,
 });
 
-const ConnectBody = z.object({ Container: z.string().optional(), EndpointConfig: z.unknown().optional() });
-const DisconnectBody = z.object({ Container: z.string().optional(), Force: z.boolean().optional() });
+const ConnectBody = z.object({ Container: z.string().nullable().optional(), EndpointConfig: z.unknown().optional() });
+const DisconnectBody = z.object({ Container: z.string().nullable().optional(), Force: z.boolean().nullable().optional() });
 
 export interface NetworkRouteDeps {
   networks: Pick<NetworkService, 'list' | 'find' | 'create' | 'remove' | 'prune' | 'endpointsOn'>;
@@ -113,9 +113,9 @@ export function registerNetworkRoutes(router: Router, deps: NetworkRouteDeps): v
         driver: body.IPAM?.Driver ?? '',
         options: body.IPAM?.Options ?? null,
         config: (body.IPAM?.Config ?? []).map((c) => ({
-          ...(c.Subnet !== undefined ? { Subnet: c.Subnet } : {}),
-          ...(c.IPRange !== undefined && c.IPRange !== '' ? { IPRange: c.IPRange } : {}),
-          ...(c.Gateway !== undefined && c.Gateway !== '' ? { Gateway: c.Gateway } : {}),
+          ...(c.Subnet != null ? { Subnet: c.Subnet } : {}),
+          ...(c.IPRange != null && c.IPRange !== '' ? { IPRange: c.IPRange } : {}),
+          ...(c.Gateway != null && c.Gateway !== '' ? { Gateway: c.Gateway } : {}),
           ...(c.AuxiliaryAddresses && Object.keys(c.AuxiliaryAddresses).length > 0 ? { AuxiliaryAddresses: c.AuxiliaryAddresses } : {}),
         })),
       },

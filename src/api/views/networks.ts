@@ -40,7 +40,8 @@ export function toApiNetwork(n: NetworkRecord, containers: readonly EndpointReco
 
 /** One entry of NetworkSettings.Networks: what was asked, and the endpoint when the container runs. */
 export function toApiEndpointSettings(networkId: string, cfg: EndpointConfig, ep: EndpointRecord | undefined, containerId: string): Record<string, unknown> {
-  const ipamConfig = cfg.ipv4Address || cfg.ipv6Address ? { IPv4Address: cfg.ipv4Address ?? '', IPv6Address: cfg.ipv6Address ?? '' } : null;
+  // EndpointIPAMConfig's fields are omitempty.
+  const ipamConfig = cfg.ipv4Address || cfg.ipv6Address ? { ...(cfg.ipv4Address ? { IPv4Address: cfg.ipv4Address } : {}), ...(cfg.ipv6Address ? { IPv6Address: cfg.ipv6Address } : {}) } : null;
   return {
     IPAMConfig: ipamConfig,
     Links: cfg.links.length > 0 ? cfg.links : null,
@@ -56,7 +57,7 @@ export function toApiEndpointSettings(networkId: string, cfg: EndpointConfig, ep
     IPv6Gateway: '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    DNSNames: ep ? [ep.containerName, shortId(containerId), ...ep.aliases.filter((a) => a !== ep.containerName)] : null,
+    DNSNames: ep ? [...new Set([ep.containerName, shortId(containerId), ...ep.aliases])] : null,
   };
 }
 
