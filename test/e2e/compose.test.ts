@@ -159,3 +159,48 @@ test('attach with logs=1 replays the output so far (docker-py\'s attach(logs=Tru
   assert.deepEqual([...new Set(events.trim().split('\n'))].filter((l) => /create|start|die/.test(l)), ['logged create', 'logged start', 'logged die']);
   await ok('rm', 'logged');
 });
+
+test('docker-compose: published ports, network aliases, a network with its own subnet and a static address', async (t) => {
+  const project = mkdtempSync(join(tmpdir(), 'berth-compose-ports-'));
+  writeFileSync(
+    join(project, 'docker-compose.yml'),
+    `version: "3.8"
+services:
+  web:
+    image: busybox
+    command: sh -c 'echo front-page > /tmp/index.html; exec httpd -f -p 80 -h /tmp'
+    ports:
+      - "127.0.0.1::80"
+    networks:
+      default:
+        aliases: [frontend]
+      back:
+        ipv4_address: 10.238.0.10
+networks:
+  back:
+    ipam:
+      config:
+        - subnet: 10.238.0.0/24
+`,
+  );
+  const c = (...args: string[]) => run(COMPOSE, ['-p', 'ports', ...args], { env: d.env, cwd: project, timeoutMs: 120_000 });
+  const up = await c('up', '-d');
+  t.after(async () => {
+    await c('down');
+    rmSync(project, { recursive: true, force: true });
+  });
+  assert.equal(up.code, 0, up.stderr);
+  const port = (await c('port', 'web', '80')).stdout.trim();
+  assert.match(port, /^127\.0\.0\.1:\d+$/);
+  assert.equal(await ok('inspect', '-f', '{{with index .NetworkSettings.Networks "ports_back"}}{{.IPAddress}}{{end}}', 'ports_web_1'), '10.238.0.10\n');
+  const r = await dockerRun('--network', 'ports_default', 'frontend');
+  assert.equal(r, 'front-page\n');
+  const down = await c('down');
+  assert.equal(down.code, 0, down.stderr);
+  assert.equal(await ok('network', 'ls', '--filter', 'name=ports_', '-q'), '');
+});
+
+/** wget of http://<host>/index.html from a throwaway container on `network`, until it answers. */
+async function dockerRun(flag: string, network: string, host: string): Promise<string> {
+  return ok('run', '--rm', flag, network, 'busybox', 'sh', '-c', `until wget -qO- http://${host}/index.html; do :; done`);
+}
