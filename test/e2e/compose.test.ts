@@ -157,7 +157,16 @@ test('attach with logs=1 replays the output so far (docker-py\'s attach(logs=Tru
   const until = String(Math.floor(Date.now() / 1000) + 1);
   const events = await ok('events', '--since', since, '--until', until, '--filter', 'label=suite=compose', '--filter', 'type=container', '--format', '{{.Actor.Attributes.name}} {{.Action}}');
   assert.deepEqual([...new Set(events.trim().split('\n'))].filter((l) => /create|start|die/.test(l)), ['logged create', 'logged start', 'logged die']);
+  // Image label filters (an image committed with a label) and network events by network.
+  await ok('commit', '--change', 'LABEL suite=compose', 'logged', 'labelled:1');
+  assert.equal(await ok('images', '--filter', 'label=suite=compose', '--format', '{{.Repository}}:{{.Tag}}'), 'labelled:1\n');
+  assert.equal(await ok('images', '--filter', 'label=suite=other', '-q'), '');
+  await ok('network', 'create', 'evnet');
+  await ok('network', 'rm', 'evnet');
+  const netEvents = await ok('events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'network=evnet', '--format', '{{.Type}} {{.Action}}');
+  assert.equal(netEvents, 'network create\nnetwork destroy\n');
   await ok('rm', 'logged');
+  await ok('rmi', 'labelled:1');
 });
 
 test('docker-compose: published ports, network aliases, a network with its own subnet and a static address', async (t) => {

@@ -18,6 +18,7 @@ import { parsePlatform } from '../../registry/manifest.js';
 import { openJsonStream } from '../json-stream.js';
 import type { RequestContext } from '../http.js';
 import { errorText } from '../../errors.js';
+import { matchesAllLabels } from '../../volumes/filters.js';
 import { versionAtLeast } from '../version.js';
 import { toImageInspect, toImageSummary } from '../views/images.js';
 import type { ApiImageHistoryItem, ApiImagePruneReport } from '../types/images.js';
@@ -153,10 +154,13 @@ export function registerImageRoutes(router: Router, b: ImageRouteBackends): void
     const filters = parseFilters(ctx.query.get('filters'));
     const dangling = filters.get('dangling')?.[0];
     const reference = filters.get('reference')?.[0];
-    const list = b.images.list({
-      dangling: dangling === undefined ? undefined : dangling === 'true' || dangling === '1',
-      reference,
-    });
+    const labelFilters = filters.get('label') ?? [];
+    const list = b.images
+      .list({
+        dangling: dangling === undefined ? undefined : dangling === 'true' || dangling === '1',
+        reference,
+      })
+      .filter((rec) => matchesAllLabels(rec.config.config?.Labels ?? null, labelFilters));
     // Before API 1.43 dangling images were listed with "<none>" placeholders.
     const legacyNone = !versionAtLeast(ctx.apiVersion, '1.43');
     sendJson(ctx.res, 200, list.map((rec) => toImageSummary(rec, { containers: b.inUse(rec.id).length, legacyNone })));

@@ -186,6 +186,11 @@ function eventMatches(e: EngineEvent, filters: Map<string, string[]>): boolean {
     const id = e.Type === 'container' ? e.Actor.ID : e.Actor.Attributes.container;
     if (!want.some((w) => w === id || w === name || (id !== undefined && w.length >= 1 && id.startsWith(w)))) return false;
   }
+  if (filters.has('network')) {
+    const want = filters.get('network') ?? [];
+    const name = e.Actor.Attributes.name;
+    if (e.Type !== 'network' || !want.some((w) => w === e.Actor.ID || w === name || (w.length > 0 && e.Actor.ID.startsWith(w)))) return false;
+  }
   if (filters.has('image') && !(e.Type === 'image' ? check('image', e.Actor.ID) : check('image', e.Actor.Attributes.image))) return false;
   if (filters.has('label')) {
     for (const l of filters.get('label') ?? []) {
