@@ -116,6 +116,14 @@ function nowIso(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
 
+/** "name:alias", "name" or dockerd's "/name:/container/alias" as "name:alias". */
+function normalizeLink(link: string): string {
+  const colon = link.indexOf(':');
+  const name = (colon < 0 ? link : link.slice(0, colon)).replace(/^\//, '');
+  const alias = colon < 0 ? name : link.slice(colon + 1).split('/').pop()!;
+  return `${name}:${alias}`;
+}
+
 /** True for a signal name or number that exists. */
 function isKnownSignal(sig: string | number): boolean {
   try {
@@ -295,6 +303,10 @@ export class ContainerService {
     const { mode: networkMode, networks } = this.deps.networks.planContainerNetworks(hostNetworkMode, spec.endpoints, {
       multiple: versionAtLeast(spec.apiVersion, '1.44'),
     });
+    // HostConfig.Links (--link name:alias): links on the primary network (DNS on user-defined ones, /etc/hosts on the default bridge).
+    const links = Array.isArray(hostConfig.Links) ? (hostConfig.Links as unknown[]).filter((l): l is string => typeof l === 'string').map(normalizeLink) : [];
+    const primary = Object.values(networks)[0];
+    if (primary && links.length > 0) primary.links = [...new Set([...primary.links, ...links])];
     const ports = portRequests(hostConfig, { ...(imageConfig.ExposedPorts ?? {}), ...(spec.config.ExposedPorts ?? {}) });
     if (ports.some((p) => p.protocol === 'sctp')) throw new InvalidParameter('berth cannot publish sctp ports: its port proxy relays tcp and udp');
     const networkWarnings = networkMode === 'host' && ports.length > 0 ? ['Published ports are discarded when using host network mode'] : [];

@@ -467,7 +467,24 @@ export class NetworkService {
     if (spec.mode === 'host') {
       return { hosts: hostNetworkHostsFile(this.hostFile('/etc/hosts'), spec.extraHosts), resolvConf: resolv };
     }
-    const hosts = hostsFile({ hostname: spec.hostname, domainname: spec.domainname, extraHosts: spec.extraHosts, addresses: endpoints.map((e) => e.address) });
+    // Links on the default bridge are /etc/hosts lines (Docker's legacy links): "address\talias id name".
+    const linkHosts: string[] = [];
+    for (const ep of endpoints) {
+      if (this.usesEmbeddedDns(ep)) continue;
+      for (const link of ep.links) {
+        const [name, alias] = link.split(':') as [string, string | undefined];
+        const target = this.endpointsOn(ep.networkId).find((e) => e.containerName === name || e.containerId.startsWith(name));
+        const names = [...new Set([alias ?? name, shortId(target?.containerId ?? ''), target?.containerName ?? ''])].join(' ');
+        // As an --add-host entry "names=address" (extraHostLine writes "address\tnames").
+        if (target) linkHosts.push(`${names}=${target.address}`);
+      }
+    }
+    const hosts = hostsFile({
+      hostname: spec.hostname,
+      domainname: spec.domainname,
+      extraHosts: [...spec.extraHosts, ...linkHosts],
+      addresses: endpoints.map((e) => e.address),
+    });
     const embedded = endpoints.some((e) => this.usesEmbeddedDns(e));
     return { hosts, resolvConf: embedded ? embeddedResolvConf(resolv, spec.dns) : plainResolvConf(resolv, spec.dns) };
   }

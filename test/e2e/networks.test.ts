@@ -241,6 +241,13 @@ test('the default bridge: docker run without --network gets an address, a defaul
   assert.equal(lines[3], '0', 'the default bridge has no embedded DNS');
   assert.notEqual(bridge.Options['com.docker.network.bridge.name'], 'docker0');
 
+  // Legacy links on the default bridge are /etc/hosts entries; on a user-defined network, DNS aliases.
+  await ok('run', '-d', '--name', 'linked', 'busybox', 'sleep', '1000');
+  const linkedIp = (await ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'linked')).trim();
+  const viaLink = await sh(['--link', 'linked:ldb'], 'grep ldb /etc/hosts; ping -c1 -W5 ldb >/dev/null && echo reached');
+  assert.match(viaLink.stdout, new RegExp(`^${linkedIp.replace(/\./g, '\\.')}\tldb [0-9a-f]{12} linked\nreached\n$`));
+  await ok('rm', '-f', 'linked');
+
   const none = await sh(['--network', 'none'], 'ip -o link show | grep -c eth');
   assert.equal(none.stdout, '0\n');
 });
