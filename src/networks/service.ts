@@ -292,9 +292,10 @@ export class NetworkService {
     if (this.endpointsOn(n.id).length > 0) {
       throw new Forbidden(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     }
+    // The bridge goes before the record: a crash in between leaves a network whose bridge the next start makes again, never a bridge no record names.
+    if (n.bridge) removeBridge(n.bridge);
     this.deps.records.deleteNetwork(n.id);
     this.networks.delete(n.id);
-    if (n.bridge) removeBridge(n.bridge);
     await this.applyFirewall().catch((e) => this.deps.log.warn({ network: n.name, err: errorText(e) }, 'firewall update after a network removal failed'));
     this.deps.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
   }
