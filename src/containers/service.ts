@@ -129,6 +129,8 @@ export class ContainerService {
   private readonly exits: ExitWatcher;
   /** The monitors of running (and paused) containers. */
   private readonly monitors = new Map<string, ContainerMonitor>();
+  /** A kill signalled but not yet announced: the die it causes waits for it. */
+  private readonly killsInFlight = new Map<string, Promise<void>>();
   /** Attach clients waiting for a container's start: attached before the entrypoint runs. */
   private readonly pendingAttach = new Map<string, Array<(m: ContainerMonitor | null) => void>>();
   /** Restart state of each container since its last explicit start. */
@@ -730,6 +732,7 @@ export class ContainerService {
     this.lastExit.set(id, st.exitCode);
     const attributes = { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) };
     if (st.oomKilled) events.publish('container', 'oom', id, attributes);
+    await this.killsInFlight.get(id);
     events.publish('container', 'die', id, { ...attributes, exitCode: String(st.exitCode), execDuration: String(Math.floor(runMs / 1000)) });
     this.lifecycle.emit(`exit:${id}`, st.exitCode);
     if (delay === null) this.lifecycle.emit(`stopped:${id}`, st.exitCode);
@@ -854,14 +857,22 @@ export class ContainerService {
     }
     // Before the signal: the exit it causes must find restarting already decided.
     if (isKnownSignal(sig)) this.noteKill(c, sig);
+    // The die this signal causes waits for the kill event, so watchers see them in dockerd's order.
+    let announced!: () => void;
+    this.killsInFlight.set(c.id, new Promise<void>((r) => (announced = r)));
     try {
-      await this.runc.kill(c.id, sig);
-    } catch (e) {
-      if (e instanceof BerthError && e.kind === 'invalid-parameter') throw e;
-      throw new Conflict(`Cannot kill container: ${ref}: ${errorText(e)}`);
+      try {
+        await this.runc.kill(c.id, sig);
+      } catch (e) {
+        if (e instanceof BerthError && e.kind === 'invalid-parameter') throw e;
+        throw new Conflict(`Cannot kill container: ${ref}: ${errorText(e)}`);
+      }
+      await this.thawAfterSignal(c.id, sig);
+      this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
+    } finally {
+      this.killsInFlight.delete(c.id);
+      announced();
     }
-    await this.thawAfterSignal(c.id, sig);
-    this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
   }
 
   /**
