@@ -129,8 +129,8 @@ export class ContainerService {
   private readonly exits: ExitWatcher;
   /** The monitors of running (and paused) containers. */
   private readonly monitors = new Map<string, ContainerMonitor>();
-  /** A kill signalled but not yet announced: the die it causes waits for it. */
-  private readonly killsInFlight = new Map<string, Promise<void>>();
+  /** Signals sent but not yet announced, per container: the die they cause waits for them. */
+  private readonly signalsInFlight = new Map<string, Set<Promise<void>>>();
   /** Attach clients waiting for a container's start: attached before the entrypoint runs. */
   private readonly pendingAttach = new Map<string, Array<(m: ContainerMonitor | null) => void>>();
   /** Restart state of each container since its last explicit start. */
@@ -732,7 +732,7 @@ export class ContainerService {
     this.lastExit.set(id, st.exitCode);
     const attributes = { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) };
     if (st.oomKilled) events.publish('container', 'oom', id, attributes);
-    await this.killsInFlight.get(id);
+    await Promise.all(this.signalsInFlight.get(id) ?? []);
     events.publish('container', 'die', id, { ...attributes, exitCode: String(st.exitCode), execDuration: String(Math.floor(runMs / 1000)) });
     this.lifecycle.emit(`exit:${id}`, st.exitCode);
     if (delay === null) this.lifecycle.emit(`stopped:${id}`, st.exitCode);
@@ -803,13 +803,15 @@ export class ContainerService {
   private async signal(id: string, signal: string): Promise<void> {
     const c = this.deps.records.get(id);
     if (c) this.noteKill(c, signal);
-    try {
-      await this.runc.kill(id, signal);
-    } catch (e) {
-      if (e instanceof NotFound || e instanceof Conflict) return;
-      throw e;
-    }
-    await this.thawAfterSignal(id, signal);
+    await this.beforeDie(id, async () => {
+      try {
+        await this.runc.kill(id, signal);
+      } catch (e) {
+        if (e instanceof NotFound || e instanceof Conflict) return;
+        throw e;
+      }
+      await this.thawAfterSignal(id, signal);
+    });
   }
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
@@ -858,9 +860,7 @@ export class ContainerService {
     // Before the signal: the exit it causes must find restarting already decided.
     if (isKnownSignal(sig)) this.noteKill(c, sig);
     // The die this signal causes waits for the kill event, so watchers see them in dockerd's order.
-    let announced!: () => void;
-    this.killsInFlight.set(c.id, new Promise<void>((r) => (announced = r)));
-    try {
+    await this.beforeDie(c.id, async () => {
       try {
         await this.runc.kill(c.id, sig);
       } catch (e) {
@@ -869,9 +869,25 @@ export class ContainerService {
       }
       await this.thawAfterSignal(c.id, sig);
       this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
+    });
+  }
+
+  /**
+   * Runs a signal's work (the signal, the thaw after it, their events) with
+   * the die it may cause held back until it is done: dockerd announces kill
+   * and unpause before die, and a fast exit must not overtake them.
+   */
+  private async beforeDie<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const running = work();
+    const settled = running.then(() => undefined, () => undefined);
+    let pending = this.signalsInFlight.get(id);
+    if (!pending) this.signalsInFlight.set(id, (pending = new Set()));
+    pending.add(settled);
+    try {
+      return await running;
     } finally {
-      this.killsInFlight.delete(c.id);
-      announced();
+      pending.delete(settled);
+      if (pending.size === 0 && this.signalsInFlight.get(id) === pending) this.signalsInFlight.delete(id);
     }
   }
 
