@@ -96,6 +96,9 @@ export function childImageConfig(parent: ImageConfigFile, opts: { containerId: s
   return doc;
 }
 
+/** What making an image on another takes of the image store. */
+export type ChildImageStore = Pick<ImageService, 'configBytes' | 'ingestArchive' | 'pinLayer' | 'createImage' | 'releaseLayers'>;
+
 export interface ChildImageRequest {
   /** The image it is made on ("sha256:<hex>"), or null for nothing (FROM scratch). */
   parentId: string | null;
@@ -119,7 +122,7 @@ export interface ChildImageRequest {
  * empty diff adds none), the child config, and the parent recorded. Returns
  * the image ID.
  */
-export async function createChildImage(images: ImageService, req: ChildImageRequest): Promise<string> {
+export async function createChildImage(images: ChildImageStore, req: ChildImageRequest): Promise<string> {
   const parent: ImageConfigFile =
     req.parentId !== null
       ? parseImageConfig(await images.configBytes(req.parentId), `image ${req.parentId}`)

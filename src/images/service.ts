@@ -358,6 +358,13 @@ export class ImageService {
     return this.layers.pinIfPresent(hex);
   }
 
+  /** A new private directory under tmp/ (wiped at start): a build's context and scratch files. */
+  async makeTempDir(prefix: string): Promise<string> {
+    const dir = join(this.tmpDir, `${prefix}-${randomSuffix()}`);
+    await fsp.mkdir(dir, { mode: 0o700 });
+    return dir;
+  }
+
   /** A private file name for a blob being written or downloaded (under tmp/, wiped at start). */
   tempBlobPath(): string {
     return join(this.tmpDir, `blob-${randomSuffix()}`);
@@ -462,6 +469,15 @@ export class ImageService {
       }
       await this.tags.save();
       return { hex, moved };
+    });
+  }
+
+  /** Records `parentId` as the parent of an existing image (a build's --cache-from match), as moby's SetParent. */
+  async setParent(imageId: string, parentId: string): Promise<void> {
+    await this.mutex.run(async () => {
+      const hex = this.tags.mustResolve(imageId);
+      const parent = this.tags.mustResolve(parentId);
+      if (parent !== hex) await this.images.setBuiltLocally(hex, parent);
     });
   }
 
