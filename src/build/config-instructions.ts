@@ -76,7 +76,7 @@ export function parseExposedPorts(specs: readonly string[]): string[] {
   const out: string[] = [];
   for (const raw of specs) {
     const slash = raw.lastIndexOf('/');
-    const proto = slash === -1 ? 'tcp' : raw.slice(slash + 1);
+    const proto = slash === -1 || slash === raw.length - 1 ? 'tcp' : raw.slice(slash + 1);
     const hostAndPort = slash === -1 ? raw : raw.slice(0, slash);
     const containerPort = hostAndPort.slice(hostAndPort.lastIndexOf(':') + 1);
     if (containerPort === '') throw new InvalidParameter(`no port specified: ${raw}<empty>`);
@@ -133,14 +133,15 @@ export function applyConfigInstruction(state: ConfigState, i: ConfigInstruction,
       return `ONBUILD ${i.expression}`;
     case 'cmd': {
       c.Cmd = resolveCmdLine(i.cmdLine, i.prependShell, c);
-      c.ArgsEscaped = false;
+      // ArgsEscaped is Windows' (and false, which Go's JSON leaves out).
+      delete c.ArgsEscaped;
       if (i.cmdLine.length !== 0) state.cmdSet = true;
       return `CMD ${goQuoteList(c.Cmd)}`;
     }
     case 'entrypoint': {
       const cmd = resolveCmdLine(i.cmdLine, i.prependShell, c);
       c.Entrypoint = cmd.length > 0 ? cmd : null;
-      c.ArgsEscaped = false;
+      delete c.ArgsEscaped;
       if (!state.cmdSet) c.Cmd = null;
       return `ENTRYPOINT ${goQuoteList(c.Entrypoint)}`;
     }

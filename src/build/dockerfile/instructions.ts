@@ -221,19 +221,22 @@ function parseHealthcheck(args: string[], json: boolean, flags: InstructionFlags
       throw new InvalidParameter((e as Error).message);
     }
   };
-  health.Interval = parseInterval('interval');
-  health.Timeout = parseInterval('timeout');
-  health.StartPeriod = parseInterval('start-period');
-  health.StartInterval = parseInterval('start-interval');
+  // Zero values are left out, as Go's JSON of a HealthConfig leaves them.
+  const set = (key: 'Interval' | 'Timeout' | 'StartPeriod' | 'StartInterval', flag: string): void => {
+    const ns = parseInterval(flag);
+    if (ns !== 0) health[key] = ns;
+  };
+  set('Interval', 'interval');
+  set('Timeout', 'timeout');
+  set('StartPeriod', 'start-period');
+  set('StartInterval', 'start-interval');
   const retries = flags.value('retries');
   if (retries !== '') {
     if (!/^[+-]?\d+$/.test(retries) || Math.abs(Number(retries)) > 2 ** 31 - 1) {
       throw new InvalidParameter(`strconv.ParseInt: parsing ${JSON.stringify(retries)}: ${/^[+-]?\d+$/.test(retries) ? 'value out of range' : 'invalid syntax'}`);
     }
     if (Number(retries) < 0) throw new InvalidParameter(`--retries cannot be negative (${Number(retries)})`);
-    health.Retries = Number(retries);
-  } else {
-    health.Retries = 0;
+    if (Number(retries) !== 0) health.Retries = Number(retries);
   }
   return health;
 }

@@ -285,7 +285,8 @@ class WordScanner {
     if (first === '{' || first === '}' || first === ':') throw new InvalidParameter('syntax error: bad substitution');
     const name = this.processName();
     let ch = this.next();
-    let chs = ch === EOF ? '' : ch;
+    // Go's string(rune(-1)) at the end of the word: U+FFFD.
+    let chs = ch === EOF ? '\ufffd' : ch;
     if (ch === '}') {
       const value = this.getEnv(name);
       if (value === undefined && this.lex.skipUnsetEnv) return `\${${name}}`;
@@ -295,7 +296,7 @@ class WordScanner {
     if (ch === ':') {
       nullIsUnset = true;
       ch = this.next();
-      chs += ch === EOF ? '' : ch;
+      chs += ch === EOF ? '\ufffd' : ch;
     }
     if (ch === '+' || ch === '-' || ch === '?' || ch === '#' || ch === '%') {
       const raw = ch === '#' || ch === '%';
