@@ -370,3 +370,17 @@ test('intermediate images: hidden from images, listed with -a, deleted with the 
   assert.equal((await ok('images', '-aq')).includes(ids[1]!), false);
   assert.equal((await ok('images', '-q', 'base:1')).trim().length > 0, true, 'the base image stays');
 });
+
+test('docker-compose 1.29 builds through the Engine API (docker-py) and through the docker CLI', async () => {
+  const dir = context({
+    'web/Dockerfile': 'FROM base:1\nARG MSG=default\nRUN echo "built $MSG" > /msg\nCMD ["cat", "/msg"]\n',
+    'docker-compose.yml': 'version: "3.8"\nservices:\n  web:\n    build:\n      context: ./web\n      args:\n        MSG: by-compose\n    image: composed:1\n',
+  });
+  for (const viaCli of ['0', '1']) {
+    const r = await run('docker-compose', ['build', '--no-cache'], { env: { ...env, COMPOSE_DOCKER_CLI_BUILD: viaCli, PATH: `/usr/local/bin:${process.env.PATH ?? ''}` }, cwd: dir, timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /Step 3\/4 : RUN echo "built \$MSG" > \/msg\n/);
+    assert.match(r.stdout + r.stderr, /Successfully tagged composed:1\n/);
+    assert.equal(await ok('run', '--rm', 'composed:1'), 'built by-compose\n');
+  }
+});
