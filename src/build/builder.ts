@@ -7,7 +7,7 @@
 // cache. Intermediate containers go as moby's --rm/--force-rm say. Images
 // and containers are reached through narrow interfaces on their services.
 import { rm } from 'node:fs/promises';
-import { InvalidParameter } from '../errors.js';
+import { InvalidParameter, NotFound } from '../errors.js';
 import { CodedJSONError } from '../go/jsonmessage.js';
 import type { ContainerService } from '../containers/service.js';
 import type { ImageService } from '../images/service.js';
@@ -414,8 +414,11 @@ class BuildRun {
       try {
         await this.deps.containers.remove(id, { force: true, volumes: true });
       } catch (e) {
-        this.out.stdout(`Removing intermediate container ${STEP_ID(id)}: ${(e as Error).message}\n`);
-        continue;
+        // Gone already (a cancelled RUN's container) is removed, as for moby.
+        if (!(e instanceof NotFound)) {
+          this.out.stdout(`Removing intermediate container ${STEP_ID(id)}: ${(e as Error).message}\n`);
+          continue;
+        }
       }
       this.containers.delete(id);
       this.out.stdout(` ---> Removed intermediate container ${STEP_ID(id)}\n`);
