@@ -13,6 +13,7 @@ import { globMatcher } from '../util/pattern.js';
 import { resolveInScope } from '../mounts/safe-path.js';
 import { getXattr } from '../fs/xattrs.js';
 import { tarsumHeader } from './context.js';
+import { typeOf } from '../archive/tree-scan.js';
 import type { TarEntryType } from '../archive/tar/reader.js';
 
 /** A tree COPY and ADD read from. */
@@ -36,16 +37,6 @@ const TYPE_FLAGS: Record<TarEntryType, string> = { file: '0', hardlink: '1', sym
 /** Go 1.8's file type bits in a tar mode, as moby's FileInfoHeader sets them. */
 const TYPE_BITS: Record<TarEntryType, number> = { file: 0o100000, hardlink: 0o100000, symlink: 0o120000, chardev: 0o020000, blockdev: 0o060000, directory: 0o040000, fifo: 0o010000 };
 
-function entryType(st: Stats): TarEntryType | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'directory';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isCharacterDevice()) return 'chardev';
-  if (st.isBlockDevice()) return 'blockdev';
-  return undefined;
-}
-
 /** An image's root filesystem as a source tree (moby's lazy source): files summed when first asked for. */
 export class RootfsSourceTree implements SourceTree {
   private readonly sums = new Map<string, string>();
@@ -67,7 +58,7 @@ export class RootfsSourceTree implements SourceTree {
     } catch {
       return relPath;
     }
-    const type = entryType(st) ?? 'file';
+    const type = typeOf(st) ?? 'file';
     const link = type === 'symlink' ? await fsp.readlink(full) : '';
     const capability = getXattr(full, 'security.capability');
     const hash = createHash('sha256').update(

@@ -130,10 +130,18 @@ class Directives {
   }
 }
 
-/** Splits on whitespace, keeping quotes and escapes in the words (the parser's parseWords). */
-export function parseWords(rest: string, escapeToken: string): string[] {
+/**
+ * Words split on whitespace outside quotes, as BuildKit's parseWords and
+ * extractBuilderFlags scan them. `raw` (parseWords): quotes and escapes stay
+ * in the words, for the lexer to process later. Otherwise (the `--flags`
+ * before an instruction's arguments) they are removed, and the scan stops
+ * at the first word that does not start with "--" or after a "--" word:
+ * what is left of the line is `rest`.
+ */
+function scanWords(line: string, escapeToken: string, raw: boolean): { words: string[]; rest: string } {
   const words: string[] = [];
-  const cps = [...rest];
+  const cps = [...line];
+  const restAt = (pos: number): string => cps.slice(pos).join('');
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
   let quote = '';
   let blankOK = false;
@@ -144,15 +152,17 @@ export function parseWords(rest: string, escapeToken: string): string[] {
     if (phase === 'spaces') {
       if (end) break;
       if (isSpace(ch)) continue;
+      if (!raw && (ch !== '-' || cps[pos + 1] !== '-')) return { words, rest: restAt(pos) };
       phase = 'word';
     }
     if (end) {
-      if (blankOK || word.length > 0) words.push(word);
+      if ((raw || word !== '--') && (blankOK || word.length > 0)) words.push(word);
       break;
     }
     if (phase === 'word') {
       if (isSpace(ch)) {
         phase = 'spaces';
+        if (!raw && word === '--') return { words, rest: restAt(pos) };
         if (blankOK || word.length > 0) words.push(word);
         word = '';
         blankOK = false;
@@ -162,90 +172,45 @@ export function parseWords(rest: string, escapeToken: string): string[] {
         quote = ch;
         blankOK = true;
         phase = 'quote';
+        if (!raw) continue;
       }
       if (ch === escapeToken) {
         if (pos + 1 === cps.length) continue;
-        word += ch;
+        if (raw) word += ch;
         pos++;
         ch = cps[pos]!;
       }
       word += ch;
       continue;
     }
-    // In quotes: the escape token escapes anything but inside single quotes.
-    if (ch === quote) phase = 'word';
-    if (ch === escapeToken && quote !== "'") {
+    if (ch === quote) {
+      phase = 'word';
+      if (!raw) continue;
+    }
+    // Inside single quotes the escape token escapes nothing (in the raw scan).
+    if (ch === escapeToken && (!raw || quote !== "'")) {
       if (pos + 1 === cps.length) {
         phase = 'word';
         continue;
       }
+      if (raw) word += ch;
       pos++;
-      word += ch;
       ch = cps[pos]!;
     }
     word += ch;
   }
-  return words;
+  return { words, rest: '' };
+}
+
+/** Splits on whitespace, keeping quotes and escapes in the words (the parser's parseWords). */
+export function parseWords(rest: string, escapeToken: string): string[] {
+  return scanWords(rest, escapeToken, true).words;
 }
 
 /** `--flag=value` words before the arguments, and the rest (the parser's extractBuilderFlags). */
 function extractBuilderFlags(line: string, escapeToken: string): { rest: string; flags: string[] } {
-  const flags: string[] = [];
-  let phase: 'spaces' | 'word' | 'quote' = 'spaces';
-  let word = '';
-  let quote = '';
-  let blankOK = false;
-  for (let pos = 0; pos <= line.length; pos++) {
-    const end = pos === line.length;
-    let ch = end ? '' : line[pos]!;
-    if (phase === 'spaces') {
-      if (end) break;
-      if (isSpace(ch)) continue;
-      if (ch !== '-' || pos + 1 === line.length || line[pos + 1] !== '-') return { rest: line.slice(pos), flags };
-      phase = 'word';
-    }
-    if (end) {
-      if (word !== '--' && (blankOK || word.length > 0)) flags.push(word);
-      break;
-    }
-    if (phase === 'word') {
-      if (isSpace(ch)) {
-        phase = 'spaces';
-        if (word === '--') return { rest: line.slice(pos), flags };
-        if (blankOK || word.length > 0) flags.push(word);
-        word = '';
-        blankOK = false;
-        continue;
-      }
-      if (ch === "'" || ch === '"') {
-        quote = ch;
-        blankOK = true;
-        phase = 'quote';
-        continue;
-      }
-      if (ch === escapeToken) {
-        if (pos + 1 === line.length) continue;
-        pos++;
-        ch = line[pos]!;
-      }
-      word += ch;
-      continue;
-    }
-    if (ch === quote) {
-      phase = 'word';
-      continue;
-    }
-    if (ch === escapeToken) {
-      if (pos + 1 === line.length) {
-        phase = 'word';
-        continue;
-      }
-      pos++;
-      ch = line[pos]!;
-    }
-    word += ch;
-  }
-  return { rest: '', flags };
+  const { words, rest } = scanWords(line, escapeToken, false);
+  return { rest, flags: words };
 }
 
 interface LineResult {

@@ -209,6 +209,16 @@ class WordScanner {
     }
   }
 
+  /** A substitution's operand up to `stop`; `missing` is the error when the word ends first. */
+  private readUntil(stop: string, raw: boolean, missing: string): string {
+    try {
+      return this.processStopOn(stop, raw).result;
+    } catch (e) {
+      if (this.peek() === EOF) throw new InvalidParameter(missing);
+      throw e;
+    }
+  }
+
   private processSingleQuote(): string {
     let result = '';
     const open = this.next() as string;
@@ -301,13 +311,7 @@ class WordScanner {
     if (ch === '+' || ch === '-' || ch === '?' || ch === '#' || ch === '%') {
       const raw = ch === '#' || ch === '%';
       if (nullIsUnset && raw) throw new InvalidParameter(`unsupported modifier (${chs}) in substitution`);
-      let word: string;
-      try {
-        word = this.processStopOn('}', raw).result;
-      } catch (e) {
-        if (this.peek() === EOF) throw new InvalidParameter("syntax error: missing '}'");
-        throw e;
-      }
+      const word = this.readUntil('}', raw, "syntax error: missing '}'");
       const value = this.getEnv(name);
       if (this.lex.skipUnsetEnv && value === undefined) return `\${${name}${chs}${word}}`;
       const set = value !== undefined;
@@ -332,20 +336,8 @@ class WordScanner {
     if (ch === '/' && !nullIsUnset) {
       const replaceAll = this.peek() === '/';
       if (replaceAll) this.next();
-      let pattern: string;
-      try {
-        pattern = this.processStopOn('/', true).result;
-      } catch (e) {
-        if (this.peek() === EOF) throw new InvalidParameter("syntax error: missing '/' in ${}");
-        throw e;
-      }
-      let replacement: string;
-      try {
-        replacement = this.processStopOn('}', true).result;
-      } catch (e) {
-        if (this.peek() === EOF) throw new InvalidParameter("syntax error: missing '}'");
-        throw e;
-      }
+      const pattern = this.readUntil('/', true, "syntax error: missing '/' in ${}");
+      const replacement = this.readUntil('}', true, "syntax error: missing '}'");
       const value = this.getEnv(name);
       if (this.lex.skipUnsetEnv && value === undefined) return `\${${name}/${pattern}/${replacement}}`;
       let re: RegExp;
