@@ -1,13 +1,21 @@
-// Wall time of `docker run --rm ...` against berthd (issue 3 targets: median
-// at most half of dockerd's and within 2x of bare runc), bare `runc run` of
-// the same bundle as the floor, and dockerd when DOCKER_REFERENCE_HOST is set.
+// Containers against berthd, bare `runc run` of the same bundle as the floor,
+// and dockerd when DOCKER_REFERENCE_HOST is set (issue 10 targets: a run at
+// most half of dockerd's and within 2x of bare runc, at most 3 MB resident
+// per running container):
+//  - `docker run --rm busybox true` wall times, the three tools taking turns
+//    in each round so that they share the machine's noise;
+//  - the resident memory of what supervises each of 10 sleeping containers:
+//    the parent of the container's init, conmon for berth (berth keeps no
+//    other process per container), containerd-shim-runc-v2 for dockerd;
+//  - the other scenarios (volumes, binds, copy-up, docker cp), tool by tool.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { buildBusyboxRootfs } from '../test/helpers/busybox.js';
 import { buildSpec, writeSpec } from '../src/containers/runtime/oci-spec.js';
+import { checkHostConfig, probeHost, specOptions } from '../src/containers/host-config.js';
 import { fmt, percentile, startBerthd } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
@@ -23,9 +31,101 @@ function median(samples: number[]): number {
   return percentile([...samples].sort((a, b) => a - b), 50);
 }
 
-function docker(host: string, args: string[]): void {
+function docker(host: string, args: string[]): string {
   const r = spawnSync(DOCKER, args, { env: { ...process.env, DOCKER_HOST: host }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** VmRSS of a process, in kB (0 when it is gone). */
+function residentKb(pid: number): number {
+  try {
+    return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+const MEMORY_CONTAINERS = 10;
+
+/**
+ * The resident memory (kB) of the process that supervises each of 10
+ * sleeping containers: the parent of the container's init (the init itself,
+ * the container's own process, is not counted).
+ */
+function monitorMemory(host: string): { perContainerKb: number; monitor: string } {
+  const names = Array.from({ length: MEMORY_CONTAINERS }, (_, i) => `bench-mem-${process.pid}-${i}`);
+  try {
+    for (const name of names) docker(host, ['run', '-d', '--name', name, 'bench-busybox', 'sleep', '3600']);
+    let total = 0;
+    let monitor = '';
+    for (const name of names) {
+      const pid = Number(docker(host, ['inspect', '-f', '{{.State.Pid}}', name]).trim());
+      const parent = parentPid(pid);
+      monitor = readFileSync(`/proc/${parent}/comm`, 'utf8').trim();
+      total += residentKb(parent);
+    }
+    return { perContainerKb: total / names.length, monitor };
+  } finally {
+    docker(host, ['rm', '-f', ...names]);
+  }
+}
+
+/**
+ * `runc run` of a busybox `true` bundle, the floor a run cannot go below:
+ * with the spec berth gives a container by default (the default seccomp
+ * profile, capabilities, masked paths: what dockerd applies too), or a
+ * minimal one (runc's defaults, no seccomp).
+ */
+function bareRuncRunner(work: string, spec: 'berth' | 'minimal'): () => void {
+  const bundle = join(work, `bundle-${spec}`);
+  const rootfs = buildBusyboxRootfs(join(bundle, 'rootfs'));
+  const host = probeHost();
+  const options = spec === 'berth' ? specOptions(checkHostConfig({}, host).hostConfig, host) : {};
+  writeSpec(bundle, buildSpec({ rootfs, args: ['true'], ...options }));
+  const root = join(work, 'runc-root');
+  let i = 0;
+  return () => {
+    const r = spawnSync('runc', ['--root', root, 'run', '--bundle', bundle, `bench-${process.pid}-${spec}-${i++}`], { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error('runc run failed');
+  };
+}
+
+interface RunFigures {
+  berth: number;
+  /** Bare `runc run` of berth's default spec. */
+  runc: number;
+  /** Bare `runc run` of a minimal spec (no seccomp). */
+  runcMinimal: number;
+  dockerd?: number;
+}
+
+/** `docker run --rm busybox true` on berthd, bare runc and dockerd, taking turns in each round; medians in ms. */
+function interleavedRuns(berthHost: string, refHost: string | undefined, work: string): RunFigures {
+  const runc = bareRuncRunner(work, 'berth');
+  const runcMinimal = bareRuncRunner(work, 'minimal');
+  const samples = { berth: [] as number[], runc: [] as number[], runcMinimal: [] as number[], dockerd: [] as number[] };
+  const run = (host: string) => () => void docker(host, ['run', '--rm', 'bench-busybox', 'true']);
+  for (let i = 0; i <= RUNS; i++) {
+    const round = { berth: time(run(berthHost)), runc: time(runc), runcMinimal: time(runcMinimal), dockerd: refHost ? time(run(refHost)) : 0 };
+    // The first round warms every tool up.
+    if (i === 0) continue;
+    samples.berth.push(round.berth);
+    samples.runc.push(round.runc);
+    samples.runcMinimal.push(round.runcMinimal);
+    if (refHost) samples.dockerd.push(round.dockerd);
+  }
+  return {
+    berth: median(samples.berth),
+    runc: median(samples.runc),
+    runcMinimal: median(samples.runcMinimal),
+    ...(refHost ? { dockerd: median(samples.dockerd) } : {}),
+  };
 }
 
 /** Builds the image tars: busybox, and busybox with 100 MB under /big. */
@@ -78,54 +178,54 @@ function measureScenarios(host: string, hostDir: string, out: Map<string, number
   }
 }
 
-function bareRunc(work: string): number {
-  const bundle = join(work, 'bundle');
-  const rootfs = buildBusyboxRootfs(join(bundle, 'rootfs'));
-  writeSpec(bundle, buildSpec({ rootfs, args: ['true'] }));
-  const root = join(work, 'runc-root');
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS + 1; i++) {
-    const id = `bench-${process.pid}-${i}`;
-    const ms = time(() => {
-      const r = spawnSync('runc', ['--root', root, 'run', '--bundle', bundle, id], { stdio: 'ignore' });
-      if (r.status !== 0) throw new Error('runc run failed');
-    });
-    if (i > 0) samples.push(ms);
-  }
-  return median(samples);
-}
-
 export async function benchContainers(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-c-'));
   const hostDir = join(work, 'host');
   mkdirSync(hostDir);
   const { small, big } = buildImages(work);
+  const refHost = process.env.DOCKER_REFERENCE_HOST;
+  if (refHost) {
+    docker(refHost, ['import', small, 'bench-busybox']);
+    docker(refHost, ['import', big, 'bench-big']);
+  }
   const d = await startBerthd();
   const host = `unix://${d.socket}`;
   let berth: Map<string, number>;
+  let runs: RunFigures;
+  let memory: { perContainerKb: number; monitor: string };
   try {
     docker(host, ['import', small, 'bench-busybox']);
     docker(host, ['import', big, 'bench-big']);
+    runs = interleavedRuns(host, refHost, work);
+    memory = monitorMemory(host);
     berth = runScenarios(host, hostDir);
   } finally {
     spawnSync('sh', ['-c', `runc --root ${join(d.dir, 'root', 'runtime')} list -q | xargs -r -n1 runc --root ${join(d.dir, 'root', 'runtime')} delete -f`]);
     await d.stop();
   }
-  const floor = bareRunc(work);
   let ref: Map<string, number> | undefined;
-  const refHost = process.env.DOCKER_REFERENCE_HOST;
+  let refMemory: { perContainerKb: number; monitor: string } | undefined;
   if (refHost) {
-    docker(refHost, ['import', small, 'bench-busybox']);
-    docker(refHost, ['import', big, 'bench-big']);
+    refMemory = monitorMemory(refHost);
     ref = runScenarios(refHost, hostDir);
   }
   rmSync(work, { recursive: true, force: true });
-  console.log(`containers (median of ${RUNS} runs, wall time of the docker CLI command):`);
-  console.log(`  bare runc run (floor)        ${fmt(floor).padStart(8)} ms`);
+  console.log(`containers: docker run --rm busybox true, the tools taking turns (median of ${RUNS} rounds):`);
+  console.log(
+    `  berthd                       ${fmt(runs.berth).padStart(8)} ms  ${(runs.berth / runs.runc).toFixed(2)}x runc (berth's spec)  ${(runs.berth / runs.runcMinimal).toFixed(2)}x runc (minimal)` +
+      (runs.dockerd !== undefined ? `  ${(runs.berth / runs.dockerd).toFixed(2)}x dockerd` : ''),
+  );
+  console.log(`  bare runc run, berth's spec  ${fmt(runs.runc).padStart(8)} ms  (seccomp, capabilities, masked paths)`);
+  console.log(`  bare runc run, minimal spec  ${fmt(runs.runcMinimal).padStart(8)} ms  (no seccomp)`);
+  if (runs.dockerd !== undefined) console.log(`  dockerd                      ${fmt(runs.dockerd).padStart(8)} ms`);
+  console.log(`resident memory per running container (${MEMORY_CONTAINERS} sleeping containers, VmRSS of the parent of each init):`);
+  console.log(`  berth (${memory.monitor})`.padEnd(31) + `${(memory.perContainerKb / 1024).toFixed(2).padStart(8)} MB`);
+  if (refMemory) console.log(`  dockerd (${refMemory.monitor})`.padEnd(31) + `${(refMemory.perContainerKb / 1024).toFixed(2).padStart(8)} MB`);
+  console.log(`containers (median of ${RUNS} runs, wall time of the docker CLI command, tool by tool):`);
   for (const [name, ms] of berth) {
     const r = ref?.get(name);
     console.log(
-      `  ${name.padEnd(28)} ${fmt(ms).padStart(8)} ms  ${(ms / floor).toFixed(2)}x runc` + (r !== undefined ? `   | dockerd ${fmt(r)} ms  ratio ${(ms / r).toFixed(2)}` : ''),
+      `  ${name.padEnd(28)} ${fmt(ms).padStart(8)} ms  ${(ms / runs.runc).toFixed(2)}x runc` + (r !== undefined ? `   | dockerd ${fmt(r)} ms  ratio ${(ms / r).toFixed(2)}` : ''),
     );
   }
 }

@@ -65,7 +65,7 @@ export async function measure(n: number, fn: (i: number) => Promise<void>): Prom
 export async function startBerthd(): Promise<{ socket: string; dir: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const socket = join(dir, 'berth.sock');
-  const child: ChildProcess = spawn(process.execPath, [BERTHD, '--data-root', join(dir, 'root'), '-H', `unix://${socket}`, '--log-level', 'warn'], {
+  const child: ChildProcess = spawn(process.execPath, [BERTHD, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'exec'), '-H', `unix://${socket}`, '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const client = new SocketClient(socket, '');

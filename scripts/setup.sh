@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 command -v runc >/dev/null || need_pkgs+=(runc)
+# The per-container monitor (Podman's and CRI-O's).
+command -v conmon >/dev/null || need_pkgs+=(conmon)
 # The default seccomp profile containers run under (/usr/share/containers/seccomp.json).
 [ -f /usr/share/containers/seccomp.json ] || need_pkgs+=(golang-github-containers-common)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)

@@ -2,7 +2,7 @@
 // berthd: the daemon's command line.
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { Daemon, DEFAULT_DATA_ROOT, DEFAULT_SOCKET } from './daemon.js';
+import { Daemon, DEFAULT_DATA_ROOT, DEFAULT_EXEC_ROOT, DEFAULT_SOCKET } from './daemon.js';
 import { errorText } from './errors.js';
 import { ENGINE_VERSION } from './api/version.js';
 
@@ -10,12 +10,14 @@ const program = new Command('berthd')
   .description('berth daemon: serves the Docker Engine API for volumes and containers')
   .version(ENGINE_VERSION)
   .option('--data-root <dir>', 'root of persistent state', process.env.BERTH_DATA_ROOT ?? DEFAULT_DATA_ROOT)
+  .option('--exec-root <dir>', 'root of the containers\' runtime state (a tmpfs such as /run)', process.env.BERTH_EXEC_ROOT ?? DEFAULT_EXEC_ROOT)
   .option('-H, --host <addr...>', 'daemon socket(s) to listen on (unix:///path or tcp://host:port)')
   .option('--tlsverify', 'require TLS client certificates (needed for tcp://)')
   .option('--tlscacert <file>', 'CA that signs client certificates')
   .option('--tlscert <file>', 'server certificate')
   .option('--tlskey <file>', 'server key')
   .option('--runtime <binary>', 'OCI runtime binary', 'runc')
+  .option('--conmon <binary>', 'container monitor binary', 'conmon')
   .option('--seccomp-profile <file>', 'seccomp profile containers run under by default ("builtin": /usr/share/containers/seccomp.json, or "unconfined")', 'builtin')
   .option('--insecure-registry <host>', 'registry reached without TLS verification, or over plain HTTP: HOST[:PORT] or CIDR (repeatable)', collect, [])
   .option('--registry-mirror <url>', 'Docker Hub mirror tried before it for pulls (repeatable)', collect, [])
@@ -39,12 +41,14 @@ function positiveInt(value: string): number {
 program.parse();
 const opts = program.opts<{
   dataRoot: string;
+  execRoot: string;
   host?: string[];
   tlsverify?: boolean;
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
   runtime: string;
+  conmon: string;
   seccompProfile: string;
   logLevel: string;
   debug?: boolean;
@@ -67,9 +71,11 @@ if (opts.tlsverify) {
 
 const daemon = new Daemon({
   dataRoot: opts.dataRoot,
+  execRoot: opts.execRoot,
   hosts: opts.host && opts.host.length > 0 ? opts.host : [process.env.BERTH_HOST ?? `unix://${DEFAULT_SOCKET}`],
   tls,
   runtime: opts.runtime,
+  conmon: opts.conmon,
   seccompProfile: opts.seccompProfile,
   logLevel: opts.debug ? 'debug' : opts.logLevel,
   insecureRegistries: opts.insecureRegistry,

@@ -42,15 +42,21 @@ import { PidLock } from './daemon/lock.js';
 import { listen, parseHost } from './daemon/listen.js';
 import { InvalidParameter } from './errors.js';
 import { generateId } from './util/random-id.js';
+import { Reaper, becomeSubreaper } from './util/reaper.js';
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
+export const DEFAULT_EXEC_ROOT = '/run/berth';
 export const DEFAULT_SOCKET = '/run/berth/berth.sock';
 
 export interface DaemonConfig {
   dataRoot: string;
+  /** State that must survive a full data root and may go at reboot, as dockerd's --exec-root: containers' monitor files and exit codes. */
+  execRoot: string;
   hosts: string[];
   tls?: TlsOptions;
   runtime?: string;
+  /** The per-container monitor (conmon) binary. */
+  conmon?: string;
   /** Containers' default seccomp profile: "builtin", "unconfined" or a file. */
   seccompProfile?: string;
   logLevel?: string;
@@ -76,14 +82,18 @@ export class Daemon {
   private db?: DB;
   private lock?: PidLock;
   private servers: Server[] = [];
+  private readonly reaper = new Reaper();
 
   constructor(readonly config: DaemonConfig) {
     this.log = config.logger ?? pino({ level: config.logLevel ?? 'info', base: { pid: process.pid } });
   }
 
   async start(): Promise<void> {
-    const { dataRoot } = this.config;
+    const { dataRoot, execRoot } = this.config;
     mkdirSync(dataRoot, { recursive: true, mode: 0o711 });
+    mkdirSync(execRoot, { recursive: true, mode: 0o711 });
+    // Container monitors double-fork away from berthd: as their subreaper it is their parent, and reaps them.
+    becomeSubreaper();
     this.lock = new PidLock(join(dataRoot, 'berthd.pid'));
     this.lock.acquire();
     try {
@@ -96,12 +106,15 @@ export class Daemon {
       const registry = this.registrySettings();
       this.containers = new ContainerService({
         dataRoot,
+        execRoot,
+        reaper: this.reaper,
         records: new ContainerRecords(this.db),
         volumes: this.volumes,
         images: this.images,
         events: this.events,
         log: this.log.child({ service: 'containers' }),
         runtimeBinary: this.config.runtime,
+        conmonBinary: this.config.conmon,
         seccompProfile: this.config.seccompProfile,
       });
       await this.containers.restore();
@@ -136,7 +149,7 @@ export class Daemon {
       registerVolumeArchiveRoutes(router, volumeArchives);
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers);
-      registerExecRoutes(router, new ExecService(this.containers, this.events));
+      registerExecRoutes(router, new ExecService(this.containers, this.events, this.reaper));
       this.archives = new ArchiveService(this.containers);
       registerArchiveRoutes(router, this.archives);
       const puller = new ImagePuller(this.images, registry, this.log.child({ service: 'pull' }));
@@ -183,6 +196,7 @@ export class Daemon {
     this.servers = [];
     this.containers?.close();
     this.archives?.close();
+    this.reaper.close();
     this.db?.close();
     this.db = undefined;
     this.lock?.release();

@@ -1,7 +1,7 @@
 // Docker's connection hijack for attach and exec start: answer "101 UPGRADED"
 // (or 200 without an Upgrade header) and hand over the raw socket.
 import type { Duplex } from 'node:stream';
-import type { Attachment } from '../containers/runtime/shim-client.js';
+import type { Attachment } from '../containers/runtime/attach-hub.js';
 import type { RequestContext } from './http.js';
 import { commonHeaders } from './server.js';
 
@@ -49,21 +49,16 @@ export function hijack(ctx: RequestContext, contentType: string): Hijacked {
  * was attached (the client half-closing closes stdin).
  */
 export function splice(attachment: Attachment, h: Hijacked, opts: { endWithAttachment?: boolean } = {}): void {
-  // pipe() forwards no errors: each side needs its own listener. The shim
-  // connection failing ends the session; stdin failing (the container closed
-  // it, EPIPE) only stops forwarding input.
-  attachment.socket.on('error', () => {
-    attachment.close();
-    h.close();
-  });
+  // pipe() forwards no errors: each side needs its own listener. Stdin
+  // failing (the process closed it) only stops forwarding input.
   if (attachment.stdin) {
     const stdin = attachment.stdin;
     stdin.on('error', () => {
       if (h.input) h.input.unpipe(stdin);
     });
   }
-  attachment.socket.pipe(h.out, { end: false });
-  if (opts.endWithAttachment !== false) attachment.socket.once('close', () => h.out.end());
+  attachment.output.pipe(h.out, { end: false });
+  if (opts.endWithAttachment !== false) void attachment.done.then(() => h.out.end());
   if (h.input && attachment.stdin) h.input.pipe(attachment.stdin);
   h.onClose(() => attachment.close());
 }

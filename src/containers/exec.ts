@@ -1,13 +1,14 @@
 // `docker exec`: extra processes in a running container, each under its own
-// shim (mode 'exec') so they survive like the container's own process.
-import { readFileSync, rmSync } from 'node:fs';
+// conmon (its exec mode), which runs `runc exec` once a client could attach.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Conflict, NotFound, InvalidParameter, errorText } from '../errors.js';
 import { generateId } from '../util/random-id.js';
 import { capabilitySet, resolveUser } from './runtime/oci-spec.js';
-import { spawnShim, type Attachment, type ShimHandle } from './runtime/shim-client.js';
-import { FrameDecoder } from './runtime/protocol.js';
+import { ExecMonitor, RuntimeStartError, resizeTerminal } from './runtime/conmon.js';
+import { AttachHub, FrameDecoder, type Attachment } from './runtime/attach-hub.js';
 import { killProcessTree } from '../util/proc.js';
+import type { Reaper } from '../util/reaper.js';
 import type { ContainerService } from './service.js';
 import type { EventSink } from '../events/bus.js';
 import { isRunning, type ContainerRecord } from './types.js';
@@ -44,7 +45,8 @@ interface ExecRecord {
   running: boolean;
   exitCode: number | null;
   pid: number;
-  handle?: ShimHandle;
+  /** conmon's directory for this exec (attach socket, ctl fifo, process.json), while it runs. */
+  dir?: string;
   done?: Promise<void>;
 }
 
@@ -53,6 +55,7 @@ interface ExecRecord {
  * a paused one; the paused message names the container as the request did.
  */
 function checkExecutable(c: ContainerRecord, ref: string): void {
+  if (c.state.status === 'restarting') throw new Conflict(`Container ${c.id} is restarting, wait until the container is running`);
   if (!isRunning(c.state)) throw new Conflict(`container ${c.id} is not running`);
   if (c.state.status === 'paused') throw new Conflict(`Container ${ref} is paused, unpause the container before exec`);
 }
@@ -63,6 +66,7 @@ export class ExecService {
   constructor(
     private readonly containers: ContainerService,
     private readonly events: EventSink,
+    private readonly reaper: Reaper,
   ) {}
 
   create(ref: string, body: Record<string, unknown>): string {
@@ -137,48 +141,41 @@ export class ExecService {
       const all = capabilitySet([], [], { privileged: true, available: this.containers.host().capabilities });
       (process as Record<string, unknown>).capabilities = { bounding: all, effective: all, permitted: all };
     }
-    const stateDir = join(bundle, 'exec', id);
-    const handle = await spawnShim({
-      id: c.id,
-      mode: 'exec',
-      stateDir,
-      process,
-      runtime: this.containers.runc,
-      tty,
-      openStdin: e.config.AttachStdin && !opts.detach,
-      stdinOnce: true,
-      logPath: null,
-      pool: this.containers.shimPool,
-    });
-    e.handle = handle;
-    let attachment: Attachment | null = null;
-    if (!opts.detach) {
-      attachment = await handle.attach({ stdin: e.config.AttachStdin, stdout: e.config.AttachStdout, stderr: e.config.AttachStderr, raw: true });
-    }
-    e.running = true;
-    this.events.publish('container', `exec_start: ${e.config.Cmd.join(' ')}`, c.id, { name: c.name, execID: id });
+    const dir = join(this.containers.stateDir(c.id), 'exec', id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const processFile = join(dir, 'process.json');
+    writeFileSync(processFile, JSON.stringify(process), { mode: 0o600 });
+    const stdin = e.config.AttachStdin && !opts.detach;
+    let monitor: ExecMonitor;
     try {
-      const { pid } = await handle.start();
-      e.pid = pid;
+      monitor = await ExecMonitor.spawn(this.containers.conmon, { containerId: c.id, execId: id, dir, processFile, tty, stdin });
     } catch (err) {
-      const st = await handle.wait().catch(() => null);
-      e.running = false;
-      e.exitCode = st?.exitCode ?? 126;
-      attachment?.close();
+      rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    e.done = handle.wait().then(
-      (st) => {
-        e.running = false;
-        e.exitCode = st.exitCode;
-        this.events.publish('container', 'exec_die', c.id, { name: c.name, execID: id, exitCode: String(st.exitCode) });
-        rmSync(stateDir, { recursive: true, force: true });
-      },
-      () => {
-        e.running = false;
-        e.exitCode = 126;
-      },
-    );
+    // conmon left for berthd (its subreaper): reaped when it exits.
+    void this.reaper.watch(monitor.conmonPid);
+    e.dir = dir;
+    const hub = new AttachHub({ socketPath: join(dir, 'attach'), tty, openStdin: stdin, stdinOnce: true, warn: () => undefined });
+    let attachment: Attachment | null = null;
+    if (!opts.detach) attachment = hub.attach({ stdin: e.config.AttachStdin, stdout: e.config.AttachStdout, stderr: e.config.AttachStderr });
+    e.running = true;
+    this.events.publish('container', `exec_start: ${e.config.Cmd.join(' ')}`, c.id, { name: c.name, execID: id });
+    e.done = monitor.exit.then((exit) => {
+      e.running = false;
+      e.exitCode = exit.exitCode;
+      hub.finish();
+      rmSync(dir, { recursive: true, force: true });
+      e.dir = undefined;
+      if (e.pid > 0) this.events.publish('container', 'exec_die', c.id, { name: c.name, execID: id, exitCode: String(exit.exitCode) });
+    });
+    try {
+      e.pid = await monitor.begin();
+    } catch (err) {
+      await e.done;
+      attachment?.close();
+      throw err instanceof RuntimeStartError ? err.apiError : err;
+    }
     return attachment;
   }
 
@@ -206,8 +203,7 @@ export class ExecService {
         kept += payload.length;
         while (kept - chunks[0]!.length >= CAPTURE_LIMIT) kept -= chunks.shift()!.length;
       });
-      attachment.socket.on('data', (d: Buffer) => decoder.push(d));
-      attachment.socket.resume();
+      attachment.output.on('data', (d: Buffer) => decoder.push(d));
       const e = this.get(id);
       let timedOut = false;
       const timer = setTimeout(() => {
@@ -237,8 +233,13 @@ export class ExecService {
 
   async resize(id: string, h: number, w: number): Promise<void> {
     const e = this.get(id);
-    if (!e.handle || !e.running) throw new Conflict(`exec ${id} is not running`);
-    if (e.config.Tty) await e.handle.resize(h, w);
+    if (!e.dir || !e.running) throw new Conflict(`exec ${id} is not running`);
+    if (!e.config.Tty) return;
+    try {
+      resizeTerminal(e.dir, h, w);
+    } catch (err) {
+      throw new Conflict(`cannot resize exec ${id}: ${errorText(err)}`, { cause: err });
+    }
   }
 
   inspect(id: string): Record<string, unknown> {

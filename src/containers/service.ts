@@ -1,6 +1,7 @@
-// ContainerService: containers on an OCI runtime (runc), each supervised by a
-// detached shim that owns its stdio, logs and exit status. Volumes are
-// referenced at create, mounted at start and unmounted at exit (spec 5, 6).
+// ContainerService: containers on an OCI runtime (runc), each under its own
+// monitor (conmon) that owns its stdio, log and exit code and outlives
+// berthd. Volumes are referenced at create, mounted at start and unmounted
+// at exit; restart policies are applied at each exit and at berthd's start.
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -17,32 +18,49 @@ import { copyUp, imageVolumePath } from '../mounts/copy-up.js';
 import { bindOpened, mkdirAllInRoot, openInside, resolveInScope, unbindOpened, type OpenedPath } from '../mounts/safe-path.js';
 import { Runc } from './runtime/runc.js';
 import { buildSpec, resolveUser, writeSpec, type MountInput, type NetworkMode } from './runtime/oci-spec.js';
-import { spawnShim, connectShim, readExitStatus, isShimAlive, stopContainer, ShimPool, type ShimHandle, type Attachment, type ExitStatus } from './runtime/shim-client.js';
-import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/json-log.js';
-import { signalNumber } from './runtime/process-io.js';
+import { readLogs, type LogEntry, type ReadLogsOptions } from './runtime/container-log.js';
+import { signalNumber } from './runtime/signals.js';
+import { RuntimeStartError, type ConmonRuntime } from './runtime/conmon.js';
+import { ExitWatcher } from './runtime/exit-watcher.js';
+import type { AttachRequest, Attachment } from './runtime/attach-hub.js';
+import { ContainerMonitor, runExitOf, type MonitorSettings, type RunExit } from './monitor.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
-import { isProcessRunning, processStartTime } from '../util/proc.js';
+import type { Reaper } from '../util/reaper.js';
 import { generateId } from '../util/random-id.js';
 import { mergeConfig } from './config.js';
-import { checkHostConfig, probeHost, specOptions, type HostFacts } from './host-config.js';
+import { checkHostConfig, probeHost, specOptions, specResources, type HostFacts } from './host-config.js';
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
-import { ZERO_TIME, isRunning, type ContainerCreateSpec, type ContainerPaths, type ContainerRecord, type ContainerStatus } from './types.js';
+import { ZERO_TIME, isRunning, isRunningOrRestarting, type ContainerCreateSpec, type ContainerPaths, type ContainerRecord, type ContainerStatus } from './types.js';
 import { FreezeJournal } from './freeze-journal.js';
 import { Freezer, type FreezeOptions, type FreezeResult } from './freeze.js';
 import type { ViewMount } from './archive-helper.js';
 import { mountsUnder } from '../util/mount.js';
+import { RestartManager, isNoRestart, policyRestarts, restartPolicyOf, validateRestartPolicy } from './restart-policy.js';
+import { updateHostConfig } from './update.js';
+import { top, type TopResult } from './top.js';
+import { cgroupPathsOf, emptyStats, networkStats, readStats, type StatsSample } from './stats.js';
+
+export type { AttachRequest, Attachment } from './runtime/attach-hub.js';
 
 export interface ContainerServiceDeps {
   dataRoot: string;
+  /** Runtime state that must not live on the data root: conmon's files and exit codes (tmpfs, like /run). */
+  execRoot: string;
   records: ContainerRecords;
   volumes: VolumeService;
   images: ImageService;
   events: EventSink;
   log: Logger;
+  /** Reaps the monitors berthd starts (berthd is their subreaper). */
+  reaper: Reaper;
   runtimeBinary?: string;
+  /** The monitor binary (default "conmon" on PATH). */
+  conmonBinary?: string;
   /** The default seccomp profile: "builtin", "unconfined" or a file (berthd --seccomp-profile). */
   seccompProfile?: string;
+  /** How long `stats` waits between its two samples when not streaming (dockerd: its 1 s collector tick). */
+  statsIntervalMs?: number;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -60,17 +78,6 @@ export interface VolumeUser {
   readWrite: boolean;
 }
 
-export interface AttachRequest {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-}
-
-/** How often berthd checks that a running container's process still exists. */
-const PROCESS_CHECK_MS = 2000;
-/** Checks after the process ended before berthd stops waiting for its shim's report. */
-const DEAD_PROCESS_CHECKS = 5;
-
 function nowIso(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
@@ -82,6 +89,16 @@ function networkModeOf(hostConfig: Record<string, unknown>): NetworkMode {
   if (mode === 'none') return 'none';
   if (mode === 'host') return 'host';
   throw new NotFound(`network ${mode} not found`);
+}
+
+/** True for a signal name or number that exists. */
+function isKnownSignal(sig: string | number): boolean {
+  try {
+    signalNumber(sig);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when both name the same signal; an unknown name matches nothing. */
@@ -100,27 +117,39 @@ function nameConflict(name: string, holder: string): Conflict {
   );
 }
 
+/** dockerd's errContainerIsRestarting. */
+function restartingConflict(id: string): Conflict {
+  return new Conflict(`Container ${id} is restarting, wait until the container is running`);
+}
+
 export class ContainerService {
   readonly runc: Runc;
-  /** Shim processes started ahead of time, so a start does not wait for Node to boot. */
-  readonly shimPool: ShimPool;
-  private readonly handles = new Map<string, ShimHandle>();
-  private readonly pendingAttach = new Map<string, Array<(h: ShimHandle | null) => void>>();
+  /** conmon and the runtime it runs (exec uses them too). */
+  readonly conmon: ConmonRuntime;
+  private readonly exits: ExitWatcher;
+  /** The monitors of running (and paused) containers. */
+  private readonly monitors = new Map<string, ContainerMonitor>();
+  /** Attach clients waiting for a container's start: attached before the entrypoint runs. */
+  private readonly pendingAttach = new Map<string, Array<(m: ContainerMonitor | null) => void>>();
+  /** Restart state of each container since its last explicit start. */
+  private readonly restartManagers = new Map<string, RestartManager>();
   private readonly lifecycle = new EventEmitter();
   private readonly locks = new KeyedMutex();
   private readonly lastExit = new Map<string, number>();
   private hostFacts?: HostFacts;
-  /** Names held by creates in flight (name -> container ID), not yet in the database. */
+  /** Names held by creates and renames in flight (name -> container ID), not yet in the database. */
   private readonly reservedNames = new Map<string, string>();
   private readonly freezer: Freezer;
+  private closed = false;
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.runc = new Runc({ binary: deps.runtimeBinary ?? 'runc', root: join(deps.dataRoot, 'runtime') });
+    this.conmon = { conmon: deps.conmonBinary ?? 'conmon', runc: this.runc };
     this.lifecycle.setMaxListeners(0);
     mkdirSync(join(deps.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
     mkdirSync(join(deps.dataRoot, 'runtime'), { recursive: true, mode: 0o700 });
-    // Not under runtime/: that is runc's root, where every directory is a container.
-    this.shimPool = new ShimPool({ logPath: join(deps.dataRoot, 'runtime', 'shims.log'), recordDir: join(deps.dataRoot, 'standby-shims') });
+    mkdirSync(join(deps.execRoot, 'containers'), { recursive: true, mode: 0o700 });
+    this.exits = new ExitWatcher(join(deps.execRoot, 'exits'));
     this.freezer = new Freezer({
       target: { statusOf: (id) => deps.records.get(id)?.state.status, pause: (id) => this.pause(id), unpause: (id) => this.unpause(id) },
       journal: new FreezeJournal(join(deps.dataRoot, 'freeze.json')),
@@ -128,11 +157,13 @@ export class ContainerService {
     });
   }
 
-  /** Daemon shutdown: running containers keep their shims; the spare one exits. */
+  /** Daemon shutdown: running containers keep their monitors; pending restarts are dropped (they run at the next start). */
   close(): void {
+    this.closed = true;
+    for (const rm of this.restartManagers.values()) rm.cancel();
     // Exits the disk refused until now get one last chance before the database closes.
     this.deps.records.flush();
-    this.shimPool.close();
+    this.exits.close();
   }
 
   /** What this host lets containers have (capabilities, cgroup controllers, CPUs). */
@@ -146,11 +177,12 @@ export class ContainerService {
   private fsDir(id: string): string {
     return join(this.dir(id), 'fs');
   }
-  private stateDir(id: string): string {
-    return join(this.dir(id), 'run');
+  /** conmon's files for the container, under the exec root. */
+  stateDir(id: string): string {
+    return join(this.deps.execRoot, 'containers', id);
   }
   logPath(id: string): string {
-    return join(this.dir(id), `${id}-json.log`);
+    return join(this.dir(id), `${id}.log`);
   }
 
   // ---- lookup ----
@@ -227,15 +259,12 @@ export class ContainerService {
     const imageConfig = image.config.config ?? {};
     const { config, path, args } = mergeConfig(spec.config, imageConfig);
 
-    const restart = hostConfig.RestartPolicy as { Name?: string } | undefined;
-    if (hostConfig.AutoRemove === true && restart?.Name && restart.Name !== 'no' && restart.Name !== '') {
+    const restart = restartPolicyOf(hostConfig);
+    validateRestartPolicy(restart);
+    if (hostConfig.AutoRemove === true && !isNoRestart(restart)) {
       throw new InvalidParameter("can't create 'AutoRemove' container with restart policy");
     }
     const networkMode = networkModeOf(hostConfig);
-    // Restart policies would need a supervisor loop berth does not have yet: refuse rather than ignore.
-    if (restart?.Name && restart.Name !== 'no') {
-      throw new InvalidParameter(`restart policy "${restart.Name}" is not supported by berth yet: only "no"`);
-    }
 
     const requestedName = spec.name ? validateContainerName(spec.name) : undefined;
 
@@ -406,20 +435,37 @@ export class ContainerService {
 
   async start(ref: string): Promise<'started' | 'already-running'> {
     const c = this.resolve(ref);
-    return this.locks.run(c.id, () => this.startLocked(c.id));
+    return this.locks.run(c.id, () => this.startLocked(c.id, { byPolicy: false }));
   }
 
-  private async startLocked(id: string): Promise<'started' | 'already-running'> {
+  /**
+   * Starts the container: mounts, spec, conmon (`runc create`), attach
+   * clients that came first, `runc start`. An explicit start (not one by the
+   * restart policy) begins a new restart history, as dockerd's does.
+   */
+  private async startLocked(id: string, opts: { byPolicy: boolean }): Promise<'started' | 'already-running'> {
     const c = this.deps.records.get(id);
     if (!c) throw new NotFound(`No such container: ${id}`);
     // dockerd checks paused first: a paused container is running too.
     if (c.state.status === 'paused') throw new Conflict('cannot start a paused container, try unpause instead');
     if (c.state.status === 'running') return 'already-running';
+    if (c.state.status === 'restarting' && !opts.byPolicy) return 'already-running';
+    if (c.state.status !== 'restarting' && opts.byPolicy) return 'already-running';
     if (c.state.status === 'removing') throw new Conflict(`cannot start container ${id}: container is marked for removal`);
+    if (!opts.byPolicy) {
+      this.restartManagers.get(id)?.cancel();
+      this.restartManagers.delete(id);
+      if (c.restartCount !== 0 || c.manuallyStopped) {
+        c.restartCount = 0;
+        c.manuallyStopped = false;
+        this.deps.records.update(c);
+      }
+    }
     const { images, volumes, events } = this.deps;
     const mountedVolumes: MountPoint[] = [];
     const subpathMounts: string[] = [];
     let rootfsMounted = false;
+    let monitor: ContainerMonitor | undefined;
     try {
       const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
       rootfsMounted = true;
@@ -477,53 +523,76 @@ export class ContainerService {
         }
       }
       writeSpec(this.dir(id), spec);
-      rmSync(this.stateDir(id), { recursive: true, force: true });
-      const handle = await spawnShim({
-        id,
-        stateDir: this.stateDir(id),
-        bundle: this.dir(id),
-        runtime: this.runc,
-        tty: c.config.Tty,
-        openStdin: c.config.OpenStdin,
-        stdinOnce: c.config.StdinOnce,
-        logPath: this.logPath(id),
-        consoleSize,
-        pool: this.shimPool,
-      });
-      this.handles.set(id, handle);
+      // A stopped container's runtime state is deleted at its exit; one a crash left is in the way.
+      await this.deleteRuntimeState(id);
+      try {
+        monitor = await ContainerMonitor.create(this.monitorDeps(), this.monitorSettings(c));
+      } catch (e) {
+        if (!(e instanceof RuntimeStartError)) throw e;
+        // The runtime refused the process (a missing command: 127): recorded as its exit, as Docker does.
+        this.releaseSubpathMounts(id);
+        await this.finishRun(id, { exitCode: e.exitCode, finishedAt: nowIso(), oomKilled: false, error: e.message }, { startFailed: true });
+        throw e.apiError;
+      }
+      this.monitors.set(id, monitor);
+      monitor.hub.holdStdin();
       // Attach clients that came before start see everything from the first byte.
       const pending = this.pendingAttach.get(id) ?? [];
       this.pendingAttach.delete(id);
-      for (const resolve of pending) resolve(handle);
-      let pid: number;
+      for (const resolve of pending) resolve(monitor);
       try {
-        ({ pid } = await handle.start());
+        await monitor.start();
       } catch (e) {
+        // The container exists but did not run: the monitor records its end once runc deleted it.
+        await this.runc.delete(id, { force: true }).catch(() => undefined);
         this.releaseSubpathMounts(id);
-        const st = await handle.wait().catch(() => null);
-        await this.finishRun(id, st ?? { exitCode: 128, finishedAt: nowIso(), oomKilled: false, error: errorText(e) }, { startFailed: true });
+        const st = await monitor.exited;
+        await this.finishRun(id, { ...st, error: errorText(e) }, { startFailed: true });
         throw e;
       }
       // runc has bound them into the container: the host-side mounts can go.
       this.releaseSubpathMounts(id);
-      c.state = { ...c.state, status: 'running', pid, exitCode: 0, error: '', startedAt: nowIso(), finishedAt: ZERO_TIME };
+      c.state = { ...c.state, status: 'running', pid: monitor.pid, exitCode: 0, error: '', startedAt: nowIso(), finishedAt: ZERO_TIME };
       this.deps.records.update(c);
       events.publish('container', 'start', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
-      this.watch(id, handle);
+      this.watch(id, monitor);
       return 'started';
     } catch (e) {
-      if (!this.handles.has(id)) {
-        // Failed before the shim existed: undo the mounts taken so far.
+      if (!monitor) {
+        // Failed before the monitor existed: undo the mounts taken so far.
         this.releaseSubpathMounts(id);
         for (const m of mountedVolumes) await volumes.unmount(m.name, id, { container: id }).catch(() => undefined);
         if (rootfsMounted) await images.releaseRootfs(this.fsDir(id)).catch(() => undefined);
         const pending = this.pendingAttach.get(id) ?? [];
         this.pendingAttach.delete(id);
         for (const resolve of pending) resolve(null);
+      }
+      if (!this.monitors.has(id)) {
+        const now = this.deps.records.get(id);
+        // A restart by the policy that failed leaves the container stopped.
+        if (now?.state.status === 'restarting') this.setStopped(now, errorText(e));
+        // docker removes an AutoRemove container whose start failed.
         if (c.hostConfig.AutoRemove === true) await this.removeNow(id, { volumes: true }).catch(() => undefined);
       }
       throw e;
     }
+  }
+
+  private monitorDeps(): { conmon: ConmonRuntime; exits: ExitWatcher; reaper: Reaper; log: Logger } {
+    return { conmon: this.conmon, exits: this.exits, reaper: this.deps.reaper, log: this.deps.log };
+  }
+
+  private monitorSettings(c: ContainerRecord): MonitorSettings {
+    return {
+      id: c.id,
+      name: c.name,
+      bundle: this.dir(c.id),
+      stateDir: this.stateDir(c.id),
+      logPath: this.logPath(c.id),
+      tty: c.config.Tty,
+      openStdin: c.config.OpenStdin,
+      stdinOnce: c.config.StdinOnce,
+    };
   }
 
   private subpathDir(id: string): string {
@@ -555,7 +624,6 @@ export class ContainerService {
     }
   }
 
-  /** Unmounts the host-side subpath mountpoints (never deletes through a mount that is still there). */
   /**
    * Deletes a container's directory, unless something is still mounted below
    * it: a recursive delete would go through a leftover subpath or volume
@@ -619,61 +687,22 @@ export class ContainerService {
     return { hostname, hosts, resolvConf };
   }
 
-  /**
-   * Follows a running container until it exits, then records the exit and
-   * cleans up. The shim reports the exit; in case it cannot (it died, or is
-   * stuck), berthd also checks the container's process itself.
-   */
-  private watch(id: string, handle: ShimHandle): void {
-    const { log } = this.deps;
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const conclude = (st: ExitStatus): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      this.finishRun(id, st).catch((e) => log.error({ container: id, err: errorText(e) }, 'cleanup after exit failed'));
-    };
-    handle.wait().then(conclude, (e) => {
-      if (settled) return;
-      log.error({ container: id, err: errorText(e) }, 'lost track of container');
-      conclude({ exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: errorText(e) });
-    });
-    const pid = this.deps.records.get(id)?.state.pid ?? 0;
-    const startTime = pid > 0 ? processStartTime(pid) : null;
-    let deadChecks = 0;
-    const check = async (): Promise<void> => {
-      if (settled) return;
-      if (startTime !== null && isProcessRunning(pid, startTime)) return;
-      // The process has ended: the shim should report it within moments.
-      const recorded = await readExitStatus(handle.stateDir);
-      if (recorded) return conclude(recorded);
-      const status = await handle.status().catch(() => null);
-      if (status?.exit) return conclude(status.exit);
-      // The runtime still winding down (a slow machine) is not a lost container.
-      if (status?.runtimePid && isProcessRunning(status.runtimePid)) return;
-      deadChecks++;
-      const shimGone = status === null && (handle.shimPid === null || !isProcessRunning(handle.shimPid));
-      if (shimGone || deadChecks >= DEAD_PROCESS_CHECKS) {
-        log.error({ container: id, pid }, 'the container process ended without its shim reporting it');
-        conclude({ exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container process ended without an exit status from its shim' });
-      }
-    };
-    const schedule = (): void => {
-      timer = setTimeout(() => {
-        check()
-          .catch((e) => log.warn({ container: id, err: errorText(e) }, 'checking the container process failed'))
-          .finally(() => {
-            if (!settled) schedule();
-          });
-      }, PROCESS_CHECK_MS).unref();
-    };
-    schedule();
+  /** Follows a running container until its monitor reports its end. */
+  private watch(id: string, monitor: ContainerMonitor): void {
+    void monitor.exited.then((st) => {
+      // A removal took the container over (it stopped following first).
+      if (this.monitors.get(id) !== monitor) return;
+      return this.finishRun(id, st);
+    }).catch((e: unknown) => this.deps.log.error({ container: id, err: errorText(e) }, 'cleanup after exit failed'));
   }
 
-  private async finishRun(id: string, st: ExitStatus, opts: { startFailed?: boolean } = {}): Promise<void> {
+  /**
+   * A run ended: mounts released, runtime state deleted, the exit recorded
+   * and announced; then the restart policy decides whether it runs again.
+   */
+  private async finishRun(id: string, st: RunExit, opts: { startFailed?: boolean } = {}): Promise<void> {
     const { volumes, images, events, records, log } = this.deps;
-    this.handles.delete(id);
+    this.monitors.delete(id);
     const c = records.get(id);
     if (!c) return;
     for (const m of c.mounts) {
@@ -683,46 +712,129 @@ export class ContainerService {
     await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
     this.releaseSubpathMounts(id);
     await this.deleteRuntimeState(id);
+    const runMs = Math.max(0, Date.parse(st.finishedAt) - Date.parse(c.state.startedAt));
+    const delay = opts.startFailed || this.closed ? null : this.restartManager(c).next(st.exitCode, c.manuallyStopped === true, runMs);
     c.state = {
       ...c.state,
-      status: 'exited',
+      status: delay === null ? 'exited' : 'restarting',
       pid: 0,
       exitCode: st.exitCode,
       error: st.error ?? '',
       oomKilled: st.oomKilled,
       finishedAt: st.finishedAt || nowIso(),
     };
+    if (delay !== null) c.restartCount++;
     // The exit happened whatever the disk says: kept in memory and retried if the database refuses it now.
     const saved = records.recordFact(c);
     if (!saved.saved) log.error({ container: id, err: errorText(saved.error) }, 'could not store the exit yet; retrying');
     this.lastExit.set(id, st.exitCode);
-    events.publish('container', 'die', id, { exitCode: String(st.exitCode), image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+    const attributes = { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) };
+    if (st.oomKilled) events.publish('container', 'oom', id, attributes);
+    events.publish('container', 'die', id, { ...attributes, exitCode: String(st.exitCode), execDuration: String(Math.floor(runMs / 1000)) });
     this.lifecycle.emit(`exit:${id}`, st.exitCode);
+    if (delay === null) this.lifecycle.emit(`stopped:${id}`, st.exitCode);
+    if (delay !== null) {
+      this.restartManager(c).schedule(delay, () => {
+        this.locks
+          .run(id, () => this.startLocked(id, { byPolicy: true }))
+          .catch((e: unknown) => log.warn({ container: id, err: errorText(e) }, 'restart by the restart policy failed'));
+      });
+      return;
+    }
     if (c.hostConfig.AutoRemove === true && !opts.startFailed) {
       await this.removeNow(id, { volumes: true }).catch((e) => log.warn({ container: id, err: errorText(e) }, 'auto-remove failed'));
     }
   }
 
+  /** The container's restart state, made from its record after an explicit start or berthd's. */
+  private restartManager(c: ContainerRecord): RestartManager {
+    let rm = this.restartManagers.get(c.id);
+    if (!rm) {
+      rm = new RestartManager(restartPolicyOf(c.hostConfig), c.restartCount);
+      this.restartManagers.set(c.id, rm);
+    }
+    return rm;
+  }
+
+  /** A restarting container that will not run again: exited, with its last exit code. */
+  private setStopped(c: ContainerRecord, error?: string): void {
+    this.restartManagers.get(c.id)?.cancel();
+    c.state = { ...c.state, status: 'exited', ...(error !== undefined ? { error } : {}) };
+    const saved = this.deps.records.recordFact(c);
+    if (!saved.saved) this.deps.log.error({ container: c.id, err: errorText(saved.error) }, 'could not store the stop yet; retrying');
+    this.lifecycle.emit(`stopped:${c.id}`, c.state.exitCode);
+  }
+
   /**
-   * `runc run` in the foreground deletes its container when it exits; only a
-   * runtime that left state behind (a crash) needs `runc delete`.
+   * runc keeps a created container's state until it is deleted; a container
+   * that never ran has none. One that has ended is cleaned up without a runc
+   * process when its state allows it.
    */
   private async deleteRuntimeState(id: string): Promise<void> {
     if (!existsSync(join(this.runc.root, id))) return;
+    if (this.runc.removeStoppedState(id)) return;
     await this.runc.delete(id, { force: true }).catch(() => undefined);
   }
 
   // ---- stop, kill, restart ----
 
+  /**
+   * dockerd's kill bookkeeping (daemon/kill.go): any signal counts as a
+   * manual stop (unless-stopped containers then stay down at berthd's next
+   * start), and the stop signal or SIGKILL (any signal, when the container
+   * names no stop signal) ends restarting until the next explicit start.
+   */
+  private noteKill(c: ContainerRecord, signal: string | number): void {
+    const stopSignal = c.config.StopSignal;
+    if (!stopSignal || sameSignal(signal, 'SIGKILL') || sameSignal(signal, stopSignal)) {
+      // Made if need be: the exit this signal causes must find it cancelled.
+      this.restartManager(c).cancel();
+    }
+    if (c.manuallyStopped) return;
+    c.manuallyStopped = true;
+    const saved = this.deps.records.recordFact(c);
+    if (!saved.saved) this.deps.log.warn({ container: c.id, err: errorText(saved.error) }, 'could not store the manual stop yet; retrying');
+  }
+
+  /** Sends `signal` through runc; a container that is gone already is not an error here. */
+  private async signal(id: string, signal: string): Promise<void> {
+    const c = this.deps.records.get(id);
+    if (c) this.noteKill(c, signal);
+    try {
+      await this.runc.kill(id, signal);
+    } catch (e) {
+      if (e instanceof NotFound || e instanceof Conflict) return;
+      throw e;
+    }
+    await this.thawAfterSignal(id, signal);
+  }
+
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
     const c = this.resolve(ref);
-    const handle = this.handles.get(c.id);
-    if (!isRunning(c.state) || !handle) return 'not-running';
-    const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     const signal = opts.signal ?? c.config.StopSignal ?? 'SIGTERM';
+    if (c.state.status === 'restarting') {
+      // Between two runs: nothing to signal, only the restart to cancel.
+      this.noteKill(c, 'SIGKILL');
+      this.setStopped(c);
+      this.deps.events.publish('container', 'stop', c.id, { image: c.config.Image, name: c.name });
+      return 'stopped';
+    }
+    const monitor = this.monitors.get(c.id);
+    if (!isRunning(c.state) || !monitor) return 'not-running';
+    const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     const exited = this.nextExit(c.id);
     this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal });
-    await stopContainer(handle, this.runc, { signal, timeoutSec: timeout, afterSignal: (sig) => this.thawAfterSignal(c.id, sig) });
+    if (timeout !== 0) {
+      await this.signal(c.id, signal);
+      if (timeout > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout * 1000)))]);
+        clearTimeout(timer);
+        if (timedOut) await this.signal(c.id, 'SIGKILL');
+      }
+    } else {
+      await this.signal(c.id, 'SIGKILL');
+    }
     await exited;
     this.deps.events.publish('container', 'stop', c.id, { image: c.config.Image, name: c.name });
     return 'stopped';
@@ -730,10 +842,18 @@ export class ContainerService {
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.resolve(ref);
-    if (!isRunning(c.state) || !this.handles.has(c.id)) {
+    const sig = /^\d+$/.test(signal) ? Number(signal) : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+    if (c.state.status === 'restarting') {
+      // dockerd cancels the restart and sends nothing: the container stops where it is.
+      this.noteKill(c, sig);
+      this.setStopped(c);
+      return;
+    }
+    if (!isRunning(c.state) || !this.monitors.has(c.id)) {
       throw new Conflict(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     }
-    const sig = /^\d+$/.test(signal) ? Number(signal) : signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+    // Before the signal: the exit it causes must find restarting already decided.
+    if (isKnownSignal(sig)) this.noteKill(c, sig);
     try {
       await this.runc.kill(c.id, sig);
     } catch (e) {
@@ -771,7 +891,8 @@ export class ContainerService {
       const c = this.deps.records.get(id);
       if (!c) throw new NotFound(`No such container: ${ref}`);
       // dockerd's messages and classes (daemon/pause.go, container.GetRunningTask).
-      if (!isRunning(c.state) || !this.handles.has(id)) throw new Conflict(`container ${id} is not running`);
+      if (c.state.status === 'restarting') throw restartingConflict(id);
+      if (!isRunning(c.state) || !this.monitors.has(id)) throw new Conflict(`container ${id} is not running`);
       if (c.state.status === 'paused') throw new Conflict(`Container ${id} is already paused`);
       try {
         await this.runc.pause(id);
@@ -795,7 +916,7 @@ export class ContainerService {
       const c = this.deps.records.get(id);
       if (!c) throw new NotFound(`No such container: ${ref}`);
       if (c.state.status !== 'paused') throw new SystemError(`Container ${id} is not paused`);
-      if (!this.handles.has(id)) throw new Conflict(`container ${id} is not running`);
+      if (!this.monitors.has(id)) throw new Conflict(`container ${id} is not running`);
       try {
         await this.runc.resume(id);
       } catch (e) {
@@ -841,27 +962,35 @@ export class ContainerService {
     return new Promise((resolve) => this.lifecycle.once(`exit:${id}`, resolve));
   }
 
+  private removed(id: string): Promise<number> {
+    return new Promise((resolve) => this.lifecycle.once(`removed:${id}`, resolve));
+  }
+
   // ---- wait ----
 
+  /**
+   * not-running waits for the container to stop for good (a restart policy
+   * that runs it again keeps it "running", as dockerd's State.Running does);
+   * next-exit for its next exit.
+   */
   async wait(ref: string, condition: WaitCondition): Promise<WaitResult> {
     const c = this.resolve(ref);
     const id = c.id;
-    if (condition === 'removed') {
-      const code = await new Promise<number>((resolve) => this.lifecycle.once(`removed:${id}`, resolve));
-      return { StatusCode: code };
-    }
-    if (condition === 'not-running' && !isRunning(c.state)) return { StatusCode: c.state.exitCode };
-    const code = await Promise.race([
-      this.nextExit(id),
-      new Promise<number>((resolve) => this.lifecycle.once(`removed:${id}`, resolve)),
-    ]);
-    return { StatusCode: code };
+    if (condition === 'removed') return { StatusCode: await this.removed(id) };
+    if (condition === 'next-exit') return { StatusCode: await Promise.race([this.nextExit(id), this.removed(id)]) };
+    if (!isRunningOrRestarting(c.state)) return { StatusCode: c.state.exitCode };
+    const stopped = new Promise<number>((resolve) => this.lifecycle.once(`stopped:${id}`, resolve));
+    return { StatusCode: await Promise.race([stopped, this.removed(id)]) };
   }
 
   // ---- remove ----
 
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.resolve(ref);
+    if (c.state.status === 'restarting') {
+      if (!opts.force) throw new Conflict(`cannot remove container "/${c.name}": container is restarting: stop the container before removing or force remove`);
+      this.setStopped(c);
+    }
     if (isRunning(c.state)) {
       if (!opts.force) {
         const why = c.state.status === 'paused' ? 'container is paused and must be unpaused first' : 'container is running: stop the container before removing or force remove';
@@ -884,9 +1013,16 @@ export class ContainerService {
     await this.locks.run(`remove:${id}`, async () => {
       const c = records.get(id);
       if (!c) return;
-      const handle = this.handles.get(id);
-      if (handle) {
-        await stopContainer(handle, this.runc, { signal: 'SIGKILL', timeoutSec: 0, afterSignal: (sig) => this.thawAfterSignal(id, sig) }).catch(() => undefined);
+      this.restartManagers.get(id)?.cancel();
+      this.restartManagers.delete(id);
+      const monitor = this.monitors.get(id);
+      if (monitor) {
+        // Still running (a kill that did not take): taken over from watch(), killed, and its end awaited.
+        this.monitors.delete(id);
+        await this.runc.delete(id, { force: true }).catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([monitor.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
       }
       // The record and its volume references go first, in one transaction: if
       // that fails (a full disk) nothing else was touched and the container
@@ -903,66 +1039,213 @@ export class ContainerService {
           }
         }
       }
+      // Gone for every client from here (`docker run --rm` waits for this); the
+      // files follow, and a start after a crash removes what they left.
+      events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+      this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
       await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
       await this.deleteRuntimeState(id);
       this.releaseSubpathMounts(id);
       this.removeDir(id);
-      events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
-      this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
+      this.removeMonitorState(id);
       this.lastExit.delete(id);
     });
+  }
+
+  /** conmon's files of a container that is gone: its state directory and exit file. */
+  private removeMonitorState(id: string): void {
+    rmSync(this.stateDir(id), { recursive: true, force: true });
+    this.exits.clear(id);
+  }
+
+  // ---- rename, update ----
+
+  /** `docker rename` (daemon/rename.go): 400 for an empty or unchanged name, 409 for a taken one. */
+  async rename(ref: string, newName: string): Promise<void> {
+    if (ref === '' || newName === '') throw new InvalidParameter('Neither old nor new names may be empty');
+    const { id } = this.resolve(ref);
+    const name = validateContainerName(newName);
+    await this.locks.run(id, async () => {
+      const c = this.deps.records.get(id);
+      if (!c) throw new NotFound(`No such container: ${ref}`);
+      if (c.name === name) throw new InvalidParameter('Renaming a container with the same name as its current name');
+      const holder = this.reservedNames.get(name) ?? this.deps.records.byName(name)?.id;
+      if (holder !== undefined) throw new Conflict(`Error when allocating new name: ${nameConflict(name, holder).message}`);
+      const oldName = c.name;
+      c.name = name;
+      try {
+        this.deps.records.update(c);
+      } catch (e) {
+        const taken = (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ? this.deps.records.byName(name) : undefined;
+        if (taken) throw new Conflict(`Error when allocating new name: ${nameConflict(name, taken.id).message}`);
+        throw e;
+      }
+      this.deps.events.publish('container', 'rename', id, { image: c.config.Image, name, oldName: `/${oldName}`, ...(c.config.Labels ?? {}) });
+    });
+  }
+
+  /**
+   * `docker update`: resources and restart policy (update.ts); a running
+   * container gets the new limits through `runc update` before they are stored.
+   */
+  async update(ref: string, body: Record<string, unknown>): Promise<{ warnings: string[] }> {
+    const { id } = this.resolve(ref);
+    return this.locks.run(id, async () => {
+      const c = this.deps.records.get(id);
+      if (!c) throw new NotFound(`No such container: ${ref}`);
+      const cannot = (e: unknown): BerthError => new Conflict(`Cannot update container ${id}: ${errorText(e)}`, { cause: e });
+      if (c.state.status === 'removing' || c.state.status === 'dead') throw cannot('container is marked for removal and cannot be "update"');
+      let result;
+      try {
+        result = updateHostConfig(c.hostConfig, body, this.host());
+      } catch (e) {
+        throw e instanceof Conflict ? cannot(e) : e;
+      }
+      if (result.resourcesChanged && isRunning(c.state) && this.monitors.has(id)) {
+        const resources = specResources(result.hostConfig);
+        // 0 or less: unlimited again, which runc writes as "max".
+        if (typeof body.PidsLimit === 'number' && body.PidsLimit <= 0) resources.pids = { limit: -1 };
+        try {
+          await this.runc.update(id, resources);
+        } catch (e) {
+          throw new SystemError(`Cannot update container ${id}: ${errorText(e)}`, { cause: e });
+        }
+      }
+      c.hostConfig = result.hostConfig;
+      this.deps.records.update(c);
+      if (result.restartPolicy) {
+        const rm = this.restartManagers.get(id);
+        if (rm) rm.policy = result.restartPolicy;
+      }
+      this.deps.events.publish('container', 'update', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+      return { warnings: result.warnings };
+    });
+  }
+
+  // ---- top, stats ----
+
+  /** A running container's record, or dockerd's refusal for a top or an exec. */
+  private runningRecord(ref: string): ContainerRecord {
+    const c = this.resolve(ref);
+    if (c.state.status === 'restarting') throw restartingConflict(c.id);
+    if (!isRunning(c.state) || !this.monitors.has(c.id)) throw new Conflict(`container ${c.id} is not running`);
+    return c;
+  }
+
+  /** `docker top`: ps rows of the container's processes. */
+  async top(ref: string, psArgs: string): Promise<TopResult> {
+    const c = this.runningRecord(ref);
+    const result = await top(await this.runc.ps(c.id), psArgs);
+    this.deps.events.publish('container', 'top', c.id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+    return result;
+  }
+
+  /** One sample of a running container's resource use, or null when it has no processes. */
+  private sample(c: ContainerRecord): StatsSample | null {
+    if (!isRunning(c.state) || c.state.pid <= 0) return null;
+    const paths = cgroupPathsOf(c.state.pid);
+    // The private network namespace has only loopback; none and host report no interfaces, as dockerd's.
+    const networks = c.networkMode === 'private' ? networkStats(c.state.pid, (name) => name === 'lo') : undefined;
+    const sample = readStats(paths, networks);
+    // The process may have ended while its files were read.
+    return isRunning(this.deps.records.get(c.id)?.state ?? { status: 'exited' }) ? sample : null;
+  }
+
+  /**
+   * GET /containers/{id}/stats (daemon/stats.go): one-shot gives one sample;
+   * otherwise each sample carries the previous one's CPU figures, and a
+   * single answer (stream=false) is the second sample, one interval later,
+   * so the CLI can compute a CPU percentage. A container that is not running
+   * gives only its name and ID.
+   */
+  async *stats(ref: string, opts: { stream: boolean; oneShot: boolean; signal?: AbortSignal }): AsyncGenerator<Record<string, unknown>> {
+    const c = this.resolve(ref);
+    const head = { name: `/${c.name}`, id: c.id };
+    const empty = (): Record<string, unknown> => ({ ...head, ...emptyStats() });
+    if (opts.oneShot) {
+      const s = this.sample(c);
+      yield s ? { ...head, ...s, preread: ZERO_TIME, precpu_stats: emptyStats().cpu_stats } : empty();
+      return;
+    }
+    if (c.state.status === 'restarting' || !isRunning(c.state)) {
+      yield empty();
+      return;
+    }
+    let pre: { read: string; cpu: StatsSample['cpu_stats'] } = { read: ZERO_TIME, cpu: emptyStats().cpu_stats };
+    for (let first = true; ; first = false) {
+      const s = this.sample(this.deps.records.get(c.id) ?? c);
+      if (!s) {
+        if (!opts.stream) yield empty();
+        return;
+      }
+      const out = { ...head, ...s, preread: pre.read, precpu_stats: pre.cpu };
+      pre = { read: s.read, cpu: s.cpu_stats };
+      if (!(first && !opts.stream)) {
+        yield out;
+        if (!opts.stream) return;
+      }
+      const aborted = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), this.deps.statsIntervalMs ?? 1000);
+        opts.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve(true);
+        }, { once: true });
+      });
+      if (aborted) return;
+    }
   }
 
   // ---- stdio ----
 
   /**
    * Attaches to a container's stdio. For a container that has not started
-   * yet, resolves when it starts (docker attaches before it starts).
+   * yet, resolves when it starts (docker attaches before it starts); null
+   * when it is not running and does not start.
    */
   async attach(ref: string, req: AttachRequest): Promise<Attachment | null> {
     const c = this.attachable(ref);
-    let handle = this.handles.get(c.id);
-    if (!handle) {
-      if (isRunning(c.state)) return null;
-      handle = (await new Promise<ShimHandle | null>((resolve) => {
-        const list = this.pendingAttach.get(c.id) ?? [];
-        list.push(resolve);
-        this.pendingAttach.set(c.id, list);
-      })) ?? undefined;
-      if (!handle) return null;
-    }
-    return handle.attach({ stdin: req.stdin && c.config.OpenStdin, stdout: req.stdout, stderr: req.stderr, raw: true });
+    const want = { stdin: req.stdin && c.config.OpenStdin, stdout: req.stdout, stderr: req.stderr };
+    const monitor = this.monitors.get(c.id);
+    if (monitor) return monitor.hub.attach(want);
+    if (isRunning(c.state)) return null;
+    return new Promise<Attachment | null>((resolve) => {
+      const list = this.pendingAttach.get(c.id) ?? [];
+      // Called by the start, before the entrypoint runs: the connection exists before the first output.
+      list.push((m) => resolve(m ? m.hub.attach(want) : null));
+      this.pendingAttach.set(c.id, list);
+    });
   }
 
-  /** The container, when an attach to it may begin: dockerd refuses a paused one (daemon/attach.go). */
+  /** The container, when an attach to it may begin: dockerd refuses a paused or restarting one (daemon/attach.go). */
   attachable(ref: string): ContainerRecord {
     const c = this.resolve(ref);
     if (c.state.status === 'paused') throw new Conflict(`container ${ref} is paused, unpause the container before attach`);
+    if (c.state.status === 'restarting') throw new Conflict(`container ${ref} is restarting, wait until the container is running`);
     return c;
   }
 
   async resize(ref: string, height: number, width: number): Promise<void> {
     const c = this.resolve(ref);
-    const handle = this.handles.get(c.id);
-    if (!handle) throw new Conflict(`cannot resize container ${c.id}: container is not running`);
+    const monitor = this.monitors.get(c.id);
+    if (!monitor) throw new Conflict(`cannot resize container ${c.id}: container is not running`);
     if (!c.config.Tty) return;
-    await handle.resize(height, width);
+    try {
+      monitor.resize(height, width);
+    } catch (e) {
+      throw new Conflict(`cannot resize container ${c.id}: ${errorText(e)}`, { cause: e });
+    }
   }
 
-  logs(ref: string, opts: ReadLogsOptions): AsyncGenerator<LogEntry> {
+  logs(ref: string, opts: Omit<ReadLogsOptions, 'finished'>): AsyncGenerator<LogEntry> {
     const c = this.resolve(ref);
-    const path = this.logPath(c.id);
     const running = isRunning(c.state);
-    return readLogs(path, { ...opts, follow: opts.follow && running, stateDir: this.stateDir(c.id) });
+    // conmon writes all the output before its exit file.
+    const finished = (): boolean => !running || this.exits.read(c.id) !== null || !this.monitors.has(c.id);
+    return readLogs(this.logPath(c.id), { ...opts, follow: opts.follow && running, finished });
   }
 
   isTty(ref: string): boolean {
     return this.resolve(ref).config.Tty;
-  }
-
-  /** The running container's shim (exec and archive use it). */
-  handle(id: string): ShimHandle | undefined {
-    return this.handles.get(id);
   }
 
   containerDir(id: string): string {
@@ -1019,7 +1302,10 @@ export class ContainerService {
 
   // ---- daemon start ----
 
-  /** Reconciles recorded containers with their shims after a berthd restart. */
+  /**
+   * Reconciles recorded containers with their monitors after a berthd
+   * restart, then applies restart policies as dockerd does at its start.
+   */
   async restore(): Promise<void> {
     const { records, volumes, log } = this.deps;
     const ids = new Set<string>();
@@ -1027,23 +1313,28 @@ export class ContainerService {
       ids.add(c.id);
       // References are part of the record: re-take any a crash may have lost.
       for (const m of c.mounts) if (m.type === 'volume' && volumes.has(m.name)) volumes.addRef(m.name, c.id);
-      const stateDir = this.stateDir(c.id);
       if (isRunning(c.state)) {
-        if (await isShimAlive(stateDir)) {
-          try {
-            await this.reattach(c, await connectShim(stateDir));
-            continue;
-          } catch (e) {
-            log.warn({ container: c.id, err: errorText(e) }, 'could not reattach');
-          }
+        const monitor = ContainerMonitor.adopt(this.monitorDeps(), this.monitorSettings(c));
+        if (monitor) {
+          await this.reattach(c, monitor);
+          continue;
         }
-        const st = (await readExitStatus(stateDir)) ?? { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container exited while berthd was down' };
-        // Removes an AutoRemove container too.
+        const recorded = this.exits.read(c.id);
+        const st: RunExit = recorded
+          ? runExitOf(recorded, this.stateDir(c.id))
+          : { exitCode: 255, finishedAt: nowIso(), oomKilled: false, error: 'container exited while berthd was down' };
+        // Removes an AutoRemove container too, or restarts it by its policy.
         await this.finishRun(c.id, st);
         continue;
       }
-      // A shim of a container the record says is not running: the daemon was killed during its start.
-      if (await this.settleStrayShim(c)) continue;
+      if (c.state.status === 'restarting') {
+        // berthd stopped while a restart waited: the policy is applied below, as for any stopped container.
+        c.state = { ...c.state, status: 'exited' };
+        records.update(c);
+        continue;
+      }
+      // A monitor of a container the record says is not running: the daemon was killed during its start.
+      if (await this.settleStrayMonitor(c)) continue;
       if (c.hostConfig.AutoRemove === true) {
         // docker: AutoRemove containers that are not running are removed at restore, with their anonymous volumes.
         await this.removeNow(c.id, { volumes: true }).then(
@@ -1055,13 +1346,9 @@ export class ContainerService {
     // Containers a freeze paused when the previous berthd was killed.
     const thawed = await this.freezer.recover();
     if (thawed.length > 0) log.info({ containers: thawed }, 'thawed containers an interrupted freeze left paused');
-    // Standbys of a daemon that was killed before they could exit.
-    const orphans = this.shimPool.endOrphans();
-    if (orphans.length > 0) log.info({ pids: orphans }, 'ended standby shims left by the previous daemon');
-    this.shimPool.warm();
     // References held by containers that no longer exist.
     volumes.pruneRefs((ref) => /^[0-9a-f]{64}$/.test(ref) && !ids.has(ref));
-    // Container directories without a record (a create cut short).
+    // Container directories without a record (a create cut short), and monitor files of containers that are gone.
     for (const entry of readdirSync(join(this.deps.dataRoot, 'containers'))) {
       if (!ids.has(entry) && /^[0-9a-f]{64}$/.test(entry)) {
         await this.deps.images.removeRootfs(this.fsDir(entry)).catch(() => undefined);
@@ -1069,14 +1356,34 @@ export class ContainerService {
         this.removeDir(entry);
       }
     }
+    for (const dir of [join(this.deps.execRoot, 'containers'), this.exits.dir]) {
+      for (const entry of readdirSync(dir)) if (/^[0-9a-f]{64}$/.test(entry) && !ids.has(entry)) this.removeMonitorState(entry);
+    }
+    await this.restartAtDaemonStart();
   }
 
-  /** Takes a live shim back: volumes mounted again for the container, exit followed. */
-  private async reattach(c: ContainerRecord, handle: ShimHandle): Promise<void> {
+  /**
+   * dockerd's autostart: a stopped container that ran before and whose
+   * policy says so (always even after a manual stop, unless-stopped only
+   * without one, on-failure after a failure with retries left) starts again.
+   */
+  private async restartAtDaemonStart(): Promise<void> {
+    for (const c of this.deps.records.all()) {
+      if (c.state.status !== 'exited' || c.state.startedAt === ZERO_TIME) continue;
+      if (!policyRestarts(restartPolicyOf(c.hostConfig), c.state.exitCode, c.manuallyStopped === true, c.restartCount)) continue;
+      await this.start(c.id).then(
+        () => this.deps.log.info({ container: c.id }, 'started by its restart policy at daemon start'),
+        (e) => this.deps.log.warn({ container: c.id, err: errorText(e) }, 'restart policy: start at daemon start failed'),
+      );
+    }
+  }
+
+  /** Takes a live monitor back: volumes mounted again for the container, exit followed. */
+  private async reattach(c: ContainerRecord, monitor: ContainerMonitor): Promise<void> {
     for (const m of c.mounts) if (m.type === 'volume') await this.deps.volumes.mount(m.name, c.id).catch(() => undefined);
-    this.handles.set(c.id, handle);
+    this.monitors.set(c.id, monitor);
     await this.syncPausedState(c);
-    this.watch(c.id, handle);
+    this.watch(c.id, monitor);
     this.deps.log.info({ container: c.id, status: c.state.status }, 'reattached to running container');
   }
 
@@ -1101,29 +1408,24 @@ export class ContainerService {
   }
 
   /**
-   * A live shim for a container recorded as not running: a never-started one
-   * is shut down; one whose container runs is adopted (the record missed the
-   * start). True when the container is running now.
+   * A live monitor for a container recorded as not running: a container
+   * created but never started is deleted (its monitor then exits); one that
+   * runs is adopted (the record missed the start). True when it is running now.
    */
-  private async settleStrayShim(c: ContainerRecord): Promise<boolean> {
-    const stateDir = this.stateDir(c.id);
-    if (!existsSync(join(stateDir, 'shim.sock')) || !(await isShimAlive(stateDir))) return false;
-    try {
-      const handle = await connectShim(stateDir);
-      const status = await handle.status();
-      if (status.state === 'created') {
-        await handle.shutdown();
-        this.deps.log.info({ container: c.id }, 'ended the shim of a start cut short');
-        return false;
-      }
-      if (status.state !== 'running' || !status.pid) return false;
-      c.state = { ...c.state, status: 'running', pid: status.pid, exitCode: 0, error: '', startedAt: status.startedAt ?? nowIso(), finishedAt: ZERO_TIME };
+  private async settleStrayMonitor(c: ContainerRecord): Promise<boolean> {
+    const monitor = ContainerMonitor.adopt(this.monitorDeps(), this.monitorSettings(c));
+    if (!monitor) return false;
+    const state = await this.runc.state(c.id).catch(() => null);
+    if (state?.status === 'running' || state?.status === 'paused') {
+      c.state = { ...c.state, status: 'running', pid: monitor.pid, exitCode: 0, error: '', startedAt: nowIso(), finishedAt: ZERO_TIME };
       this.deps.records.update(c);
-      await this.reattach(c, handle);
+      await this.reattach(c, monitor);
       return true;
-    } catch (e) {
-      this.deps.log.warn({ container: c.id, err: errorText(e) }, 'could not settle a stray shim');
-      return false;
     }
+    monitor.detach();
+    await this.runc.delete(c.id, { force: true }).catch(() => undefined);
+    this.deps.log.info({ container: c.id }, 'ended the monitor of a start cut short');
+    return false;
   }
 }
+

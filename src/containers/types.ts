@@ -23,6 +23,11 @@ export function isRunning(state: Pick<ContainerState, 'status'>): boolean {
   return state.status === 'running' || state.status === 'paused';
 }
 
+/** Docker's State.Running as inspect and `ps` show it: a restarting container counts too (between its runs). */
+export function isRunningOrRestarting(state: Pick<ContainerState, 'status'>): boolean {
+  return isRunning(state) || state.status === 'restarting';
+}
+
 /** A JSON object docker decodes into struct{} (ExposedPorts, Volumes values). */
 export type Empty = Record<string, never>;
 
@@ -102,7 +107,14 @@ export interface ContainerRecord {
   /** HostConfig.Tmpfs mounts (not shown in Mounts). */
   tmpfs: MountPoint[];
   state: ContainerState;
+  /** Restarts by the restart policy since the last explicit start. */
   restartCount: number;
+  /**
+   * Stopped or killed by a client since its last start (dockerd's
+   * HasBeenManuallyStopped): an unless-stopped container then stays stopped
+   * at berthd's start. Absent in records written before restart policies.
+   */
+  manuallyStopped?: boolean;
   networkMode: string;
 }
 

@@ -1,5 +1,6 @@
 // berthd killed with SIGKILL and started again: what it left half-done is
-// finished by the new daemon (AutoRemove containers, standby shims).
+// finished by the new daemon (containers that exited meanwhile, AutoRemove
+// containers, starts cut short), and running containers are taken back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,8 +10,12 @@ import { startDaemon } from '../helpers/daemon.js';
 import { importTestImages } from '../helpers/images.js';
 import { api } from '../helpers/http.js';
 import { docker } from '../helpers/run.js';
+import { buildBusyboxRootfs } from '../helpers/busybox.js';
 import Database from 'better-sqlite3';
-import { spawnShim, isShimAlive } from '../../src/containers/runtime/shim-client.js';
+import { createContainer } from '../../src/containers/runtime/conmon.js';
+import { Runc } from '../../src/containers/runtime/runc.js';
+import { buildSpec, writeSpec } from '../../src/containers/runtime/oci-spec.js';
+import { isConmonOf } from '../../src/containers/monitor.js';
 
 /** Waits until `cond` holds, checking every 50 ms; fails after `timeoutMs`. */
 async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
@@ -21,55 +26,34 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string, tim
   }
 }
 
-function procStat(pid: number): { state: string; ppid: number; startTime: string } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, ppid: Number(rest[1]), startTime: rest[19]! };
-  } catch {
-    return null;
-  }
-}
-
-/** Running (not a zombie) and still the same process. */
-function alive(pid: number, startTime: string): boolean {
-  const st = procStat(pid);
-  return !!st && st.state !== 'Z' && st.state !== 'X' && st.startTime === startTime;
-}
-
-function standbyPids(ppid: number): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((pid) => {
-      const st = procStat(pid);
-      if (!st || st.ppid !== ppid || st.state === 'Z') return false;
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--standby');
-      } catch {
-        return false;
-      }
-    });
-}
-
-test('after kill -9 the restarted berthd ends the old standby shim and starts its own', async (t) => {
+test('after kill -9, a running container is taken back and one that exited meanwhile is exited with its code', async (t) => {
   const d = await startDaemon(t);
-  await waitFor(() => standbyPids(d.process.pid!).length === 1, 'the standby shim');
-  const [old] = standbyPids(d.process.pid!);
-  const oldStart = procStat(old!)!.startTime;
-  // A standby too starved to notice its daemon died: stopped, it cannot read the EOF.
-  process.kill(old!, 'SIGSTOP');
-  t.after(() => {
-    if (alive(old!, oldStart)) process.kill(old!, 'SIGKILL');
-  });
+  await importTestImages(d.env);
+  const ctl = mkdtempSync(join(tmpdir(), 'berth-ctl-'));
+  t.after(() => rmSync(ctl, { recursive: true, force: true }));
+  const keeps = await docker(d.env, 'run', '-d', '--name', 'keeps-running', 'busybox', 'sh', '-c', 'echo up; while true; do sleep 0.1; done');
+  assert.equal(keeps.code, 0, keeps.stderr);
+  const exits = await docker(d.env, 'run', '-d', '--name', 'exits', '-v', `${ctl}:/ctl`, 'busybox', 'sh', '-c', 'while [ ! -e /ctl/go ]; do sleep 0.1; done; exit 7');
+  assert.equal(exits.code, 0, exits.stderr);
+  const keepsPid = (await api(d.socket, 'GET', '/containers/keeps-running/json')).json.State.Pid as number;
   await d.kill9();
+  writeFileSync(join(ctl, 'go'), '');
+  const exitFile = join(d.execRoot, 'exits', exits.stdout.trim());
+  await waitFor(() => existsSync(exitFile), 'the container to exit while berthd is down');
   await d.restart();
-  await waitFor(() => !alive(old!, oldStart), 'the old standby to be ended', 10_000);
-  await waitFor(() => standbyPids(d.process.pid!).length === 1, 'a standby of the new daemon');
-  const [fresh] = standbyPids(d.process.pid!);
-  assert.notEqual(fresh, old);
-  assert.equal(procStat(fresh!)!.ppid, d.process.pid);
-  assert.match(d.logs(), /ended standby shims left by the previous daemon/);
+
+  const gone = await api(d.socket, 'GET', '/containers/exits/json');
+  assert.equal(gone.json.State.Status, 'exited');
+  assert.equal(gone.json.State.ExitCode, 7);
+  const back = await api(d.socket, 'GET', '/containers/keeps-running/json');
+  assert.equal(back.json.State.Status, 'running');
+  assert.equal(back.json.State.Pid, keepsPid);
+  assert.equal((await docker(d.env, 'logs', 'keeps-running')).stdout, 'up\n');
+  const stop = await docker(d.env, 'stop', '-t', '1', 'keeps-running');
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal((await api(d.socket, 'GET', '/containers/keeps-running/json')).json.State.Status, 'exited');
+  const rm = await docker(d.env, 'rm', 'keeps-running', 'exits');
+  assert.equal(rm.code, 0, rm.stderr);
 });
 
 test('after kill -9, --rm containers that exited or never started are removed at restore with their anonymous volumes', async (t) => {
@@ -100,7 +84,7 @@ test('after kill -9, --rm containers that exited or never started are removed at
   await d.kill9();
   // The container exits while no daemon watches it.
   writeFileSync(join(ctl, 'go'), '');
-  const exitFile = join(d.dataRoot, 'containers', ids.exits, 'run', 'exit.json');
+  const exitFile = join(d.execRoot, 'exits', ids.exits);
   await waitFor(() => existsSync(exitFile), 'the container to exit');
   await d.restart();
 
@@ -117,7 +101,7 @@ test('after kill -9, --rm containers that exited or never started are removed at
   assert.equal(ps.stdout.trim(), '');
 });
 
-test('after kill -9 during starts, restore ends a never-started shim and adopts a container whose start was not recorded', async (t) => {
+test('after kill -9 during starts, restore ends the monitor of a never-started container and adopts a container whose start was not recorded', async (t) => {
   const d = await startDaemon(t);
   await importTestImages(d.env);
   const created = await docker(d.env, 'create', '--name', 'cut-short', 'busybox', 'sleep', '600');
@@ -128,11 +112,18 @@ test('after kill -9 during starts, restore ends a never-started shim and adopts 
   const pid = (await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`)).json.State.Pid as number;
   assert.ok(pid > 0);
   await d.kill9();
-  // What a daemon killed in the middle of two starts leaves: a shim spawned
-  // but not started yet, and a started container still recorded as created.
-  const stateDir = join(d.dataRoot, 'containers', ids.cutShort, 'run');
-  await spawnShim({ id: ids.cutShort, stateDir, bundle: join(d.dataRoot, 'containers', ids.cutShort), runtime: { root: join(d.dataRoot, 'runtime') } });
-  assert.equal(await isShimAlive(stateDir), true);
+  // What a daemon killed in the middle of two starts leaves: a container
+  // created under its monitor but not started, and a started container
+  // still recorded as created.
+  const bundle = join(d.dataRoot, 'containers', ids.cutShort);
+  const rootfs = buildBusyboxRootfs(join(d.dir, 'cut-short-rootfs'));
+  writeSpec(bundle, buildSpec({ args: ['sleep', '600'], rootfs }));
+  const stateDir = join(d.execRoot, 'containers', ids.cutShort);
+  const { conmonPid } = await createContainer(
+    { conmon: 'conmon', runc: new Runc({ root: join(d.dataRoot, 'runtime') }) },
+    { id: ids.cutShort, name: 'cut-short', bundle, stateDir, exitDir: join(d.execRoot, 'exits'), logPath: join(bundle, `${ids.cutShort}.log`), tty: false, openStdin: false, stdinOnce: false },
+  );
+  assert.ok(isConmonOf(conmonPid, ids.cutShort));
   const db = new Database(join(d.dataRoot, 'berth.db'));
   const row = db.prepare<[string], { record: string }>('SELECT record FROM containers WHERE id = ?').get(ids.unrecorded)!;
   const rec = JSON.parse(row.record) as { state: { status: string; pid: number } };
@@ -141,7 +132,7 @@ test('after kill -9 during starts, restore ends a never-started shim and adopts 
   db.close();
 
   await d.restart();
-  assert.equal(await isShimAlive(stateDir), false, 'the never-started shim was ended');
+  await waitFor(() => !isConmonOf(conmonPid, ids.cutShort), 'the monitor of the never-started container to end');
   const cut = await api(d.socket, 'GET', `/containers/${ids.cutShort}/json`);
   assert.equal(cut.json.State.Status, 'created');
   const adopted = await api(d.socket, 'GET', `/containers/${ids.unrecorded}/json`);

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { request } from 'node:http';
 import type { TestContext } from 'node:test';
+import { Reaper, becomeSubreaper } from '../../src/util/reaper.js';
+import { isProcessRunning } from '../../src/util/proc.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 export const BERTHD = join(REPO_ROOT, 'dist', 'src', 'daemon-main.js');
@@ -14,6 +16,8 @@ export const BERTH = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 export interface TestDaemon {
   dir: string;
   dataRoot: string;
+  /** berthd --exec-root: conmon's files and exit codes. */
+  execRoot: string;
   socket: string;
   host: string;
   env: NodeJS.ProcessEnv;
@@ -63,7 +67,7 @@ export function unmountUnder(dir: string): void {
   }
 }
 
-/** Kills and deletes every runc container a test daemon left (shims outlive berthd by design). */
+/** Kills and deletes every runc container a test daemon left (monitors outlive berthd by design). */
 export function killContainers(dataRoot: string): void {
   const root = join(dataRoot, 'runtime');
   if (!existsSync(root)) return;
@@ -87,15 +91,15 @@ export function runtimeStatus(dataRoot: string, id: string): string {
   return (JSON.parse(execFileSync('runc', ['--root', join(dataRoot, 'runtime'), 'state', id], { encoding: 'utf8' })) as { status: string }).status;
 }
 
-/** The pids of the container and exec shims under a data root (they hold its log files open). */
-function shimPids(dataRoot: string): number[] {
-  const containers = join(dataRoot, 'containers');
+/** The pids of the container and exec monitors (conmon) of an exec root (they hold the data root's log files open). */
+function monitorPids(execRoot: string): number[] {
+  const containers = join(execRoot, 'containers');
   if (!existsSync(containers)) return [];
   const pidFiles: string[] = [];
   for (const id of readdirSync(containers)) {
-    pidFiles.push(join(containers, id, 'run', 'shim.pid'));
+    pidFiles.push(join(containers, id, 'conmon.pid'));
     const execs = join(containers, id, 'exec');
-    if (existsSync(execs)) for (const e of readdirSync(execs)) pidFiles.push(join(execs, e, 'shim.pid'));
+    if (existsSync(execs)) for (const e of readdirSync(execs)) pidFiles.push(join(execs, e, 'conmon.pid'));
   }
   const pids: number[] = [];
   for (const f of pidFiles) {
@@ -103,24 +107,23 @@ function shimPids(dataRoot: string): number[] {
       const pid = Number(readFileSync(f, 'utf8').trim());
       if (pid > 0) pids.push(pid);
     } catch {
-      // no shim there
+      // no monitor there
     }
   }
   return pids;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
+/**
+ * The test process adopts the monitors of the berthd it stops or kills (as
+ * their subreaper, as berthd is), and reaps them: PID 1 may not.
+ */
+becomeSubreaper();
+const reaper = new Reaper();
 
-/** Waits (checking every 20 ms, at most 10 s) until none of `pids` is running. */
+/** Waits (at most 10 s) until none of `pids` is running, reaping the ones this process adopted. */
 async function waitForExit(pids: number[]): Promise<void> {
-  for (const deadline = Date.now() + 10_000; pids.some(alive) && Date.now() < deadline; ) {
+  for (const pid of pids) void reaper.watch(pid);
+  for (const deadline = Date.now() + 10_000; pids.some((p) => isProcessRunning(p)) && Date.now() < deadline; ) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -138,9 +141,10 @@ export async function startDaemon(
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${opts.dataRootTmpfsSize}`, 'tmpfs', dataRoot]);
   }
   const socket = join(dir, 'berth.sock');
+  const execRoot = join(dir, 'exec');
   let output = '';
   const launch = () => {
-    const child = spawn(process.execPath, [BERTHD, '--data-root', dataRoot, '-H', `unix://${socket}`, '--log-level', 'debug', ...extraArgs], {
+    const child = spawn(process.execPath, [BERTHD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--log-level', 'debug', ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -150,6 +154,7 @@ export async function startDaemon(
   const daemon: TestDaemon = {
     dir,
     dataRoot,
+    execRoot,
     socket,
     host: `unix://${socket}`,
     env: { ...process.env, DOCKER_HOST: `unix://${socket}`, BERTH_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') },
@@ -179,9 +184,9 @@ export async function startDaemon(
   };
   const cleanup = async () => {
     await daemon.stop();
-    const shims = shimPids(dataRoot);
+    const monitors = monitorPids(execRoot);
     killContainers(dataRoot);
-    await waitForExit(shims);
+    await waitForExit(monitors);
     unmountUnder(dir);
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   };

@@ -19,7 +19,7 @@ export interface FreezeDriver {
 
 export async function startFreezeDriver(d: TestDaemon): Promise<FreezeDriver> {
   await d.stop();
-  const child = spawn(process.execPath, [DRIVER, d.dataRoot, d.socket], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [DRIVER, d.dataRoot, d.execRoot, d.socket], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const answers: Array<Record<string, any>> = [];

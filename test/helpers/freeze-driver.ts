@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { Daemon } from '../../src/daemon.js';
 import { ExecService } from '../../src/containers/exec.js';
+import { Reaper } from '../../src/util/reaper.js';
 import { BackupHookFailed, runBackupHooks, type HookPhase } from '../../src/backup/hooks.js';
 
 type Command =
@@ -23,12 +24,12 @@ type Command =
   | { op: 'hooks'; phase: HookPhase; ids: string[] }
   | { op: 'users'; volume: string };
 
-const [dataRoot, socket] = process.argv.slice(2);
-if (!dataRoot || !socket) throw new Error('usage: freeze-driver DATA_ROOT SOCKET');
+const [dataRoot, execRoot, socket] = process.argv.slice(2);
+if (!dataRoot || !execRoot || !socket) throw new Error('usage: freeze-driver DATA_ROOT EXEC_ROOT SOCKET');
 
-const daemon = new Daemon({ dataRoot, hosts: [`unix://${socket}`], logger: pino({ level: 'debug' }, pino.destination(2)) });
+const daemon = new Daemon({ dataRoot, execRoot, hosts: [`unix://${socket}`], logger: pino({ level: 'debug' }, pino.destination(2)) });
 await daemon.start();
-const execs = new ExecService(daemon.containers, daemon.events);
+const execs = new ExecService(daemon.containers, daemon.events, new Reaper());
 
 function answer(o: unknown): void {
   process.stdout.write(JSON.stringify(o) + '\n');

@@ -8,7 +8,7 @@ import { toContainerInspect, toContainerSummary } from '../views/containers.js';
 import { nameMatcher } from '../../volumes/filters.js';
 import type { ContainerService, WaitCondition } from '../../containers/service.js';
 import { decodeContainerCreate } from '../decode/container-create.js';
-import { isRunning, type ContainerRecord } from '../../containers/types.js';
+import { isRunningOrRestarting, type ContainerRecord } from '../../containers/types.js';
 
 const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
 const RAW = 'application/vnd.docker.raw-stream';
@@ -54,7 +54,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'attachable' | 'create' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'resize' | 'resolve' | 'restart' | 'start' | 'stop' | 'unpause' | 'wait'
+  'attach' | 'attachable' | 'create' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -75,7 +75,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     const nameMatches = names && names.length > 0 ? nameMatcher(names) : null;
     let list = containers
       .list()
-      .filter((c) => all || isRunning(c.state))
+      .filter((c) => all || isRunningOrRestarting(c.state))
       .filter((c) => matchesContainerFilters(c, filters, nameMatches))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     const limit = intQuery(ctx, 'limit');
@@ -186,6 +186,37 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
       });
     }
     ctx.res.end();
+  });
+
+  router.add('GET', '/containers/{id}/top', async (ctx) => {
+    sendJson(ctx.res, 200, await containers.top(ctx.params.id!, ctx.query.get('ps_args') ?? ''));
+  });
+
+  router.add('GET', '/containers/{id}/stats', async (ctx) => {
+    // stream defaults to true; one-shot only without streaming (dockerd's 400 otherwise).
+    const stream = ctx.query.has('stream') ? queryBool(ctx.query, 'stream') : true;
+    const oneShot = queryBool(ctx.query, 'one-shot');
+    if (stream && oneShot) throw new HttpError(400, 'cannot have stream=true and one-shot=true');
+    const abort = new AbortController();
+    ctx.res.on('close', () => abort.abort());
+    const samples = containers.stats(ctx.params.id!, { stream, oneShot, signal: abort.signal });
+    const first = await samples.next();
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (let r = first; !r.done; r = await samples.next()) {
+      if (ctx.res.destroyed) break;
+      ctx.res.write(`${JSON.stringify(r.value)}\n`);
+    }
+    ctx.res.end();
+  });
+
+  router.add('POST', '/containers/{id}/rename', async (ctx) => {
+    await containers.rename(ctx.params.id!, ctx.query.get('name') ?? '');
+    sendNoContent(ctx.res);
+  });
+
+  router.add('POST', '/containers/{id}/update', async (ctx) => {
+    const r = await containers.update(ctx.params.id!, await readJsonObject(ctx.req));
+    sendJson(ctx.res, 200, { Warnings: r.warnings.length > 0 ? r.warnings : null });
   });
 
   router.add('DELETE', '/containers/{id}', async (ctx) => {

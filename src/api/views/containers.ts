@@ -1,6 +1,6 @@
 // Container records as GET /containers/{id}/json and GET /containers/json show them.
 import { join } from 'node:path';
-import { isRunning, type ContainerPaths, type ContainerRecord } from '../../containers/types.js';
+import { isRunningOrRestarting, type ContainerPaths, type ContainerRecord } from '../../containers/types.js';
 import type { MountPoint } from '../../mounts/types.js';
 import { humanDuration } from '../../util/duration.js';
 import type { ApiContainerSummary, ApiMountPoint } from '../types/index.js';
@@ -19,6 +19,8 @@ function statusText(c: ContainerRecord, now = Date.now()): string {
       return `Up ${humanDuration(now - Date.parse(c.state.startedAt))}`;
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(c.state.startedAt))} (Paused)`;
+    case 'restarting':
+      return `Restarting (${c.state.exitCode}) ${humanDuration(now - Date.parse(c.state.finishedAt))} ago`;
     case 'exited':
     case 'dead':
       if (c.state.finishedAt.startsWith('0001-')) return 'Created';
@@ -56,9 +58,9 @@ export function toContainerInspect(c: ContainerRecord, dirs: ContainerPaths): Re
     Args: c.args,
     State: {
       Status: c.state.status,
-      Running: isRunning(c.state),
+      Running: isRunningOrRestarting(c.state),
       Paused: c.state.status === 'paused',
-      Restarting: false,
+      Restarting: c.state.status === 'restarting',
       OOMKilled: c.state.oomKilled,
       Dead: c.state.status === 'dead',
       Pid: c.state.pid,

@@ -147,7 +147,8 @@ export function validateAttach(val: string): string {
 }
 
 /** pflag's Int64Var / IntVar parsing: `strconv.ParseInt: parsing "x": invalid syntax`. */
-function intFlag(flag: string, value: string | undefined, bits: 32 | 64 = 64): number {
+/** A pflag integer flag of `bits` bits, 0 when not given. */
+export function parseIntValue(flag: string, value: string | undefined, bits: 16 | 32 | 64 = 64): number {
   if (value === undefined) return 0;
   if (!/^[+-]?\d+$/.test(value)) throw new FlagValueError(flag, value, `strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
   const n = BigInt(value);
@@ -158,7 +159,7 @@ function intFlag(flag: string, value: string | undefined, bits: 32 | 64 = 64): n
 }
 
 /** opts.MemBytes (go-units RAMInBytes). */
-function memFlag(flag: string, value: string | undefined): number {
+export function parseMemBytes(flag: string, value: string | undefined): number {
   if (value === undefined) return 0;
   try {
     return ramInBytes(value);
@@ -175,6 +176,16 @@ export function parseCpus(value: string): number {
   if (frac.replace(/0+$/, '').length > 9) throw new Error('value is too precise');
   const nano = BigInt(m[2] || '0') * 1_000_000_000n + BigInt((frac + '000000000').slice(0, 9));
   return Number(m[1] === '-' ? -nano : nano);
+}
+
+/** The --cpus flag (opts.NanoCPUs): 0 when not given, pflag's error for a bad value. */
+export function parseCpusFlag(value: string | undefined): number {
+  if (value === undefined) return 0;
+  try {
+    return parseCpus(value);
+  } catch (e) {
+    throw new FlagValueError('--cpus', value, (e as Error).message);
+  }
 }
 
 /** The moby client's normalizeCapabilities: upper case, CAP_ prefix, unique, sorted; null when empty. */
@@ -342,24 +353,17 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     stopTimeout = Number(flags.stopTimeout);
   }
 
-  const memory = memFlag('-m, --memory', flags.memory);
-  const memoryReservation = memFlag('--memory-reservation', flags.memoryReservation);
-  const memorySwap = flags.memorySwap === '-1' ? -1 : memFlag('--memory-swap', flags.memorySwap);
-  const shmSize = memFlag('--shm-size', flags.shmSize);
-  const swappiness = flags.memorySwappiness === undefined ? -1 : intFlag('--memory-swappiness', flags.memorySwappiness);
-  const oomScoreAdj = intFlag('--oom-score-adj', flags.oomScoreAdj);
-  const pidsLimit = intFlag('--pids-limit', flags.pidsLimit);
-  const cpuShares = intFlag('-c, --cpu-shares', flags.cpuShares);
-  const cpuPeriod = intFlag('--cpu-period', flags.cpuPeriod);
-  const cpuQuota = intFlag('--cpu-quota', flags.cpuQuota);
-  let nanoCpus = 0;
-  if (flags.cpus !== undefined) {
-    try {
-      nanoCpus = parseCpus(flags.cpus);
-    } catch (e) {
-      throw new FlagValueError('--cpus', flags.cpus, (e as Error).message);
-    }
-  }
+  const memory = parseMemBytes('-m, --memory', flags.memory);
+  const memoryReservation = parseMemBytes('--memory-reservation', flags.memoryReservation);
+  const memorySwap = flags.memorySwap === '-1' ? -1 : parseMemBytes('--memory-swap', flags.memorySwap);
+  const shmSize = parseMemBytes('--shm-size', flags.shmSize);
+  const swappiness = flags.memorySwappiness === undefined ? -1 : parseIntValue('--memory-swappiness', flags.memorySwappiness);
+  const oomScoreAdj = parseIntValue('--oom-score-adj', flags.oomScoreAdj);
+  const pidsLimit = parseIntValue('--pids-limit', flags.pidsLimit);
+  const cpuShares = parseIntValue('-c, --cpu-shares', flags.cpuShares);
+  const cpuPeriod = parseIntValue('--cpu-period', flags.cpuPeriod);
+  const cpuQuota = parseIntValue('--cpu-quota', flags.cpuQuota);
+  const nanoCpus = parseCpusFlag(flags.cpus);
 
   // parse()
   if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) {

@@ -1,6 +1,7 @@
 // Container commands with docker CLI 28.2's flags, output and exit codes:
 // run, create, start, stop, kill, restart, pause, unpause, rm, wait, logs, exec, ps and
-// inspect, at the top level and under `berth container`.
+// inspect (top, stats, rename and update in container-resources.ts), at the
+// top level and under `berth container`.
 import { parseFilterValues, filtersQuery } from './shared.js';
 import type { Command } from 'commander';
 import type { IncomingMessage } from 'node:http';
@@ -21,6 +22,7 @@ import { CONTAINER_HEADERS, ContainerContext, containerFormat, contextJSON } fro
 import { getTimestamp } from './human.js';
 import { runInspect } from './inspect.js';
 import { registerCpCommand } from './cp.js';
+import { defineContainerResourceCommands } from './container-resources.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ApiContainerSummary } from '../../api/types/index.js';
@@ -964,6 +966,7 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
     );
   }
 
+  defineContainerResourceCommands(parent, client, nameOf);
   registerCpCommand(parent, client);
 }
 

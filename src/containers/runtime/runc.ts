@@ -1,13 +1,14 @@
 // A thin wrapper over the OCI runtime's command line (runc; crun takes the
 // same commands and flags). Every command runs with `--root <state dir>` so
 // berth's containers live apart from any other runc user on the host.
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readSync, rmdirSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { Conflict, NotFound, SystemError, InvalidParameter } from '../../errors.js';
-import type { OciProcess } from './oci-spec.js';
-import { spawnRuntime, signalNumber, type RuntimeProcess } from './process-io.js';
+import type { OciResources } from './oci-spec.js';
+import { signalNumber } from './signals.js';
+import { isProcessRunning } from '../../util/proc.js';
 
 export interface RuncOptions {
   /** The runtime binary (default "runc"; a path or a name on PATH). */
@@ -36,31 +37,13 @@ export interface RuncState {
   annotations?: Record<string, string>;
 }
 
-export interface ExecOptions {
-  /** `--detach`: runc starts the process and returns its pid; the process gets /dev/null as stdio. */
-  detach?: boolean;
-  /** Give the process a stdin (non-detached only). Default: true. */
-  stdin?: boolean;
-  /** Where to write the process.json (default: a temp file removed after the start). */
-  processFile?: string;
-  /** Where runc writes the exec'd process's pid. */
-  pidFile?: string;
-  /** Initial terminal size when process.terminal is true. */
-  height?: number;
-  width?: number;
-}
-
-/** A detached exec: runc returned after starting the process. */
-export interface DetachedExec {
-  pid: number;
-}
-
 interface CmdResult {
   stdout: string;
   stderr: string;
 }
 
-function runcErrorText(stderr: string): string {
+/** The messages in runc's error output (logrus text lines or plain text). */
+export function runcErrorText(stderr: string): string {
   // runc (logrus text) prints e.g. `time="..." level=error msg="container does not exist"`.
   const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
   const msgs: string[] = [];
@@ -72,25 +55,38 @@ function runcErrorText(stderr: string): string {
   return msgs.join('; ') || stderr.trim();
 }
 
-/** The last error message in a runc JSON log file (`--log-format json`), if any. */
-export function readRuncLogError(path: string): string | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-  let last: string | null = null;
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+/**
+ * Reads the byte runc's init writes into exec.fifo; false when the init is
+ * gone without writing it. The fifo is open non-blocking and polled (a
+ * blocking open would hold a thread forever for an init that died).
+ */
+async function readFifoByte(fd: number, initAlive: () => boolean): Promise<boolean> {
+  const buf = Buffer.alloc(1);
+  for (;;) {
     try {
-      const o = JSON.parse(line) as { level?: string; msg?: string };
-      if ((o.level === 'error' || o.level === 'fatal') && o.msg) last = o.msg;
+      if (readSync(fd, buf, 0, 1, null) === 1) return true;
+      // 0: no writer yet. The init opens its end as soon as it is scheduled, unless it is gone.
+      if (!initAlive()) return false;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** `name` as an absolute path, looked up on PATH when it has no slash. */
+function resolveExecutable(name: string): string {
+  if (name.includes('/')) return isAbsolute(name) ? name : join(process.cwd(), name);
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(delimiter)) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, fsConstants.X_OK);
+      return path;
     } catch {
-      if (line.trim()) last = line.trim();
+      // not here
     }
   }
-  return last;
+  throw new SystemError(`OCI runtime ${name} not found on PATH`);
 }
 
 export class Runc {
@@ -98,6 +94,7 @@ export class Runc {
   readonly root: string;
   readonly systemdCgroup: boolean;
   private readonly opts: RuncOptions;
+  private resolvedBinary: string | undefined;
 
   constructor(opts: RuncOptions) {
     if (!opts.root) throw new InvalidParameter('runc root directory is required');
@@ -108,6 +105,11 @@ export class Runc {
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
   }
 
+  /** The binary as an absolute path (conmon takes no name to look up on PATH). */
+  binaryPath(): string {
+    return (this.resolvedBinary ??= resolveExecutable(this.binary));
+  }
+
   /** Global flags that precede every command. */
   globalArgs(): string[] {
     const args = ['--root', this.root];
@@ -116,35 +118,9 @@ export class Runc {
     return args;
   }
 
-  /** Arguments for a foreground `run` of a bundle (what the shim executes). */
-  runArgs(id: string, bundle: string, opts: { pidFile?: string; log?: string } = {}): string[] {
-    const args = this.globalArgsWithLog(opts.log);
-    args.push('run', '--bundle', bundle);
-    if (opts.pidFile) args.push('--pid-file', opts.pidFile);
-    args.push(id);
-    return args;
-  }
-
-  /** Arguments for `exec` of a process.json into a running container. */
-  execArgs(id: string, processFile: string, opts: { pidFile?: string; detach?: boolean; log?: string } = {}): string[] {
-    const args = this.globalArgsWithLog(opts.log);
-    args.push('exec', '--process', processFile);
-    if (opts.detach) args.push('--detach');
-    if (opts.pidFile) args.push('--pid-file', opts.pidFile);
-    args.push(id);
-    return args;
-  }
-
-  private globalArgsWithLog(log?: string): string[] {
-    if (!log) return this.globalArgs();
-    const args = ['--root', this.root, '--log', log, '--log-format', 'json'];
-    if (this.opts.systemdCgroup) args.push('--systemd-cgroup');
-    return args;
-  }
-
-  private command(args: string[], id?: string): Promise<CmdResult> {
+  private command(args: string[], id?: string, input?: string): Promise<CmdResult> {
     return new Promise((resolve, reject) => {
-      execFile(
+      const child = execFile(
         this.binary,
         [...this.globalArgs(), ...args],
         { timeout: this.opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
@@ -169,6 +145,8 @@ export class Runc {
           }
         },
       );
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(input ?? '');
     });
   }
 
@@ -204,6 +182,47 @@ export class Runc {
     await this.command(args, id);
   }
 
+  /** The container's init as runc recorded it (pid and start time), or null without a state. */
+  private initOf(id: string): { pid: number; startTime: string } | null {
+    try {
+      const state = JSON.parse(readFileSync(join(this.root, id, 'state.json'), 'utf8')) as { init_process_pid?: unknown; init_process_start?: unknown };
+      return typeof state.init_process_pid === 'number' ? { pid: state.init_process_pid, startTime: String(state.init_process_start) } : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * What `runc delete` does for a container whose processes have all ended
+   * (its cgroups and its state directory go), without running runc: a
+   * container's exit and `docker run --rm` wait for it. False when the state
+   * does not show that, or a cgroup is still in use: `delete` is then needed.
+   */
+  removeStoppedState(id: string): boolean {
+    const dir = join(this.root, id);
+    let state: { init_process_pid?: unknown; init_process_start?: unknown; cgroup_paths?: unknown };
+    try {
+      state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as typeof state;
+    } catch {
+      return !existsSync(dir);
+    }
+    const pid = typeof state.init_process_pid === 'number' ? state.init_process_pid : 0;
+    const paths = state.cgroup_paths;
+    if (pid <= 0 || typeof paths !== 'object' || paths === null) return false;
+    if (isProcessRunning(pid, String(state.init_process_start))) return false;
+    for (const path of Object.values(paths as Record<string, unknown>)) {
+      if (typeof path !== 'string') return false;
+      try {
+        rmdirSync(path);
+      } catch (e) {
+        // Gone already (v1 controllers mounted together share one directory).
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    return true;
+  }
+
   /** Freezes every process of the container (the cgroup freezer): `runc pause`. */
   async pause(id: string): Promise<void> {
     await this.command(['pause', id], id);
@@ -214,69 +233,42 @@ export class Runc {
     await this.command(['resume', id], id);
   }
 
+  /**
+   * Runs the entrypoint of a container `runc create` made (conmon creates
+   * them). What `runc start` does, without its process: the container's init
+   * waits to open `exec.fifo` for writing; opening it for reading lets it
+   * go, it writes one byte, and the fifo goes (runc's "created" state is the
+   * fifo being there). Without the fifo, `runc start` says what is wrong.
+   */
+  async start(id: string): Promise<void> {
+    const fifo = join(this.root, id, 'exec.fifo');
+    let fh;
+    try {
+      // O_NONBLOCK: a fifo whose init is gone opens at once, and then reads nothing.
+      fh = await open(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    } catch {
+      await this.command(['start', id], id);
+      return;
+    }
+    try {
+      // The init opens its end and writes once the reader is there: wait for it, as runc does.
+      const init = this.initOf(id);
+      const byte = await readFifoByte(fh.fd, () => init !== null && isProcessRunning(init.pid, init.startTime));
+      if (!byte) throw new Conflict(`${this.binary} start ${id}: container process is already dead`);
+      rmSync(fifo, { force: true });
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Changes a live container's cgroup limits (`runc update --resources -`, OCI LinuxResources). */
+  async update(id: string, resources: Omit<OciResources, 'devices'>): Promise<void> {
+    await this.command(['update', '--resources', '-', id], id, JSON.stringify(resources));
+  }
+
   /** Pids of the container's processes (host pid namespace). */
   async ps(id: string): Promise<number[]> {
     const { stdout } = await this.command(['ps', '--format', 'json', id], id);
     return (JSON.parse(stdout.trim() || 'null') as number[] | null) ?? [];
-  }
-
-  /**
-   * `runc exec`: runs `proc` (a process.json object; `terminal` picks a TTY)
-   * inside running container `id`. Detached: returns the pid once runc has
-   * started it. Otherwise: a foreground runtime process whose stdio is the
-   * exec'd process's (runc exits with its status). For an exec that must
-   * outlive berthd, run it under a shim (spawnShim with mode 'exec').
-   */
-  async exec(id: string, proc: OciProcess | object, opts: ExecOptions & { detach: true }): Promise<DetachedExec>;
-  async exec(id: string, proc: OciProcess | object, opts?: ExecOptions): Promise<RuntimeProcess>;
-  async exec(id: string, proc: OciProcess | object, opts: ExecOptions = {}): Promise<RuntimeProcess | DetachedExec> {
-    const terminal = (proc as { terminal?: boolean }).terminal === true;
-    if (terminal && opts.height && opts.width && !(proc as { consoleSize?: unknown }).consoleSize) {
-      // runc sizes the new console from this before the process starts.
-      proc = { ...proc, consoleSize: { height: opts.height, width: opts.width } };
-    }
-    let tmp: string | null = null;
-    if (!opts.processFile || (opts.detach && !opts.pidFile)) tmp = mkdtempSync(join(tmpdir(), 'berth-exec-'));
-    const processFile = opts.processFile ?? join(tmp!, 'process.json');
-    writeFileSync(processFile, JSON.stringify(proc), { mode: 0o600 });
-    try {
-      if (opts.detach) {
-        if (terminal) {
-          throw new InvalidParameter('a detached exec with a TTY needs a supervisor: run it through spawnShim({ mode: "exec" })');
-        }
-        const pidFile = opts.pidFile ?? join(tmp!, 'pid');
-        // The detached process inherits runc's stdio: give it /dev/null (a
-        // pipe would stay open for the process's lifetime), and read runc's
-        // errors from its log file instead.
-        const log = join(tmp ?? mkdtempSync(join(tmpdir(), 'berth-exec-')), 'runc.log');
-        const code = await new Promise<number | null>((resolve, reject) => {
-          const child = spawn(this.binary, this.execArgs(id, processFile, { detach: true, pidFile, log }), { stdio: 'ignore' });
-          child.once('error', (e) => reject(new SystemError(`cannot run ${this.binary}: ${e.message}`, { cause: e })));
-          child.once('exit', (c) => resolve(c));
-        });
-        if (code !== 0) {
-          const text = readRuncLogError(log) ?? `exit status ${code}`;
-          if (/container does not exist/.test(text)) throw new NotFound(`no such container: ${id}`);
-          if (/not running|is paused|cannot exec in a stopped/.test(text)) throw new Conflict(`container ${id} is not running`);
-          throw new SystemError(`${this.binary} exec failed: ${text}`);
-        }
-        const pid = Number(readFileSync(pidFile, 'utf8').trim());
-        return { pid };
-      }
-      const rp = await spawnRuntime(this.binary, this.execArgs(id, processFile, { pidFile: opts.pidFile }), {
-        tty: terminal,
-        stdin: opts.stdin ?? true,
-        height: opts.height,
-        width: opts.width,
-      });
-      if (tmp) {
-        const dir = tmp;
-        tmp = null;
-        void rp.exited.finally(() => rmSync(dir, { recursive: true, force: true }));
-      }
-      return rp;
-    } finally {
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
-    }
   }
 }

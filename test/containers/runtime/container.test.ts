@@ -18,7 +18,7 @@ test('a bind mount is visible both ways while the container runs', { skip }, asy
   mkdirSync(host);
   t.after(() => execFileSync('rm', ['-rf', host]));
   writeFileSync(join(host, 'from-host'), 'hello from host\n');
-  const { h } = await fx.shim(t, {
+  const { m } = await fx.monitor(t, {
     args: [
       'sh',
       '-c',
@@ -27,13 +27,13 @@ test('a bind mount is visible both ways while the container runs', { skip }, asy
     ],
     mounts: [{ type: 'bind', source: host, destination: '/mnt/h' }],
   });
-  const out = new Output(await h.attach({}));
-  await h.start();
+  const out = new Output(m.hub.attach({ stdin: false, stdout: true, stderr: true }));
+  await m.start();
   await out.waitFor(/hello from host\n/);
   for (let i = 0; i < 100 && !existsSync(join(host, 'from-container')); i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(readFileSync(join(host, 'from-container'), 'utf8'), 'from-container\n');
   writeFileSync(join(host, 'late'), 'written by the host after start\n');
-  assert.equal((await h.wait()).exitCode, 0);
+  assert.equal((await m.exited).exitCode, 0);
   assert.equal((await out.done).stdout, 'hello from host\nwritten by the host after start\n');
 });
 
@@ -202,9 +202,11 @@ test('a private cgroup namespace (Docker\'s default on cgroup v2) works here too
   assert.ok(r.c.spec.linux.namespaces.some((n) => n.type === 'cgroup'));
 });
 
-test('the cgroup of a finished container is removed', { skip }, async (t) => {
+test('the cgroup of a finished container is removed with its runtime state', { skip }, async (t) => {
   const r = await fx.run(t, { args: ['true'] });
   assert.equal(r.exit.exitCode, 0);
+  // Created by `runc create`, the container stays (stopped) until deleted, as berthd deletes it at the exit.
+  await fx.runc.delete(r.c.id);
   const leftovers = readdirSync('/sys/fs/cgroup')
     .map((ctrl) => join('/sys/fs/cgroup', ctrl, 'berth', r.c.id))
     .filter((p) => existsSync(p));
