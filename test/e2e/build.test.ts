@@ -8,13 +8,15 @@
 // messages and exit codes, and the intermediate images' life cycle.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { busyboxTar } from '../helpers/busybox.js';
 import { DOCKER, run, type RunResult } from '../helpers/run.js';
+import { api } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 let work: string;
@@ -383,4 +385,36 @@ test('docker-compose 1.29 builds through the Engine API (docker-py) and through 
     assert.match(r.stdout + r.stderr, /Successfully tagged composed:1\n/);
     assert.equal(await ok('run', '--rm', 'composed:1'), 'built by-compose\n');
   }
+});
+
+test('a dangling build result goes with its steps at image prune; builder prune has no cache of its own to remove', async () => {
+  const dir = context({ Dockerfile: 'FROM base:1\nENV PRUNE=1\nRUN echo p > /p\n' });
+  const r = await build('docker', dir, '--no-cache', '.');
+  assert.equal(r.code, 0, r.stderr);
+  const leaf = builtId(r.stdout);
+  const pruned = await ok('image', 'prune', '-f');
+  assert.match(pruned, new RegExp(`^Deleted Images:\ndeleted: sha256:${leaf}`));
+  assert.equal((pruned.match(/^deleted: sha256:/gm) ?? []).length >= 3, true, 'the leaf and its two step images');
+  assert.equal((await ok('images', '-q', 'base:1')).trim().length > 0, true);
+  for (const cli of ['docker', 'berth'] as const) {
+    const res = cli === 'docker' ? await docker('builder', 'prune', '-f') : await run(process.execPath, [BERTH, 'builder', 'prune', '-f'], { env });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, 'Total reclaimed space: 0B\n');
+  }
+});
+
+test('a build whose client goes away stops, and its RUN container is removed', async () => {
+  const dir = context({ Dockerfile: 'FROM base:1\nRUN echo started && sleep 300\n' });
+  const cli = spawn(DOCKER, ['build', '.'], { env, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  cli.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const closed = new Promise((resolve) => cli.on('close', resolve));
+  await waitFor(() => /^started$/m.test(out), 'the RUN to start');
+  const id = /Running in ([0-9a-f]{12})/.exec(out)![1]!;
+  cli.kill('SIGKILL');
+  await closed;
+  // Waits for the removal; a container removed already answers 404.
+  const waited = await api(d.socket, 'POST', `/containers/${id}/wait?condition=removed`);
+  assert.ok(waited.status === 200 || waited.status === 404, waited.text);
+  await waitFor(async () => (await ok('ps', '-aq')).trim() === '', 'the build to leave no container');
 });
