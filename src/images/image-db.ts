@@ -3,10 +3,11 @@
 // are immutable, content-addressed files. Every stored image holds a
 // reference on each of its layers in the layer store.
 //
-// metadata/<hex>.json: what moby keeps beside the config of an
-// image made here (a build step or a commit): that it was built locally
-// (only such images serve as build cache) and its parent image, if any
-// ({"parent": "sha256:<hex>"} or {}). Removed with the image.
+// metadata/<hex>.json: what moby keeps beside an image's config: its parent
+// image, for one made here (a build step, a commit) or matched by a build's
+// --cache-from, and whether it was built here (only such images serve as
+// the build cache): {"parent"?: "sha256:<hex>", "builtLocally"?: true}.
+// Removed with the image.
 import { mkdirSync, readdirSync, readFileSync, rmSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { SystemError } from '../errors.js';
@@ -22,10 +23,11 @@ export interface StoredImage {
   layers: string[];
 }
 
-/** What is known of an image made here. */
+/** What is known of an image beyond its config. */
 interface LocalMetadata {
-  /** The parent image's hex; undefined for an image built on nothing (FROM scratch). */
+  /** The parent image's hex; undefined for none (built on nothing: FROM scratch; or pulled). */
   parent?: string;
+  builtLocally: boolean;
 }
 
 const HEX_JSON = /^([a-f0-9]{64})\.json$/;
@@ -34,7 +36,7 @@ export class ImageDb {
   private readonly dir: string;
   private readonly metadataDir: string;
   private readonly images = new Map<string, StoredImage>();
-  /** Images built locally, by hex. */
+  /** Images with metadata, by hex. */
   private readonly local = new Map<string, LocalMetadata>();
 
   constructor(
@@ -70,9 +72,9 @@ export class ImageDb {
       const file = join(this.metadataDir, name);
       try {
         if (!m || !this.images.has(m[1]!)) throw new Error('no such image');
-        const doc = JSON.parse(readFileSync(file, 'utf8')) as { parent?: unknown };
+        const doc = JSON.parse(readFileSync(file, 'utf8')) as { parent?: unknown; builtLocally?: unknown };
         const parent = typeof doc.parent === 'string' ? doc.parent.replace(/^sha256:/, '') : undefined;
-        this.local.set(m[1]!, parent !== undefined && this.images.has(parent) ? { parent } : {});
+        this.local.set(m[1]!, { ...(parent !== undefined && this.images.has(parent) ? { parent } : {}), builtLocally: doc.builtLocally === true });
       } catch {
         rmSync(file, { force: true });
       }
@@ -116,15 +118,24 @@ export class ImageDb {
     return hex;
   }
 
-  /** Records that the image was built here, on `parent` (a hex) or on nothing. Inside the mutex. */
-  async setBuiltLocally(hex: string, parent: string | null): Promise<void> {
-    const meta: LocalMetadata = parent !== null ? { parent } : {};
-    await writeFileAtomic(join(this.metadataDir, `${hex}.json`), JSON.stringify(parent !== null ? { parent: `sha256:${parent}` } : {}) + '\n');
+  private async writeMetadata(hex: string, meta: LocalMetadata): Promise<void> {
+    const doc = { ...(meta.parent !== undefined ? { parent: `sha256:${meta.parent}` } : {}), ...(meta.builtLocally ? { builtLocally: true } : {}) };
+    await writeFileAtomic(join(this.metadataDir, `${hex}.json`), JSON.stringify(doc) + '\n');
     this.local.set(hex, meta);
   }
 
+  /** Records that the image was built here, on `parent` (a hex) or on nothing. Inside the mutex. */
+  setBuiltLocally(hex: string, parent: string | null): Promise<void> {
+    return this.writeMetadata(hex, { ...(parent !== null ? { parent } : {}), builtLocally: true });
+  }
+
+  /** Records the image's parent (moby's SetParent), leaving whether it was built here as it was. Inside the mutex. */
+  setParent(hex: string, parent: string): Promise<void> {
+    return this.writeMetadata(hex, { parent, builtLocally: this.local.get(hex)?.builtLocally ?? false });
+  }
+
   isBuiltLocally(hex: string): boolean {
-    return this.local.has(hex);
+    return this.local.get(hex)?.builtLocally === true;
   }
 
   /** The parent image's hex, when the image was built here on one. */
@@ -139,7 +150,7 @@ export class ImageDb {
 
   /** Images built here on nothing (FROM scratch). */
   locallyBuiltRoots(): string[] {
-    return [...this.local].filter(([, meta]) => meta.parent === undefined).map(([hex]) => hex);
+    return [...this.local].filter(([, meta]) => meta.builtLocally && meta.parent === undefined).map(([hex]) => hex);
   }
 
   /** Deletes the config and drops its layer references (the caller collects the layers). Inside the mutex. */

@@ -212,7 +212,7 @@ export class ImageService {
    * null: the candidates moby's classic builder looks for a cached step in.
    */
   builtOn(imageId: string | null): ImageRecord[] {
-    const hexes = imageId === null ? this.images.locallyBuiltRoots() : this.images.children(imageId.replace(/^sha256:/, ''));
+    const hexes = imageId === null ? this.images.locallyBuiltRoots() : this.images.children(imageId.replace(/^sha256:/, '')).filter((hex) => this.images.isBuiltLocally(hex));
     return hexes.map((hex) => this.record(hex));
   }
 
@@ -477,7 +477,7 @@ export class ImageService {
     await this.mutex.run(async () => {
       const hex = this.tags.mustResolve(imageId);
       const parent = this.tags.mustResolve(parentId);
-      if (parent !== hex) await this.images.setBuiltLocally(hex, parent);
+      if (parent !== hex) await this.images.setParent(hex, parent);
     });
   }
 

@@ -89,3 +89,22 @@ test('a base image the registry does not have fails the build with the pull erro
     assert.match(r.stderr, new RegExp(`manifest for ${reg.host}/missing:1 not found: manifest unknown`));
   }
 });
+
+test('--cache-from: a pulled image whose steps match serves as cache, its steps recreated here', async () => {
+  const dockerfile = `FROM ${reg.host}/base:1\nENV STEP=1\nRUN echo cached > /cached\nCOPY Dockerfile /df\n`;
+  const dir = contextWith('cache-from', dockerfile);
+  const first = await run(DOCKER, ['build', '-t', `${reg.host}/cachesrc:1`, '.'], { env, cwd: dir });
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal((await docker('push', `${reg.host}/cachesrc:1`)).code, 0);
+  // Only the pulled image is left: no parent chain, nothing built here.
+  assert.equal((await docker('rmi', `${reg.host}/cachesrc:1`)).code, 0);
+  assert.equal((await docker('pull', `${reg.host}/cachesrc:1`)).code, 0);
+  const withoutCache = await run(DOCKER, ['build', '.'], { env, cwd: dir });
+  assert.doesNotMatch(withoutCache.stdout, /Using cache/, 'a pulled image is no cache by itself');
+  const cached = await run(process.execPath, [BERTH, 'build', '--cache-from', `${reg.host}/cachesrc:1`, '-t', 'from-cache:1', '.'], { env, cwd: dir });
+  assert.equal(cached.code, 0, cached.stderr);
+  assert.equal((cached.stdout.match(/ ---> Using cache\n/g) ?? []).length, 3, cached.stdout);
+  const id = (await docker('image', 'inspect', '--format', '{{.Id}}', 'from-cache:1')).stdout;
+  assert.equal(id, (await docker('image', 'inspect', '--format', '{{.Id}}', `${reg.host}/cachesrc:1`)).stdout, 'the last step is the pulled image itself');
+  assert.equal((await docker('run', '--rm', 'from-cache:1', 'cat', '/cached')).stdout, 'cached\n');
+});
