@@ -14,6 +14,7 @@ import { cleanPath } from '../go/path.js';
 import { decompressed } from '../archive/compression.js';
 import { extractTree } from '../archive/tree-extract.js';
 import { FileByteReader, readTar, type TarHeader } from '../archive/tar/reader.js';
+import { END_OF_ARCHIVE } from '../archive/tar/writer.js';
 import { resolveInScope } from '../mounts/safe-path.js';
 import { IgnorePatterns, readIgnoreFile } from './ignore-patterns.js';
 
@@ -58,10 +59,12 @@ export class BuildContext {
     await fsp.mkdir(root, { mode: 0o755 });
     const { tar } = await decompressed(body);
     await pipeline(tar, createWriteStream(tarFile, { mode: 0o600 }));
+    // Go's tar reader takes an archive without its end-of-archive blocks, so dockerd does: supply them.
+    await fsp.appendFile(tarFile, END_OF_ARCHIVE);
     const sums = new Map<string, string>();
     const fd = openSync(tarFile, 'r');
     try {
-      if ((await fsp.stat(tarFile)).size > 0) {
+      if ((await fsp.stat(tarFile)).size > END_OF_ARCHIVE.length) {
         for await (const entry of readTar(new FileByteReader(fd, 0))) {
           const hash = createHash('sha256').update(tarsumHeader(entry.header));
           for await (const chunk of entry.body()) hash.update(chunk);
