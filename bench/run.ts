@@ -2,8 +2,10 @@
 import { benchVolumes } from './volumes.js';
 import { benchContainers } from './containers.js';
 import { benchVolumeArchive } from './volume-archive.js';
+import { benchBackup } from './backup.js';
 
 const only = process.argv[2];
 if (!only || only === 'volumes') await benchVolumes();
 if (!only || only === 'containers') await benchContainers();
 if (!only || only === 'volume-archive') await benchVolumeArchive();
+if (!only || only === 'backup') await benchBackup();

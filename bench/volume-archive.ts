@@ -41,8 +41,8 @@ function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number | E
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** Many small files (60% of the bytes, 4-64 KiB, 1000 a directory) and four large ones. */
-function buildDataSet(root: string): { files: number; bytes: number } {
+/** Many small files (60% of the bytes, 4-64 KiB, 1000 a directory) and four large ones, `size` bytes in all (bench/backup.ts uses it too). */
+export function buildDataSet(root: string, size = SIZE): { files: number; bytes: number } {
   mkdirSync(root, { recursive: true });
   const pool = randomBytes(1 << 20);
   let bytes = 0;
@@ -58,13 +58,13 @@ function buildDataSet(root: string): { files: number; bytes: number } {
     bytes += size;
     files++;
   };
-  const small = SIZE * 0.6;
+  const small = size * 0.6;
   for (let i = 0; bytes < small; i++) {
     const dir = join(root, `d${Math.floor(i / 1000)}`);
     if (i % 1000 === 0) mkdirSync(dir);
     write(join(dir, `f${i}`), 4096 + ((i * 2654435761) % 61440));
   }
-  const large = Math.floor((SIZE - bytes) / 4);
+  const large = Math.floor((size - bytes) / 4);
   for (let i = 0; i < 4; i++) write(join(root, `large${i}`), large);
   return { files, bytes };
 }

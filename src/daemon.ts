@@ -39,6 +39,11 @@ import { registerExecRoutes } from './api/routes/exec.js';
 import { ArchiveService } from './containers/archive.js';
 import { registerArchiveRoutes } from './api/routes/archive.js';
 import { PidLock } from './daemon/lock.js';
+import { BackupService } from './backup/service.js';
+import { BackupPolicies } from './backup/policy-runner.js';
+import { PolicyStore } from './backup/policies.js';
+import { CredentialStore } from './backup/credentials.js';
+import { registerBackupRoutes } from './api/routes/backup.js';
 import { listen, parseHost } from './daemon/listen.js';
 import { InvalidParameter } from './errors.js';
 import { generateId } from './util/random-id.js';
@@ -79,6 +84,7 @@ export class Daemon {
   images!: ImageService;
   containers!: ContainerService;
   private archives?: ArchiveService;
+  private policies?: BackupPolicies;
   private db?: DB;
   private lock?: PidLock;
   private servers: Server[] = [];
@@ -149,7 +155,28 @@ export class Daemon {
       registerVolumeArchiveRoutes(router, volumeArchives);
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers);
-      registerExecRoutes(router, new ExecService(this.containers, this.events, this.reaper));
+      const execs = new ExecService(this.containers, this.events, this.reaper);
+      registerExecRoutes(router, execs);
+      const backups = new BackupService({
+        dataRoot,
+        volumes: this.volumes,
+        containers: this.containers,
+        hooks: {
+          container: (id) => {
+            const c = this.containers.resolve(id);
+            return { id: c.id, name: c.name, labels: c.config.Labels ?? {} };
+          },
+          exec: (id, argv, opts) => execs.runCaptured(id, argv, opts),
+        },
+        events: this.events,
+        log: this.log.child({ service: 'backup' }),
+      });
+      this.policies = new BackupPolicies({
+        store: new PolicyStore(this.db, new CredentialStore(join(dataRoot, 'backup', 'credentials'))),
+        backups,
+        log: this.log.child({ service: 'backup-policies' }),
+      });
+      registerBackupRoutes(router, backups, this.policies);
       this.archives = new ArchiveService(this.containers);
       registerArchiveRoutes(router, this.archives);
       const puller = new ImagePuller(this.images, registry, this.log.child({ service: 'pull' }));
@@ -177,6 +204,8 @@ export class Daemon {
         this.servers.push(server);
         this.log.info({ host }, 'API listening');
       }
+      // Scheduled backups start once the API answers (a catch-up run may start at once).
+      this.policies.start();
     } catch (e) {
       await this.stop();
       throw e;
@@ -194,6 +223,7 @@ export class Daemon {
       ),
     );
     this.servers = [];
+    this.policies?.stop();
     this.containers?.close();
     this.archives?.close();
     this.reaper.close();

@@ -33,12 +33,13 @@ export async function planTree(root: string, ways: number): Promise<TreePlan> {
     const stack: Buffer[] = [joinPath(root, name)];
     while (stack.length > 0) {
       const abs = stack.pop()!;
-      const st = lstatSync(abs, { bigint: true });
-      if (st.isSocket()) continue;
+      // The totals only estimate (progress, shares): an entry that vanishes under a live tree's walk is left out.
+      const st = orNothing(() => lstatSync(abs, { bigint: true }));
+      if (st === undefined || st.isSocket()) continue;
       totals.files++;
       top.weight++;
       if (st.isDirectory()) {
-        for (const child of readdirSync(abs, { encoding: 'buffer' })) stack.push(joinPath(abs, child));
+        for (const child of orNothing(() => readdirSync(abs, { encoding: 'buffer' })) ?? []) stack.push(joinPath(abs, child));
       } else if (st.nlink > 1n) {
         const key = `${st.dev}:${st.ino}`;
         top.linkKeys.push(key);
@@ -54,6 +55,17 @@ export async function planTree(root: string, ways: number): Promise<TreePlan> {
     tops.push(top);
   }
   return { totals, shares: split(tops, Math.max(1, ways)) };
+}
+
+/** `read()`, or undefined when what it reads has vanished (ENOENT, ENOTDIR). */
+function orNothing<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
 }
 
 /** Groups top-level entries that share an inode, then deals the groups out, heaviest first, to the lightest share. */

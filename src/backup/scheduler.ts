@@ -9,7 +9,7 @@
 //   after the last recorded run start (or the policy's creation) has passed,
 //   the policy runs at start, delayed by its jitter.
 import type { Logger } from 'pino';
-import { errorText } from '../errors.js';
+import { Conflict, NotFound, errorText } from '../errors.js';
 import { jitterOffset, nextRun, parseSchedule, type Schedule } from './cron.js';
 import type { Policy, PolicyRun, PolicyStore } from './policies.js';
 
@@ -97,6 +97,23 @@ export class Scheduler {
   /** When the policy runs next (ms since the epoch); undefined while it runs or when it is not scheduled. */
   nextRunOf(id: string): number | undefined {
     return this.entries.get(id)?.due;
+  }
+
+  /**
+   * Runs the policy now (`berth backup policy run`), then schedules its next
+   * time as after any run; resolves once the run is recorded. Conflict while
+   * it is already running.
+   */
+  async runNow(id: string): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) throw new NotFound(`backup policy ${id} is not scheduled`);
+    if (entry.due === undefined) throw new Conflict(`backup policy ${entry.policy.name} is running`);
+    this.clock.clearTimeout(entry.timer);
+    entry.due = this.clock.now();
+    const before = new Set(this.inFlight);
+    this.fire(entry);
+    const started = [...this.inFlight].find((p) => !before.has(p));
+    if (started) await started;
   }
 
   /** Resolves once no run is in progress. */

@@ -10,6 +10,7 @@ import { registerContainerCommands } from './commands/container.js';
 import { registerImageCommands } from './commands/image.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerCommitCommands } from './commands/commit.js';
+import { registerBackupCommands } from './commands/backup.js';
 
 let client: ApiClient | undefined;
 const getClient = () => (client ??= new ApiClient());
@@ -31,6 +32,7 @@ registerContainerCommands(program, getClient);
 registerImageCommands(program, getClient);
 registerCommitCommands(program, getClient);
 registerInspectCommand(program, getClient);
+registerBackupCommands(program, getClient);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,10 +2,21 @@
 // stderr: a bar on a terminal (cli-progress), a line per second for `plain`,
 // a JSON object per line for `json`, or nothing.
 import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
 import { humanSize } from '../go/units.js';
+import { flagValueError } from './command.js';
 
 export const PROGRESS_MODES = ['auto', 'plain', 'json', 'none'] as const;
 export type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+export const PROGRESS_HELP = 'Progress on stderr: "auto" (a bar on a terminal), "plain", "json" or "none"';
+
+/** The --progress flag's value, checked. */
+export function progressFlag(cmd: Command, value: string | undefined): ProgressMode {
+  const v = value ?? 'auto';
+  if (!(PROGRESS_MODES as readonly string[]).includes(v)) throw flagValueError(cmd, '--progress', v, 'must be "auto", "plain", "json" or "none"');
+  return v as ProgressMode;
+}
 
 export interface ProgressCounts {
   /** Bytes moved so far (archive bytes for export/import, file data for clone). */

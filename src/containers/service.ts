@@ -1039,11 +1039,13 @@ export class ContainerService {
           }
         }
       }
+      // The rootfs pins its image: it goes before the container is announced
+      // gone, so a `docker rmi` right after `docker run --rm` finds the image free.
+      await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
       // Gone for every client from here (`docker run --rm` waits for this); the
-      // files follow, and a start after a crash removes what they left.
+      // other files follow, and a start after a crash removes what they left.
       events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
       this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
-      await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
       await this.deleteRuntimeState(id);
       this.releaseSubpathMounts(id);
       this.removeDir(id);

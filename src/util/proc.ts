@@ -24,6 +24,11 @@ function readStat(pid: number): ProcStat | null {
   return state && startTime ? { state, ppid: Number(rest[1]), startTime } : null;
 }
 
+/** The process's state letter (R, S, D, T for stopped, Z, ...), or null when there is no such process. */
+export function processState(pid: number): string | null {
+  return readStat(pid)?.state ?? null;
+}
+
 /** The process's start time, or null when there is no such process. */
 export function processStartTime(pid: number): string | null {
   return readStat(pid)?.startTime ?? null;

@@ -28,3 +28,14 @@ export function toWorkerError(e: unknown): WorkerError {
 export function fromWorkerError(w: WorkerError): Error {
   return Object.assign(new Error(w.message), w.code ? { code: w.code } : {});
 }
+
+/**
+ * `b`, or a copy of it, owning all of its ArrayBuffer: what can be
+ * transferred to a thread (a pooled or sliced Buffer shares its memory).
+ */
+export function ownedBuffer(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && !(b.buffer instanceof SharedArrayBuffer)) return b;
+  const copy = Buffer.allocUnsafeSlow(b.length);
+  b.copy(copy);
+  return copy;
+}

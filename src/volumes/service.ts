@@ -406,6 +406,25 @@ export class VolumeService {
     return driver;
   }
 
+  /**
+   * A new empty directory on the filesystem of the volume's data, for work
+   * that wants reflinks of its files (a backup's captures); undefined when
+   * the volume's driver cannot give one (no staging, or data behind a mount).
+   */
+  scratch(name: string): { dir: string; discard: () => Promise<void> } | undefined {
+    const rec = this.records.get(name);
+    if (!rec) return undefined;
+    const driver = this.drivers.get(rec.driver);
+    if (!driver || !stagesData(driver)) return undefined;
+    let dir: string;
+    try {
+      dir = driver.stage(name);
+    } catch {
+      return undefined;
+    }
+    return { dir, discard: () => driver.discardStaged(dir) };
+  }
+
   /** Stages, fills, flushes and commits; the staging directory is deleted on any failure. */
   private async staged<T>(driver: StagingDriver, name: string, fill: (dir: string) => Promise<T>, commit: (staged: string) => Promise<void>): Promise<T> {
     const staged = driver.stage(name);

@@ -15,8 +15,7 @@ import { buffer } from 'node:stream/consumers';
 import { cloneTree, exportTree, extractTree, measureTree } from '../../src/archive/tree.js';
 import { END_OF_ARCHIVE } from '../../src/archive/tar/writer.js';
 import { InvalidArchive } from '../../src/errors.js';
-import { dataExtents } from '../../src/fs/extents.js';
-import { buildFixture, manifest, type Entry } from '../helpers/tree-manifest.js';
+import { buildFixture, fullManifest, manifest, type Entry } from '../helpers/tree-manifest.js';
 import { link, member } from '../helpers/tar-member.js';
 
 const TAR_FLAGS = ['--format=posix', '--xattrs', '--xattrs-include=*', '--acls', '--numeric-owner', '-S'];
@@ -25,20 +24,6 @@ let work: string;
 let fixture: string;
 let expected: Array<Entry & { extents?: string }>;
 let counter = 0;
-
-/** The manifest plus each file's data extents (where its holes are). */
-function fullManifest(root: string): Array<Entry & { extents?: string }> {
-  return manifest(root).map((e) => {
-    if (e.type !== 'file') return e;
-    const abs = e.path === '.' ? root : Buffer.concat([Buffer.from(`${root}/`), Buffer.from(e.path, 'latin1')]);
-    const fd = openSync(abs, 'r');
-    try {
-      return { ...e, extents: JSON.stringify(dataExtents(fd, e.size)) };
-    } finally {
-      closeSync(fd);
-    }
-  });
-}
 
 function freshDir(): string {
   const dir = join(work, `out-${++counter}`);

@@ -3,7 +3,8 @@
 // size class for sparse files, and a content hash.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { type Stats, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { type Stats, chownSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { dataExtents } from '../../src/fs/extents.js';
 import { join } from 'node:path';
 
 export interface Entry {
@@ -95,6 +96,20 @@ export function manifest(root: string): Entry[] {
   };
   walk(Buffer.alloc(0));
   return entries;
+}
+
+/** The manifest plus each file's data extents (where its holes are). */
+export function fullManifest(root: string): Array<Entry & { extents?: string }> {
+  return manifest(root).map((e) => {
+    if (e.type !== 'file') return e;
+    const abs = e.path === '.' ? root : Buffer.concat([Buffer.from(`${root}/`), Buffer.from(e.path, 'latin1')]);
+    const fd = openSync(abs, 'r');
+    try {
+      return { ...e, extents: JSON.stringify(dataExtents(fd, e.size)) };
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -10,6 +10,7 @@ import { errorText } from '../../errors.js';
 import { CONTENT_TYPES, OUTPUT_COMPRESSIONS, type OutputCompression } from '../../archive/compression.js';
 import type { TreeProgress } from '../../archive/tree.js';
 import type { ArchiveStart, VolumeArchives } from '../../volumes/archives.js';
+import { headerSafe, JsonLines } from '../json-lines.js';
 import type { ArchiveFile } from '../../archive/tree.js';
 import { fileOffset } from '../../fs/extents.js';
 import { accessMode, O_RDONLY, O_WRONLY } from '../../util/libc.js';
@@ -71,7 +72,7 @@ export function registerVolumeArchiveRoutes(router: Router, archives: VolumeArch
         signal: abort.signal,
         // One upload per connection: after a failure the rest of the body is
         // not read, and the connection must close rather than wait for it.
-        onAccepted: (start) => reply.start(start, { Connection: 'close' }),
+        onAccepted: (start) => reply.start({ ...startHeaders(start), Connection: 'close' }),
         onProgress: (p) => {
           archiveBytes = p.archiveBytes;
           reply.line({ status: 'Importing', id: name, progressDetail: detail(p, undefined, archiveBytes) });
@@ -99,7 +100,7 @@ export function registerVolumeArchiveRoutes(router: Router, archives: VolumeArch
         signal: abort.signal,
         onAccepted: (start) => {
           totals = start.totals;
-          reply.start(start);
+          reply.start(startHeaders(start));
         },
         onProgress: (p) => reply.line({ status: 'Cloning', id: target, progressDetail: detail(p, totals) }),
       });
@@ -172,7 +173,7 @@ async function exportIntoFd(res: ServerResponse, archives: VolumeArchiveBackend,
       signal: abort.signal,
       onAccepted: (start) => {
         totals = start.totals;
-        reply.start(start);
+        reply.start(startHeaders(start));
       },
       onProgress: (p) => reply.line({ status: 'Exporting', id: name, progressDetail: detail(p, totals) }),
     });
@@ -184,33 +185,6 @@ async function exportIntoFd(res: ServerResponse, archives: VolumeArchiveBackend,
     closeSync(fd);
   }
   res.end();
-}
-
-/** Header values cannot hold line breaks or non-Latin-1 text. */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?');
-}
-
-/** A 200 response of JSON lines (Docker's jsonmessage shape), begun once the operation is accepted. */
-class JsonLines {
-  started = false;
-  constructor(private readonly res: ServerResponse) {}
-
-  start(s: ArchiveStart, extra: Record<string, string> = {}): void {
-    this.res.writeHead(200, { 'Content-Type': 'application/json', ...startHeaders(s), ...extra });
-    this.res.flushHeaders();
-    this.started = true;
-  }
-
-  line(o: unknown): void {
-    if (!this.started) return;
-    if (!this.res.destroyed) this.res.write(JSON.stringify(o) + '\n');
-  }
-
-  error(e: unknown): void {
-    const message = errorText(e);
-    this.line({ errorDetail: { message }, error: message });
-  }
 }
 
 /**

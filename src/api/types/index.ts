@@ -4,3 +4,4 @@ export type { ApiContainerCreateBody, ApiContainerSummary, ApiEndpointSettings, 
 export type { ApiImageHistoryItem, ApiImageInspect, ApiImagePruneReport, ApiImageSummary } from './images.js';
 export type { ApiBindOptions, ApiMount, ApiTmpfsOptions, ApiVolumeOptions } from './mounts.js';
 export type { ApiVolume } from './volumes.js';
+export type { ApiBackupRequest, ApiDiff, ApiForgetRequest, ApiForgetResult, ApiKey, ApiPolicy, ApiPolicyCreate, ApiPolicyRun, ApiRepositoryAccess, ApiRestoreRequest, ApiRetention, ApiSnapshot } from './backup.js';

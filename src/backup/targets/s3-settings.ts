@@ -49,7 +49,7 @@ export function checkEndpoint(endpoint: string): string {
 }
 
 /** `name` from the environment, or the contents of the file `name_FILE` names (trailing newline dropped). */
-async function envSecret(env: NodeJS.ProcessEnv, name: string): Promise<string | undefined> {
+export async function envSecret(env: NodeJS.ProcessEnv, name: string): Promise<string | undefined> {
   const value = env[name];
   const file = env[`${name}_FILE`];
   if (value !== undefined && value !== '' && file !== undefined && file !== '') {

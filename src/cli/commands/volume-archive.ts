@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApiClient, DaemonError } from '../client.js';
 import { CliError } from '../errors.js';
 import { ProgressDisplay, type ProgressMode } from '../progress.js';
+import { readMessages, type JsonMessage } from '../json-messages.js';
 import { TarCounter } from '../tar-count.js';
 
 const enc = encodeURIComponent;
@@ -214,45 +215,7 @@ async function removeOutput(fd: number | undefined, output: string | undefined):
   await unlink(output!).catch(() => undefined);
 }
 
-interface VolumeMessage {
-  status?: string;
-  id?: string;
-  progressDetail?: { current?: number; total?: number; files?: number; totalFiles?: number; archiveBytes?: number };
-  created?: boolean;
-  reflinked?: boolean;
-  error?: string;
-  errorDetail?: { message?: string };
-}
-
-/** Reads the JSON-lines reply to import/clone; resolves with the end message, throws the failure line. */
-async function readMessages(res: IncomingMessage, endStatus: string, onMessage: (m: VolumeMessage) => void): Promise<VolumeMessage> {
-  let buf = '';
-  let end: VolumeMessage | undefined;
-  const handle = (line: string): void => {
-    const t = line.trim();
-    if (t === '') return;
-    let m: VolumeMessage;
-    try {
-      m = JSON.parse(t) as VolumeMessage;
-    } catch {
-      throw new CliError(`invalid JSON message from the daemon: ${t.slice(0, 80)}`);
-    }
-    if (m.errorDetail || m.error) throw new DaemonError(500, m.errorDetail?.message ?? m.error ?? 'unknown error');
-    if (m.status === endStatus) end = m;
-    onMessage(m);
-  };
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    buf += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      handle(buf.slice(0, nl));
-      buf = buf.slice(nl + 1);
-    }
-  }
-  handle(buf);
-  if (!end) throw new CliError(`the daemon closed the stream before reporting "${endStatus}"; the result is unknown`);
-  return end;
-}
+type VolumeMessage = JsonMessage & { created?: boolean; reflinked?: boolean };
 
 function countFromDetail(m: VolumeMessage): { files?: number; totalBytes?: number; totalFiles?: number } {
   const d = m.progressDetail ?? {};

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { ApiClient, DaemonError } from '../client.js';
 import { versionLess } from '../../util/version.js';
 import { collect, defineCommand, flagValueError } from '../command.js';
-import { PROGRESS_MODES, type ProgressMode } from '../progress.js';
+import { PROGRESS_HELP, progressFlag } from '../progress.js';
 import { cloneVolume, exportVolume, importVolume } from './volume-archive.js';
 import { CliError, formatError } from '../errors.js';
 import { confirm } from '../prompt.js';
@@ -247,14 +247,6 @@ export function registerVolumeCommands(program: Command, client: () => ApiClient
       throw new CliError('can only update cluster volumes');
     },
   );
-}
-
-const PROGRESS_HELP = 'Progress on stderr: "auto" (a bar on a terminal), "plain", "json" or "none"';
-
-function progressFlag(cmd: Command, value: string | undefined): ProgressMode {
-  const v = value ?? 'auto';
-  if (!(PROGRESS_MODES as readonly string[]).includes(v)) throw flagValueError(cmd, '--progress', v, 'must be "auto", "plain", "json" or "none"');
-  return v as ProgressMode;
 }
 
 /** `inspect` output: indented JSON array, `json` compact, or a template per item. */
