@@ -30,6 +30,8 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 # Registry tests: Debian's docker-registry (distribution 2.8) on loopback, skopeo to put images into it.
 command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
 command -v skopeo >/dev/null || need_pkgs+=(skopeo)
+# Build tests: docker-compose 1.29 builds through the Engine API (docker-py) as well as through the docker CLI.
+command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive

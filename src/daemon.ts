@@ -19,6 +19,8 @@ import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
 import { registerAuthRoutes } from './api/routes/auth.js';
 import { registerCommitRoutes } from './api/routes/commit.js';
+import { registerBuildRoutes } from './api/routes/build.js';
+import { Builder } from './build/builder.js';
 import { ContainerCommitter } from './containers/commit.js';
 import { RegistryHosts } from './registry/hosts.js';
 import { login } from './registry/login.js';
@@ -187,6 +189,8 @@ export class Daemon {
         pruner: new ImagePruner(this.images, inUse, this.events, this.log.child({ service: 'image-prune' })),
       });
       registerCommitRoutes(router, new ContainerCommitter(this.containers, this.images, this.events));
+      const builder = new Builder({ images: this.images, containers: this.containers, pull: (req, progress) => puller.pull(req, progress) });
+      registerBuildRoutes(router, builder, this.events);
       registerAuthRoutes(router, { login: (auth) => login(registry.hosts, auth, registry.userAgent, this.log.child({ service: 'login' })) });
       const api = new ApiServer(router, this.log.child({ component: 'api' }));
 

@@ -22,7 +22,7 @@ import { versionAtLeast } from '../version.js';
 import { toImageInspect, toImageSummary } from '../views/images.js';
 import type { ApiImageHistoryItem, ApiImagePruneReport } from '../types/images.js';
 
-export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove' | 'save' | 'layerSize'>;
+export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'find' | 'tag' | 'remove' | 'save' | 'layerSize'>;
 
 /** Pulls from and pushes to registries (src/images/pull.ts, push.ts). */
 export interface RegistryBackend {
@@ -156,6 +156,7 @@ export function registerImageRoutes(router: Router, b: ImageRouteBackends): void
     const list = b.images.list({
       dangling: dangling === undefined ? undefined : dangling === 'true' || dangling === '1',
       reference,
+      hideIntermediate: !queryBool(ctx.query, 'all'),
     });
     // Before API 1.43 dangling images were listed with "<none>" placeholders.
     const legacyNone = !versionAtLeast(ctx.apiVersion, '1.43');
@@ -203,7 +204,7 @@ export function registerImageRoutes(router: Router, b: ImageRouteBackends): void
   });
 
   router.add('DELETE', '/images/{name:.*}', async (ctx) => {
-    const r = await b.images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), inUse: b.inUse });
+    const r = await b.images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), prune: !queryBool(ctx.query, 'noprune'), inUse: b.inUse });
     sendJson(ctx.res, 200, r);
   });
 }
