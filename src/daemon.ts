@@ -40,6 +40,7 @@ import { ArchiveService } from './containers/archive.js';
 import { registerArchiveRoutes } from './api/routes/archive.js';
 import { PidLock } from './daemon/lock.js';
 import { BackupService } from './backup/service.js';
+import { CaptureAreas } from './backup/capture-area.js';
 import { BackupPolicies } from './backup/policy-runner.js';
 import { PolicyStore } from './backup/policies.js';
 import { CredentialStore } from './backup/credentials.js';
@@ -157,6 +158,8 @@ export class Daemon {
       registerContainerRoutes(router, this.containers);
       const execs = new ExecService(this.containers, this.events, this.reaper);
       registerExecRoutes(router, execs);
+      const captureAreas = new CaptureAreas(join(execRoot, 'backup-captures'), this.log.child({ service: 'backup' }));
+      await captureAreas.recover();
       const backups = new BackupService({
         dataRoot,
         volumes: this.volumes,
@@ -170,6 +173,7 @@ export class Daemon {
         },
         events: this.events,
         log: this.log.child({ service: 'backup' }),
+        captureAreas,
       });
       this.policies = new BackupPolicies({
         store: new PolicyStore(this.db, new CredentialStore(join(dataRoot, 'backup', 'credentials'))),
