@@ -34,7 +34,7 @@ command -v skopeo >/dev/null || need_pkgs+=(skopeo)
 command -v nft >/dev/null || need_pkgs+=(nftables)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v nsenter >/dev/null || need_pkgs+=(util-linux)
-# Compose tests drive Debian's docker-compose 1.29.2 against berthd.
+# Compose tests (networks, volumes, builds) drive Debian's docker-compose 1.29.2 against berthd, through docker-py and the docker CLI.
 command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"

@@ -19,6 +19,8 @@ import { registerContainerRoutes } from './api/routes/containers.js';
 import { registerImageRoutes } from './api/routes/images.js';
 import { registerAuthRoutes } from './api/routes/auth.js';
 import { registerCommitRoutes } from './api/routes/commit.js';
+import { registerBuildRoutes } from './api/routes/build.js';
+import { Builder } from './build/builder.js';
 import { ContainerCommitter } from './containers/commit.js';
 import { RegistryHosts } from './registry/hosts.js';
 import { login } from './registry/login.js';
@@ -38,6 +40,7 @@ import { ArchiveService } from './containers/archive.js';
 import { registerArchiveRoutes } from './api/routes/archive.js';
 import { PidLock } from './daemon/lock.js';
 import { BackupService } from './backup/service.js';
+import { CaptureAreas } from './backup/capture-area.js';
 import { BackupPolicies } from './backup/policy-runner.js';
 import { PolicyStore } from './backup/policies.js';
 import { CredentialStore } from './backup/credentials.js';
@@ -180,6 +183,8 @@ export class Daemon {
       registerNetworkRoutes(router, { networks: this.networks, containers: this.containers });
       const execs = new ExecService(this.containers, this.events, this.reaper);
       registerExecRoutes(router, execs);
+      const captureAreas = new CaptureAreas(join(execRoot, 'backup-captures'), this.log.child({ service: 'backup' }));
+      await captureAreas.recover();
       const backups = new BackupService({
         dataRoot,
         volumes: this.volumes,
@@ -193,6 +198,7 @@ export class Daemon {
         },
         events: this.events,
         log: this.log.child({ service: 'backup' }),
+        captureAreas,
       });
       this.policies = new BackupPolicies({
         store: new PolicyStore(this.db, new CredentialStore(join(dataRoot, 'backup', 'credentials'))),
@@ -212,6 +218,8 @@ export class Daemon {
         pruner: new ImagePruner(this.images, inUse, this.events, this.log.child({ service: 'image-prune' })),
       });
       registerCommitRoutes(router, new ContainerCommitter(this.containers, this.images, this.events));
+      const builder = new Builder({ images: this.images, containers: this.containers, pull: (req, progress) => puller.pull(req, progress) });
+      registerBuildRoutes(router, builder, this.events);
       registerAuthRoutes(router, { login: (auth) => login(registry.hosts, auth, registry.userAgent, this.log.child({ service: 'login' })) });
       const api = new ApiServer(router, this.log.child({ component: 'api' }));
 

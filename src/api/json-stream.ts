@@ -5,11 +5,13 @@
 // request's signal aborts when the client goes away.
 import type { RequestContext } from './http.js';
 import { errorText } from '../errors.js';
-import type { JSONMessage } from '../go/jsonmessage.js';
+import { CodedJSONError, type JSONMessage } from '../go/jsonmessage.js';
 import { Progress } from '../images/progress.js';
 
 export interface JsonStream {
   progress: Progress;
+  /** Sends one message as it is. */
+  write(m: JSONMessage): void;
   /** Aborted when the client disconnects before the answer ends. */
   signal: AbortSignal;
   /** Ends the stream, or rethrows `e` for a status answer when nothing was sent yet. */
@@ -30,12 +32,13 @@ export function openJsonStream(ctx: RequestContext): JsonStream {
   };
   return {
     progress: new Progress(write),
+    write,
     signal: abort.signal,
     finish(e?: unknown): void {
       if (e !== undefined) {
         if (!res.headersSent) throw e;
         const message = errorText(e);
-        write({ errorDetail: { message }, error: message });
+        write({ errorDetail: e instanceof CodedJSONError ? { code: e.code, message } : { message }, error: message });
       }
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
       if (!res.writableEnded) res.end();

@@ -7,7 +7,7 @@
 // must see a file complete: a hard link to it, a member replacing it,
 // directory metadata at the end.
 import type { Worker } from 'node:worker_threads';
-import { fromWorkerError, startWorker } from '../util/worker.js';
+import { fromWorkerError, startWorker, terminateWorker } from '../util/worker.js';
 import type { FileJob } from './extracted-file.js';
 import type { WriterMessage, WriterReply } from './extract-writer-worker.js';
 
@@ -109,7 +109,7 @@ export class ExtractWriters {
   }
 
   async terminate(): Promise<void> {
-    await Promise.all(this.writers.map((w) => w.worker.terminate()));
+    await Promise.all(this.writers.map((w) => terminateWorker(w.worker)));
   }
 
   private post(m: WriterMessage, transfer: ArrayBuffer[] = []): void {

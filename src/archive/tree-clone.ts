@@ -10,7 +10,7 @@ import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
 import { joinPath } from '../fs/path.js';
 import { reflink } from '../fs/reflink.js';
 import { check, libcFunction } from '../util/libc.js';
-import { startWorker } from '../util/worker.js';
+import { startWorker, terminateWorker } from '../util/worker.js';
 import { applyFileMeta, applyPathMeta, PendingDirectories } from './tree-write.js';
 import { scanTree, type ScannedEntry } from './tree-scan.js';
 import { planTree } from './tree-plan.js';
@@ -117,7 +117,7 @@ function cloneInWorker(src: string, dst: string, names: Buffer[], onProgress: (p
   return new Promise((resolve, reject) => {
     let result: ShareResult | undefined;
     let failure: unknown;
-    const abort = (): void => void worker.terminate();
+    const abort = (): void => void terminateWorker(worker);
     signal.addEventListener('abort', abort, { once: true });
     worker.on('message', (m: { progress?: TreeProgress; done?: ShareResult }) => {
       if (m.progress) onProgress(m.progress);

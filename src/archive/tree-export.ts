@@ -8,7 +8,7 @@ import { dataExtents, type Extent } from '../fs/extents.js';
 import { encodeMember, END_OF_ARCHIVE, memberPadding, type TarMember } from './tar/writer.js';
 import { memberName, scanTree, type ScannedEntry } from './tree-scan.js';
 import type { TreeProgress } from './tree.js';
-import { fromWorkerError, startWorker, type WorkerError } from '../util/worker.js';
+import { fromWorkerError, startWorker, terminateWorker, type WorkerError } from '../util/worker.js';
 
 const CHUNK = 1 << 20;
 const MEMBERS_PER_SLICE = 512;
@@ -321,7 +321,7 @@ function exportInWorker(root: string, opts: ExportOptions): Readable {
       }
     },
     destroy(err, cb): void {
-      void worker.terminate();
+      void terminateWorker(worker);
       cb(err);
     },
   });
@@ -338,7 +338,7 @@ function exportInWorker(root: string, opts: ExportOptions): Readable {
     if ('end' in m) {
       ended = true;
       stream.push(null);
-      void worker.terminate();
+      void terminateWorker(worker);
       return;
     }
     let more = true;
@@ -394,7 +394,7 @@ export function exportTreeToFd(root: string, fd: number, opts: ExportOptions = {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
+      void terminateWorker(worker);
       if (e) reject(e);
       else resolve(result!);
     };

@@ -30,7 +30,8 @@ export interface ScannedEntry {
   devminor?: number;
 }
 
-function typeOf(st: BigIntStats): TarEntryType | undefined {
+/** The archive entry type of a file; undefined for a socket. */
+export function typeOf(st: Pick<BigIntStats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isFIFO' | 'isCharacterDevice' | 'isBlockDevice'>): TarEntryType | undefined {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'directory';
   if (st.isSymbolicLink()) return 'symlink';

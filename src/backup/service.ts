@@ -17,6 +17,7 @@ import { forgetSnapshots, type ForgetPlan, type RetentionPolicy } from './engine
 import { pruneRepository, type PruneReport } from './engine/prune.js';
 import { restoreSnapshot, type RestoreProgress } from './engine/restore.js';
 import { runBackupHooks, type HookServices } from './hooks.js';
+import type { CaptureAreas } from './capture-area.js';
 import type { KeyInfo, KeyKind } from './repo/keys.js';
 import { Repository } from './repo/repository.js';
 import type { ConsistencyMode, SnapshotRecord } from './repo/snapshot.js';
@@ -73,6 +74,8 @@ export interface BackupServiceDeps {
   log: Logger;
   /** The longest a freeze may last before it is abandoned (thawed, the backup failed). */
   maxFreezeMs?: number;
+  /** Memory-backed areas for a freeze's small captures; none: every capture goes to the volume's filesystem. */
+  captureAreas?: CaptureAreas;
 }
 
 const DEFAULT_MAX_FREEZE_MS = 60_000;
@@ -200,17 +203,27 @@ export class BackupService {
             ...(m.scratch ? { captureDir: join(m.scratch.dir, 'capture') } : {}),
           })),
         );
-        const snapshots = await backupGroup(
-          repo,
-          items,
-          async (inside) => {
-            const { result, frozenMs } = await containers.freeze(writers, () => inside(), { maxMs: this.deps.maxFreezeMs ?? DEFAULT_MAX_FREEZE_MS });
-            freezeMs = frozenMs;
-            return result;
-          },
-          { cacheDir: this.cacheDir, onProgress: (p) => req.onProgress?.({ ...p, volume: chosen.length === 1 ? chosen[0]!.name : '' }), ...(req.signal ? { signal: req.signal } : {}) },
-        );
-        return { snapshots, freezeMs, warnings: [] };
+        const small = await this.deps.captureAreas?.open();
+        try {
+          const snapshots = await backupGroup(
+            repo,
+            items,
+            async (inside) => {
+              const { result, frozenMs } = await containers.freeze(writers, () => inside(), { maxMs: this.deps.maxFreezeMs ?? DEFAULT_MAX_FREEZE_MS });
+              freezeMs = frozenMs;
+              return result;
+            },
+            {
+              cacheDir: this.cacheDir,
+              onProgress: (p) => req.onProgress?.({ ...p, volume: chosen.length === 1 ? chosen[0]!.name : '' }),
+              ...(req.signal ? { signal: req.signal } : {}),
+              ...(small ? { smallCaptures: small.area } : {}),
+            },
+          );
+          return { snapshots, freezeMs, warnings: [] };
+        } finally {
+          await small?.close();
+        }
       }
       // Nothing writes (or stop, or none): one pass per volume is already a point-in-time view.
       const stopped = mode === 'stop' ? await this.stopWriters(writers) : [];

@@ -139,7 +139,11 @@ export function normalizeBoolFlags(cmd: Command, args: readonly string[], stopAt
       const v = a.slice(eq + 1);
       const b = parseBool(v);
       if (b === true) out.push(name);
-      else if (b === undefined) {
+      else if (b === false) {
+        // A flag that defaults to true (build's --rm) has a hidden --no- twin to turn it off.
+        const negated = cmd.options.find((o) => o.long === `--no-${name.replace(/^--/, '')}`);
+        if (negated?.long !== undefined) out.push(negated.long);
+      } else if (b === undefined) {
         const flag = opt.short && opt.long ? `${opt.short}, ${opt.long}` : (opt.long ?? opt.short ?? name);
         throw flagValueError(cmd, flag, v, `strconv.ParseBool: parsing "${v}": invalid syntax`);
       }

@@ -71,6 +71,13 @@ export function storedAuth(key: string): AuthConfig {
   return { ...auth, serveraddress: key };
 }
 
+/** Every stored credential by its key (the docker CLI's GetAllCredentials), as a build sends them in X-Registry-Config. */
+export function allStoredAuths(): Record<string, AuthConfig> {
+  const out: Record<string, AuthConfig> = {};
+  for (const key of Object.keys(load().auths ?? {})) out[key] = storedAuth(key);
+  return out;
+}
+
 /** X-Registry-Auth for a registry, from config.json (the docker CLI sends one even without credentials). */
 export function registryAuthHeader(domain: string): string {
   return encodeAuthHeader(storedAuth(authKey(domain)));

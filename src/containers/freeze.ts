@@ -31,6 +31,9 @@ export interface FreezeResult<T> {
   frozenMs: number;
 }
 
+/** How often a pause is tried when runc reports that the cgroup would not freeze. */
+const PAUSE_ATTEMPTS = 3;
+
 /** The work ran past the freeze's limit; the containers were thawed. */
 export class FreezeTimeout extends SystemError {
   constructor(maxMs: number, ids: string[]) {
@@ -129,7 +132,7 @@ export class Freezer {
     }
     for (const id of shared) this.holds.set(id, this.holds.get(id)! + 1);
     const held = [...shared];
-    const results = await Promise.allSettled(toPause.map((id) => target.pause(id)));
+    const results = await Promise.allSettled(toPause.map((id) => this.pause(id)));
     let failure: unknown;
     results.forEach((r, i) => {
       const id = toPause[i]!;
@@ -149,6 +152,23 @@ export class Freezer {
       throw new SystemError(`freeze: ${errorText(failure)}`, { cause: failure });
     }
     return held;
+  }
+
+  /**
+   * Pauses one container, trying again when runc gave up on a cgroup that
+   * stayed FREEZING (a task in uninterruptible I/O on a loaded host): the
+   * next try usually freezes it.
+   */
+  private async pause(id: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.target.pause(id);
+        return;
+      } catch (e) {
+        if (attempt >= PAUSE_ATTEMPTS || !/unable to freeze/.test(errorText(e))) throw e;
+        this.deps.log.warn({ container: id, attempt }, 'freeze: the container did not freeze; trying again');
+      }
+    }
   }
 
   private async runBounded<T>(work: (signal: AbortSignal) => Promise<T>, maxMs: number, held: string[]): Promise<T> {

@@ -156,14 +156,14 @@ function restartingConflict(id: string): Conflict {
 }
 
 export class ContainerService {
-  /** Kills between their signal and their event: the die they cause waits for it. */
-  private readonly killsInFlight = new Map<string, Promise<void>>();
   readonly runc: Runc;
   /** conmon and the runtime it runs (exec uses them too). */
   readonly conmon: ConmonRuntime;
   private readonly exits: ExitWatcher;
   /** The monitors of running (and paused) containers. */
   private readonly monitors = new Map<string, ContainerMonitor>();
+  /** Signals sent but not yet announced, per container: the die they cause waits for them. */
+  private readonly signalsInFlight = new Map<string, Set<Promise<void>>>();
   /** Attach clients waiting for a container's start: attached before the entrypoint runs. */
   private readonly pendingAttach = new Map<string, Array<(m: ContainerMonitor | null) => void>>();
   /** Restart state of each container since its last explicit start. */
@@ -785,7 +785,7 @@ export class ContainerService {
     this.lastExit.set(id, st.exitCode);
     const attributes = { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) };
     if (st.oomKilled) events.publish('container', 'oom', id, attributes);
-    await this.killsInFlight.get(id);
+    await Promise.all(this.signalsInFlight.get(id) ?? []);
     events.publish('container', 'die', id, { ...attributes, exitCode: String(st.exitCode), execDuration: String(Math.floor(runMs / 1000)) });
     this.lifecycle.emit(`exit:${id}`, st.exitCode);
     if (delay === null) this.lifecycle.emit(`stopped:${id}`, st.exitCode);
@@ -856,13 +856,15 @@ export class ContainerService {
   private async signal(id: string, signal: string): Promise<void> {
     const c = this.deps.records.get(id);
     if (c) this.noteKill(c, signal);
-    try {
-      await this.runc.kill(id, signal);
-    } catch (e) {
-      if (e instanceof NotFound || e instanceof Conflict) return;
-      throw e;
-    }
-    await this.thawAfterSignal(id, signal);
+    await this.beforeDie(id, async () => {
+      try {
+        await this.runc.kill(id, signal);
+      } catch (e) {
+        if (e instanceof NotFound || e instanceof Conflict) return;
+        throw e;
+      }
+      await this.thawAfterSignal(id, signal);
+    });
   }
 
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<'stopped' | 'not-running'> {
@@ -910,11 +912,8 @@ export class ContainerService {
     }
     // Before the signal: the exit it causes must find restarting already decided.
     if (isKnownSignal(sig)) this.noteKill(c, sig);
-    // The exit this kill causes announces its die after the kill event, as dockerd's.
-    let killed!: () => void;
-    const inFlight = new Promise<void>((resolve) => (killed = resolve));
-    this.killsInFlight.set(c.id, inFlight);
-    try {
+    // The die this signal causes waits for the kill event, so watchers see them in dockerd's order.
+    await this.beforeDie(c.id, async () => {
       try {
         await this.runc.kill(c.id, sig);
       } catch (e) {
@@ -923,9 +922,25 @@ export class ContainerService {
       }
       await this.thawAfterSignal(c.id, sig);
       this.deps.events.publish('container', 'kill', c.id, { image: c.config.Image, name: c.name, signal: String(sig) });
+    });
+  }
+
+  /**
+   * Runs a signal's work (the signal, the thaw after it, their events) with
+   * the die it may cause held back until it is done: dockerd announces kill
+   * and unpause before die, and a fast exit must not overtake them.
+   */
+  private async beforeDie<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const running = work();
+    const settled = running.then(() => undefined, () => undefined);
+    let pending = this.signalsInFlight.get(id);
+    if (!pending) this.signalsInFlight.set(id, (pending = new Set()));
+    pending.add(settled);
+    try {
+      return await running;
     } finally {
-      killed();
-      if (this.killsInFlight.get(c.id) === inFlight) this.killsInFlight.delete(c.id);
+      pending.delete(settled);
+      if (pending.size === 0 && this.signalsInFlight.get(id) === pending) this.signalsInFlight.delete(id);
     }
   }
 

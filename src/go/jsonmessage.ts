@@ -17,6 +17,20 @@ export interface JSONError {
   message?: string;
 }
 
+/**
+ * moby's jsonmessage.JSONError as a thrown error: a failure whose stream
+ * message carries a code (a failing RUN's exit status, which the docker CLI
+ * exits with).
+ */
+export class CodedJSONError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
 /** One line of the stream, with Go's field names and order. */
 export interface JSONMessage {
   stream?: string;

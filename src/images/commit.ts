@@ -1,14 +1,16 @@
-// `docker commit` (POST /commit): the container's writable layer (its
-// overlay upper directory) becomes a layer on top of its image's, and the
-// new image's config is built as moby builds it: the container's config
-// with --change applied (and any config the request sends, completed from
-// the container's), moby's NewChildImage fields with the top-level keys
-// sorted, and a history entry for the container's command. An empty diff
-// adds no layer, only an `empty_layer` history entry.
+// `docker commit` (POST /commit) and the images of build steps: a writable
+// layer (a container's overlay upper directory, or a build step's) becomes
+// a layer on top of its image's, and the new image's config is built as
+// moby builds it: for a commit the container's config with --change applied
+// (and any config the request sends, completed from the container's),
+// moby's NewChildImage fields with the top-level keys sorted, and a history
+// entry for the container's command. An empty diff adds no layer, only an
+// `empty_layer` history entry. The image records its parent, as moby's
+// image store does for images made locally.
 import type { ContainerConfig } from '../containers/types.js';
 import { layerDiff } from './archive/layer-diff-writer.js';
 import { applyChanges } from './changes.js';
-import { fullContainerConfig, parseImageConfig } from './config-file.js';
+import { fullContainerConfig, hostArchitecture, parseImageConfig } from './config-file.js';
 import type { ImageService } from './service.js';
 import type { HistoryEntry, ImageConfigFile, ImageRuntimeConfig } from './types.js';
 
@@ -83,7 +85,7 @@ export function childImageConfig(parent: ImageConfigFile, opts: { containerId: s
     ...(parent.architecture ? { architecture: parent.architecture } : {}),
     ...(opts.author !== '' ? { author: opts.author } : {}),
     config: fullContainerConfig(opts.config),
-    container: opts.containerId,
+    ...(opts.containerId !== '' ? { container: opts.containerId } : {}),
     container_config: fullContainerConfig(opts.containerConfig),
     created,
     history: [...(parent.history ?? []), history],
@@ -94,32 +96,71 @@ export function childImageConfig(parent: ImageConfigFile, opts: { containerId: s
   return doc;
 }
 
-/** Commits a container; returns the new image's ID. */
-export async function commitContainer(images: ImageService, req: CommitRequest): Promise<string> {
-  const parentBytes = await images.configBytes(req.imageId);
-  const parent = parseImageConfig(parentBytes, `image ${req.imageId}`);
-  const base = req.config ?? req.containerConfig;
-  const config = mergeConfig(applyChanges(req.changes, base), req.containerConfig);
+/** What making an image on another takes of the image store. */
+export type ChildImageStore = Pick<ImageService, 'configBytes' | 'ingestArchive' | 'pinLayer' | 'createImage' | 'releaseLayers'>;
 
-  const upper = images.containerUpperDir(req.containerId);
-  const diff = upper !== null ? layerDiff(upper, { placeholders: RUNTIME_PLACEHOLDERS }) : null;
+export interface ChildImageRequest {
+  /** The image it is made on ("sha256:<hex>"), or null for nothing (FROM scratch). */
+  parentId: string | null;
+  /** The platform of an image made on nothing. */
+  platform?: { os: string; architecture: string; variant?: string };
+  /** A directory of changes (an overlay upper directory) to become its layer; null for none. */
+  changes: { dir: string; runtimePlaceholders: boolean } | null;
+  /** The container the changes were made in ("" for none). */
+  containerId: string;
+  containerConfig: ContainerConfig;
+  config: ImageRuntimeConfig;
+  author: string;
+  comment: string;
+  /** Store tag keys ("name:tag") to point at it. */
+  tags: readonly string[];
+}
+
+/**
+ * An image made here on another (a commit, a build step), as moby's
+ * CommitImage makes one: the changes as a layer on top of the parent's (an
+ * empty diff adds none), the child config, and the parent recorded. Returns
+ * the image ID.
+ */
+export async function createChildImage(images: ChildImageStore, req: ChildImageRequest): Promise<string> {
+  const parent: ImageConfigFile =
+    req.parentId !== null
+      ? parseImageConfig(await images.configBytes(req.parentId), `image ${req.parentId}`)
+      : { ...(req.platform ?? { os: 'linux', architecture: hostArchitecture() }), rootfs: { type: 'layers', diff_ids: [] } };
+  const diff = req.changes !== null ? layerDiff(req.changes.dir, { placeholders: req.changes.runtimePlaceholders ? RUNTIME_PLACEHOLDERS : new Set() }) : null;
   const pinned: string[] = [];
   try {
     let diffId: string | null = null;
     if (diff !== null && !diff.empty) {
-      const hex = await images.ingestArchive(diff.chunks, null, `commit of container ${req.containerId}`);
+      const hex = await images.ingestArchive(diff.chunks, null, req.containerId !== '' ? `commit of container ${req.containerId}` : 'build step');
       pinned.push(hex);
       diffId = `sha256:${hex}`;
     }
     for (const d of parent.rootfs.diff_ids) if (await images.pinLayer(d.slice('sha256:'.length))) pinned.push(d.slice('sha256:'.length));
-    const doc = childImageConfig(parent, { containerId: req.containerId, containerConfig: req.containerConfig, config, author: req.author, comment: req.comment, diffId });
-    const bytes = Buffer.from(JSON.stringify(doc));
-    const { hex } = await images.createImage(bytes, doc, req.tag !== null ? [req.tag] : []);
-    const id = `sha256:${hex}`;
-    images.imageEvent('create', id, id);
-    if (req.tag !== null) images.imageEvent('tag', id, req.tag);
-    return id;
+    const doc = childImageConfig(parent, { containerId: req.containerId, containerConfig: req.containerConfig, config: req.config, author: req.author, comment: req.comment, diffId });
+    const { hex } = await images.createImage(Buffer.from(JSON.stringify(doc)), doc, req.tags, { builtOn: req.parentId });
+    return `sha256:${hex}`;
   } finally {
     await images.releaseLayers(pinned);
   }
+}
+
+/** Commits a container; returns the new image's ID. */
+export async function commitContainer(images: ImageService, req: CommitRequest): Promise<string> {
+  const base = req.config ?? req.containerConfig;
+  const config = mergeConfig(applyChanges(req.changes, base), req.containerConfig);
+  const upper = images.containerUpperDir(req.containerId);
+  const id = await createChildImage(images, {
+    parentId: req.imageId,
+    changes: upper !== null ? { dir: upper, runtimePlaceholders: true } : null,
+    containerId: req.containerId,
+    containerConfig: req.containerConfig,
+    config,
+    author: req.author,
+    comment: req.comment,
+    tags: req.tag !== null ? [req.tag] : [],
+  });
+  images.imageEvent('create', id, id);
+  if (req.tag !== null) images.imageEvent('tag', id, req.tag);
+  return id;
 }

@@ -1,10 +1,12 @@
 // `docker history` (GET /images/{name}/history) as moby's ImageHistory
 // computes it: the config's history entries newest first, each non-empty one
-// sized by the layer it made. The top entry carries the image's ID and tags;
-// berth keeps no parent chain, so older entries are "<missing>", as for
-// any pulled image in Docker.
+// sized by the layer it made. The top entry carries the image's ID and tags,
+// and each entry below it those of the image's parent, as far as the parent
+// chain of images built here goes; the rest are "<missing>", as for any
+// pulled image in Docker.
 import { SystemError } from '../errors.js';
 import type { ImageService } from './service.js';
+import type { ImageRecord } from './types.js';
 
 export interface HistoryItem {
   id: string;
@@ -16,7 +18,7 @@ export interface HistoryItem {
   comment: string;
 }
 
-export function imageHistory(images: Pick<ImageService, 'resolve' | 'layerSize'>, ref: string): HistoryItem[] {
+export function imageHistory(images: Pick<ImageService, 'resolve' | 'find' | 'layerSize'>, ref: string): HistoryItem[] {
   const rec = images.resolve(ref);
   const items: HistoryItem[] = [];
   let layer = 0;
@@ -38,9 +40,12 @@ export function imageHistory(images: Pick<ImageService, 'resolve' | 'layerSize'>
       comment: h.comment ?? '',
     });
   }
-  if (items[0] !== undefined) {
-    items[0].id = rec.id;
-    items[0].tags = rec.repoTags.length > 0 ? rec.repoTags : null;
+  let image: ImageRecord | null = rec;
+  for (const item of items) {
+    if (image === null) break;
+    item.id = image.id;
+    item.tags = image.repoTags.length > 0 ? image.repoTags : null;
+    image = image.parent !== '' ? images.find(image.parent) : null;
   }
   return items;
 }

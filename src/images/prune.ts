@@ -38,7 +38,7 @@ export class ImagePruner {
     this.running = true;
     try {
       const report: ImagePruneReport = { deleted: [], spaceReclaimed: 0 };
-      for (const rec of this.images.list()) {
+      for (const rec of this.images.list({ hideIntermediate: true })) {
         if (filters.danglingOnly && rec.repoTags.length > 0) continue;
         const created = Date.parse(rec.created);
         if (filters.until !== undefined && (Number.isNaN(created) || created > filters.until)) continue;

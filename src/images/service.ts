@@ -31,6 +31,8 @@ import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import { globMatcher } from '../util/pattern.js';
+import { MNT_DETACH, umount2 } from '../util/libc.js';
+import { mountsUnder } from '../util/mount.js';
 import { readDockerSave } from './archive/docker-save-reader.js';
 import { applyChanges } from './changes.js';
 import { fullContainerConfig, hostArchitecture } from './config-file.js';
@@ -55,6 +57,16 @@ export interface ImageServiceOptions {
   events: EventSink;
 }
 
+/** A writable layer over an image for a build step that runs no container (COPY, ADD). */
+export interface ScratchLayer {
+  /** The merged view to write into. */
+  rootfs: string;
+  /** Its changes (the overlay's upper directory). */
+  changes: string;
+  /** Unmounts it and deletes its directory. */
+  release(): Promise<void>;
+}
+
 export interface ImportOptions {
   /** `repo:tag` (tag defaults to latest); none → dangling image. */
   reference?: string;
@@ -68,11 +80,15 @@ export interface RemoveOptions {
   force?: boolean;
   /** IDs of containers using the image (any state). */
   inUse?: (imageId: string) => string[];
+  /** Also delete the parents the image leaves unreferenced (moby's default; `docker rmi --no-prune` turns it off). */
+  prune?: boolean;
 }
 
 export interface ListOptions {
   /** Only images without tags (true) or only tagged ones (false). */
   dangling?: boolean;
+  /** Leave out untagged images that have children (build steps): `docker images` without -a. */
+  hideIntermediate?: boolean;
   /** Glob on familiar "name" or "name:tag" (as `docker images -f reference=`); narrows each image's repoTags too. */
   reference?: string;
 }
@@ -118,7 +134,8 @@ export class ImageService {
     this.tmpDir = join(this.root, 'tmp');
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
-    // Leftovers of interrupted unpacks and loads.
+    // Leftovers of interrupted unpacks, loads and builds; a build's layer may still be mounted.
+    for (const m of mountsUnder(this.tmpDir).sort((a, b) => b.mountPoint.length - a.mountPoint.length)) umount2(m.mountPoint, MNT_DETACH);
     for (const name of readdirSync(this.tmpDir)) rmSync(join(this.tmpDir, name), { recursive: true, force: true });
     this.layers = new LayerStore(this.root, this.tmpDir, this.mutex);
     this.images = new ImageDb(this.root, this.layers);
@@ -137,6 +154,7 @@ export class ImageService {
       id: `sha256:${hex}`,
       repoTags: this.tags.tagsOf(hex),
       repoDigests: this.tags.digestsOf(hex),
+      parent: this.images.parentOf(hex) !== undefined ? `sha256:${this.images.parentOf(hex)!}` : '',
       config: structuredClone(img.config),
       layers: img.layers.map((l) => `sha256:${l}`),
       layerDirs: img.layers.map((l) => this.layers.diffDir(l)),
@@ -172,6 +190,9 @@ export class ImageService {
       const rec = this.record(hex);
       if (opts.dangling === true && rec.repoTags.length > 0) continue;
       if (opts.dangling === false && rec.repoTags.length === 0) continue;
+      const intermediate = rec.repoTags.length === 0 && rec.repoDigests.length === 0 && this.images.children(hex).length > 0;
+      // moby lists the images with children only with -a, and never as dangling.
+      if (intermediate && (opts.hideIntermediate === true || opts.dangling === true)) continue;
       if (refMatches) {
         rec.repoTags = rec.repoTags.filter((t) => refMatches(t) || refMatches(splitTagged(t).repository));
         rec.repoDigests = rec.repoDigests.filter((r) => refMatches(r) || refMatches(repositoryOf(r)));
@@ -184,6 +205,15 @@ export class ImageService {
         createdSeconds(b.created) - createdSeconds(a.created) ||
         (a.created < b.created ? 1 : a.created > b.created ? -1 : a.id < b.id ? -1 : 1),
     );
+  }
+
+  /**
+   * The images built here on `imageId` ("sha256:<hex>"), or on nothing when
+   * null: the candidates moby's classic builder looks for a cached step in.
+   */
+  builtOn(imageId: string | null): ImageRecord[] {
+    const hexes = imageId === null ? this.images.locallyBuiltRoots() : this.images.children(imageId.replace(/^sha256:/, '')).filter((hex) => this.images.isBuiltLocally(hex));
+    return hexes.map((hex) => this.record(hex));
   }
 
   /** Number of images referencing a layer (diff_id "sha256:…" or hex). */
@@ -328,6 +358,13 @@ export class ImageService {
     return this.layers.pinIfPresent(hex);
   }
 
+  /** A new private directory under tmp/ (wiped at start): a build's context and scratch files. */
+  async makeTempDir(prefix: string): Promise<string> {
+    const dir = join(this.tmpDir, `${prefix}-${randomSuffix()}`);
+    await fsp.mkdir(dir, { mode: 0o700 });
+    return dir;
+  }
+
   /** A private file name for a blob being written or downloaded (under tmp/, wiped at start). */
   tempBlobPath(): string {
     return join(this.tmpDir, `blob-${randomSuffix()}`);
@@ -412,11 +449,18 @@ export class ImageService {
    * Stores an image config whose layers are all in the store (the caller
    * holds pins on them) and points `refs` (store keys: "name:tag",
    * "name@digest") at it, in one step. Returns the image hex and whether any
-   * reference moved to it. Events are the caller's (pull, commit).
+   * reference moved to it. Events are the caller's (pull, commit, build).
+   * `builtOn` marks an image made here (a commit, a build step) and names
+   * the image it was made on ("sha256:<hex>"), or null for nothing.
    */
-  async createImage(configBytes: Buffer, config: ImageConfigFile, refs: readonly string[]): Promise<{ hex: string; moved: boolean }> {
+  async createImage(configBytes: Buffer, config: ImageConfigFile, refs: readonly string[], opts: { builtOn?: string | null } = {}): Promise<{ hex: string; moved: boolean }> {
     return this.mutex.run(async () => {
       const hex = await this.images.commit(configBytes, config);
+      if (opts.builtOn !== undefined) {
+        const parent = opts.builtOn === null ? null : this.tags.mustResolve(opts.builtOn);
+        // Never its own parent: a parent chain must end.
+        if (parent !== hex) await this.images.setBuiltLocally(hex, parent);
+      }
       let moved = false;
       for (const ref of refs) {
         if (this.tags.target(ref) === hex) continue;
@@ -425,6 +469,15 @@ export class ImageService {
       }
       await this.tags.save();
       return { hex, moved };
+    });
+  }
+
+  /** Records `parentId` as the parent of an existing image (a build's --cache-from match), as moby's SetParent. */
+  async setParent(imageId: string, parentId: string): Promise<void> {
+    await this.mutex.run(async () => {
+      const hex = this.tags.mustResolve(imageId);
+      const parent = this.tags.mustResolve(parentId);
+      if (parent !== hex) await this.images.setParent(hex, parent);
     });
   }
 
@@ -533,15 +586,18 @@ export class ImageService {
    * `docker rmi` semantics:
    *  - a tag or digest reference untags; removing a repository's last tag
    *    also drops that repository's digest references; the image goes when
-   *    its last reference does;
+   *    its last reference does, unless images were built on it;
    *  - an ID reference deletes the image and all its references (references
-   *    in several repositories need force);
+   *    in several repositories need force); an image with children cannot
+   *    be deleted, force or not;
    *  - an image used by a container refuses (409) unless forced, and with force
-   *    is only untagged (its layers back the container's rootfs).
+   *    is only untagged (its layers back the container's rootfs);
+   *  - with `prune` (the default), the parents a deleted image leaves
+   *    without references, children or containers go too.
    */
   async remove(ref: string, opts: RemoveOptions = {}): Promise<DeleteResponseItem[]> {
     const force = opts.force ?? false;
-    const { hex, labels, out } = await this.mutex.run(async () => {
+    const { hex, labels, out, deleted } = await this.mutex.run(async () => {
       const hex = this.tags.mustResolve(ref);
       const labels = this.labelsOf(hex);
       const fullId = `sha256:${hex}`;
@@ -550,8 +606,10 @@ export class ImageService {
       const digests = this.tags.digestsOf(hex);
       const refs = [...tags, ...digests];
       const out: DeleteResponseItem[] = [];
+      const deleted = new Set<string>();
       const byId = fullId.startsWith(ref) || fullId.startsWith(`sha256:${ref}`);
       const remaining = (): string[] => [...this.tags.tagsOf(hex), ...this.tags.digestsOf(hex)];
+      const hasChildren = this.images.children(hex).length > 0;
 
       if (!byId) {
         const key = tryNormalizeRef(ref);
@@ -570,11 +628,12 @@ export class ImageService {
             out.push({ Untagged: d });
           }
         }
-        if (remaining().length > 0 || users.length > 0) {
+        if (remaining().length > 0 || users.length > 0 || hasChildren) {
           await this.tags.save();
-          return { hex, labels, out };
+          return { hex, labels, out, deleted };
         }
       } else {
+        if (hasChildren) throw new Conflict(`conflict: unable to delete ${shortId(hex)} (cannot be forced) - image has dependent child images`);
         if (refs.length > 0 && !isSingleReference(tags, digests) && !force) {
           throw new Conflict(`conflict: unable to delete ${shortId(hex)} (must be forced) - image is referenced in multiple repositories`);
         }
@@ -589,27 +648,44 @@ export class ImageService {
         }
         if (users.length > 0) {
           await this.tags.save();
-          return { hex, labels, out };
+          return { hex, labels, out, deleted };
         }
       }
 
-      // Delete the image: tags are gone; config file; then unreferenced layers.
-      this.tags.forget(hex);
-      await this.tags.save();
-      const img = (await this.images.delete(hex))!;
-      out.push({ Deleted: fullId });
-      const removed = await this.collectLayers(img.layers);
-      for (const l of removed) out.push({ Deleted: `sha256:${l}` });
-      return { hex, labels, out };
+      // Delete the image (its tags are gone), then, pruning, each parent it leaves dangling and unused.
+      let next: string | undefined = hex;
+      while (next !== undefined) {
+        const target: string = next;
+        const parent = this.images.parentOf(target);
+        deleted.add(target);
+        await this.deleteLocked(target, out);
+        next = opts.prune === false || parent === undefined || !this.isDanglingUnused(parent, opts.inUse) ? undefined : parent;
+      }
+      return { hex, labels, out, deleted };
     });
     // As dockerd: one untag per removed tag (named by the image ID, labels
     // captured before a delete), then delete without labels (the image is gone).
     for (const item of out) if (item.Untagged !== undefined) this.publish('untag', hex, `sha256:${hex}`, labels);
-    if (out.some((item) => item.Deleted === `sha256:${hex}`)) {
-      this.log.info({ image: `sha256:${hex}` }, 'image deleted');
-      this.publish('delete', hex, `sha256:${hex}`, {});
+    for (const gone of deleted) {
+      this.log.info({ image: `sha256:${gone}` }, 'image deleted');
+      this.publish('delete', gone, `sha256:${gone}`, {});
     }
     return out;
+  }
+
+  /** No references, no children, no container: what pruning a parent chain may delete. */
+  private isDanglingUnused(hex: string, inUse?: (imageId: string) => string[]): boolean {
+    return this.tags.tagsOf(hex).length === 0 && this.tags.digestsOf(hex).length === 0 && this.images.children(hex).length === 0 && this.usersOf(hex, inUse).length === 0;
+  }
+
+  /** Deletes an image without references: config, then the layers nobody else uses. Inside the mutex. */
+  private async deleteLocked(hex: string, out: DeleteResponseItem[]): Promise<void> {
+    this.tags.forget(hex);
+    await this.tags.save();
+    const img = (await this.images.delete(hex))!;
+    out.push({ Deleted: `sha256:${hex}` });
+    const removed = await this.collectLayers(img.layers);
+    for (const l of removed) out.push({ Deleted: `sha256:${l}` });
   }
 
   // ---------------------------------------------------------------- rootfs
@@ -635,6 +711,32 @@ export class ImageService {
   containerUpperDir(containerId: string): string | null {
     const dir = this.snapshots.dirOf(containerId);
     return dir !== undefined && existsSync(join(dir, 'upper')) ? join(dir, 'upper') : null;
+  }
+
+  /**
+   * A writable layer over the image `imageId` (over nothing when null), in a
+   * private directory under tmp/ (so a crash leaves nothing behind after the
+   * next start). The image's layers are pinned until release().
+   */
+  async openScratchLayer(imageId: string | null): Promise<ScratchLayer> {
+    const dir = join(this.tmpDir, `scratch-${randomSuffix()}`);
+    const layers = await this.mutex.run(async () => {
+      const hexes = imageId === null ? [] : this.layersTopFirst(this.images.get(this.tags.mustResolve(imageId))!);
+      for (const hex of hexes) this.layers.pin(hex);
+      return hexes;
+    });
+    const release = async (): Promise<void> => {
+      await this.snapshots.release(dir);
+      await fsp.rm(dir, { recursive: true, force: true });
+      await this.releaseLayers(layers);
+    };
+    try {
+      const { rootfs } = await this.snapshots.mount(layers, dir);
+      return { rootfs, changes: join(dir, 'upper'), release };
+    } catch (e) {
+      await release();
+      throw e;
+    }
   }
 
   /** Unmounts `<dir>/rootfs` (lazily if busy). The upper layer and the record are kept. */

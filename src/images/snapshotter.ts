@@ -72,16 +72,7 @@ export class OverlaySnapshotter {
     await writeFileAtomic(recordFile, JSON.stringify(rec) + '\n');
     this.records.set(containerId, rec);
     try {
-      for (const d of ['rootfs', 'upper', 'work']) await fsp.mkdir(join(base, d), { recursive: true, mode: 0o755 });
-      if (isMountPoint(rootfs)) return { rootfs };
-      const lower = layersTopFirst.map((h) => h.slice(0, SHORT_LINK));
-      await mountOverlay({
-        lower: lower.length > 0 ? lower : [this.emptyDir],
-        upper: join(base, 'upper'),
-        work: join(base, 'work'),
-        target: rootfs,
-        cwd: this.layers.linksDir,
-      });
+      await this.mount(layersTopFirst, base);
     } catch (e) {
       // Don't pin the image for a rootfs that never came to be.
       if (previous === undefined) {
@@ -90,6 +81,27 @@ export class OverlaySnapshotter {
       }
       throw e;
     }
+    return { rootfs };
+  }
+
+  /**
+   * Mounts the layers (hexes, top-most first) at `<dir>/rootfs` over
+   * `<dir>/upper`, without a record: the caller keeps the layers pinned
+   * while it is mounted. Idempotent.
+   */
+  async mount(layersTopFirst: string[], dir: string): Promise<{ rootfs: string }> {
+    const base = resolvePath(dir);
+    const rootfs = join(base, 'rootfs');
+    for (const d of ['rootfs', 'upper', 'work']) await fsp.mkdir(join(base, d), { recursive: true, mode: 0o755 });
+    if (isMountPoint(rootfs)) return { rootfs };
+    const lower = layersTopFirst.map((h) => h.slice(0, SHORT_LINK));
+    await mountOverlay({
+      lower: lower.length > 0 ? lower : [this.emptyDir],
+      upper: join(base, 'upper'),
+      work: join(base, 'work'),
+      target: rootfs,
+      cwd: this.layers.linksDir,
+    });
     return { rootfs };
   }
 

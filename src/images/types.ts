@@ -38,6 +38,8 @@ export interface ImageRecord {
   repoTags: string[];
   /** Familiar "name@sha256:<manifest digest>" references (pulled or pushed), sorted. */
   repoDigests: string[];
+  /** The image it was built or committed on here ("sha256:<hex>"), or "". */
+  parent: string;
   /** Parsed config file. */
   config: ImageConfigFile;
   /** Layer diff_ids, bottom (first applied) to top. */

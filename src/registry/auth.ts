@@ -3,6 +3,9 @@
 // WWW-Authenticate challenges a registry answers 401 with (RFC 7235; Bearer
 // for token servers, Basic for htpasswd registries).
 
+/** The docker CLI's key for Docker Hub credentials. */
+export const INDEX_SERVER = 'https://index.docker.io/v1/';
+
 /** The docker CLI's registry.AuthConfig, as it is sent to the daemon. */
 export interface AuthConfig {
   username?: string;
@@ -141,4 +144,38 @@ export function tokenOf(body: unknown): string | undefined {
 /** A repository scope as token servers take it: "repository:library/busybox:pull,push". */
 export function repositoryScope(path: string, actions: readonly string[]): string {
   return `repository:${path}:${actions.join(',')}`;
+}
+
+/**
+ * X-Registry-Config, the credentials a build sends for every registry it
+ * may pull from (base64url JSON of {server: AuthConfig}); {} when missing
+ * or undecodable, as dockerd ignores it then.
+ */
+export function decodeAuthConfigsHeader(value: string | undefined): Record<string, AuthConfig> {
+  if (value === undefined || value === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64').toString('utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    const out: Record<string, AuthConfig> = Object.create(null) as Record<string, AuthConfig>;
+    for (const [server, auth] of Object.entries(parsed)) out[server] = authConfigFrom(auth);
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * registry.ResolveAuthConfig: the credentials for a registry host among a
+ * build's, by the config key docker uses (Docker Hub's index URL or the
+ * host), then by any key that names the same host.
+ */
+export function resolveAuthConfig(configs: Record<string, AuthConfig>, domain: string): AuthConfig {
+  const official = domain === 'docker.io' || domain === 'index.docker.io';
+  const key = official ? INDEX_SERVER : domain;
+  const direct = Object.hasOwn(configs, key) ? configs[key] : undefined;
+  if (direct !== undefined || official) return direct ?? {};
+  for (const [server, auth] of Object.entries(configs)) {
+    if (server.replace(/^[a-z]+:\/\//i, '').split('/')[0] === key) return auth;
+  }
+  return {};
 }

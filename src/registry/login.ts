@@ -3,13 +3,12 @@
 // from its token server, or basic), as dockerd's loginV2 does.
 import type { Logger } from 'pino';
 import { Unauthorized } from '../errors.js';
-import type { AuthConfig } from './auth.js';
+import { INDEX_SERVER, type AuthConfig } from './auth.js';
 import { goMethod, RegistryClient } from './client.js';
 import { RegistryError, RegistryTransportError, statusText } from './errors.js';
 import { DOCKER_HUB, type RegistryHosts } from './hosts.js';
 
-/** The docker CLI's key for Docker Hub credentials. */
-export const INDEX_SERVER = 'https://index.docker.io/v1/';
+export { INDEX_SERVER };
 
 /** dockerd's ConvertToHostname, with Docker Hub's names mapped to docker.io. */
 export function registryDomain(serverAddress: string | undefined): string {

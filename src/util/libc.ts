@@ -161,14 +161,25 @@ export function mkdirat(dirfd: number, path: string, mode: number): void {
   check(lib().mkdirat(dirfd, path, mode), 'mkdirat', path);
 }
 
+const F_DUPFD_CLOEXEC = 1030;
 const F_GETFL = 3;
 const O_ACCMODE = 0o3;
-let fcntlFn: ((fd: number, cmd: number) => number) | undefined;
+/** fcntl(2), variadic: koffi takes each extra argument as its type, then its value. */
+let fcntlFn: ((fd: number, cmd: number, ...typedArgs: unknown[]) => number) | undefined;
+
+function fcntl(fd: number, cmd: number, ...typedArgs: unknown[]): number {
+  fcntlFn ??= libcFunction<(fd: number, cmd: number, ...typedArgs: unknown[]) => number>('int fcntl(int fd, int cmd, ...)');
+  return check(fcntlFn(fd, cmd, ...typedArgs), 'fcntl');
+}
 
 /** How `fd` is open: O_RDONLY, O_WRONLY or O_RDWR. */
 export function accessMode(fd: number): number {
-  fcntlFn ??= libcFunction<(fd: number, cmd: number) => number>('int fcntl(int fd, int cmd, ...)');
-  return check(fcntlFn(fd, F_GETFL), 'fcntl') & O_ACCMODE;
+  return fcntl(fd, F_GETFL) & O_ACCMODE;
+}
+
+/** A second descriptor of what `fd` refers to, closed on exec. */
+export function dupCloexec(fd: number): number {
+  return fcntl(fd, F_DUPFD_CLOEXEC, 'int', 0);
 }
 
 /** The path that names an open fd (a mount(2) source or target that cannot be swapped). */

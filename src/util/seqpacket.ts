@@ -7,13 +7,16 @@
 // One libuv rule does not fit packets: when the peer has closed (POLLHUP)
 // and a read did not fill the buffer, libuv takes the stream to be drained
 // and reports EOF, true of a byte stream but not of queued packets. So at
-// that EOF the packets still queued are read here, before the close.
+// that EOF the packets still queued are read here, before the close. A
+// failed write (EPIPE: the process exited while stdin was being sent) makes
+// Node close the socket at once; the packets queued then are read through a
+// second descriptor of the socket kept for that.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { openSync, closeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import koffi from 'koffi';
-import { check, close, libcFunction } from './libc.js';
+import { check, close, dupCloexec, libcFunction } from './libc.js';
 
 const AF_UNIX = 1;
 const SOCK_SEQPACKET = 5;
@@ -78,17 +81,17 @@ function connectFd(path: string): number {
  */
 export class SeqpacketConnection extends EventEmitter {
   private closed = false;
+  /** The socket's second descriptor, open until the connection is finished: the queued packets stay readable after libuv closed its own. */
+  private spareFd: number;
 
   private constructor(
     private readonly socket: net.Socket,
-    private readonly fd: number,
+    fd: number,
   ) {
     super();
+    this.spareFd = dupCloexec(fd);
     socket.on('data', (packet: Buffer) => this.emit('packet', packet));
-    socket.on('end', () => {
-      this.drainQueued();
-      this.finish();
-    });
+    socket.on('end', () => this.finish());
     socket.on('close', () => this.finish());
     socket.on('error', (e) => this.emit('error', e));
   }
@@ -123,25 +126,28 @@ export class SeqpacketConnection extends EventEmitter {
     return this.socket.writableEnded;
   }
 
+  /** Closes the connection; what the peer sent and was not read yet is dropped. */
   destroy(): void {
     this.socket.destroy();
-    this.finish();
+    this.finish({ drain: false });
   }
 
-  /** The packets libuv left queued when it took the peer's close for the end (see the top of this file). */
+  /** The packets libuv left queued when it took the peer's close (or a failed write) for the end (see the top of this file). */
   private drainQueued(): void {
     const { recv } = bindings();
     const buf = Buffer.alloc(MAX_PACKET);
     for (;;) {
-      const n = Number(recv(this.fd, buf, buf.length, MSG_DONTWAIT));
+      const n = Number(recv(this.spareFd, buf, buf.length, MSG_DONTWAIT));
       if (n <= 0) return;
       this.emit('packet', Buffer.from(buf.subarray(0, n)));
     }
   }
 
-  private finish(): void {
+  private finish(opts: { drain: boolean } = { drain: true }): void {
     if (this.closed) return;
     this.closed = true;
+    if (opts.drain) this.drainQueued();
+    close(this.spareFd);
     this.socket.destroy();
     this.emit('close');
   }

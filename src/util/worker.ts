@@ -2,15 +2,54 @@
 // beside the caller; from TypeScript sources (tests under tsx) it is the .ts
 // file, loaded after registering tsx in the thread. Errors cross the thread
 // boundary as message and errno code.
-import { Worker } from 'node:worker_threads';
+import { Worker, setEnvironmentData } from 'node:worker_threads';
+
+/**
+ * Where a starting worker finds its readiness flag: 0 while it loads its
+ * modules, 1 once loaded, 2 once it has exited.
+ */
+const READY_KEY = 'berth:worker-ready';
+const readiness = new WeakMap<Worker, Int32Array>();
 
 /** Starts the worker module `name` (without extension) that sits beside the module at `base` (its import.meta.url). */
 export function startWorker(base: string, name: string, workerData?: unknown): Worker {
-  if (base.endsWith('.ts')) {
-    const url = new URL(`./${name}.ts`, base).href;
-    return new Worker(`import('tsx/esm/api').then((t) => t.register()).then(() => import(${JSON.stringify(url)}))`, { eval: true, workerData });
+  const fromSource = base.endsWith('.ts');
+  const url = JSON.stringify(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, base).href);
+  const load = fromSource ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  // Cloned into the worker as it is made: the clone shares the flag's memory.
+  setEnvironmentData(READY_KEY, flag);
+  const worker = new Worker(
+    `const ready = require('node:worker_threads').getEnvironmentData(${JSON.stringify(READY_KEY)});
+${load}.finally(() => { Atomics.store(ready, 0, 1); Atomics.notify(ready, 0); });`,
+    { eval: true, workerData },
+  );
+  setEnvironmentData(READY_KEY, undefined);
+  readiness.set(worker, flag);
+  worker.once('exit', () => {
+    Atomics.store(flag, 0, 2);
+    Atomics.notify(flag, 0);
+  });
+  return worker;
+}
+
+/** Atomics.waitAsync, in Node 20 but not in this project's ES2023 library types. */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+/**
+ * Terminates a worker, once it has loaded its modules: terminating a thread
+ * while it loads koffi's addon aborts the whole process (koffi throws into an
+ * environment that is shutting down, a fatal napi_throw).
+ */
+export async function terminateWorker(worker: Worker): Promise<void> {
+  const flag = readiness.get(worker);
+  if (flag) {
+    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(flag, 0, 0);
+    if (wait.async) await wait.value;
   }
-  return new Worker(new URL(`./${name}.js`, base), { workerData });
+  await worker.terminate();
 }
 
 export interface WorkerError {

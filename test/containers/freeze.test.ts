@@ -156,3 +156,31 @@ test('no freeze without its journal: a journal that cannot be written refuses th
   assert.deepEqual(containers.calls, []);
   assert.deepEqual(await freezer.freeze(['a'], async () => 2, { maxMs: 1000 }).then((r) => r.result), 2);
 });
+
+test("a cgroup that would not freeze is tried again; it fails after three tries, and other failures at once", async (t) => {
+  const { containers, freezer } = setup(t, { a: 'running', b: 'running' });
+  const stuck = new SystemError('cannot pause container a: runc pause a failed: unable to freeze');
+  let refusals = 2;
+  const pause = containers.pause.bind(containers);
+  containers.pause = async (id: string) => {
+    if (id === 'a' && refusals > 0) {
+      refusals--;
+      containers.calls.push(`pause ${id}`);
+      throw stuck;
+    }
+    return pause(id);
+  };
+  const done = await freezer.freeze(['a'], async () => containers.statuses.get('a'), { maxMs: 60_000 });
+  assert.equal(done.result, 'paused', 'frozen at the third try');
+  assert.deepEqual(containers.calls, ['pause a', 'pause a', 'pause a', 'unpause a']);
+
+  containers.calls.length = 0;
+  refusals = 3;
+  await assert.rejects(freezer.freeze(['a'], async () => 'never', { maxMs: 60_000 }), /unable to freeze/);
+  assert.deepEqual(containers.calls, ['pause a', 'pause a', 'pause a']);
+
+  containers.calls.length = 0;
+  containers.failPause.set('b', new SystemError('cannot pause container b: permission denied'));
+  await assert.rejects(freezer.freeze(['b'], async () => 'never', { maxMs: 60_000 }), /permission denied/);
+  assert.deepEqual(containers.calls, ['pause b']);
+});

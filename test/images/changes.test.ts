@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyChanges, parseGoDuration } from '../../src/images/changes.js';
+import { applyChanges } from '../../src/images/changes.js';
 
 test('changes: CMD and ENTRYPOINT in exec and shell form', () => {
   assert.deepEqual(applyChanges(['CMD ["sh"]']).Cmd, ['sh']);
@@ -44,7 +44,7 @@ test('changes: WORKDIR, USER, VOLUME, EXPOSE, STOPSIGNAL, ONBUILD, HEALTHCHECK',
     '7001/tcp': {},
     '7002/tcp': {},
   });
-  assert.throws(() => applyChanges(['EXPOSE 99999']), /Invalid containerPort/);
+  assert.throws(() => applyChanges(['EXPOSE 99999']), /invalid containerPort: 99999/, "go-connections' wording as moby 28 vendors it");
   assert.throws(() => applyChanges(['EXPOSE 80/bogus']), /invalid proto/);
   assert.equal(applyChanges(['STOPSIGNAL SIGKILL']).StopSignal, 'SIGKILL');
   assert.deepEqual(applyChanges(['ONBUILD RUN echo hi']).OnBuild, ['RUN echo hi']);
@@ -56,8 +56,6 @@ test('changes: WORKDIR, USER, VOLUME, EXPOSE, STOPSIGNAL, ONBUILD, HEALTHCHECK',
   });
   assert.deepEqual(applyChanges(['HEALTHCHECK CMD ["true"]']).Healthcheck, { Test: ['CMD', 'true'] });
   assert.deepEqual(applyChanges(['HEALTHCHECK NONE']).Healthcheck, { Test: ['NONE'] });
-  assert.equal(parseGoDuration('1m30.5s'), 90.5e9);
-  assert.equal(parseGoDuration('250ms'), 250e6);
 });
 
 test('changes: unsupported instructions use docker\'s message', () => {

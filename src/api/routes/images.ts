@@ -23,7 +23,7 @@ import { versionAtLeast } from '../version.js';
 import { toImageInspect, toImageSummary } from '../views/images.js';
 import type { ApiImageHistoryItem, ApiImagePruneReport } from '../types/images.js';
 
-export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'tag' | 'remove' | 'save' | 'layerSize'>;
+export type ImageBackend = Pick<ImageService, 'importRootfs' | 'load' | 'list' | 'resolve' | 'find' | 'tag' | 'remove' | 'save' | 'layerSize'>;
 
 /** Pulls from and pushes to registries (src/images/pull.ts, push.ts). */
 export interface RegistryBackend {
@@ -159,6 +159,7 @@ export function registerImageRoutes(router: Router, b: ImageRouteBackends): void
       .list({
         dangling: dangling === undefined ? undefined : dangling === 'true' || dangling === '1',
         reference,
+        hideIntermediate: !queryBool(ctx.query, 'all'),
       })
       .filter((rec) => matchesAllLabels(rec.config.config?.Labels ?? null, labelFilters));
     // Before API 1.43 dangling images were listed with "<none>" placeholders.
@@ -207,7 +208,7 @@ export function registerImageRoutes(router: Router, b: ImageRouteBackends): void
   });
 
   router.add('DELETE', '/images/{name:.*}', async (ctx) => {
-    const r = await b.images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), inUse: b.inUse });
+    const r = await b.images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), prune: !queryBool(ctx.query, 'noprune'), inUse: b.inUse });
     sendJson(ctx.res, 200, r);
   });
 }

@@ -23,7 +23,7 @@ export function toImageSummary(rec: ImageRecord, opts: SummaryOptions = {}): Api
   const labels = rec.config.config?.Labels;
   return {
     Id: rec.id,
-    ParentId: '',
+    ParentId: rec.parent,
     RepoTags: noReferences && opts.legacyNone ? ['<none>:<none>'] : [...rec.repoTags],
     RepoDigests: noReferences && opts.legacyNone ? ['<none>@<none>'] : [...rec.repoDigests],
     Created: Number.isNaN(created) ? 0 : Math.floor(created / 1000),
@@ -52,7 +52,7 @@ export function toImageInspect(rec: ImageRecord): ApiImageInspect {
     Id: rec.id,
     RepoTags: [...rec.repoTags],
     RepoDigests: [...rec.repoDigests],
-    Parent: '',
+    Parent: rec.parent,
     Comment: c.comment ?? '',
     Created: c.created ?? '',
     DockerVersion: c.docker_version ?? '',

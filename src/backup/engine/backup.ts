@@ -18,7 +18,7 @@ import type { RepositoryLock } from '../repo/lock.js';
 import type { Repository } from '../repo/repository.js';
 import type { ConsistencyMode, SnapshotRecord } from '../repo/snapshot.js';
 import { encodeTree, type FileNode, type TreeNode } from '../repo/tree.js';
-import { CaptureDirectory } from './capture.js';
+import { CaptureDirectory, type SmallCaptureArea } from './capture.js';
 import type { FileOutcome, FileStat } from './backup-worker.js';
 import { FileReaders } from './file-readers.js';
 import { contentStillValid, DEFAULT_RACY_WINDOW_MS, entryOf, metadataStillValid, nodeOf, type FileContent, type LiveEntry } from './live-entry.js';
@@ -62,6 +62,8 @@ export interface ScanOptions {
    * the session ends.
    */
   captureDir?: string;
+  /** A memory-backed area for captures of small files, shared by the scans of one freeze (see capture.ts). */
+  smallCaptures?: SmallCaptureArea;
 }
 
 export interface SnapshotMeta {
@@ -289,7 +291,7 @@ export class BackupSession {
     await this.settleReads();
     resolveSameAs(rootEntry!);
     await this.tick(true);
-    this.scanned = new LiveScan(this, root, rootEntry!, captureDir, scanStartNs, skipped);
+    this.scanned = new LiveScan(this, root, rootEntry!, captureDir, scanStartNs, skipped, opts.smallCaptures);
     return this.scanned;
   }
 
@@ -425,7 +427,10 @@ export class BackupSession {
     if (this.ended) return;
     this.ended = true;
     await this.readers?.close();
-    if (this.scanned) rmSync(this.scanned.captureDir, { recursive: true, force: true });
+    if (this.scanned) {
+      rmSync(this.scanned.captureDir, { recursive: true, force: true });
+      this.scanned.discardSmallCaptures();
+    }
     if (this.ownedTemp) rmSync(this.ownedTemp, { recursive: true, force: true });
     await this.lock.release();
   }
@@ -462,7 +467,15 @@ export class LiveScan {
     readonly captureDir: string,
     readonly scanStartNs: bigint,
     readonly skipped: number,
+    private readonly smallCaptures?: SmallCaptureArea,
   ) {}
+
+  /** The recheck's captures, once it ran. */
+  private capture: CaptureDirectory | undefined;
+
+  discardSmallCaptures(): void {
+    this.capture?.discardSmall();
+  }
 
   /**
    * Under the freeze: re-stats every entry. A file whose inode, size,
@@ -474,7 +487,7 @@ export class LiveScan {
   async recheck(): Promise<FrozenScan> {
     this.session.setPhase('recheck');
     mkdirSync(this.captureDir, { recursive: true, mode: 0o700 });
-    const capture = new CaptureDirectory(this.captureDir);
+    const capture = (this.capture = new CaptureDirectory(this.captureDir, this.smallCaptures));
     const frozen: FrozenScan = { live: this, captured: 0, reflinked: 0, metadataRead: 0, added: 0, gone: 0 };
     const links = new Map<string, LiveEntry>();
     const rootStat = lstatSync(this.rootPath, { bigint: true });
@@ -583,7 +596,7 @@ export async function backupGroup(
   repo: Repository,
   items: Array<{ root: string; parent?: string; meta: Omit<SnapshotMeta, 'group' | 'consistency'>; captureDir?: string }>,
   freeze: <T>(inside: () => Promise<T>) => Promise<T>,
-  opts: Omit<BackupOptions, 'parent'> = {},
+  opts: Omit<BackupOptions, 'parent'> & { smallCaptures?: SmallCaptureArea } = {},
 ): Promise<SnapshotRecord[]> {
   const group = randomBytes(16).toString('hex');
   const sessions: BackupSession[] = [];
@@ -592,7 +605,7 @@ export async function backupGroup(
     for (const item of items) {
       const session = await startBackup(repo, { ...opts, ...(item.parent ? { parent: item.parent } : {}) });
       sessions.push(session);
-      scans.push(await session.scan(item.root, item.captureDir ? { captureDir: item.captureDir } : {}));
+      scans.push(await session.scan(item.root, { ...(item.captureDir ? { captureDir: item.captureDir } : {}), ...(opts.smallCaptures ? { smallCaptures: opts.smallCaptures } : {}) }));
     }
     let freezeMs = 0;
     const frozen = await freeze(async () => {

@@ -5,7 +5,7 @@
 // main thread only walks the tree and keeps the books.
 import type { Worker } from 'node:worker_threads';
 import { StateWaiters } from '../../util/state-waiters.js';
-import { fromWorkerError, startWorker } from '../../util/worker.js';
+import { fromWorkerError, startWorker, terminateWorker } from '../../util/worker.js';
 import type { PackSource, StoreLedger } from '../repo/blob-store.js';
 import type { Repository } from '../repo/repository.js';
 import type { BackupWorkerInit, BackupWorkerMessage, BackupWorkerReply, FileJob, FileOutcome } from './backup-worker.js';
@@ -176,6 +176,6 @@ export class FileReaders implements PackSource {
     if (this.closed) return;
     this.closed = true;
     this.repo.blobs.removeSource(this);
-    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    await Promise.all(this.threads.map((t) => terminateWorker(t.worker)));
   }
 }

@@ -17,7 +17,7 @@ import { InvalidParameter } from '../../errors.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../fs/nodes.js';
 import { joinPath } from '../../fs/path.js';
 import { StateWaiters } from '../../util/state-waiters.js';
-import { fromWorkerError, ownedBuffer, startWorker } from '../../util/worker.js';
+import { fromWorkerError, ownedBuffer, startWorker, terminateWorker } from '../../util/worker.js';
 import { idKey, type BlobLocation } from '../repo/blob-index.js';
 import { shortId } from '../repo/blob.js';
 import { RepositoryCorrupt } from '../repo/errors.js';
@@ -160,7 +160,7 @@ class RestoreThreads {
   }
 
   async terminate(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map((w) => terminateWorker(w)));
   }
 }
 

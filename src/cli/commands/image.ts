@@ -17,6 +17,7 @@ import { namedReference, parseFilters } from './container.js';
 import { filtersQuery, parseFilterFlags } from './shared.js';
 import { defineHistoryCommand } from './image-history.js';
 import { registerRegistryCommands } from './registry.js';
+import { registerBuildCommands } from './build.js';
 import { confirm } from '../prompt.js';
 import { humanSize } from '../../go/units.js';
 import { fullName, parseReference } from '../../images/reference.js';
@@ -330,4 +331,5 @@ export function registerImageCommands(program: Command, client: Client): void {
   defineImageCommands(image, client, true);
   defineImageStoreCommands(image, client, true);
   registerRegistryCommands(program, image, client);
+  registerBuildCommands(program, image, client);
 }

@@ -20,10 +20,20 @@ export interface DisplayOptions {
 
 const hasDetail = (jm: JSONMessage): boolean => jm.progressDetail !== undefined;
 
+/** An error message of the stream, with its code (a failing RUN's exit status; 0 when it has none). */
+export class JSONStreamError extends CliError {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
 function failure(jm: JSONMessage): CliError | undefined {
   if (!jm.errorDetail && !jm.error) return undefined;
   if (jm.errorDetail?.code === 401) return new CliError('authentication is required');
-  return new CliError(jm.errorDetail?.message ?? jm.error ?? '');
+  return new JSONStreamError(jm.errorDetail?.message ?? jm.error ?? '', jm.errorDetail?.code ?? 0);
 }
 
 /** One message as text ('' for progress updates, which a non-terminal skips). */
