@@ -446,7 +446,8 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
     const key = networks.length === 0 ? 'default' : networkMode;
     const ep = (endpoints[key] ??= emptyEndpoint());
     if (flags.networkAlias?.length) ep.Aliases = [...flags.networkAlias];
-    if (flags.ip || flags.ip6) ep.IPAMConfig = { IPv4Address: flags.ip ?? '', IPv6Address: flags.ip6 ?? '' };
+    // EndpointIPAMConfig's fields are omitempty.
+    if (flags.ip || flags.ip6) ep.IPAMConfig = { ...(flags.ip ? { IPv4Address: flags.ip } : {}), ...(flags.ip6 ? { IPv6Address: flags.ip6 } : {}) };
     if (flags.macAddress) ep.MacAddress = flags.macAddress;
   }
   const published = parsePublish(flags.publish ?? [], flags.expose ?? []);
