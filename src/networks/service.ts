@@ -723,7 +723,8 @@ export class NetworkService {
     const bridge = this.byName(DEFAULT_BRIDGE);
     if (this.deps.defaultBridge === 'none') {
       // berthd --bridge none: no default bridge network (containers get loopback only).
-      if (bridge && this.endpointsOn(bridge.id).length === 0) {
+      // Not while a container still running from before the restart has an endpoint on it (kept in berth.db).
+      if (bridge && !this.deps.records.endpoints().some((e) => e.networkId === bridge.id)) {
         this.deps.records.deleteNetwork(bridge.id);
         this.networks.delete(bridge.id);
       }
