@@ -113,6 +113,12 @@ export class Daemon {
     const { dataRoot, execRoot } = this.config;
     mkdirSync(dataRoot, { recursive: true, mode: 0o711 });
     mkdirSync(execRoot, { recursive: true, mode: 0o711 });
+    // Refused before anything is made (bridges, firewall rules, the database).
+    for (const host of this.config.hosts) {
+      if (parseHost(host).proto === 'tcp' && !this.config.tls) {
+        throw new InvalidParameter(`refusing to listen on ${host} without TLS client verification (--tlsverify with --tlscacert, --tlscert, --tlskey)`);
+      }
+    }
     // Container monitors double-fork away from berthd: as their subreaper it is their parent, and reaps them.
     becomeSubreaper();
     this.lock = new PidLock(join(dataRoot, 'berthd.pid'));
@@ -225,9 +231,6 @@ export class Daemon {
 
       for (const host of this.config.hosts) {
         const addr = parseHost(host);
-        if (addr.proto === 'tcp' && !this.config.tls) {
-          throw new InvalidParameter(`refusing to listen on ${host} without TLS client verification (--tlsverify with --tlscacert, --tlscert, --tlskey)`);
-        }
         const server = api.create(addr.proto === 'tcp' ? this.config.tls : undefined);
         await listen(server, addr);
         this.servers.push(server);

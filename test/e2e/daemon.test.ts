@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { BERTHD, startDaemon } from '../helpers/daemon.js';
+import { BERTHD, removeNetworkDevices, startDaemon } from '../helpers/daemon.js';
 import { run, DOCKER } from '../helpers/run.js';
 
 function berthd(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -40,6 +40,8 @@ test('a second berthd on the same data root is refused; the socket is 0660', asy
   const second = await berthd(['--data-root', d.dataRoot, '-H', `unix://${d.dir}/other.sock`]);
   assert.equal(second.code, 1);
   assert.match(second.output, /berthd is already running on this data root \(pid \d+/);
+  // A daemon that fails to listen has made its default bridge and nftables table already.
+  t.after(() => removeNetworkDevices(join(d.dir, 'root2')));
   const sameSocket = await berthd(['--data-root', join(d.dir, 'root2'), '-H', d.host]);
   assert.equal(sameSocket.code, 1);
   assert.match(sameSocket.output, /another daemon is already listening/);
@@ -59,7 +61,10 @@ test('SIGTERM stops berthd cleanly and a restart after kill -9 works', async (t)
 
 test('TCP needs TLS client verification; with it the docker CLI works over TLS', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-tls-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    removeNetworkDevices(join(dir, 'root0'));
+    rmSync(dir, { recursive: true, force: true });
+  });
   const port = await freePort();
   const refused = await berthd(['--data-root', join(dir, 'root0'), '-H', `tcp://127.0.0.1:${port}`]);
   assert.equal(refused.code, 1);
