@@ -11,7 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { killContainers, startDaemon, unmountUnder, type TestDaemon } from '../helpers/daemon.js';
+import { killContainers, startDaemon, unmountUnder, type TestDaemon, removeNetworkDevices } from '../helpers/daemon.js';
 import { importTestImages } from '../helpers/images.js';
 import { dockerOk } from '../helpers/run.js';
 import { api } from '../helpers/http.js';
@@ -181,6 +181,7 @@ before(async () => {
 after(async () => {
   events?.close();
   await d.stop();
+  removeNetworkDevices(d.dataRoot);
   killContainers(d.dataRoot);
   unmountUnder(d.dir);
   rmSync(d.dir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { startDaemon, type TestDaemon, removeNetworkDevices } from '../helpers/daemon.js';
 import { api } from '../helpers/http.js';
 
 let d: TestDaemon;
@@ -13,6 +13,7 @@ before(async () => {
 });
 after(async () => {
   await d.stop();
+  removeNetworkDevices(d.dataRoot);
   const { unmountUnder } = await import('../helpers/daemon.js');
   unmountUnder(d.dir);
   const { rmSync } = await import('node:fs');

@@ -71,6 +71,10 @@ services:
         target: /shared
         read_only: true
     networks: [default, outside]
+  reader:
+    image: busybox
+    command: "true"
+    volumes_from: [app]
 volumes:
   data:
   shared:
@@ -93,7 +97,7 @@ test('docker-compose: the app reaches db by service name; named volume kept over
   await ok('network', 'create', 'ext-net');
 
   const config = await composeOk('config', '--services');
-  assert.deepEqual(config.trim().split('\n').sort(), ['app', 'db']);
+  assert.deepEqual(config.trim().split('\n').sort(), ['app', 'db', 'reader']);
 
   await composeOk('up', '-d');
   assert.equal(await runsRecorded(1), 'run\n');
@@ -111,6 +115,8 @@ test('docker-compose: the app reaches db by service name; named volume kept over
   assert.match(ps, /shop_db_1\s.*\sUp/);
   const oneOff = await composeOk('run', '--rm', '-T', 'app', 'wget', '-qO-', 'http://db/index.html');
   assert.equal(oneOff, 'db-says-hi\n');
+  // volumes_from: the reader sees the app's named and anonymous volumes.
+  assert.equal(await composeOk('run', '--rm', '-T', 'reader', 'cat', '/data/fetched'), 'db-says-hi\n');
 
   // Recreate: the anonymous volume's data is carried over to the new container.
   await composeOk('exec', '-T', 'app', 'sh', '-c', 'echo anon-data > /anon/kept');

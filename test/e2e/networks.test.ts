@@ -195,6 +195,8 @@ test('containers on one network reach each other by name and alias; another netw
   await ok('run', '-d', '--name', 'web', '--network', 'front', '--network-alias', 'www', 'busybox', 'sh', '-c', 'echo web-page > /tmp/index.html; exec httpd -f -p 80 -h /tmp');
   const webIp = (await ok('inspect', '-f', '{{.NetworkSettings.Networks.front.IPAddress}}', 'web')).trim();
   assert.match(webIp, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.equal(await ok('ps', '--filter', 'network=front', '--format', '{{.Names}} {{.Networks}}'), 'web front\n');
+  assert.equal(await ok('ps', '--filter', 'network=elsewhere', '-q'), '');
 
   const client = await sh(
     ['--network', 'front', '--name', 'client'],

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { startDaemon, unmountUnder, type TestDaemon } from '../helpers/daemon.js';
+import { startDaemon, unmountUnder, type TestDaemon, removeNetworkDevices } from '../helpers/daemon.js';
 import { CLIS, docker, berth } from '../helpers/run.js';
 
 let d: TestDaemon;
@@ -12,6 +12,7 @@ before(async () => {
 });
 after(async () => {
   await d.stop();
+  removeNetworkDevices(d.dataRoot);
   unmountUnder(d.dir);
   rmSync(d.dir, { recursive: true, force: true });
 });

@@ -20,7 +20,12 @@ function frame(stream: 1 | 2, data: Buffer): Buffer {
   return Buffer.concat([h, data]);
 }
 
-function matchesContainerFilters(c: ContainerRecord, f: Map<string, string[]>, nameMatches: ((name: string) => boolean) | null): boolean {
+function matchesContainerFilters(
+  c: ContainerRecord,
+  f: Map<string, string[]>,
+  nameMatches: ((name: string) => boolean) | null,
+  networksOf?: (c: ContainerRecord) => Array<{ name: string; id: string }>,
+): boolean {
   const any = (key: string, pred: (v: string) => boolean) => {
     const vs = f.get(key);
     return !vs || vs.length === 0 || vs.some(pred);
@@ -32,6 +37,8 @@ function matchesContainerFilters(c: ContainerRecord, f: Map<string, string[]>, n
   if (!any('exited', (v) => c.state.status === 'exited' && String(c.state.exitCode) === v)) return false;
   if (!any('ancestor', (v) => c.config.Image === v || c.imageId === v || c.imageId.startsWith(`sha256:${v}`))) return false;
   if (!any('volume', (v) => c.mounts.some((m) => m.name === v || m.destination === v || m.source === v))) return false;
+  // network: by name, full ID or ID prefix of a network the container is on.
+  if (!any('network', (v) => (networksOf?.(c) ?? []).some((n) => n.name === v || (v !== '' && n.id.startsWith(v))))) return false;
   const labels = f.get('label') ?? [];
   for (const l of labels) {
     const eq = l.indexOf('=');
@@ -76,7 +83,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     let list = containers
       .list()
       .filter((c) => all || isRunningOrRestarting(c.state))
-      .filter((c) => matchesContainerFilters(c, filters, nameMatches))
+      .filter((c) => matchesContainerFilters(c, filters, nameMatches, (x) => containers.networkSettings(x).networks))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     const limit = intQuery(ctx, 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
