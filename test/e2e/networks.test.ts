@@ -304,3 +304,27 @@ test('a berthd restart keeps running containers\' addresses, names and published
   await ok('rm', '-f', 'kept');
   await ok('network', 'rm', 'keep');
 });
+
+test('two daemons creating networks at once get disjoint subnets and bridges of their own', async (t) => {
+  const other = await startDaemon(t);
+  const create = (daemon: TestDaemon, name: string) => api(daemon.socket, 'POST', '/networks/create', { Name: name });
+  const made = await Promise.all([0, 1, 2, 3].flatMap((i) => [create(d, `par-a${i}`), create(other, `par-b${i}`)]));
+  for (const r of made) assert.equal(r.status, 201, r.text);
+  const subnets: string[] = [];
+  const bridges: string[] = [];
+  for (const daemon of [d, other]) {
+    const list = (await api(daemon.socket, 'GET', '/networks')).json as Array<{ Name: string; IPAM: { Config: Array<{ Subnet: string }> }; Options: Record<string, string>; Id: string }>;
+    for (const n of list) {
+      if (n.Name === 'host' || n.Name === 'none') continue;
+      subnets.push(n.IPAM.Config[0]!.Subnet);
+      bridges.push(n.Options['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`);
+    }
+  }
+  assert.equal(new Set(subnets).size, subnets.length, `subnets overlap: ${subnets.join(' ')}`);
+  assert.equal(new Set(bridges).size, bridges.length);
+  for (const b of bridges) assert.ok(linkExists(b), b);
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await api(d.socket, 'DELETE', `/networks/par-a${i}`)).status, 204);
+    assert.equal((await api(other.socket, 'DELETE', `/networks/par-b${i}`)).status, 204);
+  }
+});
