@@ -103,12 +103,13 @@ export function renderInspectOutput(raws: string[], format: string | undefined):
   return out;
 }
 
-export type InspectKind = 'container' | 'image' | 'volume';
+export type InspectKind = 'container' | 'image' | 'network' | 'volume';
 
 /** GET the object's inspect JSON as raw text. */
 async function fetchInspect(api: ApiClient, kind: InspectKind, name: string, size = false): Promise<string> {
   const enc = encodeURIComponent(name);
-  const path = kind === 'container' ? `/containers/${enc}/json` : kind === 'image' ? `/images/${enc}/json` : `/volumes/${enc}`;
+  const path =
+    kind === 'container' ? `/containers/${enc}/json` : kind === 'image' ? `/images/${enc}/json` : kind === 'network' ? `/networks/${enc}` : `/volumes/${enc}`;
   const res = await api.request('GET', path, { query: kind === 'container' && size ? { size: '1' } : {} });
   return res.body.toString('utf8');
 }
@@ -131,7 +132,8 @@ export async function runInspect(api: ApiClient, names: string[], kind: InspectK
       continue;
     }
     let found = false;
-    for (const k of ['container', 'image', 'volume'] as const) {
+    // The docker CLI's order: container, image, network, volume.
+    for (const k of ['container', 'image', 'network', 'volume'] as const) {
       try {
         raws.push(await fetchInspect(api, k, name, size));
         found = true;
@@ -168,7 +170,7 @@ export function registerInspectCommand(program: Command, client: () => ApiClient
       if (type !== '' && !INSPECT_TYPES.includes(type)) {
         throw new CliError(`unknown type: "${type}": must be one of ${INSPECT_TYPES.map((t) => `"${t}"`).join(', ')}`);
       }
-      if (type !== '' && type !== 'container' && type !== 'image' && type !== 'volume') {
+      if (type !== '' && type !== 'container' && type !== 'image' && type !== 'network' && type !== 'volume') {
         throw new CliError(`Error response from daemon: berth does not support ${type} objects`);
       }
       await runInspect(client(), args, type === '' ? undefined : type, opts.format, !!opts.size);
