@@ -116,6 +116,8 @@ test('network commands: create, ls with filters, inspect, connect, disconnect, r
 
     const inspect = await run('network', 'inspect', '-f', '{{json .IPAM.Config}} {{.Internal}} {{index .Options "com.docker.network.driver.mtu"}} {{.Labels}}', name);
     assert.equal(inspect.stdout, `[{"Subnet":"10.231.0.0/24","IPRange":"10.231.0.128/25","Gateway":"10.231.0.254"}] false 1400 map[suite:networks]\n`);
+    const generic = await run('inspect', '-f', '{{json .IPAM.Config}} {{.Driver}}', name);
+    assert.equal(generic.stdout, '[{"Subnet":"10.231.0.0/24","IPRange":"10.231.0.128/25","Gateway":"10.231.0.254"}] bridge\n', generic.stderr);
     const missing = await run('network', 'inspect', 'no-such-network');
     assert.equal(missing.code, 1);
     assert.equal(missing.stdout, '[]\n');

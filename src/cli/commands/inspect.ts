@@ -3,6 +3,7 @@
 // spelling and escapes kept), or a template per object.
 import type { Command } from 'commander';
 import { DaemonError, type ApiClient } from '../client.js';
+import { networkTemplateView } from './network.js';
 import { CliError, formatError } from '../errors.js';
 import { GoTemplate, NIL_MAP, TemplateExecError } from '../format/go-template.js';
 import { defineCommand } from '../command.js';
@@ -84,7 +85,7 @@ export function templateData(v: unknown, key = ''): unknown {
  * The whole `inspect` output for raw JSON documents: "[\n    {...}\n]\n" with
  * no format, compact with `json`, else the template once per document.
  */
-export function renderInspectOutput(raws: string[], format: string | undefined): string {
+export function renderInspectOutput(raws: string[], format: string | undefined, views: Array<((o: Record<string, unknown>) => unknown) | undefined> = []): string {
   if (!format) {
     if (raws.length === 0) return '[]\n';
     return `${indentJSON(`[${raws.map((r) => r.trim()).join(',')}]`)}\n`;
@@ -92,9 +93,10 @@ export function renderInspectOutput(raws: string[], format: string | undefined):
   if (format === 'json') return `[${raws.map((r) => r.trim()).join(',')}]\n`;
   const tmpl = GoTemplate.parse(format);
   let out = '';
-  for (const raw of raws) {
+  for (const [i, raw] of raws.entries()) {
     try {
-      out += `${tmpl.execute(templateData(JSON.parse(raw)))}\n`;
+      const view = views[i];
+      out += `${tmpl.execute(view ? view(JSON.parse(raw) as Record<string, unknown>) : templateData(JSON.parse(raw)))}\n`;
     } catch (e) {
       if (e instanceof TemplateExecError) throw new CliError(`template parsing error: ${e.message}`);
       throw e;
@@ -120,11 +122,14 @@ async function fetchInspect(api: ApiClient, kind: InspectKind, name: string, siz
  */
 export async function runInspect(api: ApiClient, names: string[], kind: InspectKind | undefined, format: string | undefined, size = false): Promise<void> {
   const raws: string[] = [];
+  // Networks are decoded as the docker CLI's network.Inspect (struct field order under `json`).
+  const views: Array<((o: Record<string, unknown>) => unknown) | undefined> = [];
   const errors: string[] = [];
   for (const name of names) {
     if (kind) {
       try {
         raws.push(await fetchInspect(api, kind, name, size));
+        views[raws.length - 1] = kind === 'network' ? networkTemplateView : undefined;
       } catch (e) {
         if (!(e instanceof DaemonError)) throw e;
         errors.push(formatError(e).trimEnd());
@@ -136,6 +141,7 @@ export async function runInspect(api: ApiClient, names: string[], kind: InspectK
     for (const k of ['container', 'image', 'network', 'volume'] as const) {
       try {
         raws.push(await fetchInspect(api, k, name, size));
+        views[raws.length - 1] = k === 'network' ? networkTemplateView : undefined;
         found = true;
         break;
       } catch (e) {
@@ -150,7 +156,7 @@ export async function runInspect(api: ApiClient, names: string[], kind: InspectK
     }
     if (!found) errors.push(`Error: No such object: ${name}`);
   }
-  process.stdout.write(renderInspectOutput(raws, format));
+  process.stdout.write(renderInspectOutput(raws, format, views));
   if (errors.length > 0) throw new CliError(errors.join('\n'));
 }
 

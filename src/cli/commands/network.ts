@@ -97,7 +97,7 @@ function ipamConfig(subnets: string[], ranges: string[], gateways: string[], aux
 }
 
 /** The docker CLI decodes network.Inspect: structs keep their field order under `json`, nil maps print as map[]. */
-function templateView(n: Record<string, unknown>): object {
+export function networkTemplateView(n: Record<string, unknown>): object {
   const ipam = (n.IPAM ?? {}) as Record<string, unknown>;
   const containers: Record<string, unknown> = {};
   for (const [id, c] of Object.entries((n.Containers ?? {}) as Record<string, object>)) containers[id] = asStruct({ ...c });
@@ -227,7 +227,7 @@ export function registerNetworkCommands(program: Command, client: () => ApiClien
         }
       }
       process.stdout.write(
-        renderInspect(found, opts.format, (o) => templateView(o as Record<string, unknown>)),
+        renderInspect(found, opts.format, (o) => networkTemplateView(o as Record<string, unknown>)),
       );
       if (errors.length > 0) throw new CliError(errors.join('\n'));
     },
