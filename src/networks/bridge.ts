@@ -39,14 +39,16 @@ export function removeBridge(device: string): boolean {
  * container's interface up with its address, and the default route when
  * this endpoint gives the container its gateway.
  */
-export function joinEndpoint(ep: EndpointRecord, bridge: string, nsPath: string, opts: { defaultRoute: boolean; mtu?: number }): void {
+export function joinEndpoint(ep: EndpointRecord, bridge: string, nsPath: string, opts: { defaultRoute: boolean; mtu?: number; isolated?: boolean }): void {
   const address = parseIPv4(ep.address)!;
   const mtu = opts.mtu ?? DEFAULT_MTU;
   const nsFd = openSync(nsPath, 'r');
   try {
-    withNetlink(Netlink.open, (nl) =>
-      nl.addVethPair({ hostName: ep.hostInterface, master: bridge, mtu, peerName: ep.interface, peerMac: ep.mac, peerNetnsFd: nsFd }),
-    );
+    withNetlink(Netlink.open, (nl) => {
+      nl.addVethPair({ hostName: ep.hostInterface, master: bridge, mtu, peerName: ep.interface, peerMac: ep.mac, peerNetnsFd: nsFd });
+      // com.docker.network.bridge.enable_icc=false: the port reaches the gateway, not the other containers.
+      if (opts.isolated) nl.setBridgePortIsolated(ep.hostInterface, true);
+    });
   } finally {
     closeSync(nsFd);
   }

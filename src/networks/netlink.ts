@@ -23,6 +23,10 @@ const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 
 const RTM_NEWLINK = 16;
+const RTM_SETLINK = 19;
+const AF_BRIDGE = 7;
+const IFLA_PROTINFO = 12;
+const IFLA_BRPORT_ISOLATED = 33;
 const RTM_DELLINK = 17;
 const RTM_GETLINK = 18;
 const RTM_NEWADDR = 20;
@@ -132,9 +136,9 @@ function macBytes(mac: string): Buffer {
   return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
 }
 
-function ifinfomsg(opts: { index?: number; flags?: number; change?: number } = {}): Buffer {
+function ifinfomsg(opts: { index?: number; flags?: number; change?: number; family?: number } = {}): Buffer {
   const b = Buffer.alloc(16);
-  b.writeUInt8(AF_UNSPEC, 0);
+  b.writeUInt8(opts.family ?? AF_UNSPEC, 0);
   b.writeInt32LE(opts.index ?? 0, 4);
   b.writeUInt32LE(opts.flags ?? 0, 8);
   b.writeUInt32LE(opts.change ?? 0, 12);
@@ -306,6 +310,13 @@ export class Netlink {
     const l = this.requireLink(name);
     const master = this.requireLink(bridge);
     this.request(RTM_NEWLINK, NLM_F_ACK, Buffer.concat([ifinfomsg({ index: l.index }), attr(IFLA_MASTER, u32(master.index))]), `set ${name} master ${bridge}`);
+  }
+
+  /** `ip link set NAME type bridge_slave isolated on|off`: isolated ports reach the bridge, not each other. */
+  setBridgePortIsolated(name: string, isolated: boolean): void {
+    const l = this.requireLink(name);
+    const body = Buffer.concat([ifinfomsg({ index: l.index, family: AF_BRIDGE }), nested(IFLA_PROTINFO, attr(IFLA_BRPORT_ISOLATED, Buffer.from([isolated ? 1 : 0])))]);
+    this.request(RTM_SETLINK, NLM_F_ACK, body, `set ${name} isolated`);
   }
 
   /** `ip link del NAME`; false when there was no such link. */

@@ -553,7 +553,11 @@ export class NetworkService {
     const pool = this.poolOf(n)!;
     // The bridge may have been deleted by hand: made again, as at berthd's start.
     ensureBridge(n.bridge, pool.gateway, pool.subnet, this.mtuOption(n.options ?? {}));
-    joinEndpoint(ep, n.bridge, nsPath, { defaultRoute: gatewayCandidate && !n.internal, mtu: this.mtuOption(n.options ?? {}) });
+    joinEndpoint(ep, n.bridge, nsPath, {
+      defaultRoute: gatewayCandidate && !n.internal,
+      mtu: this.mtuOption(n.options ?? {}),
+      isolated: (n.options ?? {})[OPT_ICC] === 'false',
+    });
   }
 
   /** DNS server (user-defined networks) and published ports (through the first endpoint's address) of a sandbox whose process runs. */

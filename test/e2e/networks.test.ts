@@ -233,6 +233,17 @@ test('containers on one network reach each other by name and alias; another netw
   assert.equal(linkExists(frontBridge), false);
 });
 
+test('enable_icc=false: containers of the network reach its gateway and names, not each other', async () => {
+  await ok('network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', 'noicc');
+  await ok('run', '-d', '--name', 'lonely', '--network', 'noicc', 'busybox', 'sleep', '1000');
+  const ip = (await ok('inspect', '-f', '{{.NetworkSettings.Networks.noicc.IPAddress}}', 'lonely')).trim();
+  const gateway = (await ok('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'noicc')).trim();
+  const r = await sh(['--network', 'noicc'], `ping -c1 -W5 ${gateway} >/dev/null && echo gateway; ping -c1 -W1 ${ip} >/dev/null 2>&1 && echo peer; nslookup lonely 127.0.0.11 >/dev/null && echo named; echo done`);
+  assert.equal(r.stdout, 'gateway\nnamed\ndone\n', r.stderr);
+  await ok('rm', '-f', 'lonely');
+  await ok('network', 'rm', 'noicc');
+});
+
 test('the default bridge: docker run without --network gets an address, a default route, /etc/hosts with it and the host\'s servers', async () => {
   const r = await sh(['--hostname', 'box', '--add-host', 'db.local:10.1.2.3'], 'ip -4 route show default; grep box /etc/hosts; grep db.local /etc/hosts; grep -c 127.0.0.11 /etc/resolv.conf');
   const bridge = (await api(d.socket, 'GET', '/networks/bridge')).json;
