@@ -209,9 +209,9 @@ export class BackupService {
             repo,
             items,
             async (inside) => {
-              const { result, frozenMs } = await containers.freeze(writers, () => inside(), { maxMs: this.deps.maxFreezeMs ?? DEFAULT_MAX_FREEZE_MS });
-              freezeMs = frozenMs;
-              return result;
+              const frozen = await containers.freeze(writers, () => inside(), { maxMs: this.deps.maxFreezeMs ?? DEFAULT_MAX_FREEZE_MS });
+              freezeMs = Math.round(frozen.frozenMs);
+              return frozen;
             },
             {
               cacheDir: this.cacheDir,

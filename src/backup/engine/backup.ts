@@ -588,6 +588,13 @@ function sameType(e: LiveEntry, st: BigIntStats): boolean {
 }
 
 /**
+ * Runs `inside` while the writers are frozen; `frozenMs` is how long they
+ * were, from the first pause to the last thaw (the snapshots record it;
+ * without it, the time `inside` took).
+ */
+export type FreezeRunner = <T>(inside: () => Promise<T>) => Promise<{ result: T; frozenMs?: number }>;
+
+/**
  * Backs up several trees with one freeze (a compose project): phase 1 for
  * each, one `freeze` around all the rechecks, phase 2 for each; their
  * snapshots share one group ID and the freeze's duration.
@@ -595,7 +602,7 @@ function sameType(e: LiveEntry, st: BigIntStats): boolean {
 export async function backupGroup(
   repo: Repository,
   items: Array<{ root: string; parent?: string; meta: Omit<SnapshotMeta, 'group' | 'consistency'>; captureDir?: string }>,
-  freeze: <T>(inside: () => Promise<T>) => Promise<T>,
+  freeze: FreezeRunner,
   opts: Omit<BackupOptions, 'parent'> & { smallCaptures?: SmallCaptureArea } = {},
 ): Promise<SnapshotRecord[]> {
   const group = randomBytes(16).toString('hex');
@@ -607,14 +614,16 @@ export async function backupGroup(
       sessions.push(session);
       scans.push(await session.scan(item.root, { ...(item.captureDir ? { captureDir: item.captureDir } : {}), ...(opts.smallCaptures ? { smallCaptures: opts.smallCaptures } : {}) }));
     }
-    let freezeMs = 0;
-    const frozen = await freeze(async () => {
+    let recheckMs = 0;
+    const { result: frozen, frozenMs } = await freeze(async () => {
       const t0 = performance.now();
       const out: FrozenScan[] = [];
       for (const s of scans) out.push(await s.recheck());
-      freezeMs = Math.round(performance.now() - t0);
+      recheckMs = performance.now() - t0;
       return out;
     });
+    // The containers' whole freeze, pauses and thaws included, when the runner measured it.
+    const freezeMs = Math.round(frozenMs ?? recheckMs);
     const snapshots: SnapshotRecord[] = [];
     for (const [i, session] of sessions.entries()) {
       snapshots.push(await session.finish(frozen[i]!, { ...items[i]!.meta, group, consistency: { mode: 'freeze', freezeMs } }));

@@ -9,6 +9,7 @@ import { Conflict, NotFound, SystemError, InvalidParameter } from '../../errors.
 import type { OciResources } from './oci-spec.js';
 import { signalNumber } from './signals.js';
 import { isProcessRunning } from '../../util/proc.js';
+import { freeze, freezerOf, thaw, type Freezer } from './freezer.js';
 
 export interface RuncOptions {
   /** The runtime binary (default "runc"; a path or a name on PATH). */
@@ -223,14 +224,39 @@ export class Runc {
     return true;
   }
 
-  /** Freezes every process of the container (the cgroup freezer): `runc pause`. */
+  /** Freezes every process of the container (the cgroup freezer): what `runc pause` does, without runc (freezer.ts). */
   async pause(id: string): Promise<void> {
-    await this.command(['pause', id], id);
+    const f = this.freezerOf(id);
+    if (!f) return void (await this.command(['pause', id], id));
+    await this.onFreezer('pause', id, () => freeze(f));
   }
 
-  /** Thaws a container `pause` froze: `runc resume`. */
+  /** Thaws a container `pause` froze: `runc resume`, without runc. */
   async resume(id: string): Promise<void> {
-    await this.command(['resume', id], id);
+    const f = this.freezerOf(id);
+    if (!f) return void (await this.command(['resume', id], id));
+    await this.onFreezer('resume', id, () => thaw(f));
+  }
+
+  /** The container's freezer from its state; null when runc's state does not name one (runc is asked then). */
+  private freezerOf(id: string): Freezer | null {
+    try {
+      const state = JSON.parse(readFileSync(join(this.root, id, 'state.json'), 'utf8')) as { cgroup_paths?: unknown };
+      return typeof state.cgroup_paths === 'object' && state.cgroup_paths !== null ? freezerOf(state.cgroup_paths as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Errors as `runc pause|resume` gives them: a cgroup that is gone is a container that is not running. */
+  private async onFreezer(command: 'pause' | 'resume', id: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Conflict(`${this.binary} ${command} ${id}: container not running`);
+      throw new SystemError(`${this.binary} ${command} ${id} failed: ${message}`);
+    }
   }
 
   /**

@@ -134,12 +134,14 @@ test('two volumes share one freeze and one group: a writer across them is never 
         { root: v1, meta: { volume: { name: 'db-data' } } },
         { root: v2, meta: { volume: { name: 'db-wal' } } },
       ],
-      (inside) => frozenWhile(writer, inside),
+      // The runner's measure (pauses and thaws included) is what the snapshots record.
+      async (inside) => ({ result: await frozenWhile(writer, inside), frozenMs: 1234.4 }),
     );
     assert.equal(snapshots.length, 2);
     assert.ok(snapshots[0]!.group && snapshots[0]!.group === snapshots[1]!.group);
     assert.equal(snapshots[0]!.consistency.mode, 'freeze');
-    assert.equal(snapshots[0]!.consistency.freezeMs, snapshots[1]!.consistency.freezeMs);
+    assert.equal(snapshots[0]!.consistency.freezeMs, 1234);
+    assert.equal(snapshots[1]!.consistency.freezeMs, 1234);
     const [o1, o2] = [freshDir(), freshDir()];
     await restoreSnapshot(repo, snapshots[0]!.id, o1);
     await restoreSnapshot(repo, snapshots[1]!.id, o2);
