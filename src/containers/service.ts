@@ -310,6 +310,13 @@ export class ContainerService {
     const ports = portRequests(hostConfig, { ...(imageConfig.ExposedPorts ?? {}), ...(spec.config.ExposedPorts ?? {}) });
     if (ports.some((p) => p.protocol === 'sctp')) throw new InvalidParameter('berth cannot publish sctp ports: its port proxy relays tcp and udp');
     const networkWarnings = networkMode === 'host' && ports.length > 0 ? ['Published ports are discarded when using host network mode'] : [];
+    // --network container:<name|id>: that container must exist; ports and a hostname go with its namespace.
+    let networkContainer: string | undefined;
+    if (networkMode === 'container') {
+      if (ports.length > 0) throw new InvalidParameter('conflicting options: port publishing and the container type network mode');
+      if (typeof config.Hostname === 'string' && config.Hostname !== '') throw new InvalidParameter('conflicting options: hostname and the network mode');
+      networkContainer = this.resolve(hostNetworkMode.slice('container:'.length)).id;
+    }
 
     const requestedName = spec.name ? validateContainerName(spec.name) : undefined;
 
@@ -357,6 +364,7 @@ export class ContainerService {
       restartCount: 0,
       networkMode,
       networks,
+      ...(networkContainer ? { networkContainer } : {}),
     };
 
     try {
@@ -541,8 +549,21 @@ export class ContainerService {
           mounts.push({ type: 'tmpfs', destination: m.destination, readonly: !m.rw, options: m.tmpfsOptions });
         }
       }
-      const etc = this.writeEtcFiles(c, this.deps.networks.prepare(this.sandboxSpec(c)));
-      sandboxPrepared = true;
+      let netnsPath: string | undefined;
+      let etc: { hostname: string; hosts: string; resolvConf: string };
+      if (c.networkMode === 'container') {
+        // dockerd: the other container must run; this one shares its namespace, hostname, hosts and resolv.conf.
+        const other = c.networkContainer ? this.deps.records.get(c.networkContainer) : undefined;
+        if (!other) throw new NotFound(`No such container: ${c.networkContainer ?? ''}`);
+        if (!isRunning(other.state) || other.state.pid <= 0) throw new Conflict(`cannot join network namespace of a non running container: ${other.id}`);
+        netnsPath = `/proc/${other.state.pid}/ns/net`;
+        c.config.Hostname = other.config.Hostname;
+        const read = (f: string) => readFileSync(join(this.dir(other.id), f), 'utf8');
+        etc = this.writeEtcFiles(c, { hosts: read('hosts'), resolvConf: read('resolv.conf') });
+      } else {
+        etc = this.writeEtcFiles(c, this.deps.networks.prepare(this.sandboxSpec(c)));
+        sandboxPrepared = true;
+      }
       const user = resolveUser(rootfs, c.config.User || undefined, (c.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
       // The CLI sends its terminal's size at create: the console starts with it.
       const cs = c.hostConfig.ConsoleSize as number[] | undefined;
@@ -557,6 +578,7 @@ export class ContainerService {
         consoleSize,
         readonlyRootfs: c.hostConfig.ReadonlyRootfs === true,
         networkMode: c.networkMode === 'host' ? 'host' : 'private',
+        ...(netnsPath ? { networkNamespacePath: netnsPath, networkSysctls: false } : {}),
         hostname: c.config.Hostname,
         mounts,
         etcFiles: etc,

@@ -121,6 +121,8 @@ export interface ContainerRecord {
   manuallyStopped?: boolean;
   /** bridge: on the networks below; host; none; private (loopback only: berthd runs without a default bridge). */
   networkMode: NetworkMode;
+  /** networkMode container: the container whose network namespace this one joins (its ID). */
+  networkContainer?: string;
   /** The networks the container is on (NetworkSettings.Networks), by name, the primary one first; what each was asked with. */
   networks: Record<string, EndpointConfig>;
 }

@@ -43,7 +43,7 @@ export const OPT_HOST_BINDING = 'com.docker.network.bridge.host_binding_ipv4';
 export const OPT_MTU = 'com.docker.network.driver.mtu';
 
 /** How a container is networked: on bridge networks, in the host's namespace, or alone with loopback (none; private when berthd has no default bridge). */
-export type NetworkMode = 'bridge' | 'host' | 'none' | 'private';
+export type NetworkMode = 'bridge' | 'host' | 'none' | 'private' | 'container';
 
 export interface NetworkServiceDeps {
   records: NetworkRecords;
@@ -384,7 +384,11 @@ export class NetworkService {
       }
       return { mode, networks: {} };
     }
-    if (mode.startsWith('container:')) throw new InvalidParameter(`berth does not support --network ${mode}: a container cannot join another container's network namespace`);
+    if (mode.startsWith('container:')) {
+      // The other container's namespace, joined at start (the container service checks the container).
+      if (names.length > 0) throw new InvalidParameter('conflicting options: container type network can\'t be used with other networks');
+      return { mode: 'container', networks: {} };
+    }
     if (!opts.multiple && names.length > 1) {
       throw new InvalidParameter(`Container cannot be connected to network endpoints: ${names.join(', ')}`);
     }

@@ -244,6 +244,25 @@ test('enable_icc=false: containers of the network reach its gateway and names, n
   await ok('network', 'rm', 'noicc');
 });
 
+test('--network container:<name>: the other container\'s namespace, hostname and names; refused while it does not run', async () => {
+  await ok('network', 'create', 'shared');
+  await ok('run', '-d', '--name', 'host-c', '--network', 'shared', '--network-alias', 'hosted', 'busybox', 'sh', '-c', 'echo shared-page > /tmp/index.html; exec httpd -f -p 80 -h /tmp');
+  const hostname = (await ok('inspect', '-f', '{{.Config.Hostname}}', 'host-c')).trim();
+  const r = await sh(['--network', 'container:host-c'], 'hostname; ip -o -4 addr show eth0 | wc -l; until wget -qO- http://127.0.0.1/index.html; do :; done; wget -qO- http://hosted/index.html');
+  assert.equal(r.stdout, `${hostname}\n1\nshared-page\nshared-page\n`, r.stderr);
+  const publish = await docker('create', '--network', 'container:host-c', '-p', '80', 'busybox');
+  assert.equal(publish.code, 1);
+  assert.match(publish.stderr, /conflicting options: port publishing and the container type network mode/);
+  await ok('create', '--name', 'joiner', '--network', 'container:host-c', 'busybox', 'true');
+  await ok('stop', '-t', '0', 'host-c');
+  const refused = await docker('start', 'joiner');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /cannot join network namespace of a non running container: [0-9a-f]{64}/);
+  assert.equal(await ok('inspect', '-f', '{{.HostConfig.NetworkMode}}', 'joiner'), 'container:host-c\n');
+  await ok('rm', '-f', 'joiner', 'host-c');
+  await ok('network', 'rm', 'shared');
+});
+
 test('the default bridge: docker run without --network gets an address, a default route, /etc/hosts with it and the host\'s servers', async () => {
   const r = await sh(['--hostname', 'box', '--add-host', 'db.local:10.1.2.3'], 'ip -4 route show default; grep box /etc/hosts; grep db.local /etc/hosts; grep -c 127.0.0.11 /etc/resolv.conf');
   const bridge = (await api(d.socket, 'GET', '/networks/bridge')).json;

@@ -211,6 +211,8 @@ export interface SpecInput {
   readonlyRootfs?: boolean;
   /** Default 'private': a new network namespace with only loopback (runc brings lo up). */
   networkMode?: NetworkMode;
+  /** Joins this network namespace (--network container:<id>: the other container's /proc/PID/ns/net) instead of a new one. */
+  networkNamespacePath?: string;
   /** Container hostname; with network 'host' it defaults to the host's name. */
   hostname?: string;
   mounts?: MountInput[];
@@ -550,7 +552,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   }
 
   const namespaces: OciNamespace[] = [{ type: 'mount' }];
-  if (networkMode !== 'host') namespaces.push({ type: 'network' });
+  if (networkMode !== 'host') namespaces.push(input.networkNamespacePath ? { type: 'network', path: input.networkNamespacePath } : { type: 'network' });
   namespaces.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
   const cgroupns = input.cgroupns ?? (isCgroup2UnifiedHost() ? 'private' : 'host');
   if (cgroupns === 'private' && existsSync('/proc/self/ns/cgroup')) namespaces.push({ type: 'cgroup' });
