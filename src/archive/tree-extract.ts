@@ -11,10 +11,11 @@
 // followed), and what a member replaces is removed, not written into.
 // Final components are created with O_EXCL/O_NOFOLLOW or their *at
 // equivalents, so nothing is ever followed.
-import { linkSync, lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Conflict, InvalidArchive, InvalidParameter } from '../errors.js';
+import { syncFilesystemInBackground } from '../fs/exchange.js';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../fs/nodes.js';
 import { joinPath } from '../fs/path.js';
 import { ByteReader, FileByteReader, readTar, type TarHeader } from './tar/reader.js';
@@ -60,7 +61,16 @@ export interface ExtractOptions {
   merge?: MergeOptions;
   /** Renames each member and hard-link target before anything looks at it (docker cp's RebaseArchiveEntries). */
   rename?: (name: Buffer) => Buffer;
+  /**
+   * The caller syncs the filesystem when the extraction is done (a volume
+   * import): writeback is started along the way (syncfs on the thread pool
+   * every so many MiB), so that final sync has little left to wait for.
+   */
+  writeback?: boolean;
 }
+
+/** File data extracted between two background syncs. */
+const WRITEBACK_STEP = Number(process.env.BERTH_XWB_STEP ?? 64 << 20);
 
 /** Regular files written on the extractor's own thread before writer threads are started: small archives never pay for them. */
 const FILES_BEFORE_WRITERS = 256;
@@ -71,19 +81,54 @@ function renamed(h: TarHeader, rename: (name: Buffer) => Buffer): TarHeader {
   return { ...h, pathBytes, path: pathBytes.toString(), linkpathBytes, linkpath: linkpathBytes.toString() };
 }
 
+/** Background syncs of the filesystem an extraction writes, one at a time, every WRITEBACK_STEP of data. */
+class WritebackPump {
+  private fd: number | undefined;
+  private running: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private since = 0;
+
+  constructor(private readonly dir: Buffer) {}
+
+  wrote(bytes: number): void {
+    this.since += bytes;
+    if (this.since < WRITEBACK_STEP || this.running) return;
+    this.since = 0;
+    this.fd ??= openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    this.running = syncFilesystemInBackground(this.fd)
+      .catch((e: Error) => void (this.failure ??= e))
+      .finally(() => (this.running = undefined));
+  }
+
+  /** Waits for the sync under way; throws what a sync reported. */
+  async finish(): Promise<void> {
+    await this.running;
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<void> {
+    await this.running;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
 class Extractor {
   private readonly members: ArchiveMembers;
   private readonly dirs = new PendingDirectories();
   readonly progress: TreeProgress = { bytes: 0, files: 0 };
   private regularFiles = 0;
   private writers: ExtractWriters | undefined;
+  private readonly pump: WritebackPump | undefined;
 
   constructor(
     private readonly root: Buffer,
     private readonly writerCount: number,
     private readonly merge: MergeOptions | undefined,
+    writeback: boolean,
   ) {
     this.members = new ArchiveMembers(merge ? 'lexical' : 'refuse');
+    if (writeback) this.pump = new WritebackPump(root);
   }
 
   private metaOf(h: TarHeader): EntryMeta {
@@ -176,13 +221,13 @@ class Extractor {
           job.source = dataAt;
           bytes = job.extents.reduce((n, x) => n + x.length, 0);
         }
-        if (writers) {
+        if (writers && dataAt) {
+          await writers.add(keyOf(m.parts.slice(0, -1)), job, bytes);
+        } else if (writers) {
           writers.open(keyOf(m.parts.slice(0, -1)), job);
-          if (!dataAt) {
-            for await (const chunk of body()) {
-              await writers.data(chunk);
-              bytes += chunk.length;
-            }
+          for await (const chunk of body()) {
+            await writers.data(chunk);
+            bytes += chunk.length;
           }
           writers.close();
         } else {
@@ -202,6 +247,7 @@ class Extractor {
           }
         }
         this.progress.bytes += bytes;
+        this.pump?.wrote(bytes);
         return;
       }
       case 'symlink':
@@ -235,10 +281,12 @@ class Extractor {
   async finish(): Promise<void> {
     await this.writers?.idle();
     this.dirs.applyAll();
+    await this.pump?.finish();
   }
 
   async close(): Promise<void> {
     await this.writers?.terminate();
+    await this.pump?.close();
   }
 }
 
@@ -251,8 +299,8 @@ class Extractor {
  */
 export async function extractTree(tar: Readable | AsyncIterable<Buffer> | ArchiveFile, dir: string, opts: ExtractOptions = {}): Promise<TreeProgress> {
   // The extractor's own thread is busy parsing: one writer per other core (measured: on 2 cores, 1 writer beats 2).
-  const writers = Math.max(0, Math.min(opts.writers ?? Math.max(1, availableParallelism() - 1), 4));
-  const x = new Extractor(Buffer.from(dir), writers, opts.merge);
+  const writers = Math.max(0, Math.min(opts.writers ?? Number(process.env.BERTH_WRITERS ?? Math.max(1, availableParallelism() - 1)), 4));
+  const x = new Extractor(Buffer.from(dir), writers, opts.merge, opts.writeback ?? false);
   const reader = Symbol.asyncIterator in tar ? new ByteReader(tar) : new FileByteReader(tar.fd, tar.offset ?? 0);
   let last = 0;
   try {
