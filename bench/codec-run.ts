@@ -16,7 +16,7 @@ if (op === 'export' && a && b) {
 } else if (op === 'import' && a && b) {
   mkdirSync(b);
   const fd = openSync(a, 'r');
-  await extractTree({ fd }, b, { writeback: process.env.BERTH_XWB === 'fs' });
+  await extractTree({ fd }, b, { writeback: true });
   closeSync(fd);
   syncFilesystem(b);
 } else {

@@ -5,7 +5,6 @@ import { closeSync, constants, ftruncateSync, openSync, writeSync } from 'node:f
 import type { Extent } from '../fs/extents.js';
 import { applyFileMeta, type EntryMeta } from './tree-write.js';
 import { copyRange } from '../fs/copy-range.js';
-import { startWriteback } from '../fs/writeback.js';
 
 export interface FileJob {
   abs: Buffer;
@@ -115,7 +114,6 @@ export class ExtractedFile {
   finish(): void {
     try {
       if (this.job.sparse) ftruncateSync(this.fd, this.job.size);
-      if (process.env.BERTH_XWB === 'file') startWriteback(this.fd);
       applyFileMeta(this.fd, this.job.abs, this.job.meta);
     } finally {
       closeSync(this.fd);

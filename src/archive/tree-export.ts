@@ -6,7 +6,6 @@ import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from '
 import { Readable } from 'node:stream';
 import { appendRange } from '../fs/copy-range.js';
 import { dataExtents, type Extent } from '../fs/extents.js';
-import { startWriteback } from '../fs/writeback.js';
 import { encodeMember, END_OF_ARCHIVE, memberPadding, type TarMember } from './tar/writer.js';
 import { memberName, scanTree, type ScannedEntry } from './tree-scan.js';
 import type { TreeProgress } from './tree.js';
@@ -19,8 +18,7 @@ const PIECE = 16 << 20;
 /** A file export's one buffer: small enough to stay in the CPU's cache, large enough for few syscalls. */
 const WRITE_BUFFER = 256 << 10;
 /** File data at least this long goes from file to file with copy_file_range (shorter: through the buffer, batched with its neighbours). */
-const DIRECT_COPY = Number(process.env.BERTH_DIRECT_COPY ?? 16 << 10);
-const WRITEBACK_STEP = Number(process.env.BERTH_WB ?? 16 << 20);
+const DIRECT_COPY = 16 << 10;
 
 export interface ExportOptions {
   onProgress?: (p: TreeProgress) => void;
@@ -145,19 +143,8 @@ class ChunkBuffer implements TarSink {
 class FdWriter implements TarSink {
   private readonly buf = Buffer.allocUnsafe(WRITE_BUFFER);
   private pos = 0;
-  /** Bytes written since writeback was last started. */
-  private unflushed = 0;
 
   constructor(private readonly fd: number) {}
-
-  /** Counts `n` bytes written; every WRITEBACK_STEP starts the disk on them (the caller's fsync waits for less). */
-  private wrote(n: number): void {
-    this.unflushed += n;
-    if (this.unflushed >= WRITEBACK_STEP) {
-      this.unflushed = 0;
-      startWriteback(this.fd);
-    }
-  }
 
   put(b: Buffer): void {
     let off = 0;
@@ -185,7 +172,6 @@ class FdWriter implements TarSink {
       // File to file inside the kernel: one copy instead of two, and no trip through this thread.
       this.flush();
       if (appendRange(fd, offset, this.fd, length) < length) throw shrank(e);
-      this.wrote(length);
       return;
     }
     let pos = offset;
@@ -202,7 +188,6 @@ class FdWriter implements TarSink {
   flush(): void {
     let off = 0;
     while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off);
-    this.wrote(this.pos);
     this.pos = 0;
   }
 }

@@ -69,8 +69,8 @@ export interface ExtractOptions {
   writeback?: boolean;
 }
 
-/** File data extracted between two background syncs. */
-const WRITEBACK_STEP = Number(process.env.BERTH_XWB_STEP ?? 64 << 20);
+/** File data extracted before the next background sync starts (one runs at a time, so in practice they follow each other). */
+const WRITEBACK_STEP = 16 << 20;
 
 /** Regular files written on the extractor's own thread before writer threads are started: small archives never pay for them. */
 const FILES_BEFORE_WRITERS = 256;
@@ -299,7 +299,7 @@ class Extractor {
  */
 export async function extractTree(tar: Readable | AsyncIterable<Buffer> | ArchiveFile, dir: string, opts: ExtractOptions = {}): Promise<TreeProgress> {
   // The extractor's own thread is busy parsing: one writer per other core (measured: on 2 cores, 1 writer beats 2).
-  const writers = Math.max(0, Math.min(opts.writers ?? Number(process.env.BERTH_WRITERS ?? Math.max(1, availableParallelism() - 1)), 4));
+  const writers = Math.max(0, Math.min(opts.writers ?? Math.max(1, availableParallelism() - 1), 4));
   const x = new Extractor(Buffer.from(dir), writers, opts.merge, opts.writeback ?? false);
   const reader = Symbol.asyncIterator in tar ? new ByteReader(tar) : new FileByteReader(tar.fd, tar.offset ?? 0);
   let last = 0;

@@ -171,7 +171,7 @@ export class VolumeArchives {
       if (Symbol.asyncIterator in body) {
         const { tar } = await decompressed(body);
         // Streamed, the sender counts what it sent: no archiveBytes.
-        return extractTree(tar, dir, { onProgress: (p) => opts.onProgress?.({ bytes: p.bytes, files: p.files }), signal: opts.signal });
+        return extractTree(tar, dir, { writeback: true, onProgress: (p) => opts.onProgress?.({ bytes: p.bytes, files: p.files }), signal: opts.signal });
       }
       return extractFile(body, dir, opts);
     };
@@ -252,7 +252,7 @@ async function extractFile(file: ArchiveFile, dir: string, opts: ImportOptions):
   const offset = file.offset ?? 0;
   const head = Buffer.alloc(LONGEST_MAGIC);
   const kind = detectCompression(head.subarray(0, readSync(file.fd, head, 0, head.length, offset)));
-  if (kind === 'none') return extractTree({ fd: file.fd, offset }, dir, { onProgress: opts.onProgress, signal: opts.signal });
+  if (kind === 'none') return extractTree({ fd: file.fd, offset }, dir, { writeback: true, onProgress: opts.onProgress, signal: opts.signal });
   let read = 0;
   // Read by position, never closing the descriptor (its owner does).
   const input = async function* (): AsyncGenerator<Buffer> {
@@ -265,7 +265,7 @@ async function extractFile(file: ArchiveFile, dir: string, opts: ImportOptions):
     }
   };
   const { tar } = await decompressed(input());
-  return extractTree(tar, dir, { onProgress: (p) => opts.onProgress?.({ ...p, archiveBytes: read }), signal: opts.signal });
+  return extractTree(tar, dir, { writeback: true, onProgress: (p) => opts.onProgress?.({ ...p, archiveBytes: read }), signal: opts.signal });
 }
 
 /** A mount reference for one archive operation (never a container ID). */
