@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from '
 import { Readable } from 'node:stream';
 import { appendRange } from '../fs/copy-range.js';
 import { dataExtents, type Extent } from '../fs/extents.js';
-import { encodeMember, END_OF_ARCHIVE, memberPadding, type TarMember } from './tar/writer.js';
+import { ALIGN_DATA_FROM, encodeMember, END_OF_ARCHIVE, memberPadding, type TarMember } from './tar/writer.js';
 import { memberName, scanTree, type ScannedEntry } from './tree-scan.js';
 import type { TreeProgress } from './tree.js';
 import { fromWorkerError, startWorker, type WorkerError } from '../util/worker.js';
@@ -72,6 +72,8 @@ function holesOf(fd: number, e: ScannedEntry): Extent[] | undefined {
 
 /** Where the encoder puts the archive: chunks handed on (a stream), or writes into a file. */
 interface TarSink {
+  /** Bytes of the archive so far: where the next put() lands. */
+  readonly offset: number;
   put(b: Buffer): void;
   zeros(n: number): void;
   /** Reads `length` bytes at `offset` of `fd` (the file `e`) into the archive. */
@@ -88,6 +90,12 @@ function shrank(e: ScannedEntry): Error {
 class ChunkBuffer implements TarSink {
   buf = Buffer.allocUnsafe(CHUNK);
   pos = 0;
+  /** Bytes in the chunks taken so far. */
+  private taken = 0;
+
+  get offset(): number {
+    return this.taken + this.pos;
+  }
 
   constructor(private readonly emit: (c: Buffer) => void) {}
 
@@ -129,6 +137,7 @@ class ChunkBuffer implements TarSink {
   }
 
   take(): Buffer {
+    this.taken += this.pos;
     const out = this.buf.subarray(0, this.pos);
     this.buf = Buffer.allocUnsafe(CHUNK);
     this.pos = 0;
@@ -143,8 +152,14 @@ class ChunkBuffer implements TarSink {
 class FdWriter implements TarSink {
   private readonly buf = Buffer.allocUnsafe(WRITE_BUFFER);
   private pos = 0;
+  /** Bytes in the file so far (flushed or copied). */
+  private written = 0;
 
   constructor(private readonly fd: number) {}
+
+  get offset(): number {
+    return this.written + this.pos;
+  }
 
   put(b: Buffer): void {
     let off = 0;
@@ -170,8 +185,10 @@ class FdWriter implements TarSink {
   copyFrom(fd: number, offset: number, length: number, e: ScannedEntry): void {
     if (length >= DIRECT_COPY) {
       // File to file inside the kernel: one copy instead of two, and no trip through this thread.
+      // Data that encodeMember aligned is shared (reflinked) where the filesystem can.
       this.flush();
-      if (appendRange(fd, offset, this.fd, length) < length) throw shrank(e);
+      if (appendRange(fd, offset, this.fd, length, e.size >= ALIGN_DATA_FROM) < length) throw shrank(e);
+      this.written += length;
       return;
     }
     let pos = offset;
@@ -188,6 +205,7 @@ class FdWriter implements TarSink {
   flush(): void {
     let off = 0;
     while (off < this.pos) off += writeSync(this.fd, this.buf, off, this.pos - off);
+    this.written += this.pos;
     this.pos = 0;
   }
 }
@@ -204,7 +222,7 @@ function* encodeTree(root: string, topName: string, sink: TarSink, progress: Tre
         if (fstatSync(fd, { bigint: true }).ino !== e.stat.ino) throw new Error(`file ./${e.rel.toString()} was replaced while it was exported`);
         const sparse = holesOf(fd, e);
         if (sparse) m.sparse = sparse;
-        sink.put(encodeMember(m));
+        sink.put(encodeMember(m, sink.offset));
         for (const x of sparse ?? [{ offset: 0, length: m.size }]) {
           // A large file is copied in pieces, a step each: progress moves while it is read.
           for (let off = 0; off < x.length; off += PIECE) {

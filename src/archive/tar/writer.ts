@@ -151,12 +151,36 @@ function sparseMapBlocks(map: Array<{ offset: number; length: number }>): Buffer
   return out;
 }
 
+/** A regular file with at least this much data gets it aligned (encodeMember's `at`). */
+export const ALIGN_DATA_FROM = 1 << 20;
+/** The filesystem block size that reflinks (FICLONERANGE, copy_file_range) need both offsets aligned to. */
+const DATA_ALIGNMENT = 4096;
+/** The shortest record that pads: "12 comment=\n". */
+const MIN_PADDING_RECORD = 12;
+
+/** A "comment" record (POSIX: "ignored by pax") of exactly `total` bytes. */
+function paddingRecord(total: number): Buffer {
+  const value = total - String(total).length - ' comment=\n'.length;
+  return Buffer.from(`${total} comment=${'aligns the data below to 4 KiB'.padEnd(value).slice(0, value)}\n`, 'latin1');
+}
+
+/** Rounds up to whole blocks. */
+const blocks = (n: number): number => n + paddingFor(n);
+
 /**
  * The header blocks of one member: an optional PAX 'x' header with its
  * records, the ustar header, and for a sparse file its map. The member's
  * data (`dataLength(member)` bytes) and `paddingFor` that length follow.
+ *
+ * With `at`, the member's offset in the archive: the data of a regular
+ * (not sparse) file of ALIGN_DATA_FROM bytes or more is made to start on a
+ * 4 KiB boundary, by a PAX comment record of the right length, so that
+ * copying it between an archive file and a file on a filesystem with
+ * reflinks shares the blocks instead of copying them (export and import on
+ * XFS or btrfs). Readers ignore the record (GNU tar, bsdtar, Go's
+ * archive/tar, this codec).
  */
-export function encodeMember(m: TarMember): Buffer {
+export function encodeMember(m: TarMember, at?: number): Buffer {
   const records: Buffer[] = [];
   const isDir = m.type === 'directory';
   let name = isDir && m.path[m.path.length - 1] !== 0x2f ? Buffer.concat([m.path, Buffer.from('/')]) : m.path;
@@ -205,6 +229,16 @@ export function encodeMember(m: TarMember): Buffer {
     devmajor: m.devmajor ?? 0,
     devminor: m.devminor ?? 0,
   });
+  if (at !== undefined && m.type === 'file' && !sparseMap && stored >= ALIGN_DATA_FROM) {
+    const dataAt = (paxBytes: number): number => at + (paxBytes > 0 ? BLOCK + blocks(paxBytes) : 0) + BLOCK;
+    let length = records.reduce((n, r) => n + r.length, 0);
+    if (dataAt(length) % DATA_ALIGNMENT !== 0) {
+      let padded = blocks(length + MIN_PADDING_RECORD);
+      while (dataAt(padded) % DATA_ALIGNMENT !== 0) padded += BLOCK;
+      records.push(paddingRecord(padded - length));
+      length = padded;
+    }
+  }
   const parts: Buffer[] = [];
   if (records.length > 0) {
     const data = Buffer.concat(records);
