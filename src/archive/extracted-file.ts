@@ -15,6 +15,8 @@ export interface FileJob {
   meta: EntryMeta;
   /** The data is in this file at `offset` (the archive, read by position): copied file to file, not sent. */
   source?: { fd: number; offset: number };
+  /** The file is created with meta's uid and gid already: no chown (applyFileMeta). */
+  ownerAsCreated?: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ export interface WireJob {
   xattrs: string[];
   acls?: EntryMeta['acls'];
   source?: { fd: number; offset: number };
+  ownerAsCreated?: boolean;
 }
 
 export function toWire(job: FileJob): WireJob {
@@ -55,6 +58,7 @@ export function toWire(job: FileJob): WireJob {
   };
   if (meta.acls) wire.acls = meta.acls;
   if (job.source) wire.source = job.source;
+  if (job.ownerAsCreated) wire.ownerAsCreated = true;
   return wire;
 }
 
@@ -67,6 +71,7 @@ export function fromWire(w: WireJob): FileJob {
   if (w.acls) meta.acls = w.acls;
   const job: FileJob = { abs: Buffer.from(w.abs, 'latin1'), extents, size: w.size, sparse: w.sparse, meta };
   if (w.source) job.source = w.source;
+  if (w.ownerAsCreated) job.ownerAsCreated = true;
   return job;
 }
 
@@ -114,7 +119,7 @@ export class ExtractedFile {
   finish(): void {
     try {
       if (this.job.sparse) ftruncateSync(this.fd, this.job.size);
-      applyFileMeta(this.fd, this.job.abs, this.job.meta);
+      applyFileMeta(this.fd, this.job.abs, this.job.meta, this.job.ownerAsCreated);
     } finally {
       closeSync(this.fd);
     }

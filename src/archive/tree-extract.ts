@@ -69,6 +69,8 @@ export interface ExtractOptions {
   writeback?: boolean;
 }
 
+const S_ISGID = 0o2000;
+
 /** File data extracted before the next background sync starts (one runs at a time, so in practice they follow each other). */
 const WRITEBACK_STEP = 16 << 20;
 
@@ -129,7 +131,13 @@ class Extractor {
   ) {
     this.members = new ArchiveMembers(merge ? 'lexical' : 'refuse');
     if (writeback) this.pump = new WritebackPump(root);
+    // Into a staging directory without setgid, every directory above a file is the archive's,
+    // made here without setgid: a new file gets this process's ids.
+    if (!merge && (lstatSync(root).mode & S_ISGID) === 0) this.creator = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
   }
+
+  /** Who owns a file this extraction creates, when that is known (see ownerAsCreated). */
+  private readonly creator: { uid: number; gid: number } | undefined;
 
   private metaOf(h: TarHeader): EntryMeta {
     const owner = this.merge?.owner ?? 'archive';
@@ -214,6 +222,7 @@ class Extractor {
         return;
       case 'file': {
         const job: FileJob = { abs, extents: h.sparse ?? [{ offset: 0, length: h.size }], size: h.size, sparse: h.sparse !== undefined, meta };
+        if (this.creator && meta.uid === this.creator.uid && meta.gid === this.creator.gid) job.ownerAsCreated = true;
         const writers = this.writersFor();
         let bytes = 0;
         if (dataAt) {

@@ -418,6 +418,17 @@ function numeric(buf: Buffer, start: number, len: number): number {
     if (!Number.isSafeInteger(v)) throw new InvalidParameter('tar numeric field out of range');
     return v;
   }
+  // The usual field: octal digits, then NUL or spaces up to a NUL or the end.
+  let v = 0;
+  let i = 0;
+  for (; i < f.length; i++) {
+    const c = f[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+  }
+  let j = i;
+  while (j < f.length && f[j] === 0x20) j++;
+  if (j === f.length || f[j] === 0) return v;
   const s = f.toString('latin1').replace(/\0.*$/s, '').trim();
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw new InvalidParameter(`invalid tar numeric field ${JSON.stringify(s)}`);
@@ -485,6 +496,7 @@ export interface TarEntry {
 }
 
 const MAX_META = 16 * 1024 * 1024;
+const NO_RECORDS: ReadonlyMap<string, Buffer> = new Map();
 
 /**
  * Iterates the entries of a tar stream. Stops at the end-of-archive marker; the
@@ -542,7 +554,7 @@ export async function* readTar(reader: ByteReader, opts: { requireEnd?: boolean 
     let acls: { access?: string; default?: string } | undefined;
     if (gnuLongPath !== null) pathBytes = gnuLongPath;
     if (gnuLongLink !== null) linkpathBytes = gnuLongLink;
-    const records = new Map([...globalPax, ...(pax ?? [])]);
+    const records = globalPax.size === 0 ? (pax ?? NO_RECORDS) : new Map([...globalPax, ...(pax ?? [])]);
     let sparseMajor: string | undefined;
     let sparseMinor: string | undefined;
     let sparseName: Buffer | undefined;
