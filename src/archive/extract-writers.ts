@@ -134,6 +134,11 @@ export class ExtractWriters {
     this.current = undefined;
   }
 
+  /** Whether some thread has files in hand. */
+  busy(): boolean {
+    return this.writers.some((w) => w.pending > 0);
+  }
+
   /** Resolves once every file sent is written, or rejects with the first thread's error. */
   idle(): Promise<void> {
     for (const w of this.writers) this.send(w);

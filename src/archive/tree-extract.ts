@@ -83,32 +83,49 @@ function renamed(h: TarHeader, rename: (name: Buffer) => Buffer): TarHeader {
   return { ...h, pathBytes, path: pathBytes.toString(), linkpathBytes, linkpath: linkpathBytes.toString() };
 }
 
-/** Background syncs of the filesystem an extraction writes, one at a time, every WRITEBACK_STEP of data. */
+/**
+ * Background syncs of the filesystem an extraction writes, one at a time:
+ * the first once WRITEBACK_STEP of data is out, then each as the last one
+ * ends, for as long as data keeps coming (`busy`: writer threads have
+ * files in hand), so writeback keeps pace with the extraction.
+ */
 class WritebackPump {
   private fd: number | undefined;
   private running: Promise<void> | undefined;
   private failure: Error | undefined;
   private since = 0;
+  private stopped = false;
 
-  constructor(private readonly dir: Buffer) {}
+  constructor(
+    private readonly dir: Buffer,
+    private readonly busy: () => boolean,
+  ) {}
 
   wrote(bytes: number): void {
     this.since += bytes;
-    if (this.since < WRITEBACK_STEP || this.running) return;
+    if (this.since >= WRITEBACK_STEP && !this.running) this.start();
+  }
+
+  private start(): void {
     this.since = 0;
     this.fd ??= openSync(this.dir, constants.O_RDONLY | constants.O_DIRECTORY);
     this.running = syncFilesystemInBackground(this.fd)
       .catch((e: Error) => void (this.failure ??= e))
-      .finally(() => (this.running = undefined));
+      .finally(() => {
+        this.running = undefined;
+        if (!this.stopped && !this.failure && (this.since > 0 || this.busy())) this.start();
+      });
   }
 
-  /** Waits for the sync under way; throws what a sync reported. */
+  /** Stops, waiting for the sync under way; throws what a sync reported. */
   async finish(): Promise<void> {
+    this.stopped = true;
     await this.running;
     if (this.failure) throw this.failure;
   }
 
   async close(): Promise<void> {
+    this.stopped = true;
     await this.running;
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
@@ -130,7 +147,7 @@ class Extractor {
     writeback: boolean,
   ) {
     this.members = new ArchiveMembers(merge ? 'lexical' : 'refuse');
-    if (writeback) this.pump = new WritebackPump(root);
+    if (writeback) this.pump = new WritebackPump(root, () => this.writers?.busy() ?? false);
     // Into a staging directory without setgid, every directory above a file is the archive's,
     // made here without setgid: a new file gets this process's ids.
     if (!merge && (lstatSync(root).mode & S_ISGID) === 0) this.creator = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
