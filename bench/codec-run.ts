@@ -10,7 +10,7 @@ import { syncFilesystem } from '../src/fs/exchange.js';
 const [op, a, b] = process.argv.slice(2);
 if (op === 'export' && a && b) {
   const fd = openSync(b, 'w');
-  await exportTreeToFd(a, fd, { worker: true });
+  await exportTreeToFd(a, fd, { worker: true, writeback: true });
   fsyncSync(fd);
   closeSync(fd);
 } else if (op === 'import' && a && b) {

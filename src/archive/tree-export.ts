@@ -2,7 +2,7 @@
 // bounded slices: each read() of the stream fills one chunk (1 MiB or 512
 // members, whichever comes first) and returns to the event loop, which is
 // faster than one async call per syscall and keeps the daemon responsive.
-import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { appendRange } from '../fs/copy-range.js';
 import { dataExtents, type Extent } from '../fs/extents.js';
@@ -19,6 +19,8 @@ const PIECE = 16 << 20;
 const WRITE_BUFFER = 256 << 10;
 /** File data at least this long goes from file to file with copy_file_range (shorter: through the buffer, batched with its neighbours). */
 const DIRECT_COPY = 16 << 10;
+/** File data exported before background flushes start (ExportOptions.writeback). */
+const WRITEBACK_FROM = 16 << 20;
 
 export interface ExportOptions {
   onProgress?: (p: TreeProgress) => void;
@@ -35,6 +37,14 @@ export interface ExportOptions {
    * is exported as its one member under this name.
    */
   topName?: string;
+  /**
+   * exportTreeToFd on a worker: the caller flushes the file when it is done
+   * (fsync), so writeback is kept going while the archive is written
+   * (fdatasync on the thread pool, one after another, from WRITEBACK_FROM
+   * bytes of data on): the final flush finds little left. A write error
+   * one of them reports fails the export.
+   */
+  writeback?: boolean;
 }
 
 function toMember(e: ScannedEntry, top: Buffer): TarMember {
@@ -417,13 +427,31 @@ export function exportTreeToFd(root: string, fd: number, opts: ExportOptions = {
   return new Promise((resolve, reject) => {
     const worker = startWorker(import.meta.url, 'tree-export-worker', { root, topName: opts.topName ?? '.', fd });
     let settled = false;
+    // Writeback of the archive kept going while it is written (fdatasync on the thread pool, one after another).
+    let flushing = false;
+    let flushFailure: Error | undefined;
+    let flushesDone: () => void = () => undefined;
+    const flush = (): void => {
+      flushing = true;
+      fdatasync(fd, (err) => {
+        flushing = false;
+        // A write error is reported once: the caller's final flush would not see it again.
+        if (err) flushFailure ??= err;
+        if (!settled && !flushFailure) flush();
+        else flushesDone();
+      });
+    };
     const finish = (e?: Error, result?: TreeProgress): void => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       void worker.terminate();
-      if (e) reject(e);
-      else resolve(result!);
+      // The descriptor stays in use until the flush under way returns.
+      void new Promise<void>((r) => (flushing ? (flushesDone = r) : r())).then(() => {
+        const err = e ?? flushFailure;
+        if (err) reject(err);
+        else resolve(result!);
+      });
     };
     const onAbort = (): void => finish(opts.signal?.reason ?? new Error('export aborted'));
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -431,6 +459,7 @@ export function exportTreeToFd(root: string, fd: number, opts: ExportOptions = {
       if ('error' in m) return finish(fromWorkerError(m.error));
       opts.onProgress?.(m.progress);
       if ('end' in m) finish(undefined, m.progress);
+      else if (opts.writeback && !flushing && !flushFailure && m.progress.bytes >= WRITEBACK_FROM) flush();
     });
     worker.on('error', (e) => finish(e));
     worker.on('exit', (code) => finish(new Error(`the export thread exited with code ${code}`)));

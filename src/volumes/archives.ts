@@ -121,7 +121,7 @@ export class VolumeArchives {
       const onAbort = (): void => abort.abort(opts.signal?.reason);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       let accepted = false;
-      const exporting = exportTreeToFd(path, fd, { worker: true, signal: abort.signal, onProgress: (p) => accepted && opts.onProgress?.(p) });
+      const exporting = exportTreeToFd(path, fd, { worker: true, writeback: true, signal: abort.signal, onProgress: (p) => accepted && opts.onProgress?.(p) });
       // Settled below in every case; this only keeps an early failure from going unhandled meanwhile.
       exporting.catch(() => undefined);
       let result: TreeProgress;
