@@ -14,8 +14,8 @@ export type WriterMessage =
   | { op: 'data'; chunk: Uint8Array }
   | { op: 'close' };
 
-/** `written`: a data chunk's bytes are on disk; `done`: that many files are complete. */
-export type WriterReply = { written: number } | { done: number } | { error: WorkerError };
+/** `written`: a data chunk's bytes are written; `done`: that many files are complete, with `bytes` of data copied from the archive file. */
+export type WriterReply = { written: number } | { done: number; bytes: number } | { error: WorkerError };
 
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
@@ -25,14 +25,16 @@ parentPort!.on('message', (m: WriterMessage) => {
   if (failed) return;
   try {
     if (m.op === 'files') {
+      let bytes = 0;
       for (const wire of m.jobs) {
         current = new ExtractedFile(fromWire(wire));
         current.copyIn();
         const file = current;
         current = undefined;
         file.finish();
+        for (let i = 1; i < wire.extents.length; i += 2) bytes += wire.extents[i]!;
       }
-      parentPort!.postMessage({ done: m.jobs.length } satisfies WriterReply);
+      parentPort!.postMessage({ done: m.jobs.length, bytes } satisfies WriterReply);
     } else if (m.op === 'open') {
       current = new ExtractedFile(fromWire(m.job));
     } else if (m.op === 'data') {
@@ -42,7 +44,7 @@ parentPort!.on('message', (m: WriterMessage) => {
       const file = current!;
       current = undefined;
       file.finish();
-      parentPort!.postMessage({ done: 1 } satisfies WriterReply);
+      parentPort!.postMessage({ done: 1, bytes: 0 } satisfies WriterReply);
     }
   } catch (e) {
     failed = true;

@@ -37,7 +37,11 @@ export class ExtractWriters {
   private waiters: Array<() => void> = [];
   private current: Writer | undefined;
 
-  constructor(count: number) {
+  /** `onWritten` hears of file data the threads have written. */
+  constructor(
+    count: number,
+    private readonly onWritten?: (bytes: number) => void,
+  ) {
     this.writers = Array.from({ length: count }, () => {
       const worker = startWorker(import.meta.url, 'extract-writer-worker');
       const w: Writer = { worker, pending: 0, batch: [], batchBytes: 0 };
@@ -55,8 +59,13 @@ export class ExtractWriters {
       this.fail(fromWorkerError(m.error));
       return;
     }
-    if ('written' in m) this.inFlight -= m.written;
-    else w.pending -= m.done;
+    if ('written' in m) {
+      this.inFlight -= m.written;
+      this.onWritten?.(m.written);
+    } else {
+      w.pending -= m.done;
+      if (m.bytes > 0) this.onWritten?.(m.bytes);
+    }
     this.wake();
   }
 
@@ -132,11 +141,6 @@ export class ExtractWriters {
   close(): void {
     this.post({ op: 'close' });
     this.current = undefined;
-  }
-
-  /** Whether some thread has files in hand. */
-  busy(): boolean {
-    return this.writers.some((w) => w.pending > 0);
   }
 
   /** Resolves once every file sent is written, or rejects with the first thread's error. */

@@ -84,10 +84,10 @@ function renamed(h: TarHeader, rename: (name: Buffer) => Buffer): TarHeader {
 }
 
 /**
- * Background syncs of the filesystem an extraction writes, one at a time:
- * the first once WRITEBACK_STEP of data is out, then each as the last one
- * ends, for as long as data keeps coming (`busy`: writer threads have
- * files in hand), so writeback keeps pace with the extraction.
+ * Background syncs of the filesystem an extraction writes, one at a time,
+ * each once WRITEBACK_STEP more data has been written: writeback keeps
+ * pace with the extraction without a log force and device flush for every
+ * few files.
  */
 class WritebackPump {
   private fd: number | undefined;
@@ -96,14 +96,12 @@ class WritebackPump {
   private since = 0;
   private stopped = false;
 
-  constructor(
-    private readonly dir: Buffer,
-    private readonly busy: () => boolean,
-  ) {}
+  constructor(private readonly dir: Buffer) {}
 
+  /** Counts file data written (not merely queued). */
   wrote(bytes: number): void {
     this.since += bytes;
-    if (this.since >= WRITEBACK_STEP && !this.running) this.start();
+    if (this.since >= WRITEBACK_STEP && !this.running && !this.stopped) this.start();
   }
 
   private start(): void {
@@ -113,7 +111,7 @@ class WritebackPump {
       .catch((e: Error) => void (this.failure ??= e))
       .finally(() => {
         this.running = undefined;
-        if (!this.stopped && !this.failure && (this.since > 0 || this.busy())) this.start();
+        if (!this.stopped && !this.failure && this.since >= WRITEBACK_STEP) this.start();
       });
   }
 
@@ -147,7 +145,7 @@ class Extractor {
     writeback: boolean,
   ) {
     this.members = new ArchiveMembers(merge ? 'lexical' : 'refuse');
-    if (writeback) this.pump = new WritebackPump(root, () => this.writers?.busy() ?? false);
+    if (writeback) this.pump = new WritebackPump(root);
     // Into a staging directory without setgid, every directory above a file is the archive's,
     // made here without setgid: a new file gets this process's ids.
     if (!merge && (lstatSync(root).mode & S_ISGID) === 0) this.creator = { uid: process.geteuid?.() ?? -1, gid: process.getegid?.() ?? -1 };
@@ -273,7 +271,8 @@ class Extractor {
           }
         }
         this.progress.bytes += bytes;
-        this.pump?.wrote(bytes);
+        // What writer threads write is counted as they report it.
+        if (!writers) this.pump?.wrote(bytes);
         return;
       }
       case 'symlink':
@@ -300,7 +299,7 @@ class Extractor {
   private writersFor(): ExtractWriters | undefined {
     if (this.writers || this.writerCount === 0) return this.writers;
     if (++this.regularFiles <= FILES_BEFORE_WRITERS) return undefined;
-    this.writers = new ExtractWriters(this.writerCount);
+    this.writers = new ExtractWriters(this.writerCount, (bytes) => this.pump?.wrote(bytes));
     return this.writers;
   }
 
