@@ -10,13 +10,13 @@ import { syncFilesystem } from '../src/fs/exchange.js';
 const [op, a, b] = process.argv.slice(2);
 if (op === 'export' && a && b) {
   const fd = openSync(b, 'w');
-  await exportTreeToFd(a, fd, { worker: true });
+  await exportTreeToFd(a, fd, { worker: true, writeback: true });
   fsyncSync(fd);
   closeSync(fd);
 } else if (op === 'import' && a && b) {
   mkdirSync(b);
   const fd = openSync(a, 'r');
-  await extractTree({ fd }, b);
+  await extractTree({ fd }, b, { writeback: true });
   closeSync(fd);
   syncFilesystem(b);
 } else {

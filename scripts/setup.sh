@@ -36,6 +36,9 @@ command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v nsenter >/dev/null || need_pkgs+=(util-linux)
 # Compose tests (networks, volumes, builds) drive Debian's docker-compose 1.29.2 against berthd, through docker-py and the docker CLI.
 command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)
+# docker-compose 1.29.2's own volume tests against berthd (test/e2e/compose-suite.test.ts): pytest and ddt, and curl for its source.
+/usr/bin/python3 -c 'import pytest, ddt' >/dev/null 2>&1 || need_pkgs+=(python3-pytest python3-ddt)
+command -v curl >/dev/null || need_pkgs+=(curl)
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -50,6 +53,17 @@ fi
 if [ ! -x /usr/local/bin/docker ] && ! command -v docker >/dev/null; then
   echo "setup: no docker CLI found: installing Debian's docker.io for its client (the end-to-end tests drive it)"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+fi
+
+# The source of Debian's docker-compose 1.29.2 package (the upstream release), for its test suite.
+compose_src=.cache/docker-compose-1.29.2
+if [ ! -f "$compose_src/tests/integration/volume_test.py" ]; then
+  echo "setup: docker-compose 1.29.2 source (its tests) from Debian's archive"
+  rm -rf "$compose_src" && mkdir -p "$compose_src"
+  curl -fsSL -o "$compose_src.tar.gz" http://deb.debian.org/debian/pool/main/d/docker-compose/docker-compose_1.29.2.orig.tar.gz
+  echo "99a9b91d476062d280c889ae4e9993d7dd6a186327bafb2bb39521f9351b96eb  $compose_src.tar.gz" | sha256sum -c --quiet
+  tar -xzf "$compose_src.tar.gz" -C "$compose_src" --strip-components=1
+  rm -f "$compose_src.tar.gz"
 fi
 
 echo "setup: npm ci"

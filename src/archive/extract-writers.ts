@@ -8,16 +8,24 @@
 // directory metadata at the end.
 import type { Worker } from 'node:worker_threads';
 import { fromWorkerError, startWorker, terminateWorker } from '../util/worker.js';
-import type { FileJob } from './extracted-file.js';
+import { toWire, type FileJob, type WireJob } from './extracted-file.js';
 import type { WriterMessage, WriterReply } from './extract-writer-worker.js';
 
 /** Data sent to the threads but not yet written: the bound on what an extraction holds in memory. */
 const MAX_IN_FLIGHT = 64 << 20;
+/** Files copied from the archive file go to a thread in batches (one message each) of this many, or fewer holding this much data. */
+const BATCH_FILES = 32;
+const BATCH_BYTES = 4 << 20;
+/** Files a thread may have queued: the bound on how far parsing runs ahead. */
+const MAX_PENDING = 4096;
 
 interface Writer {
   worker: Worker;
-  /** Files sent and not yet confirmed written. */
+  /** Files sent or batched and not yet confirmed written. */
   pending: number;
+  /** Files from the archive file not sent yet. */
+  batch: WireJob[];
+  batchBytes: number;
 }
 
 export class ExtractWriters {
@@ -29,10 +37,14 @@ export class ExtractWriters {
   private waiters: Array<() => void> = [];
   private current: Writer | undefined;
 
-  constructor(count: number) {
+  /** `onWritten` hears of file data the threads have written. */
+  constructor(
+    count: number,
+    private readonly onWritten?: (bytes: number) => void,
+  ) {
     this.writers = Array.from({ length: count }, () => {
       const worker = startWorker(import.meta.url, 'extract-writer-worker');
-      const w: Writer = { worker, pending: 0 };
+      const w: Writer = { worker, pending: 0, batch: [], batchBytes: 0 };
       worker.on('message', (m: WriterReply) => this.onReply(w, m));
       worker.on('error', (e) => this.fail(e));
       worker.on('exit', (code) => {
@@ -47,8 +59,13 @@ export class ExtractWriters {
       this.fail(fromWorkerError(m.error));
       return;
     }
-    if ('written' in m) this.inFlight -= m.written;
-    else w.pending--;
+    if ('written' in m) {
+      this.inFlight -= m.written;
+      this.onWritten?.(m.written);
+    } else {
+      w.pending -= m.done;
+      if (m.bytes > 0) this.onWritten?.(m.bytes);
+    }
     this.wake();
   }
 
@@ -75,17 +92,40 @@ export class ExtractWriters {
     this.check();
   }
 
-  /** Starts a file in `dirKey` on that directory's thread. */
-  open(dirKey: string, job: FileJob): void {
-    this.check();
+  private writerOf(dirKey: string): Writer {
     let slot = this.slotOfDir.get(dirKey);
     if (slot === undefined) {
       slot = this.nextSlot++ % this.writers.length;
       this.slotOfDir.set(dirKey, slot);
     }
-    this.current = this.writers[slot]!;
+    return this.writers[slot]!;
+  }
+
+  /** Queues a whole file whose data is in the archive file (`job.source`) on its directory's thread. */
+  async add(dirKey: string, job: FileJob, bytes: number): Promise<void> {
+    this.check();
+    const w = this.writerOf(dirKey);
+    if (w.pending >= MAX_PENDING) await this.waitUntil(() => w.pending < MAX_PENDING / 2);
+    w.pending++;
+    w.batch.push(toWire(job));
+    w.batchBytes += bytes;
+    if (w.batch.length >= BATCH_FILES || w.batchBytes >= BATCH_BYTES) this.send(w);
+  }
+
+  private send(w: Writer): void {
+    if (w.batch.length === 0) return;
+    w.worker.postMessage({ op: 'files', jobs: w.batch } satisfies WriterMessage);
+    w.batch = [];
+    w.batchBytes = 0;
+  }
+
+  /** Starts a file in `dirKey` on that directory's thread, its data to follow (`data`, then `close`). */
+  open(dirKey: string, job: FileJob): void {
+    this.check();
+    this.current = this.writerOf(dirKey);
+    this.send(this.current);
     this.current.pending++;
-    this.post({ op: 'open', job });
+    this.post({ op: 'open', job: toWire(job) });
   }
 
   /** Sends data of the current file; waits while too much is in flight. */
@@ -105,6 +145,7 @@ export class ExtractWriters {
 
   /** Resolves once every file sent is written, or rejects with the first thread's error. */
   idle(): Promise<void> {
+    for (const w of this.writers) this.send(w);
     return this.waitUntil(() => this.writers.every((w) => w.pending === 0));
   }
 

@@ -15,6 +15,64 @@ export interface FileJob {
   meta: EntryMeta;
   /** The data is in this file at `offset` (the archive, read by position): copied file to file, not sent. */
   source?: { fd: number; offset: number };
+  /** The file is created with meta's uid and gid already: no chown (applyFileMeta). */
+  ownerAsCreated?: boolean;
+}
+
+/**
+ * A FileJob as it crosses to a writer thread: bytes as latin1 strings and
+ * numbers, which a message clones cheaply (a small Buffer is a view of a
+ * shared 8 KiB pool, and cloning it copies the whole pool).
+ */
+export interface WireJob {
+  abs: string;
+  /** offset, length, offset, length, ... */
+  extents: number[];
+  size: number;
+  sparse: boolean;
+  type: EntryMeta['type'];
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+  /** name, value (latin1), name, value, ... */
+  xattrs: string[];
+  acls?: EntryMeta['acls'];
+  source?: { fd: number; offset: number };
+  ownerAsCreated?: boolean;
+}
+
+export function toWire(job: FileJob): WireJob {
+  const { meta } = job;
+  const wire: WireJob = {
+    abs: job.abs.toString('latin1'),
+    extents: job.extents.flatMap((x) => [x.offset, x.length]),
+    size: job.size,
+    sparse: job.sparse,
+    type: meta.type,
+    mode: meta.mode,
+    uid: meta.uid,
+    gid: meta.gid,
+    mtimeNs: meta.mtimeNs,
+    xattrs: [...meta.xattrs].flatMap(([k, v]) => [k, v.toString('latin1')]),
+  };
+  if (meta.acls) wire.acls = meta.acls;
+  if (job.source) wire.source = job.source;
+  if (job.ownerAsCreated) wire.ownerAsCreated = true;
+  return wire;
+}
+
+export function fromWire(w: WireJob): FileJob {
+  const extents: Extent[] = [];
+  for (let i = 0; i < w.extents.length; i += 2) extents.push({ offset: w.extents[i]!, length: w.extents[i + 1]! });
+  const xattrs = new Map<string, Buffer>();
+  for (let i = 0; i < w.xattrs.length; i += 2) xattrs.set(w.xattrs[i]!, Buffer.from(w.xattrs[i + 1]!, 'latin1'));
+  const meta: EntryMeta = { type: w.type, mode: w.mode, uid: w.uid, gid: w.gid, mtimeNs: w.mtimeNs, xattrs };
+  if (w.acls) meta.acls = w.acls;
+  const job: FileJob = { abs: Buffer.from(w.abs, 'latin1'), extents, size: w.size, sparse: w.sparse, meta };
+  if (w.source) job.source = w.source;
+  if (w.ownerAsCreated) job.ownerAsCreated = true;
+  return job;
 }
 
 export class ExtractedFile {
@@ -61,7 +119,7 @@ export class ExtractedFile {
   finish(): void {
     try {
       if (this.job.sparse) ftruncateSync(this.fd, this.job.size);
-      applyFileMeta(this.fd, this.job.abs, this.job.meta);
+      applyFileMeta(this.fd, this.job.abs, this.job.meta, this.job.ownerAsCreated);
     } finally {
       closeSync(this.fd);
     }

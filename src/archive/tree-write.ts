@@ -39,9 +39,14 @@ function applyXattrs(path: Buffer, meta: EntryMeta): void {
   for (const [name, value] of xattrsWithAcls(meta)) setXattr(path, name, value);
 }
 
-/** Metadata of a regular file still open as `fd` (its data already written). */
-export function applyFileMeta(fd: number, path: Buffer, meta: EntryMeta): void {
-  fchownSync(fd, meta.uid, meta.gid);
+/**
+ * Metadata of a regular file still open as `fd` (its data already written).
+ * `ownerAsCreated`: the file was created with meta's owner already (this
+ * process's ids, no setgid directory above it), so the chown, a
+ * transaction of its own on most filesystems, is left out.
+ */
+export function applyFileMeta(fd: number, path: Buffer, meta: EntryMeta, ownerAsCreated = false): void {
+  if (!ownerAsCreated) fchownSync(fd, meta.uid, meta.gid);
   fchmodSync(fd, meta.mode);
   applyXattrs(path, meta);
   setTimesFd(fd, meta.mtimeNs);

@@ -8,7 +8,7 @@ import { cPath, type FsPath } from './path.js';
 const RENAME_EXCHANGE = 2;
 
 type Renameat2Fn = (olddirfd: number, oldpath: string | Buffer, newdirfd: number, newpath: string | Buffer, flags: number) => number;
-type SyncfsFn = (fd: number) => number;
+type SyncfsFn = ((fd: number) => number) & { async: (fd: number, cb: (err: unknown, rc: number) => void) => void };
 let renameat2Fn: Renameat2Fn | undefined;
 let syncfsFn: SyncfsFn | undefined;
 
@@ -27,4 +27,22 @@ export function syncFilesystem(path: FsPath): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * syncfs(2) of the filesystem holding the open `fd`, on the thread pool:
+ * its writeback runs while the caller goes on. Rejects when it fails: the
+ * error it reports is reported once, a later syncfs may not see it again.
+ */
+export function syncFilesystemInBackground(fd: number): Promise<void> {
+  syncfsFn ??= libcFunction<SyncfsFn>('int syncfs(int fd)');
+  const fn = syncfsFn;
+  return new Promise((resolve, reject) => {
+    fn.async(fd, (err, rc) => {
+      if (err) return reject(err as Error);
+      // errno belongs to the pool thread that made the call: only the failure is known here.
+      if (rc < 0) return reject(Object.assign(new Error('syncfs: the filesystem failed to write data to disk'), { code: 'EIO', syscall: 'syncfs' }));
+      resolve();
+    });
+  });
 }

@@ -111,18 +111,31 @@ export class VolumeArchives {
    * archive for the caller to remove.
    */
   async exportTo(name: string, fd: number, opts: ExportToOptions = {}): Promise<TreeProgress> {
-    const { path, driver, totals, release } = await this.openForExport(name);
+    const compress = opts.compress ?? 'none';
+    if (compress !== 'none') return this.exportCompressedTo(name, fd, compress, opts);
+    const { path, driver, release } = await this.mountForExport(name);
     try {
-      opts.onAccepted?.({ totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy') });
-      const compress = opts.compress ?? 'none';
+      // The archive is written on a thread from the start; the totals the client's progress needs
+      // are measured here meanwhile, and progress is reported once they are out.
+      const abort = new AbortController();
+      const onAbort = (): void => abort.abort(opts.signal?.reason);
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      let accepted = false;
+      const exporting = exportTreeToFd(path, fd, { worker: true, writeback: true, signal: abort.signal, onProgress: (p) => accepted && opts.onProgress?.(p) });
+      // Settled below in every case; this only keeps an early failure from going unhandled meanwhile.
+      exporting.catch(() => undefined);
       let result: TreeProgress;
-      if (compress === 'none') {
-        result = await exportTreeToFd(path, fd, { worker: largeExport(totals), onProgress: opts.onProgress, signal: opts.signal });
-      } else {
-        const progress: TreeProgress = { bytes: 0, files: 0 };
-        const tar = exportTree(path, { worker: largeExport(totals), signal: opts.signal, onProgress: (p) => opts.onProgress?.(Object.assign(progress, p)) });
-        await pipeline(tar, compressor(compress), createWriteStream('', { fd, autoClose: false, highWaterMark: 1 << 20 }), { signal: opts.signal });
-        result = progress;
+      try {
+        const totals = await measureTree(path);
+        accepted = true;
+        opts.onAccepted?.({ totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy') });
+        result = await exporting;
+      } catch (e) {
+        abort.abort(e);
+        await exporting.catch(() => undefined);
+        throw e;
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
       }
       await fdatasync(fd);
       this.deps.events.publish('volume', 'export', name, { driver });
@@ -132,8 +145,35 @@ export class VolumeArchives {
     }
   }
 
+  /** exportTo through a compressor. */
+  private async exportCompressedTo(name: string, fd: number, compress: OutputCompression, opts: ExportToOptions): Promise<TreeProgress> {
+    const { path, driver, totals, release } = await this.openForExport(name);
+    try {
+      opts.onAccepted?.({ totals, warnings: this.inUseWarnings(name, 'the export is not a point-in-time copy') });
+      const progress: TreeProgress = { bytes: 0, files: 0 };
+      const tar = exportTree(path, { worker: largeExport(totals), signal: opts.signal, onProgress: (p) => opts.onProgress?.(Object.assign(progress, p)) });
+      await pipeline(tar, compressor(compress), createWriteStream('', { fd, autoClose: false, highWaterMark: 1 << 20 }), { signal: opts.signal });
+      await fdatasync(fd);
+      this.deps.events.publish('volume', 'export', name, { driver });
+      return progress;
+    } finally {
+      await release();
+    }
+  }
+
   /** Mounts the volume for an export and measures it; `release` unmounts (once). */
   private async openForExport(name: string): Promise<{ path: string; driver: string; totals: TreeTotals; release: () => Promise<void> }> {
+    const mounted = await this.mountForExport(name);
+    try {
+      return { ...mounted, totals: await measureTree(mounted.path) };
+    } catch (e) {
+      await mounted.release();
+      throw e;
+    }
+  }
+
+  /** Mounts the volume for an export; `release` unmounts (once). */
+  private async mountForExport(name: string): Promise<{ path: string; driver: string; release: () => Promise<void> }> {
     const { volumes } = this.deps;
     const volume = await volumes.get(name);
     const ref = archiveRef('export');
@@ -141,12 +181,7 @@ export class VolumeArchives {
     let released: Promise<void> | undefined;
     const release = (): Promise<void> =>
       (released ??= volumes.unmount(name, ref).catch((e) => this.deps.log.warn({ volume: name, err: errorText(e) }, 'export: unmount failed')));
-    try {
-      return { path, driver: volume.driver, totals: await measureTree(path), release };
-    } catch (e) {
-      await release();
-      throw e;
-    }
+    return { path, driver: volume.driver, release };
   }
 
   /**
@@ -171,7 +206,7 @@ export class VolumeArchives {
       if (Symbol.asyncIterator in body) {
         const { tar } = await decompressed(body);
         // Streamed, the sender counts what it sent: no archiveBytes.
-        return extractTree(tar, dir, { onProgress: (p) => opts.onProgress?.({ bytes: p.bytes, files: p.files }), signal: opts.signal });
+        return extractTree(tar, dir, { writeback: true, onProgress: (p) => opts.onProgress?.({ bytes: p.bytes, files: p.files }), signal: opts.signal });
       }
       return extractFile(body, dir, opts);
     };
@@ -252,7 +287,7 @@ async function extractFile(file: ArchiveFile, dir: string, opts: ImportOptions):
   const offset = file.offset ?? 0;
   const head = Buffer.alloc(LONGEST_MAGIC);
   const kind = detectCompression(head.subarray(0, readSync(file.fd, head, 0, head.length, offset)));
-  if (kind === 'none') return extractTree({ fd: file.fd, offset }, dir, { onProgress: opts.onProgress, signal: opts.signal });
+  if (kind === 'none') return extractTree({ fd: file.fd, offset }, dir, { writeback: true, onProgress: opts.onProgress, signal: opts.signal });
   let read = 0;
   // Read by position, never closing the descriptor (its owner does).
   const input = async function* (): AsyncGenerator<Buffer> {
@@ -265,7 +300,7 @@ async function extractFile(file: ArchiveFile, dir: string, opts: ImportOptions):
     }
   };
   const { tar } = await decompressed(input());
-  return extractTree(tar, dir, { onProgress: (p) => opts.onProgress?.({ ...p, archiveBytes: read }), signal: opts.signal });
+  return extractTree(tar, dir, { writeback: true, onProgress: (p) => opts.onProgress?.({ ...p, archiveBytes: read }), signal: opts.signal });
 }
 
 /** A mount reference for one archive operation (never a container ID). */

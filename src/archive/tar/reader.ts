@@ -166,6 +166,9 @@ export class ByteReader {
 
 const nothing = async function* (): AsyncGenerator<Buffer> {};
 
+/** How much a FileByteReader reads ahead for header blocks: a header, its PAX records, and often the next member's. */
+const HEADER_WINDOW = 4 << 10;
+
 /**
  * The same reads over a regular file, by position: skipping costs nothing,
  * and a member's data can be left where it is (TarEntry.dataAt) for the
@@ -204,6 +207,48 @@ export class FileByteReader extends ByteReader {
     return b;
   }
 
+  /** The last read-ahead of header blocks: `window` holds the file's bytes from `windowAt`. */
+  private window: Buffer = Buffer.alloc(0);
+  private windowAt = 0;
+  /** Windows are cut from a larger slab, never reused: what read() returned stays valid, and few buffers are made. */
+  private slab: Buffer = Buffer.alloc(0);
+  private slabUsed = 0;
+
+  private windowSpace(n: number): Buffer {
+    if (this.slab.length - this.slabUsed < n) {
+      this.slab = Buffer.allocUnsafe(Math.max(n, 64 * HEADER_WINDOW));
+      this.slabUsed = 0;
+    }
+    const w = this.slab.subarray(this.slabUsed, this.slabUsed + n);
+    this.slabUsed += n;
+    return w;
+  }
+
+  /**
+   * `n` bytes at the position, for headers: served from a read-ahead window
+   * (a member's header blocks, and the next ones after a small member, take
+   * one read instead of one each). Data goes through `pread`, or stays in
+   * the file.
+   */
+  private preadHeader(n: number): Buffer {
+    if (n > HEADER_WINDOW) return this.pread(n);
+    const at = this.position - this.windowAt;
+    if (at < 0 || at + n > this.window.length) {
+      const w = this.windowSpace(Math.min(HEADER_WINDOW, this.left()));
+      let got = 0;
+      while (got < w.length) {
+        const k = readSync(this.fd, w, got, w.length - got, this.position + got);
+        if (k === 0) break;
+        got += k;
+      }
+      this.window = w.subarray(0, got);
+      this.windowAt = this.position;
+      if (got < n) throw new InvalidParameter('unexpected end of archive');
+      return this.window.subarray(0, n);
+    }
+    return this.window.subarray(at, at + n);
+  }
+
   override async peek(n: number): Promise<Buffer> {
     return this.pread(Math.min(n, this.left()));
   }
@@ -211,7 +256,7 @@ export class FileByteReader extends ByteReader {
   override async read(n: number): Promise<Buffer | null> {
     if (this.left() === 0 && n > 0) return null;
     if (this.left() < n) throw new InvalidParameter('unexpected end of archive');
-    const b = this.pread(n);
+    const b = this.preadHeader(n);
     this.position += n;
     this.consumed = this.position - this.start;
     return b;
@@ -373,6 +418,17 @@ function numeric(buf: Buffer, start: number, len: number): number {
     if (!Number.isSafeInteger(v)) throw new InvalidParameter('tar numeric field out of range');
     return v;
   }
+  // The usual field: octal digits, then NUL or spaces up to a NUL or the end.
+  let v = 0;
+  let i = 0;
+  for (; i < f.length; i++) {
+    const c = f[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+  }
+  let j = i;
+  while (j < f.length && f[j] === 0x20) j++;
+  if (j === f.length || f[j] === 0) return v;
   const s = f.toString('latin1').replace(/\0.*$/s, '').trim();
   if (s === '') return 0;
   if (!/^[0-7]+$/.test(s)) throw new InvalidParameter(`invalid tar numeric field ${JSON.stringify(s)}`);
@@ -440,6 +496,7 @@ export interface TarEntry {
 }
 
 const MAX_META = 16 * 1024 * 1024;
+const NO_RECORDS: ReadonlyMap<string, Buffer> = new Map();
 
 /**
  * Iterates the entries of a tar stream. Stops at the end-of-archive marker; the
@@ -497,7 +554,7 @@ export async function* readTar(reader: ByteReader, opts: { requireEnd?: boolean 
     let acls: { access?: string; default?: string } | undefined;
     if (gnuLongPath !== null) pathBytes = gnuLongPath;
     if (gnuLongLink !== null) linkpathBytes = gnuLongLink;
-    const records = new Map([...globalPax, ...(pax ?? [])]);
+    const records = globalPax.size === 0 ? (pax ?? NO_RECORDS) : new Map([...globalPax, ...(pax ?? [])]);
     let sparseMajor: string | undefined;
     let sparseMinor: string | undefined;
     let sparseName: Buffer | undefined;

@@ -4,6 +4,7 @@
 // (long or non-ASCII names, large ids or sizes, nanosecond mtimes, xattrs
 // with binary values, ACLs, sparse maps). Names stay bytes end to end.
 // The writer only encodes; callers stream the data and the padding.
+import { isUtf8 as validUtf8 } from 'node:buffer';
 import type { TarEntryType } from './reader.js';
 
 export const BLOCK = 512;
@@ -39,6 +40,7 @@ const TYPEFLAGS: Record<TarEntryType, string> = {
   fifo: '6',
 };
 
+const USTAR_MAGIC = Buffer.from('ustar\x0000', 'latin1');
 const MAX_OCTAL_8 = 0o7777777;
 const MAX_OCTAL_12 = 0o77777777777;
 
@@ -47,12 +49,15 @@ export function paddingFor(size: number): number {
 }
 
 function isPlainAscii(b: Buffer): boolean {
-  for (const c of b) if (c < 0x20 || c > 0x7e) return false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c < 0x20 || c > 0x7e) return false;
+  }
   return true;
 }
 
 function isUtf8(b: Buffer): boolean {
-  return Buffer.from(b.toString('utf8')).equals(b);
+  return b.length === 0 || validUtf8(b);
 }
 
 /** One PAX record: "<length> <key>=<value>\n", the length counting itself. */
@@ -72,9 +77,14 @@ function paxTime(ns: bigint): string {
   return neg ? `-${s}` : s;
 }
 
+/** `value` as width-1 octal digits and a NUL (callers keep it in range). */
 function writeOctal(block: Buffer, offset: number, width: number, value: number): void {
-  const s = Math.max(0, value).toString(8).padStart(width - 1, '0');
-  block.write(s + '\0', offset, width, 'latin1');
+  let v = Math.max(0, value);
+  block[offset + width - 1] = 0;
+  for (let i = offset + width - 2; i >= offset; i--) {
+    block[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
 }
 
 /** Splits a name into ustar prefix/name fields; undefined when it does not fit. */
@@ -111,23 +121,25 @@ function ustarHeader(fields: {
   devmajor: number;
   devminor: number;
 }): Buffer {
-  const b = Buffer.alloc(BLOCK);
+  // From the pool (a zero-filled alloc() would be a buffer of its own each time).
+  const b = Buffer.allocUnsafe(BLOCK).fill(0);
   fields.name.copy(b, 0, 0, Math.min(100, fields.name.length));
   writeOctal(b, 100, 8, fields.mode & 0o7777);
   writeOctal(b, 108, 8, fields.uid > MAX_OCTAL_8 ? 0 : fields.uid);
   writeOctal(b, 116, 8, fields.gid > MAX_OCTAL_8 ? 0 : fields.gid);
   writeOctal(b, 124, 12, fields.size > MAX_OCTAL_12 ? 0 : fields.size);
   writeOctal(b, 136, 12, fields.mtimeSec > MAX_OCTAL_12 || fields.mtimeSec < 0 ? 0 : fields.mtimeSec);
-  b.write(fields.typeflag, 156, 1, 'latin1');
+  b[156] = fields.typeflag.charCodeAt(0);
   fields.linkname.copy(b, 157, 0, Math.min(100, fields.linkname.length));
-  b.write('ustar\x0000', 257, 8, 'latin1');
+  USTAR_MAGIC.copy(b, 257);
   writeOctal(b, 329, 8, fields.devmajor);
   writeOctal(b, 337, 8, fields.devminor);
   fields.prefix.copy(b, 345, 0, Math.min(155, fields.prefix.length));
   b.fill(0x20, 148, 156);
   let sum = 0;
-  for (const c of b) sum += c;
-  b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'latin1');
+  for (let i = 0; i < BLOCK; i++) sum += b[i]!;
+  writeOctal(b, 148, 7, sum);
+  b[155] = 0x20;
   return b;
 }
 
@@ -139,12 +151,36 @@ function sparseMapBlocks(map: Array<{ offset: number; length: number }>): Buffer
   return out;
 }
 
+/** A regular file with at least this much data gets it aligned (encodeMember's `at`). */
+export const ALIGN_DATA_FROM = 1 << 20;
+/** The filesystem block size that reflinks (FICLONERANGE, copy_file_range) need both offsets aligned to. */
+const DATA_ALIGNMENT = 4096;
+/** The shortest record that pads: "12 comment=\n". */
+const MIN_PADDING_RECORD = 12;
+
+/** A "comment" record (POSIX: "ignored by pax") of exactly `total` bytes. */
+function paddingRecord(total: number): Buffer {
+  const value = total - String(total).length - ' comment=\n'.length;
+  return Buffer.from(`${total} comment=${'aligns the data below to 4 KiB'.padEnd(value).slice(0, value)}\n`, 'latin1');
+}
+
+/** Rounds up to whole blocks. */
+const blocks = (n: number): number => n + paddingFor(n);
+
 /**
  * The header blocks of one member: an optional PAX 'x' header with its
  * records, the ustar header, and for a sparse file its map. The member's
  * data (`dataLength(member)` bytes) and `paddingFor` that length follow.
+ *
+ * With `at`, the member's offset in the archive: the data of a regular
+ * (not sparse) file of ALIGN_DATA_FROM bytes or more is made to start on a
+ * 4 KiB boundary, by a PAX comment record of the right length, so that
+ * copying it between an archive file and a file on a filesystem with
+ * reflinks shares the blocks instead of copying them (export and import on
+ * XFS or btrfs). Readers ignore the record (GNU tar, bsdtar, Go's
+ * archive/tar, this codec).
  */
-export function encodeMember(m: TarMember): Buffer {
+export function encodeMember(m: TarMember, at?: number): Buffer {
   const records: Buffer[] = [];
   const isDir = m.type === 'directory';
   let name = isDir && m.path[m.path.length - 1] !== 0x2f ? Buffer.concat([m.path, Buffer.from('/')]) : m.path;
@@ -193,6 +229,16 @@ export function encodeMember(m: TarMember): Buffer {
     devmajor: m.devmajor ?? 0,
     devminor: m.devminor ?? 0,
   });
+  if (at !== undefined && m.type === 'file' && !sparseMap && stored >= ALIGN_DATA_FROM) {
+    const dataAt = (paxBytes: number): number => at + (paxBytes > 0 ? BLOCK + blocks(paxBytes) : 0) + BLOCK;
+    let length = records.reduce((n, r) => n + r.length, 0);
+    if (dataAt(length) % DATA_ALIGNMENT !== 0) {
+      let padded = blocks(length + MIN_PADDING_RECORD);
+      while (dataAt(padded) % DATA_ALIGNMENT !== 0) padded += BLOCK;
+      records.push(paddingRecord(padded - length));
+      length = padded;
+    }
+  }
   const parts: Buffer[] = [];
   if (records.length > 0) {
     const data = Buffer.concat(records);

@@ -7,7 +7,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InvalidParameter } from '../../errors.js';
 import { LocalTarget } from './local.js';
-import { openS3Target, type S3Tuning } from './s3.js';
+import type { S3Tuning } from './s3.js';
 import { checkEndpoint, parseHttpUrl, type S3Settings } from './s3-settings.js';
 import type { Target } from './target.js';
 
@@ -79,6 +79,8 @@ export async function openTarget(repo: string, options: OpenTargetOptions = {}):
   if (address.endpoint !== undefined && flagged && checkEndpoint(flagged) !== address.endpoint) {
     throw invalid(repo, `it names the endpoint ${address.endpoint} and the S3 endpoint setting says ${flagged}; give one`);
   }
+  // The AWS SDK is loaded only for an S3 repository: every berth command (and berthd) starts without it.
+  const { openS3Target } = await import('./s3.js');
   return openS3Target({
     ...options.s3,
     env: options.env,
