@@ -6,12 +6,14 @@
 //   {"op":"freeze","ids":[...],"work":"ok"|"fail"|"hang"|"until-abort","maxMs":N}
 //     ok: returns the runc states seen under the freeze; fail: throws "work failed";
 //     hang: never settles; until-abort: settles only when the freeze aborts it.
-//     Answers {"frozen":{id: runc status}} when the work starts, then
+//     Answers {"frozen":{id: runc status},"journal":freeze.json's content or null} when the work starts, then
 //     {"result":...,"frozenMs":N} or {"error":message,"name":class}.
 //   {"op":"hooks","phase":"pre"|"post","ids":[...]}
 //     Answers {"report":{...}} or {"error":message,"name":class,"results":[...]}.
 //   {"op":"users","volume":NAME}
 //     Answers {"users":[...]} (ContainerService.usersOf).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { Daemon } from '../../src/daemon.js';
@@ -27,6 +29,7 @@ type Command =
 const [dataRoot, execRoot, socket] = process.argv.slice(2);
 if (!dataRoot || !execRoot || !socket) throw new Error('usage: freeze-driver DATA_ROOT EXEC_ROOT SOCKET');
 
+const journalPath = join(dataRoot, 'freeze.json');
 const daemon = new Daemon({ dataRoot, execRoot, hosts: [`unix://${socket}`], logger: pino({ level: 'debug' }, pino.destination(2)) });
 await daemon.start();
 const execs = new ExecService(daemon.containers, daemon.events, new Reaper());
@@ -47,7 +50,9 @@ async function freeze(cmd: Extract<Command, { op: 'freeze' }>): Promise<void> {
     cmd.ids,
     async (signal) => {
       const states = await runtimeStates(cmd.ids);
-      answer({ frozen: states });
+      // The journal as it stands under the freeze (the test cannot read it then: the work may already have ended).
+      const journal = existsSync(journalPath) ? (JSON.parse(readFileSync(journalPath, 'utf8')) as unknown) : null;
+      answer({ frozen: states, journal });
       if (cmd.work === 'fail') throw new Error('work failed');
       if (cmd.work === 'hang') await new Promise(() => undefined);
       if (cmd.work === 'until-abort') await new Promise((resolve) => signal.addEventListener('abort', resolve));

@@ -162,10 +162,14 @@ test('readLogs follow: waits while the container runs, ends once it has finished
 
   // Abort ends a follow that would otherwise wait.
   const ac = new AbortController();
+  // A failing assertion must not leave the follow running (the test process would never end).
+  t.after(() => ac.abort());
   const seen: string[] = [];
   const r2 = (async () => {
     for await (const e of readLogs(path, { follow: true, tail: 1, pollMs: 20, signal: ac.signal, finished: () => false })) seen.push(e.log);
   })();
+  // Appended once the tail is out: appended earlier, it could be part of what the tail reads.
+  await waitFor(() => seen.length === 1, 'the tail');
   appendFileSync(path, record('stdout', ' and fresh', T0));
   await waitFor(() => seen.length === 2, 'the tail and the fresh entry');
   ac.abort();
