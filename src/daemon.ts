@@ -220,6 +220,7 @@ export class Daemon {
       registerImageRoutes(router, {
         images: this.images,
         inUse,
+        running: (imageId: string): string[] => this.containers.runningFromImage(imageId),
         registry: { pull: (req, progress) => puller.pull(req, progress), push: (req, progress) => pusher.push(req, progress) },
         pruner: new ImagePruner(this.images, inUse, this.events, this.log.child({ service: 'image-prune' })),
       });

@@ -256,6 +256,13 @@ export class ContainerService {
       .map((c) => c.id);
   }
 
+  /** The running (or paused, or restarting) containers created from an image. */
+  runningFromImage(imageId: string): string[] {
+    return this.list()
+      .filter((c) => c.imageId === imageId && (isRunning(c.state) || c.state.status === 'restarting'))
+      .map((c) => c.id);
+  }
+
   /** The running (or paused) containers that mount `volume`: the ones a backup of it freezes when they write to it. */
   usersOf(volume: string): VolumeUser[] {
     const users: VolumeUser[] = [];
@@ -369,6 +376,8 @@ export class ContainerService {
 
     try {
       mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
+      // From here the container keeps its image's layers, as a Docker container does (rmi -f cannot take them).
+      await this.deps.images.reserveRootfs(id, record.imageId, this.fsDir(id));
       // Volumes are created (or found) with the container as a reference (6.1).
       for (const m of record.mounts) {
         if (m.type !== 'volume') continue;

@@ -82,7 +82,8 @@ export class LayerStore {
    */
   removeOrphansSync(): void {
     for (const hex of [...this.layers.keys()]) {
-      if ((this.refs.get(hex) ?? 0) === 0) {
+      // Pinned: a container's rootfs stands on it (its image may be gone, as after docker rmi -f).
+      if ((this.refs.get(hex) ?? 0) === 0 && (this.pins.get(hex) ?? 0) === 0) {
         rmSync(join(this.layersDir, hex), { recursive: true, force: true });
         this.layers.delete(hex);
       }

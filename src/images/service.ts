@@ -80,6 +80,8 @@ export interface RemoveOptions {
   force?: boolean;
   /** IDs of containers using the image (any state). */
   inUse?: (imageId: string) => string[];
+  /** IDs of the running (or paused) ones among them: force cannot override those. */
+  running?: (imageId: string) => string[];
   /** Also delete the parents the image leaves unreferenced (moby's default; `docker rmi --no-prune` turns it off). */
   prune?: boolean;
 }
@@ -140,7 +142,7 @@ export class ImageService {
     this.layers = new LayerStore(this.root, this.tmpDir, this.mutex);
     this.images = new ImageDb(this.root, this.layers);
     this.tags = new TagStore(this.root, this.images);
-    this.snapshots = new OverlaySnapshotter(this.root, this.layers, (hex) => this.images.has(hex));
+    this.snapshots = new OverlaySnapshotter(this.root, this.layers, (hex) => (this.images.has(hex) ? this.layersTopFirst(this.images.get(hex)!) : undefined));
     this.layers.removeOrphansSync();
     this.blobs = new LayerBlobs(this.root);
     this.blobs.loadSync((hex) => this.layers.has(hex));
@@ -590,8 +592,10 @@ export class ImageService {
    *  - an ID reference deletes the image and all its references (references
    *    in several repositories need force); an image with children cannot
    *    be deleted, force or not;
-   *  - an image used by a container refuses (409) unless forced, and with force
-   *    is only untagged (its layers back the container's rootfs);
+   *  - an image used by a container refuses (409) unless forced; with force
+   *    it is deleted when only stopped containers use it (their rootfs
+   *    records keep its layers), and only untagged when a running one does
+   *    (by ID, that is a conflict force cannot override);
    *  - with `prune` (the default), the parents a deleted image leaves
    *    without references, children or containers go too.
    */
@@ -602,6 +606,7 @@ export class ImageService {
       const labels = this.labelsOf(hex);
       const fullId = `sha256:${hex}`;
       const users = this.usersOf(hex, opts.inUse);
+      const running = opts.running?.(fullId) ?? [];
       const tags = this.tags.tagsOf(hex);
       const digests = this.tags.digestsOf(hex);
       const refs = [...tags, ...digests];
@@ -628,12 +633,14 @@ export class ImageService {
             out.push({ Untagged: d });
           }
         }
-        if (remaining().length > 0 || users.length > 0 || hasChildren) {
+        // dockerd's quiet delete after an untag: a running user or a child keeps the image, force or not.
+        if (remaining().length > 0 || hasChildren || running.length > 0 || (users.length > 0 && !force)) {
           await this.tags.save();
           return { hex, labels, out, deleted };
         }
       } else {
         if (hasChildren) throw new Conflict(`conflict: unable to delete ${shortId(hex)} (cannot be forced) - image has dependent child images`);
+        if (running.length > 0) throw new Conflict(`conflict: unable to delete ${shortId(hex)} (cannot be forced) - image is being used by running container ${shortId(running[0]!)}`);
         if (refs.length > 0 && !isSingleReference(tags, digests) && !force) {
           throw new Conflict(`conflict: unable to delete ${shortId(hex)} (must be forced) - image is referenced in multiple repositories`);
         }
@@ -645,10 +652,6 @@ export class ImageService {
         for (const t of refs) {
           this.tags.delete(t);
           out.push({ Untagged: t });
-        }
-        if (users.length > 0) {
-          await this.tags.save();
-          return { hex, labels, out, deleted };
         }
       }
 
@@ -702,8 +705,23 @@ export class ImageService {
    */
   prepareRootfs(containerId: string, imageId: string, dir: string): Promise<{ rootfs: string }> {
     return this.mutex.run(async () => {
+      // A container whose image was deleted since (rmi -f) stands on the layers its record pins.
+      const kept = this.snapshots.layersOf(containerId);
+      if (kept) return this.snapshots.prepare(containerId, imageId.replace(/^sha256:/, ''), kept, dir);
       const hex = this.tags.mustResolve(imageId);
       return this.snapshots.prepare(containerId, hex, this.layersTopFirst(this.images.get(hex)!), dir);
+    });
+  }
+
+  /**
+   * Records a new container's rootfs (not mounted) and pins its image's
+   * layers: from now on the container keeps them, whatever becomes of the
+   * image. Idempotent.
+   */
+  reserveRootfs(containerId: string, imageId: string, dir: string): Promise<void> {
+    return this.mutex.run(async () => {
+      const hex = this.tags.mustResolve(imageId);
+      await this.snapshots.reserve(containerId, hex, this.layersTopFirst(this.images.get(hex)!), dir);
     });
   }
 
@@ -747,7 +765,10 @@ export class ImageService {
   /** Unmounts and deletes `<dir>/rootfs`, `<dir>/upper` and `<dir>/work`; releases the image. */
   async removeRootfs(dir: string): Promise<void> {
     const base = await this.snapshots.removeDirs(dir);
-    await this.mutex.run(() => this.snapshots.forget(base));
+    await this.mutex.run(async () => {
+      // Layers only this container still held (its image deleted meanwhile) go with it.
+      await this.collectLayers(await this.snapshots.forget(base));
+    });
   }
 
   /**

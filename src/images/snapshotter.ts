@@ -2,8 +2,10 @@
 // `<dir>/rootfs`, an overlay of the image's layer directories (read-only,
 // top first, through the layer store's short links) with `<dir>/upper` and
 // `<dir>/work`. Each prepared rootfs is recorded in
-// <image root>/rootfs/<container>.json ({containerId, imageId, dir}) so the
-// image it stands on is never deleted while the rootfs exists.
+// <image root>/rootfs/<container>.json ({containerId, imageId, dir, layers})
+// from the container's creation, and its layers are pinned: the container
+// keeps them when its image is deleted (docker rmi -f of an image only
+// stopped containers use), as a Docker container keeps its image's layers.
 import { mkdirSync, readdirSync, readFileSync, promises as fsp } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { InvalidParameter, SystemError } from '../errors.js';
@@ -17,6 +19,8 @@ interface RootfsRecord {
   /** "sha256:<hex>" */
   imageId: string;
   dir: string;
+  /** The image's layers (hexes, top-most first) when the record was made; absent in records of older berths. */
+  layers?: string[];
 }
 
 export class OverlaySnapshotter {
@@ -26,11 +30,16 @@ export class OverlaySnapshotter {
   /** containerId → rootfs record. */
   private readonly records = new Map<string, RootfsRecord>();
 
-  /** `imageExists` filters out records of images that are gone. */
+  /**
+   * `layersOfImage` gives an existing image's layers (top-most first), or
+   * undefined when the image is gone: a record without layers of its own
+   * takes them from its image, and one with neither is dropped. The
+   * records' layers are pinned before the layer store removes orphans.
+   */
   constructor(
     root: string,
     private readonly layers: LayerStore,
-    imageExists: (hex: string) => boolean,
+    layersOfImage: (hex: string) => string[] | undefined,
   ) {
     this.recordsDir = join(root, 'rootfs');
     this.emptyDir = join(root, 'empty');
@@ -39,11 +48,32 @@ export class OverlaySnapshotter {
       if (!name.endsWith('.json')) continue;
       try {
         const rec = JSON.parse(readFileSync(join(this.recordsDir, name), 'utf8')) as RootfsRecord;
-        if (imageExists(rec.imageId.replace(/^sha256:/, ''))) this.records.set(rec.containerId, rec);
+        rec.layers ??= layersOfImage(rec.imageId.replace(/^sha256:/, ''));
+        if (!rec.layers) continue;
+        this.records.set(rec.containerId, rec);
+        for (const hex of rec.layers) layers.pin(hex);
       } catch {
         /* ignore */
       }
     }
+  }
+
+  /** The layers a container's rootfs stands on (top-most first), when it has a record. */
+  layersOf(containerId: string): string[] | undefined {
+    return this.records.get(containerId)?.layers;
+  }
+
+  /**
+   * Records the container's rootfs without mounting it (at the container's
+   * creation) and pins its layers. Idempotent. Inside the image store's mutex.
+   */
+  async reserve(containerId: string, imageHex: string, layersTopFirst: string[], dir: string): Promise<void> {
+    if (this.records.has(containerId)) return;
+    checkContainerId(containerId);
+    const rec: RootfsRecord = { containerId, imageId: `sha256:${imageHex}`, dir: resolvePath(dir), layers: [...layersTopFirst] };
+    await writeFileAtomic(join(this.recordsDir, `${containerId}.json`), JSON.stringify(rec) + '\n');
+    this.records.set(containerId, rec);
+    for (const hex of layersTopFirst) this.layers.pin(hex);
   }
 
   /** The directory of a container's rootfs (holding rootfs/, upper/, work/), when one was prepared. */
@@ -61,22 +91,24 @@ export class OverlaySnapshotter {
    * `<dir>/rootfs`. Idempotent. Inside the image store's mutex.
    */
   async prepare(containerId: string, imageHex: string, layersTopFirst: string[], dir: string): Promise<{ rootfs: string }> {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(containerId)) {
-      throw new InvalidParameter(`invalid container id ${JSON.stringify(containerId)}`);
-    }
+    checkContainerId(containerId);
     const base = resolvePath(dir);
     const rootfs = join(base, 'rootfs');
-    const rec: RootfsRecord = { containerId, imageId: `sha256:${imageHex}`, dir: base };
-    const recordFile = join(this.recordsDir, `${containerId}.json`);
     const previous = this.records.get(containerId);
-    await writeFileAtomic(recordFile, JSON.stringify(rec) + '\n');
-    this.records.set(containerId, rec);
+    const recordFile = join(this.recordsDir, `${containerId}.json`);
+    if (previous === undefined) {
+      const rec: RootfsRecord = { containerId, imageId: `sha256:${imageHex}`, dir: base, layers: [...layersTopFirst] };
+      await writeFileAtomic(recordFile, JSON.stringify(rec) + '\n');
+      this.records.set(containerId, rec);
+      for (const hex of layersTopFirst) this.layers.pin(hex);
+    }
     try {
-      await this.mount(layersTopFirst, base);
+      await this.mount(previous?.layers ?? layersTopFirst, base);
     } catch (e) {
       // Don't pin the image for a rootfs that never came to be.
       if (previous === undefined) {
         this.records.delete(containerId);
+        for (const hex of layersTopFirst) this.layers.unpin(hex);
         await fsp.rm(recordFile, { force: true });
       }
       throw e;
@@ -120,11 +152,22 @@ export class OverlaySnapshotter {
   }
 
   /** Drops the records of the rootfs at `base` (resolved). Inside the image store's mutex. */
-  async forget(base: string): Promise<void> {
+  /** Drops the records of the rootfs at `base` and unpins their layers; returns those layers (to collect). Inside the mutex. */
+  async forget(base: string): Promise<string[]> {
+    const unpinned: string[] = [];
     for (const [id, rec] of this.records) {
       if (rec.dir !== base) continue;
       this.records.delete(id);
+      for (const hex of rec.layers ?? []) this.layers.unpin(hex);
+      unpinned.push(...(rec.layers ?? []));
       await fsp.rm(join(this.recordsDir, `${id}.json`), { force: true });
     }
+    return unpinned;
+  }
+}
+
+function checkContainerId(containerId: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(containerId)) {
+    throw new InvalidParameter(`invalid container id ${JSON.stringify(containerId)}`);
   }
 }

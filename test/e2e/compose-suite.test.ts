@@ -19,13 +19,11 @@ const SELECTION = 'volume or mount or tmpfs or bind';
 const PYTHON = '/usr/bin/python3';
 
 /**
- * The tests of the selection that do not pass against berthd, with why.
- * Against dockerd on this machine the first fails too.
+ * The tests of the selection that do not pass against berthd, with why:
+ * the one that fails against dockerd on this machine too.
  */
 const KNOWN_FAILURES: Record<string, string> = {
   'tests.acceptance.cli_test.CLITestCase::test_host_not_reachable_volumes_from_container': 'talks to an unreachable host (fails against dockerd as well)',
-  'tests.integration.service_test.ServiceTest::test_execute_convergence_plan_image_with_volume_is_removed':
-    'rmi -f of an image a stopped container uses: dockerd deletes it, berth only untags it (the container keeps its layers through the image)',
 };
 
 interface CaseResult {

@@ -2,6 +2,7 @@
 // refused without writing outside the image store.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,4 +69,41 @@ test('import --change sets CMD, ENV, WORKDIR, USER, VOLUME', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.equal((await docker('run', '--rm', 'changed:1')).stdout, '1 /tmp 1000\n');
+});
+
+test("rmi -f as dockerd: an image only stopped containers use is deleted and they keep running on its layers; a running one keeps it", async () => {
+  const layer = busyboxLayer();
+  const top = makeTar([{ path: 'marker', content: 'from the deleted image\n' }]);
+  const file = join(work, 'forced.tar');
+  writeFileSync(file, makeSaveArchive([{ layers: [layer, top], repoTags: ['forced:1'], config: { Cmd: ['cat', '/marker'] } }]));
+  assert.equal((await docker('load', '-i', file)).code, 0);
+  const id = (await docker('image', 'inspect', '-f', '{{.Id}}', 'forced:1')).stdout.trim();
+  const stopped = (await docker('create', '--name', 'forced-stopped', 'forced:1')).stdout.trim();
+  const running = (await docker('run', '-d', '--name', 'forced-running', 'forced:1', 'sleep', '600')).stdout.trim();
+  try {
+    // A running container: the tag goes, the image stays; by ID, force cannot override it.
+    const untag = await docker('rmi', '-f', 'forced:1');
+    assert.equal(untag.code, 0, untag.stderr);
+    assert.equal(untag.stdout, 'Untagged: forced:1\n');
+    const byId = await docker('rmi', '-f', id);
+    assert.equal(byId.code, 1);
+    assert.match(byId.stderr, new RegExp(`unable to delete ${id.slice(7, 19)} \\(cannot be forced\\) - image is being used by running container ${running.slice(0, 12)}`));
+    assert.equal((await docker('rm', '-f', 'forced-running')).code, 0);
+
+    // Only a stopped container: forced, the image is deleted, and the container still runs on its layers.
+    const gone = await docker('rmi', '-f', id);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.match(gone.stdout, new RegExp(`^Deleted: ${id}\n`));
+    assert.equal((await docker('image', 'inspect', id)).code, 1);
+    const started = await docker('start', '-a', 'forced-stopped');
+    assert.equal(started.stdout, 'from the deleted image\n', started.stderr);
+    assert.equal((await docker('inspect', '-f', '{{.Image}}', 'forced-stopped')).stdout.trim(), id);
+    // Its removal takes the layers nothing else uses: the top one here.
+    const topLayer = join(d.dataRoot, 'image', 'layers', createHash('sha256').update(top).digest('hex'));
+    assert.ok(existsSync(topLayer), 'kept for the container');
+    assert.equal((await docker('rm', 'forced-stopped')).code, 0);
+    assert.equal(existsSync(topLayer), false, 'gone with the last container that held it');
+  } finally {
+    await docker('rm', '-f', stopped, running);
+  }
 });

@@ -70,14 +70,18 @@ test('rmi conflicts: multiple references, containers using the image, force', as
     name: 'Conflict',
     message: `conflict: unable to delete ${short} (must be forced) - image is being used by stopped container c0ffee123456`,
   });
-  // Forced: untag only, the image stays (dangling) with its layers.
-  assert.deepEqual(await store.remove('b:latest', { inUse, force: true }), [{ Untagged: 'b:latest' }]);
+  // Forced while a container using it runs: the last tag goes, the image stays (dangling) with its layers; by ID, force cannot override it.
+  const running = inUse;
+  assert.deepEqual(await store.remove('b:latest', { inUse, running, force: true }), [{ Untagged: 'b:latest' }]);
   assert.deepEqual(store.resolve(b.id).repoTags, []);
   assert.ok(store.layerDir(id(L2)));
-  assert.deepEqual(await store.remove(b.id, { inUse, force: true }), []);
+  await assert.rejects(store.remove(b.id, { inUse, running, force: true }), {
+    name: 'Conflict',
+    message: `conflict: unable to delete ${short} (cannot be forced) - image is being used by running container c0ffee123456`,
+  });
   assert.ok(store.find(b.id));
-  // Once unused it goes.
-  const out = await store.remove(b.id);
+  // Used by a stopped container only, it is deleted when forced (dockerd); a container's own rootfs record would keep the layers.
+  const out = await store.remove(b.id, { inUse, force: true });
   assert.deepEqual(out, [{ Deleted: b.id }, { Deleted: id(L2) }]);
   assert.equal(store.layerRefCount(id(L0)), 1, 'a still holds the shared layer');
 

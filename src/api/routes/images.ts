@@ -106,6 +106,8 @@ export interface ImageRouteBackends {
   images: ImageBackend;
   /** The containers (any state) created from an image. */
   inUse: (imageId: string) => string[];
+  /** The running ones among them. */
+  running?: (imageId: string) => string[];
   registry: RegistryBackend;
   pruner: Pick<ImagePruner, 'prune'>;
 }
@@ -208,7 +210,7 @@ export function registerImageRoutes(router: Router, b: ImageRouteBackends): void
   });
 
   router.add('DELETE', '/images/{name:.*}', async (ctx) => {
-    const r = await b.images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), prune: !queryBool(ctx.query, 'noprune'), inUse: b.inUse });
+    const r = await b.images.remove(ctx.params.name!, { force: queryBool(ctx.query, 'force'), prune: !queryBool(ctx.query, 'noprune'), inUse: b.inUse, ...(b.running ? { running: b.running } : {}) });
     sendJson(ctx.res, 200, r);
   });
 }
