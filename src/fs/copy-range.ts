@@ -11,6 +11,17 @@ let appendFileRange: CopyFileRangeFn | undefined;
 type SendfileFn = (outFd: number, inFd: number, inOff: number[], length: number) => number | bigint;
 let sendfileFn: SendfileFn | undefined;
 let kernelCannot = false;
+
+/** Declares this module's libc functions now (see src/fs/native.ts). */
+export function loadCopyBindings(): void {
+  copyFileRange ??= libcFunction<CopyFileRangeFn>(
+    'int64_t copy_file_range(int inFd, _Inout_ int64_t *inOff, int outFd, _Inout_ int64_t *outOff, size_t length, unsigned int flags)',
+  );
+  appendFileRange ??= libcFunction<CopyFileRangeFn>(
+    'int64_t copy_file_range(int inFd, _Inout_ int64_t *inOff, int outFd, int64_t *outOff, size_t length, unsigned int flags)',
+  );
+  sendfileFn ??= libcFunction<SendfileFn>('int64_t sendfile(int outFd, int inFd, _Inout_ int64_t *inOff, size_t length)');
+}
 const CANNOT = new Set(['EXDEV', 'EINVAL', 'ENOSYS', 'EOPNOTSUPP', 'ENOTSUP', 'EBADF']);
 
 let buffer: Buffer | undefined;
@@ -29,15 +40,13 @@ function copyThroughBuffer(inFd: number, inOff: number, outFd: number, outOff: n
 
 /** Copies `length` bytes at `inOff` of `inFd` to `outOff` of `outFd`; throws on a short source. */
 export function copyRange(inFd: number, inOff: number, outFd: number, outOff: number, length: number): void {
-  copyFileRange ??= libcFunction<CopyFileRangeFn>(
-    'int64_t copy_file_range(int inFd, _Inout_ int64_t *inOff, int outFd, _Inout_ int64_t *outOff, size_t length, unsigned int flags)',
-  );
+  loadCopyBindings();
   const src = [inOff];
   const dst = [outOff];
   while (length > 0 && !kernelCannot) {
     let n: number;
     try {
-      n = check(copyFileRange(inFd, src, outFd, dst, length, 0), 'copy_file_range');
+      n = check(copyFileRange!(inFd, src, outFd, dst, length, 0), 'copy_file_range');
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
       if (!CANNOT.has(code)) throw e;
@@ -61,18 +70,15 @@ export function copyRange(inFd: number, inOff: number, outFd: number, outOff: nu
  * and copy-on-write tail of) a reflink.
  */
 export function appendRange(inFd: number, inOff: number, outFd: number, length: number, share = true): number {
-  appendFileRange ??= libcFunction<CopyFileRangeFn>(
-    'int64_t copy_file_range(int inFd, _Inout_ int64_t *inOff, int outFd, int64_t *outOff, size_t length, unsigned int flags)',
-  );
-  sendfileFn ??= libcFunction<SendfileFn>('int64_t sendfile(int outFd, int inFd, _Inout_ int64_t *inOff, size_t length)');
+  loadCopyBindings();
   const src = [inOff];
   let done = 0;
   while (done < length && !kernelCannot) {
     let n: number;
     try {
       n = share
-        ? check(appendFileRange(inFd, src, outFd, null, length - done, 0), 'copy_file_range')
-        : check(sendfileFn(outFd, inFd, src, length - done), 'sendfile');
+        ? check(appendFileRange!(inFd, src, outFd, null, length - done, 0), 'copy_file_range')
+        : check(sendfileFn!(outFd, inFd, src, length - done), 'sendfile');
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
       if (!CANNOT.has(code)) throw e;

@@ -9,6 +9,15 @@ const SEEK_HOLE = 4;
 type LseekFn = (fd: number, offset: number, whence: number) => number | bigint;
 let lseekFn: LseekFn | undefined;
 
+function lseekBinding(): LseekFn {
+  return libcFunction<LseekFn>('int64_t lseek(int fd, int64_t offset, int whence)');
+}
+
+/** Declares this module's libc functions now (see src/fs/native.ts). */
+export function loadExtentBindings(): void {
+  lseekFn ??= lseekBinding();
+}
+
 export interface Extent {
   offset: number;
   length: number;
@@ -19,7 +28,7 @@ export interface Extent {
  * system without SEEK_DATA support reports one extent over the whole file.
  */
 export function dataExtents(fd: number, size: number): Extent[] {
-  lseekFn ??= libcFunction<LseekFn>('int64_t lseek(int fd, int64_t offset, int whence)');
+  lseekFn ??= lseekBinding();
   const out: Extent[] = [];
   let pos = 0;
   while (pos < size) {
@@ -43,6 +52,6 @@ export function dataExtents(fd: number, size: number): Extent[] {
 
 /** The current file offset of `fd` (where a descriptor someone else opened has got to). */
 export function fileOffset(fd: number): number {
-  lseekFn ??= libcFunction<LseekFn>('int64_t lseek(int fd, int64_t offset, int whence)');
+  lseekFn ??= lseekBinding();
   return check(lseekFn(fd, 0, SEEK_CUR), 'lseek');
 }

@@ -17,6 +17,12 @@ type UtimensatFn = (dirfd: number, path: string | Buffer, times: unknown, flags:
 type FutimensFn = (fd: number, times: unknown) => number;
 
 let fns: { mknod: MknodFn; utimensat: UtimensatFn; futimens: FutimensFn } | undefined;
+
+/** Declares this module's libc functions now (see src/fs/native.ts). */
+export function loadNodeBindings(): void {
+  libc();
+}
+
 function libc(): NonNullable<typeof fns> {
   if (!fns) {
     const timespec = koffi.struct('berth_timespec', { tv_sec: 'int64_t', tv_nsec: 'int64_t' });

@@ -8,6 +8,11 @@ const CANNOT = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EXDEV', 'EINVAL', 'ENOTTY', 'E
 type IoctlFn = (fd: number, request: number, ...args: unknown[]) => number;
 let ioctlFn: IoctlFn | undefined;
 
+/** Declares this module's libc functions now (see src/fs/native.ts). */
+export function loadReflinkBindings(): void {
+  ioctlFn ??= libcFunction<IoctlFn>('int ioctl(int fd, unsigned long request, ...)');
+}
+
 /** Makes `dstFd` a reflinked copy of `srcFd`; false when the filesystem cannot (nothing was changed). */
 export function reflink(dstFd: number, srcFd: number): boolean {
   ioctlFn ??= libcFunction<IoctlFn>('int ioctl(int fd, unsigned long request, ...)');

@@ -9,6 +9,12 @@ type GetFn = (path: string | Buffer, name: string, value: Buffer | null, size: n
 type SetFn = (path: string | Buffer, name: string, value: Buffer, size: number, flags: number) => number;
 
 let fns: { list: ListFn; get: GetFn; set: SetFn } | undefined;
+
+/** Declares this module's libc functions now (see src/fs/native.ts). */
+export function loadXattrBindings(): void {
+  libc();
+}
+
 function libc(): NonNullable<typeof fns> {
   fns ??= {
     list: libcFunction<ListFn>('long llistxattr(const char *path, _Out_ uint8_t *list, size_t size)'),

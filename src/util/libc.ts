@@ -68,6 +68,12 @@ type Bindings = {
 
 let bindings: Bindings | undefined;
 
+/** Declares the libc functions of this module now (see src/fs/native.ts). */
+export function loadLibcBindings(): void {
+  lib();
+  fcntlFn ??= libcFunction<(fd: number, cmd: number, ...typedArgs: unknown[]) => number>('int fcntl(int fd, int cmd, ...)');
+}
+
 function lib(): Bindings {
   if (bindings) return bindings;
   const c = (libcHandle ??= koffi.load('libc.so.6'));

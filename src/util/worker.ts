@@ -14,8 +14,12 @@ const readiness = new WeakMap<Worker, Int32Array>();
 /** Starts the worker module `name` (without extension) that sits beside the module at `base` (its import.meta.url). */
 export function startWorker(base: string, name: string, workerData?: unknown): Worker {
   const fromSource = base.endsWith('.ts');
-  const url = JSON.stringify(new URL(`./${name}.${fromSource ? 'ts' : 'js'}`, base).href);
-  const load = fromSource ? `import('tsx/esm/api').then((t) => t.register()).then(() => import(${url}))` : `import(${url})`;
+  const ext = fromSource ? 'ts' : 'js';
+  const url = JSON.stringify(new URL(`./${name}.${ext}`, base).href);
+  // The filesystem's koffi functions are declared before the worker counts as started (src/fs/native.ts says why).
+  const native = JSON.stringify(new URL(`../fs/native.${ext}`, import.meta.url).href);
+  const imports = `import(${native}).then((n) => n.loadFsBindings()).then(() => import(${url}))`;
+  const load = fromSource ? `import('tsx/esm/api').then((t) => t.register()).then(() => ${imports})` : imports;
   const flag = new Int32Array(new SharedArrayBuffer(4));
   // Cloned into the worker as it is made: the clone shares the flag's memory.
   setEnvironmentData(READY_KEY, flag);
