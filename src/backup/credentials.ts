@@ -24,18 +24,19 @@ export interface RepositoryCredentials {
 /** Where a policy's credentials are. */
 export type CredentialRef = { kind: 'stored' } | { kind: 'file'; path: string };
 
+/** An S3 repository's endpoint, region and keys, each optional (the AWS environment fills in the rest). */
+export const S3SettingsSchema = z.object({
+  endpoint: z.string().optional(),
+  region: z.string().optional(),
+  accessKeyId: z.string().optional(),
+  secretAccessKey: z.string().optional(),
+});
+
 const CredentialsSchema = z
   .object({
     password: z.string().min(1).optional(),
     identity: z.string().min(1).optional(),
-    s3: z
-      .object({
-        endpoint: z.string().optional(),
-        region: z.string().optional(),
-        accessKeyId: z.string().optional(),
-        secretAccessKey: z.string().optional(),
-      })
-      .optional(),
+    s3: S3SettingsSchema.optional(),
   })
   .refine((c) => c.password !== undefined || c.identity !== undefined, 'a repository needs a password or an identity');
 

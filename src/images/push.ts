@@ -15,6 +15,7 @@ import { withRepository } from '../registry/connect.js';
 import { RegistryError } from '../registry/errors.js';
 import { layerCompression, MEDIA_TYPES } from '../registry/manifest.js';
 import { allOrNone } from '../util/limiter.js';
+import { shortId } from '../util/random-id.js';
 import { sha256Hex, parseImageConfig } from './config-file.js';
 import type { LayerBlob } from './layer-blobs.js';
 import type { Progress } from './progress.js';
@@ -39,9 +40,6 @@ interface PushedLayer {
   mediaType: string;
 }
 
-function shortId(diffHex: string): string {
-  return diffHex.slice(0, 12);
-}
 
 /** distribution's schema 2 manifest bytes (json.MarshalIndent with three spaces), or an OCI manifest when a layer is not gzip. */
 export function buildManifest(config: { digest: string; size: number }, layers: PushedLayer[]): { bytes: Buffer; mediaType: string } {

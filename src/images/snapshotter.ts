@@ -70,7 +70,12 @@ export class OverlaySnapshotter {
   async reserve(containerId: string, imageHex: string, layersTopFirst: string[], dir: string): Promise<void> {
     if (this.records.has(containerId)) return;
     checkContainerId(containerId);
-    const rec: RootfsRecord = { containerId, imageId: `sha256:${imageHex}`, dir: resolvePath(dir), layers: [...layersTopFirst] };
+    await this.addRecord(containerId, imageHex, layersTopFirst, resolvePath(dir));
+  }
+
+  /** Writes a container's record and pins its layers. */
+  private async addRecord(containerId: string, imageHex: string, layersTopFirst: string[], base: string): Promise<void> {
+    const rec: RootfsRecord = { containerId, imageId: `sha256:${imageHex}`, dir: base, layers: [...layersTopFirst] };
     await writeFileAtomic(join(this.recordsDir, `${containerId}.json`), JSON.stringify(rec) + '\n');
     this.records.set(containerId, rec);
     for (const hex of layersTopFirst) this.layers.pin(hex);
@@ -96,12 +101,7 @@ export class OverlaySnapshotter {
     const rootfs = join(base, 'rootfs');
     const previous = this.records.get(containerId);
     const recordFile = join(this.recordsDir, `${containerId}.json`);
-    if (previous === undefined) {
-      const rec: RootfsRecord = { containerId, imageId: `sha256:${imageHex}`, dir: base, layers: [...layersTopFirst] };
-      await writeFileAtomic(recordFile, JSON.stringify(rec) + '\n');
-      this.records.set(containerId, rec);
-      for (const hex of layersTopFirst) this.layers.pin(hex);
-    }
+    if (previous === undefined) await this.addRecord(containerId, imageHex, layersTopFirst, base);
     try {
       await this.mount(previous?.layers ?? layersTopFirst, base);
     } catch (e) {

@@ -8,6 +8,7 @@ import type { RepositoryAccess } from '../../backup/service.js';
 import type { RetentionPolicy } from '../../backup/engine/forget.js';
 import type { Retention } from '../../backup/policies.js';
 import { retentionOf } from '../../backup/policy-runner.js';
+import { S3SettingsSchema } from '../../backup/credentials.js';
 
 export const REPOSITORY_HEADER = 'x-berth-repository';
 
@@ -15,14 +16,7 @@ const Access = z.object({
   repo: z.string().min(1),
   password: z.string().optional(),
   identity: z.string().optional(),
-  s3: z
-    .object({
-      endpoint: z.string().optional(),
-      region: z.string().optional(),
-      accessKeyId: z.string().optional(),
-      secretAccessKey: z.string().optional(),
-    })
-    .optional(),
+  s3: S3SettingsSchema.optional(),
 });
 
 function invalid(what: string, e: z.ZodError): HttpError {

@@ -4,6 +4,7 @@ import type { EndpointConfig, EndpointRecord, NetworkRecord } from '../../networ
 import type { PortBinding } from '../../networks/ports.js';
 import { portMap } from '../../networks/ports.js';
 import type { ApiPort } from '../types/containers.js';
+import { shortId } from '../../util/random-id.js';
 
 export interface ApiNetworkContainer {
   Name: string;
@@ -61,9 +62,6 @@ export function toApiEndpointSettings(networkId: string, cfg: EndpointConfig, ep
   };
 }
 
-function shortId(id: string): string {
-  return id.slice(0, 12);
-}
 
 export interface NetworkSettingsInput {
   /** bridge, host, none, private. */
