@@ -73,6 +73,16 @@ export function leaveEndpoint(ep: Pick<EndpointRecord, 'hostInterface'>): boolea
   return withNetlink(Netlink.open, (nl) => nl.deleteLink(ep.hostInterface));
 }
 
+/** leaveEndpoint() with the kernel's slow part (RCU grace periods, ~15 ms) off the event loop. */
+export async function leaveEndpointInBackground(ep: Pick<EndpointRecord, 'hostInterface'>): Promise<boolean> {
+  const nl = Netlink.open();
+  try {
+    return await nl.deleteLinkInBackground(ep.hostInterface);
+  } finally {
+    nl.close();
+  }
+}
+
 /** The veth ends on `bridges` that no endpoint in `keep` owns: left by containers that ended while berthd was down. */
 export function strayInterfaces(bridges: readonly string[], keep: ReadonlySet<string>): string[] {
   return withNetlink(Netlink.open, (nl) => {

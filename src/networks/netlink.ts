@@ -79,7 +79,9 @@ export class NetlinkError extends Error {
 }
 
 type Socket = (domain: number, type: number, protocol: number) => number;
-type Send = (fd: number, buf: Buffer, len: number, flags: number) => number | bigint;
+type Send = ((fd: number, buf: Buffer, len: number, flags: number) => number | bigint) & {
+  async: (fd: number, buf: Buffer, len: number, flags: number, cb: (err: unknown, rc: number | bigint) => void) => void;
+};
 type Recv = (fd: number, buf: Buffer, len: number, flags: number) => number | bigint;
 type Close = (fd: number) => number;
 
@@ -204,15 +206,46 @@ export class Netlink {
 
   /** Sends one request; returns the messages of a dump, or [] once the kernel acknowledged it. */
   private request(type: number, flags: number, body: Buffer, operation: string): Buffer[] {
+    const { seq, msg } = this.frame(type, flags, body);
+    check(libc().send(this.fd, msg, msg.length, 0), 'send');
+    return this.replies(seq, flags, operation);
+  }
+
+  /**
+   * request() with its send on the thread pool: the kernel does the work of
+   * an rtnetlink request inside send(), and some (deleting a link waits for
+   * RCU grace periods, ~15 ms) are too slow for the event loop. The reply is
+   * queued by the time send() returns, so it is read here at once.
+   */
+  private requestInBackground(type: number, flags: number, body: Buffer, operation: string): Promise<Buffer[]> {
+    const { seq, msg } = this.frame(type, flags, body);
+    return new Promise((resolve, reject) => {
+      libc().send.async(this.fd, msg, msg.length, 0, (err, rc) => {
+        if (err) return reject(err as Error);
+        // errno belongs to the pool thread: only the failure is known here.
+        if (Number(rc) < 0) return reject(new NetlinkError('EIO', 5, `${operation}: send failed`));
+        try {
+          resolve(this.replies(seq, flags, operation));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+    });
+  }
+
+  private frame(type: number, flags: number, body: Buffer): { seq: number; msg: Buffer } {
     const seq = ++this.seq;
     const header = Buffer.alloc(16);
     header.writeUInt32LE(16 + body.length, 0);
     header.writeUInt16LE(type, 4);
     header.writeUInt16LE(flags | NLM_F_REQUEST, 6);
     header.writeUInt32LE(seq, 8);
-    const msg = Buffer.concat([header, body]);
-    const { send, recv } = libc();
-    check(send(this.fd, msg, msg.length, 0), 'send');
+    return { seq, msg: Buffer.concat([header, body]) };
+  }
+
+  /** Reads the kernel's answers to request `seq` until its acknowledgement or the end of its dump. */
+  private replies(seq: number, flags: number, operation: string): Buffer[] {
+    const { recv } = libc();
     const out: Buffer[] = [];
     for (;;) {
       const n = check(recv(this.fd, this.recvBuf, this.recvBuf.length, 0), 'recv');
@@ -327,9 +360,19 @@ export class Netlink {
       this.request(RTM_DELLINK, NLM_F_ACK, ifinfomsg({ index: l.index }), `delete link ${name}`);
       return true;
     } catch (e) {
-      // Gone meanwhile (a veth goes with its peer's namespace).
-      if (e instanceof NetlinkError && e.code === 'ENODEV') return false;
-      throw e;
+      return goneMeanwhile(e);
+    }
+  }
+
+  /** deleteLink() with the kernel's slow part off the event loop. */
+  async deleteLinkInBackground(name: string): Promise<boolean> {
+    const l = this.link(name);
+    if (!l) return false;
+    try {
+      await this.requestInBackground(RTM_DELLINK, NLM_F_ACK, ifinfomsg({ index: l.index }), `delete link ${name}`);
+      return true;
+    } catch (e) {
+      return goneMeanwhile(e);
     }
   }
 
@@ -360,6 +403,12 @@ export class Netlink {
     const body = Buffer.concat([msg, attr(RTA_GATEWAY, ipv4Bytes(gateway)), attr(RTA_OIF, u32(l.index))]);
     this.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK, body, `add default route via ${name}`);
   }
+}
+
+/** False for a link that went away before it could be deleted (a veth goes with its peer's namespace); rethrows anything else. */
+function goneMeanwhile(e: unknown): false {
+  if (e instanceof NetlinkError && e.code === 'ENODEV') return false;
+  throw e;
 }
 
 /** For tests and callers that keep a socket open around a few calls. */

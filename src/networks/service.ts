@@ -14,7 +14,7 @@ import type { EventSink } from '../events/bus.js';
 import { generateId, shortId } from '../util/random-id.js';
 import { formatRFC3339Nano, nowNs } from '../go/timestamps.js';
 import { matchesAllLabels, nameMatcher } from '../volumes/filters.js';
-import { ensureBridge, joinEndpoint, leaveEndpoint, removeBridge, removeInterface, strayInterfaces, DEFAULT_MTU } from './bridge.js';
+import { ensureBridge, joinEndpoint, leaveEndpoint, leaveEndpointInBackground, removeBridge, removeInterface, strayInterfaces, DEFAULT_MTU } from './bridge.js';
 import { embeddedResolvConf, hostNetworkHostsFile, hostsFile, plainResolvConf, upstreamServers, type DnsSettings } from './etc-files.js';
 import { Firewall, type FirewallBridge } from './firewall.js';
 import { allocateAddress, checkStaticAddress, choosePool, formatIPv4, formatPrefix, hostRoutes, ipv4Configs, macForAddress, validateIpamConfig, type IpamConfig, type Pool } from './ipam.js';
@@ -122,6 +122,8 @@ export class NetworkService {
   private firewallQueue: Promise<void> = Promise.resolve();
   /** Names held by creates in flight. */
   private readonly creating = new Set<string>();
+  /** Endpoints of ended sandboxes whose veth is being deleted, by host interface. */
+  private readonly leaving = new Map<string, EndpointRecord>();
 
   constructor(private readonly deps: NetworkServiceDeps) {
     this.forwarder = new DnsForwarder(deps.log.child({ component: 'dns' }));
@@ -503,6 +505,8 @@ export class NetworkService {
     const used = new Set<number>();
     for (const e of this.deps.records.endpoints()) if (e.networkId === networkId) used.add(parseIPv4(e.address)!);
     for (const sb of this.sandboxes.values()) for (const e of sb.endpoints) if (e.networkId === networkId) used.add(parseIPv4(e.address)!);
+    // Held until the old veth is gone: its peer answered for the address.
+    for (const e of this.leaving.values()) if (e.networkId === networkId) used.add(parseIPv4(e.address)!);
     return used;
   }
 
@@ -601,17 +605,22 @@ export class NetworkService {
     if (!sb) return;
     sb.dns?.close();
     sb.proxy?.close();
-    for (const ep of sb.endpoints) {
-      try {
-        leaveEndpoint(ep);
-      } catch (e) {
-        this.deps.log.warn({ container: containerId, interface: ep.hostInterface, err: errorText(e) }, 'could not remove an endpoint interface');
-      }
-    }
+    for (const ep of sb.endpoints) this.leaveInBackground(ep);
     this.deps.records.transaction(() => {
       for (const ep of sb.endpoints) this.deps.records.deleteEndpoint(ep.networkId, containerId);
       this.deps.records.deletePorts(containerId);
     });
+  }
+
+  /**
+   * Deletes an ended sandbox's veth without holding up the exit (the kernel
+   * takes ~15 ms for it); its address stays taken until the veth is gone.
+   */
+  private leaveInBackground(ep: EndpointRecord): void {
+    this.leaving.set(ep.hostInterface, ep);
+    leaveEndpointInBackground(ep)
+      .catch((e: unknown) => this.deps.log.warn({ container: ep.containerId, interface: ep.hostInterface, err: errorText(e) }, 'could not remove an endpoint interface'))
+      .finally(() => this.leaving.delete(ep.hostInterface));
   }
 
   private publishEndpointEvent(action: 'connect' | 'disconnect', ep: EndpointRecord): void {
