@@ -797,7 +797,9 @@ export class ContainerService {
     }
     await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
     this.releaseSubpathMounts(id);
-    await this.deleteRuntimeState(id);
+    const autoRemove = c.hostConfig.AutoRemove === true && !opts.startFailed;
+    // A container that is removed next has its runtime state deleted then, once the removal is announced.
+    if (!autoRemove) await this.deleteRuntimeState(id);
     const runMs = Math.max(0, Date.parse(st.finishedAt) - Date.parse(c.state.startedAt));
     const delay = opts.startFailed || this.closed ? null : this.restartManager(c).next(st.exitCode, c.manuallyStopped === true, runMs);
     c.state = {
@@ -828,7 +830,7 @@ export class ContainerService {
       });
       return;
     }
-    if (c.hostConfig.AutoRemove === true && !opts.startFailed) {
+    if (autoRemove) {
       await this.removeNow(id, { volumes: true }).catch((e) => log.warn({ container: id, err: errorText(e) }, 'auto-remove failed'));
     }
   }
@@ -1150,15 +1152,17 @@ export class ContainerService {
           }
         }
       }
-      // The rootfs pins its image: it goes before the container is announced
+      // The rootfs pins its image: it is released before the container is announced
       // gone, so a `docker rmi` right after `docker run --rm` finds the image free.
-      await images.removeRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs removal failed'));
+      await images.forgetRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs release failed'));
       // Gone for every client from here (`docker run --rm` waits for this); the
-      // other files follow, and a start after a crash removes what they left.
+      // files follow once the answers are out, and a start after a crash removes what they left.
       events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
       this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
+      await new Promise((r) => setImmediate(r));
       await this.deleteRuntimeState(id);
       this.releaseSubpathMounts(id);
+      // The rootfs's directories too; kept if anything is still mounted below.
       this.removeDir(id);
       this.removeMonitorState(id);
       this.lastExit.delete(id);

@@ -7,7 +7,6 @@ import { closeSync, openSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidParameter, SystemError } from '../errors.js';
 import * as libc from '../util/libc.js';
-import { isMountPoint } from '../util/mount.js';
 
 export interface OverlaySpec {
   /** Lower directories, top-most first. Relative entries are resolved against `cwd`. */
@@ -50,20 +49,30 @@ export async function mountOverlay(spec: OverlaySpec): Promise<void> {
   }
 }
 
-/** Unmounts every mount stacked on `target`; falls back to a lazy unmount when busy. No-op when not mounted. */
+/** umount2(2): do not follow a symlink at the target. */
+const UMOUNT_NOFOLLOW = 0x8;
+
+/**
+ * Unmounts every mount stacked on `target`; falls back to a lazy unmount
+ * when busy. No-op when not mounted. umount2 itself says when nothing is
+ * left (EINVAL: not a mount point), without reading the mount table.
+ */
 export async function unmount(target: string): Promise<void> {
   const p = resolve(target);
-  for (let i = 0; i < 16 && isMountPoint(p); i++) {
+  const gone = (e: unknown) => ['EINVAL', 'ENOENT'].includes((e as { code?: string }).code ?? '');
+  for (let i = 0; i < 16; i++) {
     try {
-      libc.umount2(p);
+      libc.umount2(p, UMOUNT_NOFOLLOW);
     } catch (e) {
-      if (!isMountPoint(p)) break;
+      if (gone(e)) return;
+      if ((e as { code?: string }).code !== 'EBUSY') throw new SystemError(`unmount ${p}: ${(e as Error).message}`, { cause: e });
       try {
-        libc.umount2(p, libc.MNT_DETACH);
+        libc.umount2(p, libc.MNT_DETACH | UMOUNT_NOFOLLOW);
       } catch (e2) {
-        if (isMountPoint(p)) throw new SystemError(`unmount ${p}: ${(e2 as Error).message}`, { cause: e });
+        if (gone(e2)) return;
+        throw new SystemError(`unmount ${p}: ${(e2 as Error).message}`, { cause: e2 });
       }
     }
   }
-  if (isMountPoint(p)) throw new SystemError(`unmount ${p}: still mounted`);
+  throw new SystemError(`unmount ${p}: still mounted`);
 }

@@ -764,7 +764,19 @@ export class ImageService {
 
   /** Unmounts and deletes `<dir>/rootfs`, `<dir>/upper` and `<dir>/work`; releases the image. */
   async removeRootfs(dir: string): Promise<void> {
-    const base = await this.snapshots.removeDirs(dir);
+    await this.forgetRootfs(dir);
+    await this.snapshots.removeDirs(dir);
+  }
+
+  /**
+   * The first half of removeRootfs(): unmounts the rootfs and releases the
+   * image (the record and its pinned layers), so the image can be deleted
+   * at once; the directories stay until removeRootfs() (after a crash, the
+   * next start's cleanup of the container's directory).
+   */
+  async forgetRootfs(dir: string): Promise<void> {
+    const base = resolvePath(dir);
+    await this.snapshots.release(base);
     await this.mutex.run(async () => {
       // Layers only this container still held (its image deleted meanwhile) go with it.
       await this.collectLayers(await this.snapshots.forget(base));

@@ -27,14 +27,19 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await fsyncDir(dir);
 }
 
-/** Synchronous twin of writeFileAtomic (used from the constructor). */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+/**
+ * Synchronous twin of writeFileAtomic (used from the constructor). With
+ * `durable` false there is no fsync: a crash keeps the old file or the new
+ * one, and a power loss may lose the write (as a SQLite commit with
+ * synchronous=NORMAL).
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600, durable = true): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
