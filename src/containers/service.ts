@@ -795,10 +795,10 @@ export class ContainerService {
       if (m.type !== 'volume') continue;
       await volumes.unmount(m.name, id, { container: id }).catch((e) => log.warn({ container: id, volume: m.name, err: errorText(e) }, 'volume unmount failed'));
     }
-    await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
-    this.releaseSubpathMounts(id);
     const autoRemove = c.hostConfig.AutoRemove === true && !opts.startFailed;
-    // A container that is removed next has its runtime state deleted then, once the removal is announced.
+    // A container that is removed next has its rootfs unmounted and its runtime state deleted then, off the announcement's path.
+    if (!autoRemove) await images.releaseRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs unmount failed'));
+    this.releaseSubpathMounts(id);
     if (!autoRemove) await this.deleteRuntimeState(id);
     const runMs = Math.max(0, Date.parse(st.finishedAt) - Date.parse(c.state.startedAt));
     const delay = opts.startFailed || this.closed ? null : this.restartManager(c).next(st.exitCode, c.manuallyStopped === true, runMs);
@@ -1154,11 +1154,13 @@ export class ContainerService {
       }
       // The rootfs pins its image: it is released before the container is announced
       // gone, so a `docker rmi` right after `docker run --rm` finds the image free.
-      await images.forgetRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs release failed'));
+      // (An image deletion waits for the release under way: the announcement need not.)
+      const rootfsReleased = images.forgetRootfs(this.fsDir(id)).catch((e) => log.warn({ container: id, err: errorText(e) }, 'rootfs release failed'));
       // Gone for every client from here (`docker run --rm` waits for this); the
       // files follow once the answers are out, and a start after a crash removes what they left.
       events.publish('container', 'destroy', id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
       this.lifecycle.emit(`removed:${id}`, this.lastExit.get(id) ?? c.state.exitCode);
+      await rootfsReleased;
       await new Promise((r) => setImmediate(r));
       await this.deleteRuntimeState(id);
       this.releaseSubpathMounts(id);

@@ -56,9 +56,12 @@ const UMOUNT_NOFOLLOW = 0x8;
  * Unmounts every mount stacked on `target`; falls back to a lazy unmount
  * when busy. No-op when not mounted. umount2 itself says when nothing is
  * left (EINVAL: not a mount point), without reading the mount table.
+ * `inBackground`: the first unmount runs on the thread pool.
  */
-export async function unmount(target: string): Promise<void> {
+export async function unmount(target: string, opts: { inBackground?: boolean } = {}): Promise<void> {
   const p = resolve(target);
+  // The first (slow) unmount off the event loop; what is left, and why a failure failed, synchronously.
+  if (opts.inBackground) await libc.umount2InBackground(p, UMOUNT_NOFOLLOW);
   const gone = (e: unknown) => ['EINVAL', 'ENOENT'].includes((e as { code?: string }).code ?? '');
   for (let i = 0; i < 16; i++) {
     try {

@@ -121,6 +121,8 @@ export class ImageService {
   readonly root: string;
   private readonly tmpDir: string;
   private readonly mutex = new Mutex();
+  /** Rootfs releases in flight (forgetRootfs). */
+  private readonly releasing = new Set<Promise<void>>();
   private readonly layers: LayerStore;
   private readonly blobs: LayerBlobs;
   private readonly images: ImageDb;
@@ -601,6 +603,8 @@ export class ImageService {
    */
   async remove(ref: string, opts: RemoveOptions = {}): Promise<DeleteResponseItem[]> {
     const force = opts.force ?? false;
+    // A container removed a moment ago may still be releasing its rootfs: it is not a user any more.
+    await Promise.allSettled([...this.releasing]);
     const { hex, labels, out, deleted } = await this.mutex.run(async () => {
       const hex = this.tags.mustResolve(ref);
       const labels = this.labelsOf(hex);
@@ -769,18 +773,27 @@ export class ImageService {
   }
 
   /**
-   * The first half of removeRootfs(): unmounts the rootfs and releases the
-   * image (the record and its pinned layers), so the image can be deleted
-   * at once; the directories stay until removeRootfs() (after a crash, the
-   * next start's cleanup of the container's directory).
+   * The first half of removeRootfs(): unmounts the rootfs (on the thread
+   * pool) and releases the image (the record and its pinned layers); the
+   * directories stay until removeRootfs() (after a crash, the next start's
+   * cleanup of the container's directory). Image deletions started
+   * meanwhile wait for it: the container no longer counts as a user.
    */
   async forgetRootfs(dir: string): Promise<void> {
     const base = resolvePath(dir);
-    await this.snapshots.release(base);
-    await this.mutex.run(async () => {
-      // Layers only this container still held (its image deleted meanwhile) go with it.
-      await this.collectLayers(await this.snapshots.forget(base));
-    });
+    const released = (async () => {
+      await this.snapshots.release(base, { inBackground: true });
+      await this.mutex.run(async () => {
+        // Layers only this container still held (its image deleted meanwhile) go with it.
+        await this.collectLayers(await this.snapshots.forget(base));
+      });
+    })();
+    this.releasing.add(released);
+    try {
+      await released;
+    } finally {
+      this.releasing.delete(released);
+    }
   }
 
   /**

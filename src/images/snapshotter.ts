@@ -140,8 +140,8 @@ export class OverlaySnapshotter {
   }
 
   /** Unmounts `<dir>/rootfs` (lazily if busy). The upper layer and the record are kept. */
-  async release(dir: string): Promise<void> {
-    await unmount(join(resolvePath(dir), 'rootfs'));
+  async release(dir: string, opts: { inBackground?: boolean } = {}): Promise<void> {
+    await unmount(join(resolvePath(dir), 'rootfs'), opts);
   }
 
   /** Unmounts and deletes `<dir>/rootfs`, `<dir>/upper` and `<dir>/work`; returns the resolved `dir`. */

@@ -57,7 +57,7 @@ type Bindings = {
   openat: (dirfd: number, path: string, flags: number, mode: number) => number;
   close: (fd: number) => number;
   mount: (source: string | null, target: string, fstype: string | null, flags: number, data: string | null) => number;
-  umount2: (target: string, flags: number) => number;
+  umount2: ((target: string, flags: number) => number) & { async: (target: string, flags: number, cb: (err: unknown, rc: number) => void) => void };
   chroot: (path: string) => number;
   chdir: (path: string) => number;
   fchdir: (fd: number) => number;
@@ -149,6 +149,16 @@ export function mount(source: string | null, target: string, fstype: string | nu
 
 export function umount2(target: string, flags = 0): void {
   check(lib().umount2(target, flags), 'umount2', target);
+}
+
+/**
+ * umount2 on the thread pool (an overlay's unmount waits for a journal
+ * commit of its upper filesystem). Resolves false when it failed: errno
+ * belongs to the pool thread, so the caller asks again synchronously to learn why.
+ */
+export function umount2InBackground(target: string, flags = 0): Promise<boolean> {
+  const fn = lib().umount2;
+  return new Promise((resolve, reject) => fn.async(target, flags, (err, rc) => (err ? reject(err as Error) : resolve(rc === 0))));
 }
 
 export function chroot(path: string): void {
