@@ -783,7 +783,8 @@ export class ContainerService {
 
   /**
    * A run ended: mounts released, runtime state deleted, the exit recorded
-   * and announced; then the restart policy decides whether it runs again.
+   * and announced; then the restart policy decides whether it runs again,
+   * or an AutoRemove container is removed (its rootfs and runtime state go then).
    */
   private async finishRun(id: string, st: RunExit, opts: { startFailed?: boolean } = {}): Promise<void> {
     const { volumes, images, events, records, log } = this.deps;

@@ -775,8 +775,7 @@ export class ImageService {
   /**
    * The first half of removeRootfs(): unmounts the rootfs (on the thread
    * pool) and releases the image (the record and its pinned layers); the
-   * directories stay until removeRootfs() (after a crash, the next start's
-   * cleanup of the container's directory). Image deletions started
+   * directories are the caller's to delete. Image deletions started
    * meanwhile wait for it: the container no longer counts as a user.
    */
   async forgetRootfs(dir: string): Promise<void> {

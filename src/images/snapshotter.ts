@@ -70,11 +70,11 @@ export class OverlaySnapshotter {
   async reserve(containerId: string, imageHex: string, layersTopFirst: string[], dir: string): Promise<void> {
     if (this.records.has(containerId)) return;
     checkContainerId(containerId);
-    await this.addRecord(containerId, imageHex, layersTopFirst, resolvePath(dir));
+    this.addRecord(containerId, imageHex, layersTopFirst, resolvePath(dir));
   }
 
   /** Writes a container's record and pins its layers. */
-  private async addRecord(containerId: string, imageHex: string, layersTopFirst: string[], base: string): Promise<void> {
+  private addRecord(containerId: string, imageHex: string, layersTopFirst: string[], base: string): void {
     const rec: RootfsRecord = { containerId, imageId: `sha256:${imageHex}`, dir: base, layers: [...layersTopFirst] };
     // As durable as the container's own record (SQLite, synchronous=NORMAL), without two fsyncs on every create.
     writeFileAtomicSync(join(this.recordsDir, `${containerId}.json`), JSON.stringify(rec) + '\n', 0o600, false);
@@ -102,7 +102,7 @@ export class OverlaySnapshotter {
     const rootfs = join(base, 'rootfs');
     const previous = this.records.get(containerId);
     const recordFile = join(this.recordsDir, `${containerId}.json`);
-    if (previous === undefined) await this.addRecord(containerId, imageHex, layersTopFirst, base);
+    if (previous === undefined) this.addRecord(containerId, imageHex, layersTopFirst, base);
     try {
       await this.mount(previous?.layers ?? layersTopFirst, base);
     } catch (e) {
@@ -144,16 +144,14 @@ export class OverlaySnapshotter {
     await unmount(join(resolvePath(dir), 'rootfs'), opts);
   }
 
-  /** Unmounts and deletes `<dir>/rootfs`, `<dir>/upper` and `<dir>/work`; returns the resolved `dir`. */
-  async removeDirs(dir: string): Promise<string> {
+  /** Unmounts and deletes `<dir>/rootfs`, `<dir>/upper` and `<dir>/work`. */
+  async removeDirs(dir: string): Promise<void> {
     const base = resolvePath(dir);
     // Throws unless nothing is mounted there any more: the directories below are only ever deleted unmounted.
     await this.release(base);
     for (const d of ['rootfs', 'upper', 'work']) await fsp.rm(join(base, d), { recursive: true, force: true });
-    return base;
   }
 
-  /** Drops the records of the rootfs at `base` (resolved). Inside the image store's mutex. */
   /** Drops the records of the rootfs at `base` and unpins their layers; returns those layers (to collect). Inside the mutex. */
   async forget(base: string): Promise<string[]> {
     const unpinned: string[] = [];
