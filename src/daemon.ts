@@ -46,7 +46,7 @@ import { PolicyStore } from './backup/policies.js';
 import { CredentialStore } from './backup/credentials.js';
 import { registerBackupRoutes } from './api/routes/backup.js';
 import { listen, parseHost } from './daemon/listen.js';
-import { InvalidParameter } from './errors.js';
+import { InvalidParameter, errorText } from './errors.js';
 import { generateId } from './util/random-id.js';
 import { Reaper, becomeSubreaper } from './util/reaper.js';
 import { defaultBridgeDevice, firewallTable } from './networks/host-names.js';
@@ -54,6 +54,7 @@ import { NetworkRecords } from './networks/records.js';
 import { NetworkService } from './networks/service.js';
 import { Firewall } from './networks/firewall.js';
 import { registerNetworkRoutes } from './api/routes/networks.js';
+import { SharedMount } from './util/shared-mount.js';
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
 export const DEFAULT_EXEC_ROOT = '/run/berth';
@@ -102,6 +103,7 @@ export class Daemon {
   private policies?: BackupPolicies;
   private db?: DB;
   private lock?: PidLock;
+  private sharedRoot?: SharedMount;
   private servers: Server[] = [];
   private readonly reaper = new Reaper();
 
@@ -124,6 +126,12 @@ export class Daemon {
     this.lock = new PidLock(join(dataRoot, 'berthd.pid'));
     this.lock.acquire();
     try {
+      try {
+        this.sharedRoot = SharedMount.share(dataRoot);
+      } catch (e) {
+        // docker cp then starts a fresh helper whenever a mount it needs is newer than the spare ones.
+        this.log.warn({ err: errorText(e) }, `cannot make ${dataRoot} a shared mount`);
+      }
       this.db = openDatabase(join(dataRoot, 'berth.db'));
       const records = new VolumeRecords(this.db);
       const drivers = new DriverRegistry([new LocalDriver(join(dataRoot, 'volumes'), this.log.child({ driver: 'local' }))]);
@@ -263,6 +271,8 @@ export class Daemon {
     this.reaper.close();
     this.db?.close();
     this.db = undefined;
+    this.sharedRoot?.release();
+    this.sharedRoot = undefined;
     this.lock?.release();
   }
 

@@ -36,7 +36,10 @@ interface HelperRun {
 }
 
 function spawnHelper(): ChildProcess {
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', process.execPath, HELPER], {
+  // A slave of berthd's mounts: the data root is a shared mount (util/shared-mount.ts),
+  // so rootfs and volume mounts made after this helper started reach it, and the
+  // view it builds stays its own.
+  const child = spawn('unshare', ['--mount', '--propagation', 'slave', '--', process.execPath, HELPER], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
   });
   // An idle helper's pipes may break (it exits with berthd's channel); the exit status tells.
@@ -148,10 +151,10 @@ function attach(child: ChildProcess, req: ArchiveHelperRequest): Attached {
 }
 
 /**
- * A helper with the container's view entered. A spare's mount namespace is a
- * copy taken when it started (the host's mounts do not propagate into it), so
- * one that predates a mount the view needs says "stale" and a fresh helper
- * takes over.
+ * A helper with the container's view entered. Mounts under the data root
+ * reach spare helpers (it is a shared mount); one that predates a mount the
+ * view needs anyway (berthd could not share its root, or the mount is outside
+ * it) says "stale" and a fresh helper takes over.
  */
 async function startHelper(pool: HelperPool, req: ArchiveHelperRequest): Promise<HelperRun> {
   let run = attach(pool.take(), req);

@@ -32,6 +32,7 @@ export const MS_BIND = 0x1000;
 export const MS_REC = 0x4000;
 export const MS_PRIVATE = 0x40000;
 export const MS_SLAVE = 0x80000;
+export const MS_SHARED = 0x100000;
 
 export const MNT_FORCE = 0x1;
 export const MNT_DETACH = 0x2;

@@ -6,6 +6,8 @@ import * as libc from './libc.js';
 
 export interface MountInfo {
   mountPoint: string;
+  /** The directory of the filesystem mounted there (a bind of a directory onto itself names it). */
+  root: string;
   fsType: string;
   source: string;
   options: string;
@@ -27,6 +29,7 @@ export function readMountInfo(text = readFileSync('/proc/self/mountinfo', 'utf8'
     const r = right.split(' ');
     out.push({
       mountPoint: unescapeMountField(l[4] ?? ''),
+      root: unescapeMountField(l[3] ?? ''),
       options: l[5] ?? '',
       fsType: r[0] ?? '',
       source: unescapeMountField(r[1] ?? ''),

@@ -21,7 +21,7 @@ function tree(t: { after(fn: () => void): void }, files: Record<string, string>)
   return root;
 }
 
-const mount = (mountPoint: string, fsType: string, superOptions: string): MountInfo => ({ mountPoint, fsType, source: fsType, options: 'rw', superOptions });
+const mount = (mountPoint: string, fsType: string, superOptions: string): MountInfo => ({ mountPoint, root: '/', fsType, source: fsType, options: 'rw', superOptions });
 
 test('cgroup v2: usage, limit, oom count, io.stat, cpu.stat and pids from the unified hierarchy', (t) => {
   const c = '/berth/abc';
