@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { killContainers, removeNetworkDevices, unmountUnder } from '../test/helpers/daemon.js';
 
 export const BERTHD = resolve(import.meta.dirname, '..', 'src', 'daemon-main.js');
 
@@ -85,6 +86,11 @@ export async function startBerthd(): Promise<{ socket: string; dir: string; stop
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
+      // What the daemon left on the host: containers, its bridges and firewall table, mounts under its root.
+      const root = join(dir, 'root');
+      killContainers(root);
+      removeNetworkDevices(root);
+      unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

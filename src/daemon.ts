@@ -271,9 +271,10 @@ export class Daemon {
     this.reaper.close();
     this.db?.close();
     this.db = undefined;
+    this.lock?.release();
+    // After the lock: its open file keeps the bind busy.
     this.sharedRoot?.release();
     this.sharedRoot = undefined;
-    this.lock?.release();
   }
 
   /** Registry access as the daemon's flags set it (dockerd's defaults otherwise). */
