@@ -3,12 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { BERTHD, removeNetworkDevices, startDaemon } from '../helpers/daemon.js';
 import { run, DOCKER } from '../helpers/run.js';
+import { readMountInfo } from '../../src/util/mount.js';
 
 function berthd(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -49,13 +50,19 @@ test('a second berthd on the same data root is refused; the socket is 0660', asy
 
 test('SIGTERM stops berthd cleanly and a restart after kill -9 works', async (t) => {
   const d = await startDaemon(t);
+  const binds = () => readMountInfo().filter((m) => m.mountPoint === realpathSync(d.dataRoot)).length;
+  // The data root is a shared mount of its own while berthd runs (docker cp's helpers are its slaves).
+  assert.equal(binds(), 1);
   const exited = new Promise<number | null>((r) => d.process.once('exit', (code) => r(code)));
   d.process.kill('SIGTERM');
   assert.equal(await exited, 0);
   assert.match(d.logs(), /"msg":"stopped"/);
+  assert.equal(binds(), 0, 'a clean stop unbinds the data root');
   await d.restart();
   await d.kill9();
+  assert.equal(binds(), 1, 'left by the killed daemon');
   await d.restart();
+  assert.equal(binds(), 1, 'taken over, not bound twice');
   assert.equal((await run(DOCKER, ['volume', 'ls'], { env: d.env })).code, 0);
 });
 
