@@ -39,7 +39,10 @@ export interface MonitorSettings {
   bundle: string;
   /** conmon's state: conmon.pid, pidfile, oom (under berthd's exec root). */
   stateDir: string;
-  logPath: string;
+  /** null: the none driver keeps no log. */
+  logPath: string | null;
+  /** conmon starts the log afresh past this size (Docker's max-file 1). */
+  logSizeMax?: number;
   tty: boolean;
   openStdin: boolean;
   stdinOnce: boolean;

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Conflict, InvalidParameter, NotFound, BerthError, SystemError, errorText } from '../errors.js';
+import { Conflict, InvalidParameter, NotFound, NotImplemented, BerthError, SystemError, errorText } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import type { VolumeService } from '../volumes/service.js';
 import type { ImageService } from '../images/service.js';
@@ -40,6 +40,8 @@ import { RestartManager, isNoRestart, policyRestarts, restartPolicyOf, validateR
 import { updateHostConfig } from './update.js';
 import { top, type TopResult } from './top.js';
 import { cgroupPathsOf, emptyStats, networkStats, readStats, type StatsSample } from './stats.js';
+import { DEFAULT_LOG_DRIVER, checkLogConfig, logSettings, type LogConfig, type LogSettings } from './log-config.js';
+import { LogRotator } from './runtime/log-rotation.js';
 import type { NetworkService, SandboxFiles, SandboxSpec } from '../networks/service.js';
 import type { EndpointConfig, EndpointRecord } from '../networks/types.js';
 import type { PortBinding } from '../networks/ports.js';
@@ -168,6 +170,8 @@ export class ContainerService {
   private readonly pendingAttach = new Map<string, Array<(m: ContainerMonitor | null) => void>>();
   /** Restart state of each container since its last explicit start. */
   private readonly restartManagers = new Map<string, RestartManager>();
+  /** Log rotation of running containers that keep more than one log file. */
+  private readonly rotators = new Map<string, LogRotator>();
   private readonly lifecycle = new EventEmitter();
   private readonly locks = new KeyedMutex();
   private readonly lastExit = new Map<string, number>();
@@ -196,6 +200,7 @@ export class ContainerService {
   close(): void {
     this.closed = true;
     for (const rm of this.restartManagers.values()) rm.cancel();
+    for (const id of [...this.rotators.keys()]) this.unwatchLog(id);
     // Exits the disk refused until now get one last chance before the database closes.
     this.deps.records.flush();
     this.exits.close();
@@ -303,6 +308,7 @@ export class ContainerService {
 
     const restart = restartPolicyOf(hostConfig);
     validateRestartPolicy(restart);
+    const logConfig = checkLogConfig(hostConfig.LogConfig as Partial<LogConfig> | null | undefined);
     if (hostConfig.AutoRemove === true && !isNoRestart(restart)) {
       throw new InvalidParameter("can't create 'AutoRemove' container with restart policy");
     }
@@ -363,7 +369,7 @@ export class ContainerService {
         VolumesFrom: hostConfig.VolumesFrom ?? null,
         ReadonlyRootfs: hostConfig.ReadonlyRootfs === true,
         RestartPolicy: hostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
-        LogConfig: { Type: 'json-file', Config: {} },
+        LogConfig: logConfig,
       },
       mounts: assembled.mounts,
       tmpfs: assembled.tmpfs,
@@ -531,6 +537,8 @@ export class ContainerService {
     let sandboxPrepared = false;
     let monitor: ContainerMonitor | undefined;
     try {
+      // dockerd initialises the log driver before anything is mounted: bad values fail the start here.
+      this.logSettingsOf(c);
       const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
       rootfsMounted = true;
       const mounts: MountInput[] = [];
@@ -614,6 +622,7 @@ export class ContainerService {
         throw e.apiError;
       }
       this.monitors.set(id, monitor);
+      this.watchLog(c);
       monitor.hub.holdStdin();
       // Attach clients that came before start see everything from the first byte.
       const pending = this.pendingAttach.get(id) ?? [];
@@ -664,17 +673,41 @@ export class ContainerService {
     return { conmon: this.conmon, exits: this.exits, reaper: this.deps.reaper, log: this.deps.log };
   }
 
+  /** The container's log settings; a start refuses bad values (dockerd's 500), so a running container's are good. */
+  private logSettingsOf(c: ContainerRecord): LogSettings {
+    return logSettings((c.hostConfig.LogConfig as LogConfig | undefined) ?? { Type: DEFAULT_LOG_DRIVER, Config: {} });
+  }
+
   private monitorSettings(c: ContainerRecord): MonitorSettings {
+    const logs = this.logSettingsOf(c);
     return {
       id: c.id,
       name: c.name,
       bundle: this.dir(c.id),
       stateDir: this.stateDir(c.id),
-      logPath: this.logPath(c.id),
+      logPath: logs.kept ? this.logPath(c.id) : null,
+      // One file: conmon starts it afresh past max-size; more: berthd rotates (watchLog).
+      ...(logs.kept && logs.maxSize !== null && logs.maxFile === 1 ? { logSizeMax: logs.maxSize } : {}),
       tty: c.config.Tty,
       openStdin: c.config.OpenStdin,
       stdinOnce: c.config.StdinOnce,
     };
+  }
+
+  /** Rotates a running container's log into generations when its driver keeps more than one file. */
+  private watchLog(c: ContainerRecord): void {
+    this.rotators.get(c.id)?.close();
+    this.rotators.delete(c.id);
+    const logs = this.logSettingsOf(c);
+    if (!logs.kept || logs.maxSize === null || logs.maxFile < 2) return;
+    const rotator = new LogRotator(this.logPath(c.id), this.dir(c.id), { maxSize: logs.maxSize, maxFile: logs.maxFile, compress: logs.compress }, this.deps.log);
+    this.rotators.set(c.id, rotator);
+    rotator.start();
+  }
+
+  private unwatchLog(id: string): void {
+    this.rotators.get(id)?.close();
+    this.rotators.delete(id);
   }
 
   private subpathDir(id: string): string {
@@ -789,6 +822,7 @@ export class ContainerService {
   private async finishRun(id: string, st: RunExit, opts: { startFailed?: boolean } = {}): Promise<void> {
     const { volumes, images, events, records, log } = this.deps;
     this.monitors.delete(id);
+    this.unwatchLog(id);
     const c = records.get(id);
     if (!c) return;
     await this.deps.networks.release(id).catch((e) => log.warn({ container: id, err: errorText(e) }, 'network release failed'));
@@ -1133,6 +1167,7 @@ export class ContainerService {
       if (monitor) {
         // Still running (a kill that did not take): taken over from watch(), killed, and its end awaited.
         this.monitors.delete(id);
+        this.unwatchLog(id);
         await this.runc.delete(id, { force: true }).catch(() => undefined);
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([monitor.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
@@ -1443,6 +1478,7 @@ export class ContainerService {
 
   logs(ref: string, opts: Omit<ReadLogsOptions, 'finished'>): AsyncGenerator<LogEntry> {
     const c = this.resolve(ref);
+    if (!this.logSettingsOf(c).kept) throw new NotImplemented('configured logging driver does not support reading');
     const running = isRunning(c.state);
     // conmon writes all the output before its exit file.
     const finished = (): boolean => !running || this.exits.read(c.id) !== null || !this.monitors.has(c.id);
@@ -1594,6 +1630,7 @@ export class ContainerService {
     for (const m of c.mounts) if (m.type === 'volume') await this.deps.volumes.mount(m.name, c.id).catch(() => undefined);
     this.monitors.set(c.id, monitor);
     await this.syncPausedState(c);
+    this.watchLog(c);
     this.watch(c.id, monitor);
     this.deps.log.info({ container: c.id, status: c.state.status }, 'reattached to running container');
   }

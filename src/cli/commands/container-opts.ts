@@ -42,6 +42,8 @@ export interface ContainerFlags {
   dnsOption?: string[];
   label?: string[];
   labelFile?: string[];
+  logDriver?: string;
+  logOpt?: string[];
   hostname?: string;
   domainname?: string;
   stopSignal?: string;
@@ -210,6 +212,19 @@ function normalizeCapabilityFlags(caps: string[] | undefined): string[] | null {
 }
 
 /** parseSecurityOpts (a seccomp profile file is sent inline) and parseSystemPaths. */
+/** --log-driver and --log-opt key=value (a bare key maps to ""), as the docker CLI sends them. */
+function loggingConfig(driver: string | undefined, opts: string[] | undefined): { Type: string; Config: Record<string, string> } {
+  const list = opts ?? [];
+  if (driver === 'none' && list.length > 0) throw new ContainerParseError('invalid logging opts for driver none');
+  const config: Record<string, string> = {};
+  for (const o of list) {
+    const i = o.indexOf('=');
+    if (i < 0) config[o] = '';
+    else config[o.slice(0, i)] = o.slice(i + 1);
+  }
+  return { Type: driver ?? '', Config: config };
+}
+
 function securityOpts(opts: string[] | undefined, ctx: BuildContext): { securityOpt: string[] | null; unconfinedPaths: boolean } {
   if (!opts || opts.length === 0) return { securityOpt: null, unconfinedPaths: false };
   const read = ctx.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
@@ -465,7 +480,7 @@ export function buildCreateBody(flags: ContainerFlags, image: string, args: stri
   const hostConfig: ApiContainerCreateBody['HostConfig'] = {
     Binds: binds.length > 0 ? binds : null,
     ContainerIDFile: '',
-    LogConfig: { Type: '', Config: {} },
+    LogConfig: loggingConfig(flags.logDriver, flags.logOpt),
     NetworkMode: networkMode,
     PortBindings: published.bindings,
     RestartPolicy: restartPolicy,

@@ -269,6 +269,8 @@ function addContainerFlags(cmd: Command): Command {
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-l, --label <list>', 'Set meta data on a container', collect)
     .option('--label-file <list>', 'Read in a line delimited file of labels', collect)
+    .option('--log-driver <string>', 'Logging driver for the container')
+    .option('--log-opt <list>', 'Log driver options', collect)
     .option('--mount <mount>', 'Attach a filesystem mount to the container', collect)
     .option('--name <string>', 'Assign a name to the container')
     .option('--network <network>', 'Connect a container to a network', collect)

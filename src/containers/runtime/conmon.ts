@@ -203,8 +203,10 @@ export interface ContainerMonitorOptions {
   stateDir: string;
   /** conmon writes <exitDir>/<id> when the container ends. */
   exitDir: string;
-  /** The k8s-file log. */
-  logPath: string;
+  /** The k8s-file log; null: nothing is kept (the none driver). */
+  logPath: string | null;
+  /** conmon starts the log afresh when the next record would take it past this (Docker's max-file 1). */
+  logSizeMax?: number;
   tty: boolean;
   openStdin: boolean;
   /** Docker's StdinOnce: a client closing the attach connection closes the container's stdin. */
@@ -227,7 +229,8 @@ export async function createContainer(rt: ConmonRuntime, o: ContainerMonitorOpti
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   const pidFile = join(o.stateDir, CONTAINER_PID_FILE);
   const args = sharedArgs(rt, { id: o.id, uuid: o.id, name: o.name, bundle: o.bundle, pidFile });
-  args.push('--exit-dir', o.exitDir, '-0', o.stateDir, '--conmon-pidfile', join(o.stateDir, CONMON_PID_FILE), '-l', `k8s-file:${o.logPath}`);
+  args.push('--exit-dir', o.exitDir, '-0', o.stateDir, '--conmon-pidfile', join(o.stateDir, CONMON_PID_FILE), '-l', o.logPath === null ? 'none' : `k8s-file:${o.logPath}`);
+  if (o.logSizeMax !== undefined) args.push('--log-size-max', String(o.logSizeMax));
   // No fsync of the log at the exit (Docker's json-file has none either): the exit is not held up by the disk.
   args.push('--no-sync-log');
   if (o.tty) args.push('-t');

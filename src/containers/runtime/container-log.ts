@@ -8,8 +8,11 @@
 // container's exit writes what is left as a partial entry: the reader joins
 // pieces the same way, per stream, and takes an entry's time from the record
 // that completes it.
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { formatRFC3339NanoFixed, nowNs, parseRFC3339Nano, toNs, type TimeBound } from '../../go/timestamps.js';
 
 export type StreamName = 'stdout' | 'stderr';
@@ -152,39 +155,28 @@ function splitLines(data: Buffer): Buffer[] {
 }
 
 /** The offset just past the file's last "\n" (records after it are still being written). */
-async function lastLineEnd(path: string, size: number): Promise<number> {
-  if (size === 0) return 0;
-  const fh = await open(path, 'r');
-  try {
-    let pos = size;
-    const buf = Buffer.alloc(4096);
-    while (pos > 0) {
-      const n = Math.min(buf.length, pos);
-      pos -= n;
-      await fh.read(buf, 0, n, pos);
-      const i = buf.subarray(0, n).lastIndexOf(0x0a);
-      if (i !== -1) return pos + i + 1;
-    }
-    return 0;
-  } finally {
-    await fh.close();
+async function lastLineEnd(fh: FileHandle, size: number): Promise<number> {
+  let pos = size;
+  const buf = Buffer.alloc(4096);
+  while (pos > 0) {
+    const n = Math.min(buf.length, pos);
+    pos -= n;
+    await fh.read(buf, 0, n, pos);
+    const i = buf.subarray(0, n).lastIndexOf(0x0a);
+    if (i !== -1) return pos + i + 1;
   }
+  return 0;
 }
 
-async function readRange(path: string, start: number, end: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(end - start);
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
-      if (bytesRead === 0) break;
-      off += bytesRead;
-    }
-    return buf.subarray(0, off);
-  } finally {
-    await fh.close();
+async function readRange(fh: FileHandle, start: number, end: number): Promise<Buffer> {
+  const buf = Buffer.alloc(end - start);
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
   }
+  return buf.subarray(0, off);
 }
 
 /**
@@ -194,7 +186,7 @@ async function readRange(path: string, start: number, end: number): Promise<Buff
  * assembler that parsed them, holding the pieces of lines still open at `end`.
  */
 async function tailEntries(
-  path: string,
+  fh: FileHandle,
   end: number,
   want: number,
   accept: (e: LogEntry) => boolean,
@@ -202,7 +194,7 @@ async function tailEntries(
 ): Promise<{ entries: LogEntry[]; assembler: EntryAssembler }> {
   for (let span = 64 * 1024; ; span *= 4) {
     let start = Math.max(0, end - span);
-    let data = await readRange(path, start, end);
+    let data = await readRange(fh, start, end);
     if (start > 0) {
       // Begin at a record: past the first "\n" of the span.
       const nl = data.indexOf(0x0a);
@@ -216,6 +208,75 @@ async function tailEntries(
       if (r) for (const e of assembler.push(r)) if (accept(e)) entries.push(e);
     }
     if (entries.length >= want || start === 0) return { entries: entries.slice(Math.max(0, entries.length - want)), assembler };
+  }
+}
+
+/** Parses whole records of `data` into `assembler`'s entries. */
+function* entriesOf(data: Buffer, assembler: EntryAssembler): Generator<LogEntry> {
+  for (const line of splitLines(data)) {
+    const r = parseRecord(line);
+    if (r) yield* assembler.push(r);
+  }
+}
+
+/** The file at `path` held open, with its inode (a rotation puts another file at the path). */
+interface OpenLog {
+  fh: FileHandle;
+  ino: number;
+}
+
+async function openLog(path: string): Promise<OpenLog | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return null;
+  }
+  return { fh, ino: (await fh.stat()).ino };
+}
+
+/** Whether another file than `cur` is at `path` now (conmon reopened the log after a rotation). */
+async function replaced(path: string, cur: OpenLog): Promise<boolean> {
+  try {
+    return (await stat(path)).ino !== cur.ino;
+  } catch {
+    // Renamed away, not reopened yet: conmon still writes to the one held.
+    return false;
+  }
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The rotated generations of a log, oldest first: `<log>.N` or `<log>.N.gz`
+ * (log-rotation.ts), N.gz taken over N when both are there for an instant.
+ */
+export function logGenerations(logPath: string): string[] {
+  const name = basename(logPath);
+  const byNumber = new Map<number, string>();
+  let entries: string[];
+  try {
+    entries = readdirSync(dirname(logPath));
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    if (!e.startsWith(`${name}.`)) continue;
+    const m = /^(\d+)(\.gz)?$/.exec(e.slice(name.length + 1));
+    if (!m) continue;
+    const n = Number(m[1]);
+    if (!byNumber.has(n) || m[2]) byNumber.set(n, e);
+  }
+  return [...byNumber.entries()].sort((a, b) => b[0] - a[0]).map(([, e]) => join(dirname(logPath), e));
+}
+
+/** A generation's records (a rotation moved it away since it was listed: none). */
+async function readGeneration(path: string): Promise<Buffer> {
+  try {
+    const data = await readFile(path);
+    return path.endsWith('.gz') ? await gunzipAsync(data) : data;
+  } catch {
+    return Buffer.alloc(0);
   }
 }
 
@@ -236,49 +297,93 @@ export async function* readLogs(logPath: string, opts: ReadLogsOptions): AsyncGe
     (e.stream === 'stdout' ? wantStdout : wantStderr) && (since === null || e.timeNs >= since) && (until === null || e.timeNs <= until);
   // Read before the file: whatever the log holds then is all the output there will be.
   let done = opts.finished();
-
-  let size = 0;
+  // Oldest first: the generations a rotation left, then the file being written (opened
+  // first: a rotation in between makes it generation 1, which is then not read twice).
+  let current = await openLog(logPath);
+  const generations: string[] = [];
+  for (const g of logGenerations(logPath)) {
+    const ino = await stat(g).then((st) => st.ino, () => -1);
+    if (ino !== -1 && ino !== current?.ino) generations.push(g);
+  }
   try {
-    size = (await stat(logPath)).size;
-  } catch {
-    size = 0;
-  }
-  let pos = 0;
-  let assembler = new EntryAssembler(timestamps);
-  const tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : null;
-  if (tail !== null) {
-    pos = await lastLineEnd(logPath, size);
-    if (tail > 0 && pos > 0) {
-      const t = await tailEntries(logPath, pos, tail, accept, timestamps);
-      assembler = t.assembler;
-      const held = done ? assembler.flush().filter(accept) : [];
-      // A partial entry the exit left counts among the last N.
-      const last = [...t.entries, ...held].slice(-tail);
-      for (const e of last) {
-        if (signal?.aborted) return;
-        yield e;
-      }
-    } else {
-      // Nothing of what is there now: pieces of an open line begin mid-entry.
-      assembler = new EntryAssembler(timestamps, { fromMiddle: pos > 0 });
-    }
-    if (!opts.follow || done) return;
+    yield* follow();
+  } finally {
+    await current?.fh.close();
   }
 
-  let carry = Buffer.alloc(0);
-  // Records from `pos` to the current end of the file; 'past-until' once an entry is newer than `until`.
-  async function* drain(): AsyncGenerator<LogEntry | 'past-until'> {
-    let fh;
-    try {
-      fh = await open(logPath, 'r');
-    } catch {
-      return;
+  async function* follow(): AsyncGenerator<LogEntry> {
+    const size = current ? (await current.fh.stat()).size : 0;
+    let pos = 0;
+    let assembler = new EntryAssembler(timestamps);
+    const tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : null;
+    if (tail !== null) {
+      pos = current ? await lastLineEnd(current.fh, size) : 0;
+      let last: LogEntry[];
+      if (tail === 0) {
+        last = [];
+        // Nothing of what is there now: pieces of an open line begin mid-entry.
+        assembler = new EntryAssembler(timestamps, { fromMiddle: pos > 0 || generations.length > 0 });
+      } else if (generations.length === 0) {
+        if (pos > 0 && current) {
+          const t = await tailEntries(current.fh, pos, tail, accept, timestamps);
+          assembler = t.assembler;
+          last = t.entries;
+        } else {
+          last = [];
+        }
+      } else {
+        // Rotated logs are bounded (max-size x max-file): read through, keeping the last N.
+        last = [];
+        const keep = (e: LogEntry) => {
+          if (!accept(e)) return;
+          last.push(e);
+          if (last.length > tail) last.shift();
+        };
+        for (const g of generations) for (const e of entriesOf(await readGeneration(g), assembler)) keep(e);
+        if (current && pos > 0) for (const e of entriesOf(await readRange(current.fh, 0, pos), assembler)) keep(e);
+      }
+      if (tail > 0) {
+        const held = done ? assembler.flush().filter(accept) : [];
+        // A partial entry the exit left counts among the last N.
+        for (const e of [...last, ...held].slice(-tail)) {
+          if (signal?.aborted) return;
+          yield e;
+        }
+      }
+      if (!opts.follow || done) return;
+    } else {
+      for (const g of generations) {
+        for (const e of entriesOf(await readGeneration(g), assembler)) {
+          if (until !== null && e.timeNs > until) return;
+          if (signal?.aborted) return;
+          if (accept(e)) yield e;
+        }
+      }
     }
-    try {
+
+    let carry = Buffer.alloc(0);
+    // Records from `pos` to the current end of the file, across a rotation; 'past-until' once an entry is newer than `until`.
+    async function* drain(): AsyncGenerator<LogEntry | 'past-until'> {
+      if (!current) {
+        current = await openLog(logPath);
+        pos = 0;
+        if (!current) return;
+      }
       const buf = Buffer.alloc(256 * 1024);
       for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) break;
+        const { bytesRead } = await current.fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) {
+          if (!(await replaced(logPath, current))) return;
+          // conmon wrote its last records to the old file before it put the new one in place: read those first.
+          const { size: oldSize } = await current.fh.stat();
+          if (oldSize > pos) continue;
+          await current.fh.close();
+          current = await openLog(logPath);
+          pos = 0;
+          carry = Buffer.alloc(0);
+          if (!current) return;
+          continue;
+        }
         pos += bytesRead;
         const data = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : Buffer.from(buf.subarray(0, bytesRead));
         const lastNl = data.lastIndexOf(0x0a);
@@ -287,60 +392,59 @@ export async function* readLogs(logPath: string, opts: ReadLogsOptions): AsyncGe
           continue;
         }
         carry = Buffer.from(data.subarray(lastNl + 1));
-        for (const line of splitLines(data.subarray(0, lastNl + 1))) {
-          const r = parseRecord(line);
-          if (!r) continue;
-          for (const e of assembler.push(r)) {
-            if (until !== null && e.timeNs > until) {
-              yield 'past-until';
-              return;
-            }
-            if (accept(e)) yield e;
+        for (const e of entriesOf(data.subarray(0, lastNl + 1), assembler)) {
+          if (until !== null && e.timeNs > until) {
+            yield 'past-until';
+            return;
           }
+          if (accept(e)) yield e;
         }
       }
-    } finally {
-      await fh.close();
     }
-  }
 
-  let watcher: FSWatcher | null = null;
-  let wake: (() => void) | null = null;
-  const onAbort = (): void => wake?.();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    if (opts.follow && !done) {
-      try {
-        watcher = existsSync(logPath) ? watch(logPath, { persistent: false }, () => wake?.()) : null;
-      } catch {
-        watcher = null;
+    let watcher: FSWatcher | null = null;
+    let wake: (() => void) | null = null;
+    const onAbort = (): void => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      if (opts.follow && !done) {
+        // The directory: a rotation replaces the file.
+        const name = basename(logPath);
+        try {
+          watcher = watch(dirname(logPath), { persistent: false }, (_event, file) => {
+            if (file === name) wake?.();
+          });
+          watcher.on('error', () => undefined);
+        } catch {
+          watcher = null;
+        }
       }
-    }
-    for (;;) {
-      if (signal?.aborted) return;
-      for await (const e of drain()) {
-        if (e === 'past-until') return;
+      for (;;) {
         if (signal?.aborted) return;
-        yield e;
+        for await (const e of drain()) {
+          if (e === 'past-until') return;
+          if (signal?.aborted) return;
+          yield e;
+        }
+        if (done) {
+          for (const e of assembler.flush()) if (accept(e) && (until === null || e.timeNs <= until)) yield e;
+          return;
+        }
+        if (!opts.follow) return;
+        if (until !== null && nowNs() > until) return;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = null;
+        done = opts.finished();
       }
-      if (done) {
-        for (const e of assembler.flush()) if (accept(e) && (until === null || e.timeNs <= until)) yield e;
-        return;
-      }
-      if (!opts.follow) return;
-      if (until !== null && nowNs() > until) return;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = null;
-      done = opts.finished();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      watcher?.close();
     }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    watcher?.close();
   }
 }

@@ -2,7 +2,8 @@
 // only: records written here as conmon writes them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, appendFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { readLogs, parseRecord, MAX_PARTIAL_LINE, type LogEntry, type ReadLogsOptions } from '../../../src/containers/runtime/container-log.js';
@@ -175,4 +176,39 @@ test('readLogs follow: waits while the container runs, ends once it has finished
   ac.abort();
   await r2;
   assert.deepEqual(seen, ['last\n', 'unfinished and fresh\n']);
+});
+
+test('rotated generations are read oldest first (gzip ones too, N.gz over N), with tail across them', async (t) => {
+  const dir = tmp(t);
+  const log = join(dir, 'c.log');
+  const lines = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => record('stdout', `l${from + i}`, T0 + BigInt(from + i))).join('');
+  writeFileSync(`${log}.2.gz`, gzipSync(lines(1, 3)));
+  // A gzip that just replaced its plain twin: the plain one is not read again.
+  writeFileSync(`${log}.1.gz`, gzipSync(lines(4, 6)));
+  writeFileSync(`${log}.1`, lines(4, 6));
+  writeFileSync(log, lines(7, 8));
+  writeFileSync(`${log}.notes`, 'not a generation\n');
+  assert.deepEqual((await all(log)).map((e) => e.log), ['l1\n', 'l2\n', 'l3\n', 'l4\n', 'l5\n', 'l6\n', 'l7\n', 'l8\n']);
+  assert.deepEqual((await all(log, { tail: 4 })).map((e) => e.log), ['l5\n', 'l6\n', 'l7\n', 'l8\n']);
+  assert.deepEqual((await all(log, { tail: 0 })).map((e) => e.log), []);
+});
+
+test('a follower reads on across a rotation: the rest of the renamed file, then the new one', async (t) => {
+  const dir = tmp(t);
+  const log = join(dir, 'c.log');
+  writeFileSync(log, record('stdout', 'one', T0));
+  let finished = false;
+  const seen: string[] = [];
+  const reading = (async () => {
+    for await (const e of readLogs(log, { follow: true, finished: () => finished, pollMs: 20 })) seen.push(e.log);
+  })();
+  await waitFor(() => seen.length === 1, 'the first entry');
+  // A rotation: the file moves to generation 1 (conmon still appends to it), then a new file takes the path.
+  renameSync(log, `${log}.1`);
+  appendFileSync(`${log}.1`, record('stdout', 'two', T0 + 1n));
+  writeFileSync(log, record('stdout', 'three', T0 + 2n));
+  await waitFor(() => seen.length === 3, 'the entries after the rotation');
+  finished = true;
+  await reading;
+  assert.deepEqual(seen, ['one\n', 'two\n', 'three\n']);
 });
