@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startDaemon, BERTH, type TestDaemon } from '../helpers/daemon.js';
 import { docker as runDocker, run, type RunResult, dockerOk } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
+import { waitFor } from '../helpers/wait.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
@@ -87,6 +88,18 @@ test('logs -f follows a container across rotations', async (t) => {
   const followed = await docker('logs', '-f', 'follow-rot');
   assert.equal(followed.code, 0);
   assert.equal(followed.stdout, numbered(1, 150));
+});
+
+test('a berthd restart takes rotation over for the containers still running', async (t) => {
+  t.after(() => docker('rm', '-f', 'rot-restart'));
+  await ok('run', '-d', '--name', 'rot-restart', '--log-opt', 'max-size=1k', '--log-opt', 'max-file=1000', 'busybox', ...printer(1000, '0.01'));
+  const generations = async () => (await logFiles('rot-restart')).filter((f) => f !== '.log').length;
+  await waitFor(async () => (await generations()) > 0, 'a first rotation');
+  await d.restart();
+  const before = await generations();
+  await waitFor(async () => (await generations()) > before, 'a rotation by the restarted berthd');
+  assert.equal((await ok('wait', 'rot-restart')).trim(), '0');
+  assert.equal(await ok('logs', 'rot-restart'), numbered(1, 1000));
 });
 
 test('the none driver keeps nothing: docker logs refuses, the attached run still prints', async (t) => {
