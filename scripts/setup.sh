@@ -8,8 +8,6 @@ need_pkgs=()
 command -v runc >/dev/null || need_pkgs+=(runc)
 # The per-container monitor (Podman's and CRI-O's).
 command -v conmon >/dev/null || need_pkgs+=(conmon)
-# The default seccomp profile containers run under (/usr/share/containers/seccomp.json).
-[ -f /usr/share/containers/seccomp.json ] || need_pkgs+=(golang-github-containers-common)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v setfattr >/dev/null || need_pkgs+=(attr)
 # Volume archive tests: ACL and capability fixtures, compressed archives, bsdtar as a second reader.

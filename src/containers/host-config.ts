@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidParameter } from '../errors.js';
 import { ALL_CAPABILITIES, hostDevices, isCgroup2UnifiedHost, normalizeCapabilities, type OciDevice, type OciResources, type SpecInput } from './runtime/oci-spec.js';
-import { DEFAULT_SECCOMP_PROFILE, loadDefaultSeccompProfile, parseSeccompProfile, type SeccompProfile } from './runtime/seccomp.js';
+import { builtinSeccompProfile, loadDefaultSeccompProfile, parseSeccompProfile, type SeccompProfile } from './runtime/seccomp.js';
 
 type Json = Record<string, unknown>;
 
@@ -22,7 +22,7 @@ export interface HostFacts {
   controllers: { memory: boolean; swap: boolean; swappiness: boolean; pids: boolean; cpuCfs: boolean; cpuShares: boolean; cpuset: boolean };
   /** berthd's oom_score_adj: going below it needs CAP_SYS_RESOURCE. */
   oomScoreAdj: number;
-  /** The seccomp profile containers get unless they ask otherwise: "builtin" (the default file), "unconfined", or a profile file (berthd --seccomp-profile). */
+  /** The seccomp profile containers get unless they ask otherwise: "builtin" (Docker's), "unconfined", or a profile file (berthd --seccomp-profile). */
   seccompProfile: string;
 }
 
@@ -372,10 +372,10 @@ export function specResources(hc: Json): Omit<OciResources, 'devices'> {
  */
 function seccompProfileFor(security: SecurityOptions, privileged: boolean, host: HostFacts): SeccompProfile | undefined {
   if (privileged || security.seccomp === 'unconfined') return undefined;
-  if (security.seccomp === 'builtin') return loadDefaultSeccompProfile();
+  if (security.seccomp === 'builtin') return builtinSeccompProfile();
   if (security.seccomp) return security.seccomp;
   if (host.seccompProfile === 'unconfined') return undefined;
-  return loadDefaultSeccompProfile(host.seccompProfile === 'builtin' ? DEFAULT_SECCOMP_PROFILE : host.seccompProfile);
+  return host.seccompProfile === 'builtin' ? builtinSeccompProfile() : loadDefaultSeccompProfile(host.seccompProfile);
 }
 
 /** The OCI spec settings a stored (checked) HostConfig asks for. */

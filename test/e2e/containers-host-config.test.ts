@@ -162,6 +162,11 @@ test('seccomp: the default profile filters every container; unconfined, --privil
   assert.equal(await mode('--security-opt', 'seccomp=builtin'), '2');
   assert.equal(await mode('--security-opt', 'seccomp=unconfined'), '0');
   assert.equal(await mode('--privileged'), '0');
+  // Docker's profile: no user namespaces without CAP_SYS_ADMIN (EPERM, as the default action), with it they work.
+  const userns = await docker('run', '--rm', 'busybox', 'unshare', '-U', 'true');
+  assert.notEqual(userns.code, 0);
+  assert.match(userns.stderr, /Operation not permitted/);
+  assert.equal((await docker('run', '--rm', '--cap-add', 'SYS_ADMIN', 'busybox', 'unshare', '-U', 'true')).code, 0);
   // A profile file (the docker CLI sends its content inline) is what filters: mkdir refused with EPERM.
   const dir = mkdtempSync(join(tmpdir(), 'berth-seccomp-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,8 +7,6 @@
 //  - no `process.rlimits`: setting RLIMIT_NOFILE etc. above the current hard
 //    limit needs CAP_SYS_RESOURCE, which berth's hosts may lack; the container
 //    inherits the runtime's limits instead.
-//  - the default seccomp profile is the one Debian's containers-common ships
-//    (Podman's, in Docker's format; see seccomp.ts), not Docker's own list.
 //  - no AppArmor/SELinux labels (Docker sets them only when the host has the
 //    LSM enabled and its profile loaded).
 //  - capabilities come from the set the daemon itself holds (Docker's

@@ -1,15 +1,14 @@
 // Seccomp profiles in Docker's format (the one `--security-opt seccomp=FILE`
-// takes and Debian's containers-common ships as the default), turned into
-// the OCI runtime spec's linux.seccomp for one container: the rules are
-// filtered by this machine's architecture, the container's capabilities and
-// the kernel version, as dockerd does when it builds a spec.
+// and berthd's --seccomp-profile take; the built-in default is Docker's own,
+// docker-seccomp.ts), turned into the OCI runtime spec's linux.seccomp for
+// one container: the rules are filtered by this machine's architecture, the
+// container's capabilities and the kernel version, as dockerd does when it
+// builds a spec.
 import { readFileSync } from 'node:fs';
 import { arch as hostArch, release } from 'node:os';
 import { z } from 'zod';
 import { InvalidParameter } from '../../errors.js';
-
-/** The default profile berthd applies (Debian package golang-github-containers-common). */
-export const DEFAULT_SECCOMP_PROFILE = '/usr/share/containers/seccomp.json';
+import { dockerDefaultProfile } from './docker-seccomp.js';
 
 const Arg = z.object({
   index: z.number().int().min(0),
@@ -85,17 +84,24 @@ export function parseSeccompProfile(json: string): SeccompProfile {
   return p;
 }
 
+let builtin: SeccompProfile | undefined;
+
+/** berth's built-in default: Docker's profile. */
+export function builtinSeccompProfile(): SeccompProfile {
+  return (builtin ??= dockerDefaultProfile());
+}
+
 let defaultProfile: { path: string; profile: SeccompProfile } | undefined;
 
-/** The default profile, read once; a clear error when the file is missing. */
-export function loadDefaultSeccompProfile(path = DEFAULT_SECCOMP_PROFILE): SeccompProfile {
+/** A daemon-wide default profile from a file (berthd --seccomp-profile), read once; a clear error when it cannot be read. */
+export function loadDefaultSeccompProfile(path: string): SeccompProfile {
   if (defaultProfile?.path === path) return defaultProfile.profile;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new InvalidParameter(
-      `the default seccomp profile ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): install Debian's golang-github-containers-common, start berthd with --seccomp-profile, or run the container with --security-opt seccomp=unconfined`,
+      `the default seccomp profile ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): start berthd with another --seccomp-profile (or none: Docker's built-in one), or run the container with --security-opt seccomp=unconfined`,
     );
   }
   const profile = parseSeccompProfile(text);
