@@ -1495,7 +1495,9 @@ export class ContainerService {
 
   /** The host paths inspect reports for a container. */
   paths(id: string): ContainerPaths {
-    return { containerDir: this.dir(id), logPath: this.logPath(id), fsDir: this.fsDir(id) };
+    // dockerd names a log file for json-file only (local keeps its own format; none has none).
+    const driver = (this.deps.records.get(id)?.hostConfig.LogConfig as LogConfig | undefined)?.Type ?? DEFAULT_LOG_DRIVER;
+    return { containerDir: this.dir(id), logPath: driver === 'json-file' ? this.logPath(id) : '', fsDir: this.fsDir(id) };
   }
 
   /**

@@ -109,6 +109,8 @@ test('the none driver keeps nothing: docker logs refuses, the attached run still
   assert.equal(logs.code, 1);
   assert.match(logs.stderr, /Error response from daemon: configured logging driver does not support reading/);
   assert.deepEqual(await logFiles('quiet'), []);
+  // dockerd names a log file for json-file only.
+  assert.equal(await ok('inspect', '-f', '{{.LogPath}}', 'quiet'), '\n');
 });
 
 test("bad drivers and options: dockerd's errors at create, bad values at start", async (t) => {

@@ -5,7 +5,7 @@
 // reopen the log path, which starts a new file. conmon writes to the renamed
 // file until it reopens, so no record is lost or split between files.
 // Rotated generations are gzip-compressed when asked, as Docker's are.
-import { closeSync, constants as fsConstants, createReadStream, createWriteStream, openSync, renameSync, rmSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, constants as fsConstants, createReadStream, createWriteStream, existsSync, openSync, renameSync, rmSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -64,6 +64,14 @@ export class LogRotator {
       if (file === name) this.check();
     });
     this.watcher.on('error', () => undefined);
+    if (!existsSync(this.logPath)) {
+      // A berthd stopped between a rename and conmon's reopen: conmon still writes to generation 1.
+      try {
+        reopenLogs(this.bundle);
+      } catch {
+        // conmon is gone
+      }
+    }
     this.check();
   }
 
