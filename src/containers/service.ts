@@ -1485,6 +1485,11 @@ export class ContainerService {
     return readLogs(this.logPath(c.id), { ...opts, follow: opts.follow && running, finished });
   }
 
+  /** Whether the container's logging driver keeps a log `docker logs` can read (not none). */
+  keepsLog(ref: string): boolean {
+    return this.logSettingsOf(this.resolve(ref)).kept;
+  }
+
   isTty(ref: string): boolean {
     return this.resolve(ref).config.Tty;
   }

@@ -11,6 +11,7 @@ import { startDaemon, BERTH, type TestDaemon } from '../helpers/daemon.js';
 import { docker as runDocker, run, type RunResult, dockerOk } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
 import { waitFor } from '../helpers/wait.js';
+import { api } from '../helpers/http.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
@@ -111,6 +112,14 @@ test('the none driver keeps nothing: docker logs refuses, the attached run still
   assert.deepEqual(await logFiles('quiet'), []);
   // dockerd names a log file for json-file only.
   assert.equal(await ok('inspect', '-f', '{{.LogPath}}', 'quiet'), '\n');
+  // An attach asking for the logs too (docker-compose's) gets the live output: there is no log to replay.
+  t.after(() => docker('rm', '-f', 'quiet-live'));
+  await ok('run', '-d', '--name', 'quiet-live', '--log-driver', 'none', 'busybox', 'sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.05; done; echo live-output');
+  const attached = api(d.socket, 'POST', '/containers/quiet-live/attach?logs=1&stream=1&stdout=1&stderr=1');
+  await ok('exec', 'quiet-live', 'touch', '/tmp/go');
+  const live = await attached;
+  assert.equal(live.status, 200);
+  assert.match(live.text, /live-output/);
 });
 
 test("bad drivers and options: dockerd's errors at create, bad values at start", async (t) => {

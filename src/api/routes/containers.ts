@@ -61,7 +61,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'attachable' | 'create' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
+  'attach' | 'attachable' | 'create' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -140,7 +140,8 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     // Refusals (a paused container) go out as errors, before the connection is hijacked.
     const c = containers.attachable(ctx.params.id!);
     const want = { stdin: queryBool(ctx.query, 'stdin'), stdout: queryBool(ctx.query, 'stdout'), stderr: queryBool(ctx.query, 'stderr') };
-    if (queryBool(ctx.query, 'logs') && !want.stdin) {
+    // (A driver that keeps no log has nothing to replay: the live stream only, as dockerd does.)
+    if (queryBool(ctx.query, 'logs') && !want.stdin && containers.keepsLog(c.id)) {
       // logs=1 (docker-compose's log printer): the output so far from the log, then, with stream=1, what follows until the container ends.
       const h = hijack(ctx, c.config.Tty ? RAW : MULTIPLEXED);
       const abort = new AbortController();
