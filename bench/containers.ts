@@ -2,8 +2,8 @@
 // and dockerd when DOCKER_REFERENCE_HOST is set (issue 10 targets: a run at
 // most half of dockerd's and within 2x of bare runc, at most 3 MB resident
 // per running container):
-//  - `docker run --rm busybox true` wall times, the three tools taking turns
-//    in each round so that they share the machine's noise;
+//  - `docker run --rm busybox true` wall times, the tools taking turns in
+//    each round (in a shuffled order) so that they share the machine's noise;
 //  - the resident memory of what supervises each of 10 sleeping containers:
 //    the parent of the container's init, conmon for berth (berth keeps no
 //    other process per container), containerd-shim-runc-v2 for dockerd;
@@ -25,6 +25,16 @@ function time(fn: () => void): number {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/** Fisher-Yates. */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 function median(samples: number[]): number {
@@ -111,8 +121,19 @@ function interleavedRuns(berthHost: string, refHost: string | undefined, work: s
   const runcMinimal = bareRuncRunner(work, 'minimal');
   const samples = { berth: [] as number[], runc: [] as number[], runcMinimal: [] as number[], dockerd: [] as number[] };
   const run = (host: string) => () => void docker(host, ['run', '--rm', 'bench-busybox', 'true']);
+  const tools: Array<[keyof typeof samples, () => void]> = [
+    ['berth', run(berthHost)],
+    ['runc', runc],
+    ['runcMinimal', runcMinimal],
+    ...(refHost ? [['dockerd', run(refHost)] as [keyof typeof samples, () => void]] : []),
+  ];
   for (let i = 0; i <= RUNS; i++) {
-    const round = { berth: time(run(berthHost)), runc: time(runc), runcMinimal: time(runcMinimal), dockerd: refHost ? time(run(refHost)) : 0 };
+    // A new order each round: a daemon's work after its answer (dockerd's and
+    // berthd's cleanup) slows whichever tool comes next, and a fixed order would
+    // always hand that to the same one.
+    const order = shuffled(tools);
+    const round = { berth: 0, runc: 0, runcMinimal: 0, dockerd: 0 };
+    for (const [name, fn] of order) round[name] = time(fn);
     // The first round warms every tool up.
     if (i === 0) continue;
     samples.berth.push(round.berth);
