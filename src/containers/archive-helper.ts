@@ -22,6 +22,7 @@ import { pipeline } from 'node:stream/promises';
 import { exportTree, extractTree } from '../archive/tree.js';
 import * as libc from '../util/libc.js';
 import { mkdirAllAt, openInRoot, openInside, resolveInScope } from '../mounts/safe-path.js';
+import { cleanContainerPath, followsLast, pathStatOf, type PathStat } from './path-stat.js';
 
 export interface ViewMount {
   /** Host path of the volume or bind source (daemon-chosen, or the user's bind). */
@@ -49,13 +50,7 @@ export interface ArchiveHelperRequest {
   noOverwriteDirNonDir?: boolean;
 }
 
-export interface HelperStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
-}
+export type HelperStat = PathStat;
 
 export type HelperReply =
   | { ready: true }
@@ -67,8 +62,6 @@ export type HelperReply =
 export type HelperErrorKind = 'not-found' | 'invalid' | 'conflict' | 'read-only' | 'system';
 
 // Go's os.FileMode type bits, which docker cp reads from the stat header.
-const GO_DIR = 0x80000000;
-const GO_SYMLINK = 0x08000000;
 
 const control = new Socket({ fd: 3, readable: true, writable: true });
 function send(r: HelperReply): Promise<void> {
@@ -188,14 +181,7 @@ async function enterView(req: ArchiveHelperRequest): Promise<void> {
   libc.close(rootFd);
 }
 
-function cleanPath(p: string): string {
-  return posix.normalize(posix.join('/', p));
-}
-
-/** Docker follows the last component when the path ends in '/' or '/.'. */
-function followsLast(p: string): boolean {
-  return p.endsWith('/') || p.endsWith('/.');
-}
+const cleanPath = cleanContainerPath;
 
 async function statPath(containerPath: string): Promise<{ stat: HelperStat; path: string }> {
   const clean = cleanPath(containerPath);
@@ -208,15 +194,9 @@ async function statPath(containerPath: string): Promise<{ stat: HelperStat; path
     if (c === 'ENOENT' || c === 'ENOTDIR') throw new HelperError('not-found', `Could not find the file ${containerPath}`);
     throw e;
   }
-  let mode = st.mode & 0o777;
-  let linkTarget = '';
-  if (st.isDirectory()) mode = (mode | GO_DIR) >>> 0;
-  if (st.isSymbolicLink()) {
-    mode = (mode | GO_SYMLINK) >>> 0;
-    // Docker reports the link fully resolved inside the container.
-    linkTarget = await resolveInScope('/', path);
-  }
-  return { stat: { name: posix.basename(clean) || '/', size: st.size, mode, mtime: st.mtime.toISOString(), linkTarget }, path };
+  // Docker reports a link fully resolved inside the container.
+  const linkTarget = st.isSymbolicLink() ? await resolveInScope('/', path) : '';
+  return { stat: pathStatOf(clean, st, linkTarget), path };
 }
 
 /** The top member's name: the path's basename, or "." (the contents) for the root and a path ending in "/.", as Docker names it. */

@@ -7,7 +7,7 @@
 // before anything is extracted (all or nothing). Archives both ways are
 // berth's own tar codec (src/archive/), as for images and volumes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -20,6 +20,9 @@ import { Conflict, Forbidden, InvalidParameter, NotFound, SystemError, errorText
 import { generateId } from '../util/random-id.js';
 import type { ArchiveHelperRequest, HelperReply, HelperStat } from './archive-helper.js';
 import type { ContainerService } from './service.js';
+import type { ContainerRecord } from './types.js';
+import { cleanContainerPath, followsLast, pathStatOf } from './path-stat.js';
+import * as libc from '../util/libc.js';
 
 export type PathStat = HelperStat;
 
@@ -172,6 +175,13 @@ async function startHelper(pool: HelperPool, req: ArchiveHelperRequest): Promise
   return { child: run.child, ready, first: run.reply(1), finished: run.finished };
 }
 
+/** berth copies neither from nor to a container's tmpfs mounts. */
+function refuseTmpfs(c: ContainerRecord, containerPath: string): void {
+  const clean = cleanContainerPath(containerPath);
+  const tmpfs = c.tmpfs.find((m) => clean === m.destination || clean.startsWith(`${m.destination}/`));
+  if (tmpfs) throw new InvalidParameter(`copying from or to the tmpfs mount ${tmpfs.destination} is not supported`);
+}
+
 function toError(r: HelperReply, containerPath: string, ref: string): Error | undefined {
   if (!('error' in r)) return undefined;
   const { kind, message } = r.error;
@@ -236,9 +246,7 @@ export class ArchiveService {
 
   private async request(ref: string, op: ArchiveHelperRequest['op'], containerPath: string, extra: Partial<ArchiveHelperRequest> = {}) {
     const c = this.containers.resolve(ref);
-    const clean = posix.normalize(posix.join('/', containerPath));
-    const tmpfs = c.tmpfs.find((m) => clean === m.destination || clean.startsWith(`${m.destination}/`));
-    if (tmpfs) throw new InvalidParameter(`copying from or to the tmpfs mount ${tmpfs.destination} is not supported`);
+    refuseTmpfs(c, containerPath);
     const view = await this.containers.archiveView(c.id);
     let expect: ArchiveHelperRequest['expect'];
     try {
@@ -263,6 +271,10 @@ export class ArchiveService {
   }
 
   async stat(ref: string, containerPath: string): Promise<PathStat> {
+    const c = this.containers.resolve(ref);
+    refuseTmpfs(c, containerPath);
+    const quick = this.statRunning(c.id, ref, containerPath);
+    if (quick) return quick;
     const { view, req } = await this.request(ref, 'stat', containerPath);
     try {
       const run = await startHelper(this.pool, req);
@@ -272,6 +284,43 @@ export class ArchiveService {
       return (r as { stat: PathStat }).stat;
     } finally {
       await view.release();
+    }
+  }
+
+  /**
+   * The stat of a path in a running container, without a helper: resolved
+   * by the kernel from the container's own root (openat2 RESOLVE_IN_ROOT on
+   * /proc/<init>/root: its mounts in place, '..' and absolute links kept
+   * inside). null when the helper must answer: the container is not running,
+   * the path is a link (whose target Docker reports resolved), or it is
+   * under the runtime's own /proc, /sys or /dev.
+   */
+  private statRunning(id: string, ref: string, containerPath: string): PathStat | null {
+    const clean = cleanContainerPath(containerPath);
+    // The runtime's own mounts there (procfs, sysfs, /dev) are not in docker cp's view of a container.
+    if (['/proc', '/sys', '/dev'].some((m) => clean === m || clean.startsWith(`${m}/`))) return null;
+    const root = this.containers.openRunningRoot(id);
+    if (root === null) return null;
+    try {
+      let fd: number;
+      try {
+        fd = libc.openat2(root, clean === '/' ? '.' : clean.slice(1), {
+          flags: libc.O_PATH | libc.O_CLOEXEC | (followsLast(containerPath) ? 0 : libc.O_NOFOLLOW),
+          resolve: libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS,
+        });
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFound(`Could not find the file ${containerPath} in container ${ref}`);
+        return null;
+      }
+      try {
+        const st = fstatSync(fd);
+        return st.isSymbolicLink() ? null : pathStatOf(clean, st, '');
+      } finally {
+        libc.close(fd);
+      }
+    } finally {
+      libc.close(root);
     }
   }
 

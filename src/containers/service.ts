@@ -32,6 +32,8 @@ import { checkHostConfig, probeHost, specOptions, specResources, type HostFacts 
 import { generateName, validateContainerName } from './names.js';
 import type { ContainerRecords } from './records.js';
 import { ZERO_TIME, isRunning, isRunningOrRestarting, type ContainerCreateSpec, type ContainerPaths, type ContainerRecord, type ContainerStatus } from './types.js';
+import * as libc from '../util/libc.js';
+import { isProcessRunning } from '../util/proc.js';
 import { FreezeJournal } from './freeze-journal.js';
 import { Freezer, type FreezeOptions, type FreezeResult } from './freeze.js';
 import type { ViewMount } from './archive-helper.js';
@@ -1503,6 +1505,31 @@ export class ContainerService {
     // dockerd names a log file for json-file only (local keeps its own format; none has none).
     const driver = (this.deps.records.get(id)?.hostConfig.LogConfig as LogConfig | undefined)?.Type ?? DEFAULT_LOG_DRIVER;
     return { containerDir: this.dir(id), logPath: driver === 'json-file' ? this.logPath(id) : '', fsDir: this.fsDir(id) };
+  }
+
+  /**
+   * A descriptor (O_PATH) of a running container's root as its init sees it,
+   * in the container's own mount namespace (its volumes, binds and tmpfs
+   * mounts in place); null when it is not running. Checked after the open
+   * that the pid is still the container's init (not a reused one), so the
+   * descriptor is its root. The caller closes it.
+   */
+  openRunningRoot(id: string): number | null {
+    const c = this.deps.records.get(id);
+    if (!c || !isRunning(c.state) || c.state.pid <= 0) return null;
+    const init = this.runc.initOf(id);
+    if (!init || init.pid !== c.state.pid) return null;
+    let fd: number;
+    try {
+      fd = libc.openat(libc.AT_FDCWD, `/proc/${init.pid}/root`, libc.O_PATH | libc.O_DIRECTORY);
+    } catch {
+      return null;
+    }
+    if (!isProcessRunning(init.pid, init.startTime)) {
+      libc.close(fd);
+      return null;
+    }
+    return fd;
   }
 
   /**

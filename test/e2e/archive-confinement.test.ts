@@ -211,6 +211,27 @@ test('HEAD archive reports the link target resolved inside the container', async
   assert.equal((await stat('/data/etclink/app')).size, 'a file\n'.length);
 });
 
+test("HEAD archive of a running container (answered by berthd from the container's root) equals the stopped container's (answered by a helper)", async (t) => {
+  const name = 'cp-head-same';
+  await withContainer(name, 'mkdir -p /data/dir; echo volume-file > /data/dir/v; echo rootfs-file > /etc/r; ln -s / /data/rootlink', t);
+  const id = (await ok('inspect', '-f', '{{.Id}}', name)).trim();
+  const stat = async (p: string) => {
+    const r = await api(d.socket, 'HEAD', `/containers/${id}/archive?path=${encodeURIComponent(p)}`);
+    return { status: r.status, stat: r.status === 200 ? JSON.parse(Buffer.from(String(r.headers['x-docker-container-path-stat']), 'base64').toString('utf8')) : r.json };
+  };
+  const paths = ['/etc/r', '/data/dir', '/data/dir/', '/data/dir/v', '/data/../../../etc/r', '/data/rootlink/etc/r', '/data/rootlink/data/dir/v', '/missing', '/etc/r/not-a-dir'];
+  const running: unknown[] = [];
+  for (const p of paths) running.push(await stat(p));
+  await ok('stop', '-t', '0', name);
+  const stopped: unknown[] = [];
+  for (const p of paths) stopped.push(await stat(p));
+  assert.deepEqual(running, stopped);
+  assert.equal((running[0] as { stat: { size: number } }).stat.size, 'rootfs-file\n'.length);
+  assert.equal((running[3] as { stat: { size: number } }).stat.size, 'volume-file\n'.length, 'the volume, mounted in the container');
+  assert.equal((running[5] as { stat: { size: number } }).stat.size, 'rootfs-file\n'.length, "a link to / is the container's root");
+  assert.equal((running[7] as { status: number }).status, 404);
+});
+
 test('a WorkingDir swapped for a link to a host dir is created inside the rootfs at the next start', async (t) => {
   const name = 'wd-link';
   t.after(() => docker('rm', '-f', name));

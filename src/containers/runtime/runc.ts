@@ -184,7 +184,8 @@ export class Runc {
   }
 
   /** The container's init as runc recorded it (pid and start time), or null without a state. */
-  private initOf(id: string): { pid: number; startTime: string } | null {
+  /** The container's init as runc recorded it: its pid and its start time (to tell a reused pid). */
+  initOf(id: string): { pid: number; startTime: string } | null {
     try {
       const state = JSON.parse(readFileSync(join(this.root, id, 'state.json'), 'utf8')) as { init_process_pid?: unknown; init_process_start?: unknown };
       return typeof state.init_process_pid === 'number' ? { pid: state.init_process_pid, startTime: String(state.init_process_start) } : null;
