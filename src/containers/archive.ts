@@ -18,7 +18,7 @@ import { decompressed } from '../archive/compression.js';
 import { ByteReader, readTar, type TarEntryType } from '../archive/tar/reader.js';
 import { Conflict, Forbidden, InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
 import { generateId } from '../util/random-id.js';
-import type { ArchiveHelperRequest, HelperReply, HelperStat } from './archive-helper.js';
+import type { ArchiveHelperRequest, HelperReply, HelperStat, ViewMount } from './archive-helper.js';
 import type { ContainerService } from './service.js';
 import type { ContainerRecord } from './types.js';
 import { cleanContainerPath, followsLast, pathStatOf } from './path-stat.js';
@@ -175,6 +175,33 @@ async function startHelper(pool: HelperPool, req: ArchiveHelperRequest): Promise
   return { child: run.child, ready, first: run.reply(1), finished: run.finished };
 }
 
+/**
+ * lstat (stat for a path ending in '/' or '/.') of `containerPath` resolved
+ * by openat2 under `root` with `resolve`; NotFound as Docker words it; null
+ * when a helper must answer (a link, a link on the way under
+ * RESOLVE_NO_SYMLINKS, anything unexpected).
+ */
+function statUnder(root: number, ref: string, containerPath: string, resolve: number): PathStat | null {
+  const clean = cleanContainerPath(containerPath);
+  let fd: number;
+  try {
+    fd = libc.openat2(root, clean === '/' ? '.' : clean.slice(1), {
+      flags: libc.O_PATH | libc.O_CLOEXEC | (followsLast(containerPath) ? 0 : libc.O_NOFOLLOW),
+      resolve,
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFound(`Could not find the file ${containerPath} in container ${ref}`);
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    return st.isSymbolicLink() ? null : pathStatOf(clean, st, '');
+  } finally {
+    libc.close(fd);
+  }
+}
+
 /** berth copies neither from nor to a container's tmpfs mounts. */
 function refuseTmpfs(c: ContainerRecord, containerPath: string): void {
   const clean = cleanContainerPath(containerPath);
@@ -277,6 +304,8 @@ export class ArchiveService {
     if (quick) return quick;
     const { view, req } = await this.request(ref, 'stat', containerPath);
     try {
+      const inView = this.statInView(view, ref, containerPath);
+      if (inView) return inView;
       const run = await startHelper(this.pool, req);
       const r = 'error' in run.ready ? run.ready : await run.finished.then(async (end) => ('error' in end ? end : await run.first));
       const err = toError(r, containerPath, ref);
@@ -289,36 +318,40 @@ export class ArchiveService {
 
   /**
    * The stat of a path in a running container, without a helper: resolved
-   * by the kernel from the container's own root (openat2 RESOLVE_IN_ROOT on
-   * /proc/<init>/root: its mounts in place, '..' and absolute links kept
-   * inside). null when the helper must answer: the container is not running,
-   * the path is a link (whose target Docker reports resolved), or it is
-   * under the runtime's own /proc, /sys or /dev.
+   * by the kernel from the container's own root (/proc/<init>/root: its
+   * mounts in place, '..' and absolute links kept inside). null when a
+   * helper must answer: the container is not running, the path is a link
+   * (whose target Docker reports resolved), or it is under the runtime's
+   * own /proc, /sys or /dev, which are not in docker cp's view.
    */
   private statRunning(id: string, ref: string, containerPath: string): PathStat | null {
     const clean = cleanContainerPath(containerPath);
-    // The runtime's own mounts there (procfs, sysfs, /dev) are not in docker cp's view of a container.
     if (['/proc', '/sys', '/dev'].some((m) => clean === m || clean.startsWith(`${m}/`))) return null;
     const root = this.containers.openRunningRoot(id);
     if (root === null) return null;
     try {
-      let fd: number;
-      try {
-        fd = libc.openat2(root, clean === '/' ? '.' : clean.slice(1), {
-          flags: libc.O_PATH | libc.O_CLOEXEC | (followsLast(containerPath) ? 0 : libc.O_NOFOLLOW),
-          resolve: libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS,
-        });
-      } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') throw new NotFound(`Could not find the file ${containerPath} in container ${ref}`);
-        return null;
-      }
-      try {
-        const st = fstatSync(fd);
-        return st.isSymbolicLink() ? null : pathStatOf(clean, st, '');
-      } finally {
-        libc.close(fd);
-      }
+      return statUnder(root, ref, containerPath, libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS);
+    } finally {
+      libc.close(root);
+    }
+  }
+
+  /**
+   * The stat of a path of a container's rootfs that no mount of the view
+   * covers and no link leads through (a link on the way, or a mount, is for
+   * the helper's real view), without a helper.
+   */
+  private statInView(view: { rootfs: string; mounts: ViewMount[] }, ref: string, containerPath: string): PathStat | null {
+    const clean = cleanContainerPath(containerPath);
+    if (view.mounts.some((m) => clean === m.destination || clean.startsWith(m.destination === '/' ? '/' : `${m.destination}/`))) return null;
+    let root: number;
+    try {
+      root = libc.openat(libc.AT_FDCWD, view.rootfs, libc.O_PATH | libc.O_DIRECTORY);
+    } catch {
+      return null;
+    }
+    try {
+      return statUnder(root, ref, containerPath, libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_SYMLINKS | libc.RESOLVE_NO_MAGICLINKS);
     } finally {
       libc.close(root);
     }
