@@ -197,14 +197,20 @@ test('files vanishing during GET archive never crash berthd (item 3)', async (t)
   assert.equal(ping.text, 'OK');
 });
 
+/** HEAD /containers/{id}/archive: the status, and the path stat header decoded (or the error body). */
+async function headArchive(id: string, path: string): Promise<{ status: number; stat: any }> {
+  const r = await api(d.socket, 'HEAD', `/containers/${id}/archive?path=${encodeURIComponent(path)}`);
+  return { status: r.status, stat: r.status === 200 ? JSON.parse(Buffer.from(String(r.headers['x-docker-container-path-stat']), 'base64').toString('utf8')) : r.json };
+}
+
 test('HEAD archive reports the link target resolved inside the container', async (t) => {
   const name = 'cp-head';
   await withContainer(name, 'ln -s /etc /data/etclink; ln -s ../../../../etc/app /data/applink', t);
   const id = (await ok('inspect', '-f', '{{.Id}}', name)).trim();
   const stat = async (p: string) => {
-    const r = await api(d.socket, 'HEAD', `/containers/${id}/archive?path=${encodeURIComponent(p)}`);
+    const r = await headArchive(id, p);
     assert.equal(r.status, 200, p);
-    return JSON.parse(Buffer.from(String(r.headers['x-docker-container-path-stat']), 'base64').toString('utf8'));
+    return r.stat;
   };
   assert.equal((await stat('/data/etclink')).linkTarget, '/etc');
   assert.equal((await stat('/data/applink')).linkTarget, '/etc/app');
@@ -215,10 +221,7 @@ test('HEAD archive answers the same for a running and a stopped container, wheth
   const name = 'cp-head-same';
   await withContainer(name, 'mkdir -p /data/dir; echo volume-file > /data/dir/v; echo rootfs-file > /etc/r; ln -s / /data/rootlink; ln -s /etc /etclink', t);
   const id = (await ok('inspect', '-f', '{{.Id}}', name)).trim();
-  const stat = async (p: string) => {
-    const r = await api(d.socket, 'HEAD', `/containers/${id}/archive?path=${encodeURIComponent(p)}`);
-    return { status: r.status, stat: r.status === 200 ? JSON.parse(Buffer.from(String(r.headers['x-docker-container-path-stat']), 'base64').toString('utf8')) : r.json };
-  };
+  const stat = (p: string) => headArchive(id, p);
   // Rootfs paths, volume paths, links on the way and at the end, missing ones: berthd answers some itself, a helper the others.
   const paths = ['/etc/r', '/data/dir', '/data/dir/', '/data/dir/v', '/data/../../../etc/r', '/data/rootlink/etc/r', '/data/rootlink/data/dir/v', '/missing', '/etc/r/not-a-dir', '/etclink', '/etclink/', '/etclink/r', '/'];
   const running: unknown[] = [];
