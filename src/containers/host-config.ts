@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidParameter } from '../errors.js';
 import { ALL_CAPABILITIES, hostDevices, isCgroup2UnifiedHost, normalizeCapabilities, type OciDevice, type OciResources, type SpecInput } from './runtime/oci-spec.js';
 import { builtinSeccompProfile, loadDefaultSeccompProfile, parseSeccompProfile, type SeccompProfile } from './runtime/seccomp.js';
+import { parseBool } from '../go/strconv.js';
 
 type Json = Record<string, unknown>;
 
@@ -98,13 +99,6 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Go's strconv.ParseBool. */
-function parseGoBool(v: string): boolean | null {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  return null;
-}
-
 export interface SecurityOptions {
   noNewPrivileges: boolean;
   /** --security-opt seccomp=...: unset means the daemon's default. */
@@ -128,8 +122,8 @@ export function parseSecurityOpt(opts: readonly string[], privileged: boolean): 
     const value = opt.slice(i + 1);
     switch (key) {
       case 'no-new-privileges': {
-        const b = parseGoBool(value);
-        if (b === null) throw new InvalidParameter(`invalid --security-opt 2: ${JSON.stringify(opt)}`);
+        const b = parseBool(value);
+        if (b === undefined) throw new InvalidParameter(`invalid --security-opt 2: ${JSON.stringify(opt)}`);
         out.noNewPrivileges = b;
         break;
       }
@@ -148,8 +142,8 @@ export function parseSecurityOpt(opts: readonly string[], privileged: boolean): 
         }
         break;
       case 'writable-cgroups': {
-        const b = parseGoBool(value);
-        if (b === null) throw new InvalidParameter(`invalid --security-opt 2: ${JSON.stringify(opt)}`);
+        const b = parseBool(value);
+        if (b === undefined) throw new InvalidParameter(`invalid --security-opt 2: ${JSON.stringify(opt)}`);
         if (b && !privileged) throw new InvalidParameter('security option "writable-cgroups=true" is not supported by berth yet');
         break;
       }

@@ -7,6 +7,7 @@
 // drivers ship logs to services berth does not talk to: refused at create
 // with a clear error rather than accepted and never used.
 import { InvalidParameter, SystemError } from '../errors.js';
+import { parseBool } from '../go/strconv.js';
 import { fromHumanSize } from '../go/units.js';
 
 export interface LogConfig {
@@ -64,13 +65,6 @@ export class LogDriverError extends SystemError {
   }
 }
 
-/** Go's strconv.ParseBool. */
-function parseGoBool(s: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false;
-  return undefined;
-}
-
 /**
  * The settings of a container's log at its start, with dockerd's errors for
  * bad values; `local` has its own defaults (20 MB, 5 files, compressed).
@@ -97,7 +91,7 @@ export function logSettings(cfg: LogConfig): LogSettings {
   }
   let compress = local;
   if (o.compress !== undefined) {
-    const b = parseGoBool(o.compress);
+    const b = parseBool(o.compress);
     if (b === undefined) throw new LogDriverError(`strconv.ParseBool: parsing ${JSON.stringify(o.compress)}: invalid syntax`);
     compress = b;
     if (compress && (maxFile === 1 || maxSize === null)) throw new LogDriverError('compress cannot be true when max-file is less than 2 or max-size is not set');

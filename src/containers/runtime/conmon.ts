@@ -349,17 +349,28 @@ export class ExecMonitor {
   }
 }
 
-/** WIN_RESIZE_EVENT on conmon's control fifo. */
+/** Messages on conmon's control fifo ("type height width"): WIN_RESIZE_EVENT and REOPEN_LOGS_EVENT. */
 const CTL_RESIZE = 1;
+const CTL_REOPEN_LOGS = 2;
+
+/** Writes one message to the control fifo of the monitor that made `<dir>/ctl`. */
+function control(dir: string, type: number, height: number, width: number): void {
+  // Non-blocking: conmon always holds the fifo open for reading while it runs (ENXIO once it is gone).
+  const fd = openSync(join(dir, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  try {
+    writeSync(fd, `${type} ${height} ${width}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Resizes the terminal of the process whose monitor made `<dir>/ctl`. */
 export function resizeTerminal(dir: string, height: number, width: number): void {
   if (!(height > 0 && width > 0)) return;
-  // Non-blocking: conmon always holds the fifo open for reading while it runs.
-  const fd = openSync(join(dir, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
-  try {
-    writeSync(fd, `${CTL_RESIZE} ${Math.trunc(height)} ${Math.trunc(width)}\n`);
-  } finally {
-    closeSync(fd);
-  }
+  control(dir, CTL_RESIZE, Math.trunc(height), Math.trunc(width));
+}
+
+/** Asks the monitor that made `<dir>/ctl` to reopen its log file (after a rotation renamed it). */
+export function reopenLogs(dir: string): void {
+  control(dir, CTL_REOPEN_LOGS, 0, 0);
 }

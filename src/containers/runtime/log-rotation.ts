@@ -5,14 +5,12 @@
 // reopen the log path, which starts a new file. conmon writes to the renamed
 // file until it reopens, so no record is lost or split between files.
 // Rotated generations are gzip-compressed when asked, as Docker's are.
-import { closeSync, constants as fsConstants, createReadStream, createWriteStream, existsSync, openSync, renameSync, rmSync, statSync, watch, writeSync, type FSWatcher } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
-
-/** REOPEN_LOGS_EVENT on conmon's control fifo (its message is "type height width"). */
-const CTL_REOPEN_LOGS = 2;
+import { reopenLogs } from './conmon.js';
 
 export interface RotationSettings {
   maxSize: number;
@@ -24,17 +22,6 @@ export interface RotationSettings {
 /** Generation `n` of a log: `<log>.n`, or `<log>.n.gz` when compressed. */
 export function generationPath(logPath: string, n: number, compressed: boolean): string {
   return `${logPath}.${n}${compressed ? '.gz' : ''}`;
-}
-
-/** Asks the conmon whose control fifo is `<bundle>/ctl` to reopen its log files. */
-export function reopenLogs(bundle: string): void {
-  // Non-blocking: conmon holds the fifo open for reading while it runs (ENXIO otherwise).
-  const fd = openSync(join(bundle, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
-  try {
-    writeSync(fd, `${CTL_REOPEN_LOGS} 0 0\n`);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
