@@ -698,8 +698,7 @@ export class ContainerService {
 
   /** Rotates a running container's log into generations when its driver keeps more than one file. */
   private watchLog(c: ContainerRecord): void {
-    this.rotators.get(c.id)?.close();
-    this.rotators.delete(c.id);
+    this.unwatchLog(c.id);
     const logs = this.logSettingsOf(c);
     if (!logs.kept || logs.maxSize === null || logs.maxFile < 2) return;
     const rotator = new LogRotator(this.logPath(c.id), this.dir(c.id), { maxSize: logs.maxSize, maxFile: logs.maxFile, compress: logs.compress }, this.deps.log);
