@@ -185,7 +185,7 @@ export class ContainerService {
 
   constructor(private readonly deps: ContainerServiceDeps) {
     this.runc = new Runc({ binary: deps.runtimeBinary ?? 'runc', root: join(deps.dataRoot, 'runtime') });
-    this.conmon = { conmon: deps.conmonBinary ?? 'conmon', runc: this.runc };
+    this.conmon = { conmon: deps.conmonBinary ?? 'conmon', runc: this.runc, reaper: deps.reaper };
     this.lifecycle.setMaxListeners(0);
     mkdirSync(join(deps.dataRoot, 'containers'), { recursive: true, mode: 0o710 });
     mkdirSync(join(deps.dataRoot, 'runtime'), { recursive: true, mode: 0o700 });

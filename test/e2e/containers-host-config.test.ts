@@ -258,6 +258,15 @@ test('--group-add, --shm-size and --oom-score-adj reach the process; lowering th
   }
 });
 
+test("signals: a container's process and an exec start with none ignored or blocked, as under dockerd (berthd itself ignores SIGPIPE)", async (t) => {
+  const signals = (out: string): string[] => out.trim().split('\n').sort();
+  const clean = ['SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000'];
+  assert.deepEqual(signals(await ok('run', '--rm', 'busybox', 'grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status')), clean);
+  const id = (await ok('run', '-d', 'busybox', 'sleep', '60')).trim();
+  t.after(() => docker('rm', '-f', id));
+  assert.deepEqual(signals(await ok('exec', id, 'grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status')), clean);
+});
+
 test('--cgroupns private gives the container its own cgroup namespace; Annotations reach the OCI spec', async (t) => {
   const own = await ok('run', '--rm', '--cgroupns', 'private', 'busybox', 'cat', '/proc/self/cgroup');
   for (const line of own.trim().split('\n')) assert.match(line, /:\/$/, `a private cgroup namespace shows its root: ${line}`);

@@ -14,6 +14,7 @@ import { buildBusyboxRootfs } from '../helpers/busybox.js';
 import Database from 'better-sqlite3';
 import { createContainer } from '../../src/containers/runtime/conmon.js';
 import { Runc } from '../../src/containers/runtime/runc.js';
+import { Reaper } from '../../src/util/reaper.js';
 import { buildSpec, writeSpec } from '../../src/containers/runtime/oci-spec.js';
 import { isConmonOf } from '../../src/containers/monitor.js';
 
@@ -120,7 +121,7 @@ test('after kill -9 during starts, restore ends the monitor of a never-started c
   writeSpec(bundle, buildSpec({ args: ['sleep', '600'], rootfs }));
   const stateDir = join(d.execRoot, 'containers', ids.cutShort);
   const { conmonPid } = await createContainer(
-    { conmon: 'conmon', runc: new Runc({ root: join(d.dataRoot, 'runtime') }) },
+    { conmon: 'conmon', runc: new Runc({ root: join(d.dataRoot, 'runtime') }), reaper: new Reaper() },
     { id: ids.cutShort, name: 'cut-short', bundle, stateDir, exitDir: join(d.execRoot, 'exits'), logPath: join(bundle, `${ids.cutShort}.log`), tty: false, openStdin: false, stdinOnce: false },
   );
   assert.ok(isConmonOf(conmonPid, ids.cutShort));

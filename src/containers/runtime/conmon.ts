@@ -13,18 +13,21 @@
 //   attach pipe (fd 5, exec only): {"data": 0} once the attach socket listens.
 //   <bundle>/attach: the attach socket; <bundle>/ctl: "1 H W\n" resizes the
 //     terminal; <exit-dir>/<id>: the exit code; <persist-dir>/oom: an OOM kill.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants as fsConstants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { InvalidParameter, SystemError, BerthError, errorText } from '../../errors.js';
+import { posixSpawn, type SpawnedChild } from '../../util/posix-spawn.js';
+import type { Reaper } from '../../util/reaper.js';
 import { runcErrorText, type Runc } from './runc.js';
 
-/** The conmon binary and the runtime it runs. */
+/** The conmon binary, the runtime it runs, and what reaps conmon's first process. */
 export interface ConmonRuntime {
   /** Path or name of conmon (berthd --conmon). */
   conmon: string;
   runc: Runc;
+  reaper: Reaper;
 }
 
 /** Files conmon writes in a monitored process's state directory (its cwd and --persist-dir). */
@@ -132,7 +135,6 @@ class SyncReader {
 }
 
 interface SpawnedConmon {
-  child: ChildProcess;
   /** What the first conmon process printed before it forked away (option errors). */
   output: () => string;
   /** Resolves with the first process's exit code: it exits once it has forked the monitor (and written conmon.pid). */
@@ -142,7 +144,13 @@ interface SpawnedConmon {
   pipe(fd: 3 | 4 | 5): Duplex;
 }
 
-function spawnConmon(rt: ConmonRuntime, args: string[], cwd: string, extraPipes: number): Promise<SpawnedConmon> {
+/**
+ * Starts conmon with posix_spawn (util/posix-spawn.ts: no copy of berthd's
+ * memory on the start path); stdout, stderr, the sync pipe and `extraPipes`
+ * more (4 start, 5 attach) are socket pairs, as Node's 'pipe' stdio. The
+ * reaper reaps the first process, which exits once it has forked the monitor.
+ */
+function spawnConmon(rt: ConmonRuntime, args: string[], cwd: string, extraPipes: number): SpawnedConmon {
   const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: '3' };
   delete env.NOTIFY_SOCKET;
   delete env.LISTEN_PID;
@@ -151,20 +159,21 @@ function spawnConmon(rt: ConmonRuntime, args: string[], cwd: string, extraPipes:
     env._OCI_STARTPIPE = '4';
     env._OCI_ATTACHPIPE = '5';
   }
-  const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', 'pipe'];
-  for (let i = 0; i < extraPipes; i++) stdio.push('pipe');
-  const child = spawn(rt.conmon, args, { stdio, env, cwd });
+  let child: SpawnedChild;
+  try {
+    child = posixSpawn(rt.conmon, args, { env, cwd, pipes: 3 + extraPipes });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new SystemError(code === 'ENOENT' ? `the container monitor ${rt.conmon} is not installed (Debian package conmon)` : `cannot run ${rt.conmon}: ${errorText(e)}`, { cause: e });
+  }
+  // By the child's descriptor: 1 stdout, 2 stderr, 3 sync, 4 start, 5 attach.
+  const sockets = child.fds.map((fd) => new Socket({ fd, readable: true, writable: true }));
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const forked = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    child.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new SystemError(e.code === 'ENOENT' ? `the container monitor ${rt.conmon} is not installed (Debian package conmon)` : `cannot run ${rt.conmon}: ${errorText(e)}`, { cause: e })),
-    );
-    const pipe = (fd: 3 | 4 | 5): Duplex => (child.stdio as unknown as Duplex[])[fd]!;
-    child.once('spawn', () => resolve({ child, output: () => output.trim(), forked, sync: new SyncReader(pipe(3)), pipe }));
-  });
+  for (const s of sockets.slice(0, 2)) s.on('data', (d: Buffer) => (output += d.toString()));
+  for (const s of sockets) s.on('error', () => undefined);
+  const forked = rt.reaper.watch(child.pid).then((exit) => exit?.code ?? null);
+  const pipe = (fd: 3 | 4 | 5): Duplex => sockets[fd - 1]!;
+  return { output: () => output.trim(), forked, sync: new SyncReader(pipe(3)), pipe };
 }
 
 /** The arguments every monitored process shares (Podman's sharedConmonArgs). */
@@ -236,7 +245,7 @@ export async function createContainer(rt: ConmonRuntime, o: ContainerMonitorOpti
   if (o.tty) args.push('-t');
   if (o.openStdin) args.push('-i');
   if (o.openStdin && !o.stdinOnce) args.push('--leave-stdin-open');
-  const spawned = await spawnConmon(rt, args, o.stateDir, 0);
+  const spawned = spawnConmon(rt, args, o.stateDir, 0);
   let m: SyncMessage | null;
   try {
     m = await spawned.sync.next();
@@ -312,7 +321,7 @@ export class ExecMonitor {
     args.push('--conmon-pidfile', join(o.dir, CONMON_PID_FILE), '-l', 'none', '-e', '--exec-attach', '--exec-process-spec', o.processFile);
     if (o.tty) args.push('-t');
     if (o.stdin) args.push('-i');
-    const spawned = await spawnConmon(rt, args, o.dir, 2);
+    const spawned = spawnConmon(rt, args, o.dir, 2);
     const start = spawned.pipe(4);
     const attach = new SyncReader(spawned.pipe(5));
     start.on('error', () => undefined);
@@ -340,12 +349,13 @@ export class ExecMonitor {
   abandon(): void {
     if (this.begun) return;
     this.begun = true;
-    this.spawned.pipe(4).destroy();
+    // Killed before its start pipe closes: conmon reads an EOF there as the go-ahead.
     try {
       process.kill(this.conmonPid, 'SIGKILL');
     } catch {
       // gone already
     }
+    this.spawned.pipe(4).destroy();
   }
 }
 

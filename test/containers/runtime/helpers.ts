@@ -71,7 +71,7 @@ export class RuntimeFixture {
     this.exits = new ExitWatcher(join(this.base, 'exits'));
     becomeSubreaper();
     this.reaper = new Reaper();
-    this.deps = { conmon: { conmon: 'conmon', runc: this.runc }, exits: this.exits, reaper: this.reaper, log: pino({ level: 'silent' }) };
+    this.deps = { conmon: { conmon: 'conmon', runc: this.runc, reaper: this.reaper }, exits: this.exits, reaper: this.reaper, log: pino({ level: 'silent' }) };
   }
 
   /**

@@ -9,7 +9,8 @@ import { Reaper } from '../../../src/util/reaper.js';
 
 const { settings, runcRoot, exitDir } = JSON.parse(process.argv[2] ?? '{}') as { settings: MonitorSettings; runcRoot: string; exitDir: string };
 const runc = new Runc({ root: runcRoot });
-const deps = { conmon: { conmon: 'conmon', runc }, exits: new ExitWatcher(exitDir), reaper: new Reaper(), log: pino({ level: 'silent' }) };
+const reaper = new Reaper();
+const deps = { conmon: { conmon: 'conmon', runc, reaper }, exits: new ExitWatcher(exitDir), reaper, log: pino({ level: 'silent' }) };
 const m = await ContainerMonitor.create(deps, settings);
 await m.start();
 process.stdout.write(`${JSON.stringify({ conmonPid: m.conmonPid, pid: m.pid })}\n`, () => {
