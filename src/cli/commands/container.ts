@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { ConnectionError, DaemonError, type ApiClient } from '../client.js';
 import { CliError, UsageError, exitCodeFor } from '../errors.js';
 import { renderList } from '../format/formatter.js';
-import { GoTemplate, TemplateExecError } from '../format/go-template.js';
+import { GoTemplate, TemplateExecError } from '../../go/template.js';
 import { familiarName, parseReference, type Reference } from '../../images/reference.js';
 import {
   buildCreateBody, ContainerParseError, FlagValueError, parseKeyValueFile, validateEnv,

@@ -6,7 +6,7 @@
 import { humanSize, humanSizeWithPrecision } from '../../go/units.js';
 import { stringWidth } from '../format/tabwriter.js';
 import { quote } from '../../go/strconv.js';
-import { marshalJSON } from '../format/go-json.js';
+import { marshalJSON } from '../../go/json.js';
 import { goTimeString, timeAgo } from './human.js';
 import type { ApiContainerSummary, ApiImageSummary, ApiPort } from '../../api/types/index.js';
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { DaemonError, type ApiClient } from '../client.js';
 import { networkTemplateView } from './network.js';
 import { CliError, formatError } from '../errors.js';
-import { GoTemplate, NIL_MAP, TemplateExecError } from '../format/go-template.js';
+import { GoTemplate, NIL_MAP, TemplateExecError } from '../../go/template.js';
 import { defineCommand } from '../command.js';
 import { dictFrom } from '../../util/dict.js';
 

@@ -10,8 +10,8 @@ import { renderList } from '../format/formatter.js';
 import { naturalCompare } from '../format/natural-sort.js';
 import { filtersQuery, parseFilterFlags, parseKeyValueList } from './shared.js';
 import { renderInspect } from './volume.js';
-import { NIL_MAP } from '../format/go-template.js';
-import { asStruct } from '../format/go-json.js';
+import { NIL_MAP } from '../../go/template.js';
+import { asStruct } from '../../go/json.js';
 
 /** GET /networks element, as the CLI reads it. */
 interface ApiNetwork {

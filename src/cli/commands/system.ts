@@ -7,7 +7,7 @@ import { defineCommand } from '../command.js';
 import { renderInspect } from './volume.js';
 import { bytesSize, humanSize } from '../../go/units.js';
 import { tabwrite } from '../format/tabwriter.js';
-import { compileTemplate } from '../format/go-template.js';
+import { compileTemplate } from '../../go/template.js';
 import { renderList } from '../format/formatter.js';
 import { ContainerContext, CONTAINER_HEADERS, IMAGE_HEADERS, imageRows } from './contexts.js';
 import type { ApiContainerSummary, ApiImageSummary } from '../../api/types/index.js';

@@ -11,7 +11,7 @@ import { cloneVolume, exportVolume, importVolume } from './volume-archive.js';
 import { CliError, formatError } from '../errors.js';
 import { confirm } from '../prompt.js';
 import { renderList } from '../format/formatter.js';
-import { compileTemplate, NIL_MAP } from '../format/go-template.js';
+import { compileTemplate, NIL_MAP } from '../../go/template.js';
 import { humanSize } from '../../go/units.js';
 import { naturalCompare } from '../format/natural-sort.js';
 import { parseFilterFlags, filtersQuery, parseKeyValueList } from './shared.js';

@@ -1,7 +1,7 @@
 // docker CLI's list formatter (cli/command/formatter): picks table, json or
 // a custom template from `--format`, renders every row, and for tables
 // renders the header by running the same template over the header names.
-import { GoTemplate, HEADER_FUNCS, TemplateExecError } from './go-template.js';
+import { GoTemplate, HEADER_FUNCS, TemplateExecError } from '../../go/template.js';
 import { tabwrite } from './tabwriter.js';
 
 export interface RenderListOptions<T> {

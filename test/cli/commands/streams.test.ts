@@ -5,7 +5,7 @@ import { Demuxer, demuxBuffer, frame, StreamError } from '../../../src/cli/comma
 import { pumpStreams, type HijackedConn } from '../../../src/cli/commands/hijack.js';
 import { displayJSONMessages, formatJSONMessage } from '../../../src/cli/commands/jsonmessage.js';
 import { indentJSON, renderInspectOutput, templateData } from '../../../src/cli/commands/inspect.js';
-import { NIL_MAP } from '../../../src/cli/format/go-template.js';
+import { NIL_MAP } from '../../../src/go/template.js';
 import { INSPECT_OUTPUT, INSPECT_RAW } from './docker-goldens.js';
 
 test('demultiplexes the bytes the daemon sent in the spec capture', () => {

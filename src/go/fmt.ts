@@ -6,7 +6,7 @@
 // integers are Go ints, other numbers float64, arrays are slices and any
 // other object is a map[string]T whose function-valued properties are
 // methods (never listed as map entries).
-import { compareGoStrings, formatFloat, quote, quoteRune, canBackquote, isPrint, runeCount, utf8Bytes } from '../../go/strconv.js';
+import { compareGoStrings, formatFloat, quote, quoteRune, canBackquote, isPrint, runeCount, utf8Bytes } from './strconv.js';
 
 /** Stands where Go would hold a nil map: prints `map[]`, JSON `null`, len 0. */
 export const NIL_MAP: Readonly<Record<string, never>> = Object.freeze(Object.create(null) as Record<string, never>);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NIL_MAP, formatValue, sprint, sprintf, sprintln, typeName } from '../../../src/cli/format/go-fmt.js';
+import { NIL_MAP, formatValue, sprint, sprintf, sprintln, typeName } from '../../src/go/fmt.js';
 
 test('formatValue prints like fmt %v', () => {
   assert.equal(formatValue('text'), 'text');

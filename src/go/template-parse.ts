@@ -1,7 +1,7 @@
 // Lexer and parser for Go's text/template syntax, producing a tree that
-// go-template.ts executes. Token rules, node positions and error texts follow
+// template.ts executes. Token rules, node positions and error texts follow
 // Go's text/template/parse so that `--format` errors read like docker's.
-import { isPrint, parseGoFloat, parseGoInt, quote, unquote, unquoteCharLiteral } from '../../go/strconv.js';
+import { isPrint, parseGoFloat, parseGoInt, quote, unquote, unquoteCharLiteral } from './strconv.js';
 
 // ---------------------------------------------------------------------------
 // Nodes

@@ -1,13 +1,13 @@
 // An interpreter for Go's text/template as the docker CLI uses it for
 // `--format`: Go's builtins plus docker's template functions (json, split,
 // join, title, lower, upper, pad, truncate). Values follow the model in
-// go-fmt.ts; a function-valued property is a method, so a context object can
+// fmt.ts; a function-valued property is a method, so a context object can
 // offer `{{.Label "k"}}` as `Label: (k) => ...`. A plain object acts as a Go
 // map (a missing key is "<no value>"), a class instance as a Go struct (an
 // unknown field is an error, as for docker's own contexts).
-import { NIL_MAP, formatValue, isMapObject, kindOf, mapEntries, sprint, sprintf, sprintln, typeName } from './go-fmt.js';
-import { marshalJSON } from './go-json.js';
-import { compareGoStrings, isPrint, quote, utf8Bytes, utf8Decode, utf8Length } from '../../go/strconv.js';
+import { NIL_MAP, formatValue, isMapObject, kindOf, mapEntries, sprint, sprintf, sprintln, typeName } from './fmt.js';
+import { marshalJSON } from './json.js';
+import { compareGoStrings, isPrint, quote, utf8Bytes, utf8Decode, utf8Length } from './strconv.js';
 import {
   type AnyNode, type ArgNode, type BranchNode, type ChainNode, type CommandNode, type FieldNode, type IdentifierNode,
   type Node, type ParsedTemplate, type PipeNode, type TemplateNode, type VariableNode,

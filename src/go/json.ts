@@ -1,8 +1,8 @@
-// encoding/json's Marshal over the value model of go-fmt.ts. Map keys are
+// encoding/json's Marshal over the value model of fmt.ts. Map keys are
 // sorted like Go sorts them; zero-argument methods are marshalled under their
 // name, which is what docker's formatter.MarshalJSON does for its contexts.
-import { kindOf, typeName } from './go-fmt.js';
-import { compareGoStrings, formatFloat } from '../../go/strconv.js';
+import { kindOf, typeName } from './fmt.js';
+import { compareGoStrings, formatFloat } from './strconv.js';
 
 /** Marks an object as a Go struct: json keeps its field order instead of sorting keys as for a map. */
 export const GO_STRUCT = Symbol.for('berth.goStruct');

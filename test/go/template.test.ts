@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GoTemplate, HEADER_FUNCS, NIL_MAP, TemplateExecError, compileTemplate } from '../../../src/cli/format/go-template.js';
+import { GoTemplate, HEADER_FUNCS, NIL_MAP, TemplateExecError, compileTemplate } from '../../src/go/template.js';
 
 const render = (src: string, data?: unknown): string => compileTemplate(src)(data);
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NIL_MAP } from '../../../src/cli/format/go-fmt.js';
-import { JSONMarshalError, marshalJSON } from '../../../src/cli/format/go-json.js';
+import { NIL_MAP } from '../../src/go/fmt.js';
+import { JSONMarshalError, marshalJSON } from '../../src/go/json.js';
 
 test('marshals scalars and containers compactly with sorted keys', () => {
   assert.equal(marshalJSON({ b: 1, a: 'x', c: [true, null, 2.5] }), '{"a":"x","b":1,"c":[true,null,2.5]}');
