@@ -43,6 +43,7 @@ import { updateHostConfig } from './update.js';
 import { top, type TopResult } from './top.js';
 import { cgroupPathsOf, emptyStats, networkStats, readStats, type StatsSample } from './stats.js';
 import { DEFAULT_LOG_DRIVER, checkLogConfig, logSettings, type LogConfig, type LogSettings } from './log-config.js';
+import { detailsPrefix, logAttributes, withDetails } from './log-attrs.js';
 import { LogRotator } from './runtime/log-rotation.js';
 import type { NetworkService, SandboxFiles, SandboxSpec } from '../networks/service.js';
 import type { EndpointConfig, EndpointRecord } from '../networks/types.js';
@@ -541,6 +542,7 @@ export class ContainerService {
     try {
       // dockerd initialises the log driver before anything is mounted: bad values fail the start here.
       this.logSettingsOf(c);
+      this.logAttributesOf(c);
       const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
       rootfsMounted = true;
       const mounts: MountInput[] = [];
@@ -678,6 +680,21 @@ export class ContainerService {
   /** The container's log settings; a start refuses bad values (dockerd's 500), so a running container's are good. */
   private logSettingsOf(c: ContainerRecord): LogSettings {
     return logSettings((c.hostConfig.LogConfig as LogConfig | undefined) ?? { Type: DEFAULT_LOG_DRIVER, Config: {} });
+  }
+
+  /** The attributes json-file gives the container's log entries (`docker logs --details`). */
+  private logAttributesOf(c: ContainerRecord): Map<string, string> {
+    const cfg = (c.hostConfig.LogConfig as LogConfig | undefined) ?? { Type: DEFAULT_LOG_DRIVER, Config: {} };
+    return logAttributes(cfg, {
+      id: c.id,
+      name: c.name,
+      entrypoint: c.path,
+      args: c.args,
+      imageId: c.imageId,
+      imageName: c.config.Image,
+      env: c.config.Env ?? [],
+      labels: c.config.Labels ?? {},
+    });
   }
 
   private monitorSettings(c: ContainerRecord): MonitorSettings {
@@ -1477,13 +1494,16 @@ export class ContainerService {
     }
   }
 
-  logs(ref: string, opts: Omit<ReadLogsOptions, 'finished'>): AsyncGenerator<LogEntry> {
+  /** `details`: each line after its time gets the log's attributes and a space (`docker logs --details`). */
+  logs(ref: string, opts: Omit<ReadLogsOptions, 'finished'> & { details?: boolean }): AsyncGenerator<LogEntry> {
     const c = this.resolve(ref);
     if (!this.logSettingsOf(c).kept) throw new NotImplemented('configured logging driver does not support reading');
     const running = isRunning(c.state);
     // conmon writes all the output before its exit file.
     const finished = (): boolean => !running || this.exits.read(c.id) !== null || !this.monitors.has(c.id);
-    return readLogs(this.logPath(c.id), { ...opts, follow: opts.follow && running, finished });
+    const { details, ...read } = opts;
+    const entries = readLogs(this.logPath(c.id), { ...read, follow: read.follow && running, finished });
+    return details ? withDetails(entries, detailsPrefix(this.logAttributesOf(c)), read.timestamps === true) : entries;
   }
 
   /** Whether the container's logging driver keeps a log `docker logs` can read (not none). */

@@ -163,3 +163,30 @@ test('berth run takes --log-driver and --log-opt as docker does', async (t) => {
   assert.match(none.stderr, /invalid logging opts for driver none/);
 });
 
+
+test('logs --details: json-file attributes (labels, env, their regexps, tag) before each line, sorted and query-escaped; a lone space without any', async (t) => {
+  t.after(() => docker('rm', '-f', 'details', 'plain'));
+  await ok('run', '--name', 'details', '--label', 'app=web', '--label', 'other=x', '-e', 'FOO=bar', '-e', 'BAZ=q r',
+    '--log-opt', 'labels=app,missing', '--log-opt', 'env=FOO', '--log-opt', 'env-regex=^BA', '--log-opt', 'tag={{.Name}}/{{.ImageName}}/{{.ID}}',
+    'busybox', 'sh', '-c', 'echo out; echo err >&2');
+  const id = (await ok('inspect', '-f', '{{.Id}}', 'details')).trim();
+  const attrs = `BAZ=q+r,FOO=bar,app=web,tag=details%2Fbusybox%2F${id.slice(0, 12)}`;
+  const r = await docker('logs', '--details', 'details');
+  assert.equal(r.stdout, `${attrs} out\n`);
+  assert.equal(r.stderr, `${attrs} err\n`);
+  // The time comes first, as dockerd prints it.
+  assert.match((await docker('logs', '--details', '-t', 'details')).stdout, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${attrs.replace(/[+]/g, '\\+')} out\\n$`));
+  assert.equal((await docker('logs', 'details')).stdout, 'out\n', 'without --details, the lines alone');
+  await ok('run', '--name', 'plain', 'busybox', 'echo', 'plain');
+  assert.equal((await docker('logs', '--details', 'plain')).stdout, ' plain\n');
+  // Bad regexps and tag templates fail the start, as dockerd's logger does.
+  for (const [opt, message] of [
+    ['labels-regex=(', /failed to initialize logging driver: error parsing regexp: .*`\(`/],
+    ['tag={{.Nope', /failed to initialize logging driver: template: log-tag:1: unclosed action/],
+    ['tag={{.Nope}}', /failed to initialize logging driver: template: log-tag:1:2: executing "log-tag" at <\.Nope>: can't evaluate field Nope in type \*logger\.Info/],
+  ] as const) {
+    const bad = await docker('run', '--rm', '--log-opt', opt, 'busybox', 'true');
+    assert.equal(bad.code, 125, opt);
+    assert.match(bad.stderr, message);
+  }
+});

@@ -192,6 +192,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
       stdout,
       stderr,
       timestamps: queryBool(ctx.query, 'timestamps'),
+      details: queryBool(ctx.query, 'details'),
       tail,
       since: since && since !== '0' ? toTime(since) : undefined,
       until: until && until !== '0' ? toTime(until) : undefined,
