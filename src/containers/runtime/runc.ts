@@ -2,8 +2,8 @@
 // same commands and flags). Every command runs with `--root <state dir>` so
 // berth's containers live apart from any other runc user on the host.
 import { execFile } from 'node:child_process';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, readFileSync, readSync, rmdirSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { Conflict, NotFound, SystemError, InvalidParameter } from '../../errors.js';
 import type { OciResources } from './oci-spec.js';
@@ -56,23 +56,35 @@ export function runcErrorText(stderr: string): string {
   return msgs.join('; ') || stderr.trim();
 }
 
+/** How often a start that waits for the init's byte checks that the init still lives. */
+const INIT_CHECK_MS = 10;
+
 /**
- * Reads the byte runc's init writes into exec.fifo; false when the init is
- * gone without writing it. The fifo is open non-blocking and polled (a
- * blocking open would hold a thread forever for an init that died).
+ * Waits for the byte a created container's init writes into exec.fifo once
+ * a reader has the fifo open; false when the init is gone without writing.
+ * The event loop watches the fifo, so the byte is seen as soon as it is
+ * written (a poll interval would add its length to every start); a slower
+ * check of the init covers one that died with its end still unopened.
+ * Takes over `fd` and closes it.
  */
-async function readFifoByte(fd: number, initAlive: () => boolean): Promise<boolean> {
-  const buf = Buffer.alloc(1);
-  for (;;) {
-    try {
-      if (readSync(fd, buf, 0, 1, null) === 1) return true;
-      // 0: no writer yet. The init opens its end as soon as it is scheduled, unless it is gone.
-      if (!initAlive()) return false;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
+function readFifoByte(fd: number, initAlive: () => boolean): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const fifo = new Socket({ fd, readable: true, writable: false });
+    const settle = (byte: boolean, error?: Error): void => {
+      clearInterval(check);
+      fifo.removeAllListeners();
+      fifo.on('error', () => undefined);
+      fifo.destroy();
+      if (error) reject(error);
+      else resolve(byte);
+    };
+    const check = setInterval(() => {
+      if (!initAlive()) settle(false);
+    }, INIT_CHECK_MS);
+    fifo.once('data', () => settle(true));
+    fifo.once('end', () => settle(false));
+    fifo.once('error', (e) => settle(false, e));
+  });
 }
 
 /** `name` as an absolute path, looked up on PATH when it has no slash. */
@@ -269,23 +281,23 @@ export class Runc {
    */
   async start(id: string): Promise<void> {
     const fifo = join(this.root, id, 'exec.fifo');
-    let fh;
+    let fd: number;
     try {
       // O_NONBLOCK: a fifo whose init is gone opens at once, and then reads nothing.
-      fh = await open(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch {
       await this.command(['start', id], id);
       return;
     }
-    try {
-      // The init opens its end and writes once the reader is there: wait for it, as runc does.
-      const init = this.initOf(id);
-      const byte = await readFifoByte(fh.fd, () => init !== null && isProcessRunning(init.pid, init.startTime));
-      if (!byte) throw new Conflict(`${this.binary} start ${id}: container process is already dead`);
-      rmSync(fifo, { force: true });
-    } finally {
-      await fh.close();
-    }
+    // The init opens its end and writes once the reader is there: wait for it, as runc does.
+    // (Its state is read only if the byte is slow to come: not on a start's path.)
+    let init: { pid: number; startTime: string } | null | undefined;
+    const byte = await readFifoByte(fd, () => {
+      init ??= this.initOf(id);
+      return init !== null && isProcessRunning(init.pid, init.startTime);
+    });
+    if (!byte) throw new Conflict(`${this.binary} start ${id}: container process is already dead`);
+    rmSync(fifo, { force: true });
   }
 
   /** Changes a live container's cgroup limits (`runc update --resources -`, OCI LinuxResources). */

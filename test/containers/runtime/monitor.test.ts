@@ -11,7 +11,7 @@ import { readLogs } from '../../../src/containers/runtime/container-log.js';
 import { RuntimeStartError } from '../../../src/containers/runtime/conmon.js';
 import { ContainerMonitor } from '../../../src/containers/monitor.js';
 import { isProcessRunning } from '../../../src/util/proc.js';
-import { InvalidParameter } from '../../../src/errors.js';
+import { Conflict, InvalidParameter } from '../../../src/errors.js';
 import { RuntimeFixture, runtimeSkipReason, useRuntimeFixture, Output, readLog } from './helpers.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -50,6 +50,18 @@ test('a container killed with SIGKILL exits 137; its monitor is reaped (no zombi
   await fx.runc.kill(c.id, 'SIGKILL');
   assert.equal((await m.exited).exitCode, 137);
   await waitFor(() => !existsSync(`/proc/${m.conmonPid}`), 'conmon to be reaped');
+});
+
+test('start: the init runs its command the moment it is let go; an init killed while created fails the start (Conflict), it does not hang', { skip }, async (t) => {
+  const { c, m } = await fx.monitor(t, { args: ['sh', '-c', 'exit 4'] });
+  await m.start();
+  assert.equal((await m.exited).exitCode, 4);
+  assert.equal(existsSync(join(fx.runcRoot, c.id, 'exec.fifo')), false, 'the fifo goes with the start');
+
+  const dead = await fx.monitor(t, { args: ['true'] });
+  process.kill(dead.m.pid, 'SIGKILL');
+  await assert.rejects(dead.m.start(), (e: Error) => e instanceof Conflict && /container process is already dead/.test(e.message));
+  await dead.m.exited;
 });
 
 test('bulk output: every line reaches the log and the attach client, in order', { skip }, async (t) => {
