@@ -147,6 +147,7 @@ export class Daemon {
         defaultBridge: this.config.bridge ?? defaultBridgeDevice(dataRoot),
         defaultBridgeCidr: this.config.bip,
         addressLock: this.config.addressLock,
+        namespaceDir: join(dataRoot, 'netns'),
       });
       this.containers = new ContainerService({
         dataRoot,

@@ -83,6 +83,8 @@ export type ContainerNetworking = Pick<
   | 'checkEndpointConfig'
   | 'find'
   | 'prepare'
+  | 'createNamespace'
+  | 'plumbNamespace'
   | 'attach'
   | 'release'
   | 'connect'
@@ -571,6 +573,7 @@ export class ContainerService {
         }
       }
       let netnsPath: string | undefined;
+      let ownNetns: string | undefined;
       let etc: { hostname: string; hosts: string; resolvConf: string };
       if (c.networkMode === 'container') {
         // dockerd: the other container must run; this one shares its namespace, hostname, hosts and resolv.conf.
@@ -584,6 +587,7 @@ export class ContainerService {
       } else {
         etc = this.writeEtcFiles(c, this.deps.networks.prepare(this.sandboxSpec(c)));
         sandboxPrepared = true;
+        ownNetns = this.deps.networks.createNamespace(id);
       }
       const user = resolveUser(rootfs, c.config.User || undefined, (c.hostConfig.GroupAdd as string[] | null | undefined) ?? []);
       // The CLI sends its terminal's size at create: the console starts with it.
@@ -600,6 +604,7 @@ export class ContainerService {
         readonlyRootfs: c.hostConfig.ReadonlyRootfs === true,
         networkMode: c.networkMode === 'host' ? 'host' : 'private',
         ...(netnsPath ? { networkNamespacePath: netnsPath, networkSysctls: false } : {}),
+        ...(ownNetns ? { networkNamespacePath: ownNetns } : {}),
         hostname: c.config.Hostname,
         mounts,
         etcFiles: etc,
@@ -616,8 +621,17 @@ export class ContainerService {
       writeSpec(this.dir(id), spec);
       // A stopped container's runtime state is deleted at its exit; one a crash left is in the way.
       await this.deleteRuntimeState(id);
+      // conmon is spawned before create() first waits: the sandbox's interfaces
+      // are plumbed while runc creates the container (on another core).
+      const creating = ContainerMonitor.create(this.monitorDeps(), this.monitorSettings(c));
+      let plumbing: unknown;
       try {
-        monitor = await ContainerMonitor.create(this.monitorDeps(), this.monitorSettings(c));
+        this.deps.networks.plumbNamespace(id);
+      } catch (e) {
+        plumbing = e;
+      }
+      try {
+        monitor = await creating;
       } catch (e) {
         if (!(e instanceof RuntimeStartError)) throw e;
         // The runtime refused the process (a missing command: 127): recorded as its exit, as Docker does.
@@ -633,7 +647,8 @@ export class ContainerService {
       this.pendingAttach.delete(id);
       for (const resolve of pending) resolve(monitor);
       try {
-        // The process exists, stopped before its entrypoint: its interfaces, DNS and ports come now.
+        if (plumbing !== undefined) throw plumbing;
+        // The process exists, stopped before its entrypoint: its interfaces (unless plumbed already), DNS and ports come now.
         await this.deps.networks.attach(id, monitor.pid);
         await monitor.start();
       } catch (e) {

@@ -8,6 +8,7 @@
 // containers on its networks. Endpoints and ports are kept in berth.db, so
 // a berthd restart takes back the sandboxes of containers still running.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Conflict, Forbidden, InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
@@ -20,6 +21,7 @@ import { Firewall, type FirewallBridge } from './firewall.js';
 import { allocateAddress, checkStaticAddress, choosePool, formatIPv4, formatPrefix, hostRoutes, ipv4Configs, macForAddress, validateIpamConfig, type IpamConfig, type Pool } from './ipam.js';
 import { parseCidr, parseIPv4, type Prefix } from './ipv4.js';
 import { netnsOfPid } from './netns.js';
+import { createNamespace, removeNamespace, strayNamespaces } from './sandbox-netns.js';
 import { DEFAULT_ADDRESS_LOCK, withHostLock } from './host-lock.js';
 import { Netlink, withNetlink } from './netlink.js';
 import { PortProxy } from './port-proxy.js';
@@ -60,6 +62,12 @@ export interface NetworkServiceDeps {
   readHostFile?: (path: '/etc/resolv.conf' | '/etc/hosts') => string;
   /** /proc/net/route, the host's IPv4 routes auto-assigned subnets must avoid. */
   readRoutes?: () => string;
+  /**
+   * Where sandboxes' network namespaces are kept (sandbox-netns.ts), one file
+   * per container; without it runc makes each container's namespace and the
+   * interfaces are plumbed once the container exists.
+   */
+  namespaceDir?: string;
 }
 
 export interface NetworkCreateSpec {
@@ -109,6 +117,10 @@ export interface SandboxFiles {
 interface Sandbox {
   spec: SandboxSpec;
   endpoints: EndpointRecord[];
+  /** The namespace berthd made for it, which runc joins (createNamespace). */
+  nsPath?: string;
+  /** Its interfaces are in place (plumbNamespace). */
+  plumbed?: boolean;
   pid?: number;
   dns?: ContainerDnsServer;
   proxy?: PortProxy;
@@ -544,15 +556,42 @@ export class NetworkService {
     const sb = this.sandboxes.get(containerId);
     if (!sb) return;
     sb.pid = pid;
-    const nsPath = netnsOfPid(pid);
     try {
-      for (const [i, ep] of sb.endpoints.entries()) this.plumb(ep, nsPath, i === 0);
+      if (!sb.plumbed) for (const [i, ep] of sb.endpoints.entries()) this.plumb(ep, netnsOfPid(pid), i === 0);
+      sb.plumbed = true;
       await this.startServices(sb, opts.previousPorts);
     } catch (e) {
       await this.release(containerId);
       throw e;
     }
     for (const ep of sb.endpoints) this.publishEndpointEvent('connect', ep);
+  }
+
+  /**
+   * The sandbox's own network namespace, made now, before its container
+   * (sandboxes on bridge networks, when berthd keeps a namespace directory):
+   * its path, for the container's spec; undefined when runc is to make it.
+   */
+  createNamespace(containerId: string): string | undefined {
+    const sb = this.sandboxes.get(containerId);
+    const dir = this.deps.namespaceDir;
+    if (!sb || !dir || sb.endpoints.length === 0) return undefined;
+    const path = join(dir, containerId);
+    createNamespace(path);
+    sb.nsPath = path;
+    return path;
+  }
+
+  /**
+   * Plumbs the sandbox's interfaces into the namespace createNamespace made,
+   * while runc creates the container that joins it (attach then has only
+   * its services to start). A failure is the start's: release() undoes it.
+   */
+  plumbNamespace(containerId: string): void {
+    const sb = this.sandboxes.get(containerId);
+    if (!sb?.nsPath || sb.plumbed) return;
+    for (const [i, ep] of sb.endpoints.entries()) this.plumb(ep, sb.nsPath, i === 0);
+    sb.plumbed = true;
   }
 
   private plumb(ep: EndpointRecord, nsPath: string, gatewayCandidate: boolean): void {
@@ -573,7 +612,7 @@ export class NetworkService {
     if (sb.pid === undefined) return;
     if (!sb.dns && sb.endpoints.some((e) => this.usesEmbeddedDns(e))) {
       const id = sb.spec.containerId;
-      sb.dns = await ContainerDnsServer.open(netnsOfPid(sb.pid), (q) => resolveQuery(q, this.dnsScope(id), this.forwarder), this.deps.log.child({ container: id }));
+      sb.dns = await ContainerDnsServer.open(sb.nsPath ?? netnsOfPid(sb.pid), (q) => resolveQuery(q, this.dnsScope(id), this.forwarder), this.deps.log.child({ container: id }));
     }
     const target = sb.endpoints[0];
     if (!sb.proxy && target && sb.spec.ports.length > 0) {
@@ -602,6 +641,8 @@ export class NetworkService {
   private releaseNow(containerId: string): void {
     const sb = this.sandboxes.get(containerId);
     this.sandboxes.delete(containerId);
+    // By its name: after a restart of berthd the sandbox may not know it.
+    if (this.deps.namespaceDir) removeNamespace(join(this.deps.namespaceDir, containerId));
     if (!sb) return;
     sb.dns?.close();
     sb.proxy?.close();
@@ -824,6 +865,13 @@ export class NetworkService {
     for (const name of strayInterfaces(bridges, keep)) {
       removeInterface(name);
       log.info({ interface: name }, 'removed a veth no running container owns');
+    }
+    if (this.deps.namespaceDir) {
+      for (const path of strayNamespaces(this.deps.namespaceDir, new Set(byContainer.keys()))) removeNamespace(path);
+      for (const [id, sb] of this.sandboxes) {
+        const path = join(this.deps.namespaceDir, id);
+        if (existsSync(path)) sb.nsPath = path;
+      }
     }
     for (const r of running) {
       const sb = this.sandboxes.get(r.spec.containerId);

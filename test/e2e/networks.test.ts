@@ -9,6 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
@@ -333,8 +335,36 @@ test('a berthd restart keeps running containers\' addresses, names and published
   assert.equal(await httpGet(port, '/index.html'), 'kept\n');
   const r = await sh(['--network', 'keep'], 'wget -qO- http://kept/index.html');
   assert.equal(r.stdout, 'kept\n', r.stderr);
+  const id = (await ok('inspect', '-f', '{{.Id}}', 'kept')).trim();
+  assert.ok(isNamespaceMount(join(d.dataRoot, 'netns', id)), 'the namespace berthd made is kept across its restart');
   await ok('rm', '-f', 'kept');
+  assert.equal(existsSync(join(d.dataRoot, 'netns', id)), false, 'and goes with the container');
   await ok('network', 'rm', 'keep');
+});
+
+function isNamespaceMount(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === path && / - nsfs /.test(l));
+}
+
+test("a bridge sandbox's namespace is made by berthd before its container, which joins it: loopback up, one file per container, gone at the exit; strays go at berthd's start", async () => {
+  const id = (await ok('run', '-d', 'busybox', 'sleep', '60')).trim();
+  const file = join(d.dataRoot, 'netns', id);
+  assert.ok(isNamespaceMount(file));
+  const pid = Number((await ok('inspect', '-f', '{{.State.Pid}}', id)).trim());
+  assert.equal(statSync(`/proc/${pid}/ns/net`).ino, statSync(file).ino, 'the container is in that namespace');
+  assert.match(await ok('exec', id, 'ip', '-o', 'link', 'show', 'lo'), /<LOOPBACK,UP,LOWER_UP>/);
+  assert.match(await ok('exec', id, 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'), /^0\n$/, "Docker's sysctls still apply");
+  await ok('rm', '-f', id);
+  assert.equal(existsSync(file), false);
+  assert.equal(isNamespaceMount(file), false);
+  // host and none: no namespace of berthd's (none gets runc's, loopback alone).
+  assert.match(await ok('run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link'), /^1: lo: <LOOPBACK,UP,LOWER_UP>[^\n]*\n$/);
+  assert.deepEqual(readdirSync(join(d.dataRoot, 'netns')), []);
+  writeFileSync(join(d.dataRoot, 'netns', 'left-by-a-crash'), '');
+  await d.restart();
+  assert.deepEqual(readdirSync(join(d.dataRoot, 'netns')), []);
 });
 
 test('two daemons creating networks at once get disjoint subnets and bridges of their own', async (t) => {

@@ -1,0 +1,80 @@
+// A sandbox's network namespace, made by berthd before its container (as
+// dockerd's libnetwork makes one per sandbox) and kept as a bind mount of
+// the namespace on a file: runc joins it by that path, and berthd plumbs the
+// container's interfaces into it while runc is still creating the container,
+// instead of after. The files live in the data root, which berthd keeps a
+// shared mount: the docker cp helpers (its slaves) see the unmount at the
+// container's end too, so no copy of the mount keeps an ended namespace alive.
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { check, libcFunction, MNT_DETACH, MS_BIND, mount, umount2 } from '../util/libc.js';
+import { withNetlink } from './netlink.js';
+import { netlinkIn } from './netns.js';
+
+const CLONE_NEWNET = 0x40000000;
+
+type Unshare = (flags: number) => number;
+type Setns = (fd: number, nstype: number) => number;
+let calls: { unshare: Unshare; setns: Setns } | undefined;
+function libc(): NonNullable<typeof calls> {
+  calls ??= { unshare: libcFunction<Unshare>('int unshare(int flags)'), setns: libcFunction<Setns>('int setns(int fd, int nstype)') };
+  return calls;
+}
+
+/**
+ * A new network namespace, bind-mounted on `path`, with its loopback up
+ * (runc brings `lo` up only in a namespace it makes itself). berthd's thread
+ * enters it to make it and comes straight back, with no JavaScript in between.
+ */
+export function createNamespace(path: string): void {
+  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+  writeFileSync(path, '', { mode: 0o444 });
+  const own = openSync('/proc/thread-self/ns/net', 'r');
+  try {
+    check(libc().unshare(CLONE_NEWNET), 'unshare');
+    try {
+      mount('/proc/thread-self/ns/net', path, null, MS_BIND);
+    } finally {
+      // Failing to come back would leave berthd's thread in the container's namespace: nothing can go on.
+      if (libc().setns(own, CLONE_NEWNET) !== 0) {
+        process.stderr.write('berthd: cannot return to its own network namespace\n');
+        process.abort();
+      }
+    }
+  } catch (e) {
+    rmSync(path, { force: true });
+    throw e;
+  } finally {
+    closeSync(own);
+  }
+  try {
+    withNetlink(
+      () => netlinkIn(path),
+      (nl) => nl.setUp('lo'),
+    );
+  } catch (e) {
+    removeNamespace(path);
+    throw e;
+  }
+}
+
+/** Unmounts and deletes a namespace file (nothing to do when it is gone); the kernel frees the namespace once nothing uses it. */
+export function removeNamespace(path: string): void {
+  try {
+    umount2(path, MNT_DETACH);
+  } catch {
+    // not mounted (any more)
+  }
+  rmSync(path, { force: true });
+}
+
+/** The namespace files in `dir` whose container is not in `keep` (left by a crash or a reboot). */
+export function strayNamespaces(dir: string, keep: ReadonlySet<string>): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => !keep.has(n)).map((n) => join(dir, n));
+}
