@@ -11,7 +11,7 @@ import { formatRFC3339Nano, nowNs } from '../go/timestamps.js';
 import type { Reaper } from '../util/reaper.js';
 import { isProcessRunning, processArgv, processStartTime } from '../util/proc.js';
 import { AttachHub } from './runtime/attach-hub.js';
-import { CONMON_PID_FILE, CONTAINER_PID_FILE, OOM_FILE, RuntimeStartError, createContainer, resizeTerminal, type ConmonRuntime } from './runtime/conmon.js';
+import { CONMON_PID_FILE, CONTAINER_PID_FILE, OOM_FILE, RuntimeStartError, resizeTerminal, spawnContainerMonitor, type ConmonRuntime } from './runtime/conmon.js';
 import type { ExitWatcher, RecordedExit } from './runtime/exit-watcher.js';
 
 export interface MonitorDeps {
@@ -46,6 +46,14 @@ export interface MonitorSettings {
   tty: boolean;
   openStdin: boolean;
   stdinOnce: boolean;
+}
+
+/** A container's conmon, spawned and waiting (ContainerMonitor.prepare). */
+export interface PreparedMonitor {
+  /** Creates the container (`runc create`): its init waits at the entrypoint until start(). */
+  create(): Promise<ContainerMonitor>;
+  /** Ends the waiting conmon: the start did not get as far as the runtime. */
+  abandon(): void;
 }
 
 /** How often a monitor berthd did not start (and so cannot reap) is looked for in /proc. */
@@ -91,18 +99,33 @@ export class ContainerMonitor {
    * waits at the entrypoint until start(). Throws RuntimeStartError when the
    * runtime refused it.
    */
-  static async create(deps: MonitorDeps, s: MonitorSettings): Promise<ContainerMonitor> {
+  static create(deps: MonitorDeps, s: MonitorSettings): Promise<ContainerMonitor> {
+    return ContainerMonitor.prepare(deps, s).create();
+  }
+
+  /**
+   * Spawns the container's conmon now, waiting to be let go: create() runs
+   * `runc create` (the bundle's spec written by then), abandon() ends it.
+   * Its start-up overlaps what berthd does before the spec is ready.
+   */
+  static prepare(deps: MonitorDeps, s: MonitorSettings): PreparedMonitor {
     rmSync(s.stateDir, { recursive: true, force: true });
     deps.exits.clear(s.id);
-    let created;
-    try {
-      created = await createContainer(deps.conmon, { ...s, exitDir: deps.exits.dir });
-    } catch (e) {
-      // The monitor exits after reporting the failure: reaped, as any other.
-      if (e instanceof RuntimeStartError && e.monitorPid !== undefined) void deps.reaper.watch(e.monitorPid);
-      throw e;
-    }
-    return new ContainerMonitor(deps, s, created.conmonPid, created.pid, true);
+    const pending = spawnContainerMonitor(deps.conmon, { ...s, exitDir: deps.exits.dir });
+    return {
+      async create(): Promise<ContainerMonitor> {
+        let created;
+        try {
+          created = await pending.create();
+        } catch (e) {
+          // The monitor exits after reporting the failure: reaped, as any other.
+          if (e instanceof RuntimeStartError && e.monitorPid !== undefined) void deps.reaper.watch(e.monitorPid);
+          throw e;
+        }
+        return new ContainerMonitor(deps, s, created.conmonPid, created.pid, true);
+      },
+      abandon: () => pending.abandon(),
+    };
   }
 
   /**

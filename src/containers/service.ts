@@ -23,7 +23,7 @@ import { signalNumber } from './runtime/signals.js';
 import { RuntimeStartError, type ConmonRuntime } from './runtime/conmon.js';
 import { ExitWatcher } from './runtime/exit-watcher.js';
 import type { AttachRequest, Attachment } from './runtime/attach-hub.js';
-import { ContainerMonitor, runExitOf, type MonitorSettings, type RunExit } from './monitor.js';
+import { ContainerMonitor, type PreparedMonitor, runExitOf, type MonitorSettings, type RunExit } from './monitor.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Reaper } from '../util/reaper.js';
 import { generateId } from '../util/random-id.js';
@@ -541,10 +541,13 @@ export class ContainerService {
     let rootfsMounted = false;
     let sandboxPrepared = false;
     let monitor: ContainerMonitor | undefined;
+    let prepared: PreparedMonitor | undefined;
     try {
       // dockerd initialises the log driver before anything is mounted: bad values fail the start here.
       this.logSettingsOf(c);
       this.logAttributesOf(c);
+      // conmon starts up now and waits on its start pipe while the rootfs is mounted and the spec written.
+      prepared = ContainerMonitor.prepare(this.monitorDeps(), this.monitorSettings(c));
       const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
       rootfsMounted = true;
       const mounts: MountInput[] = [];
@@ -621,9 +624,10 @@ export class ContainerService {
       writeSpec(this.dir(id), spec);
       // A stopped container's runtime state is deleted at its exit; one a crash left is in the way.
       await this.deleteRuntimeState(id);
-      // conmon is spawned before create() first waits: the sandbox's interfaces
-      // are plumbed while runc creates the container (on another core).
-      const creating = ContainerMonitor.create(this.monitorDeps(), this.monitorSettings(c));
+      // conmon runs `runc create` now: the sandbox's interfaces are plumbed
+      // while runc creates the container (on another core).
+      const creating = prepared.create();
+      prepared = undefined;
       let plumbing: unknown;
       try {
         this.deps.networks.plumbNamespace(id);
@@ -669,6 +673,7 @@ export class ContainerService {
     } catch (e) {
       if (!monitor) {
         // Failed before the monitor existed: undo the mounts and the sandbox taken so far.
+        prepared?.abandon();
         if (sandboxPrepared) await this.deps.networks.release(id);
         this.releaseSubpathMounts(id);
         for (const m of mountedVolumes) await volumes.unmount(m.name, id, { container: id }).catch(() => undefined);

@@ -135,6 +135,8 @@ class SyncReader {
 }
 
 interface SpawnedConmon {
+  /** The first conmon process (it forks the monitor once let go). */
+  pid: number;
   /** What the first conmon process printed before it forked away (option errors). */
   output: () => string;
   /** Resolves with the first process's exit code: it exits once it has forked the monitor (and written conmon.pid). */
@@ -147,18 +149,17 @@ interface SpawnedConmon {
 /**
  * Starts conmon with posix_spawn (util/posix-spawn.ts: no copy of berthd's
  * memory on the start path); stdout, stderr, the sync pipe and `extraPipes`
- * more (4 start, 5 attach) are socket pairs, as Node's 'pipe' stdio. The
- * reaper reaps the first process, which exits once it has forked the monitor.
+ * more (4 start, 5 attach) are socket pairs, as Node's 'pipe' stdio. With a
+ * start pipe conmon waits for a byte on it before it forks. The reaper reaps
+ * the first process, which exits once it has forked the monitor.
  */
 function spawnConmon(rt: ConmonRuntime, args: string[], cwd: string, extraPipes: number): SpawnedConmon {
   const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: '3' };
   delete env.NOTIFY_SOCKET;
   delete env.LISTEN_PID;
   delete env.LISTEN_FDS;
-  if (extraPipes > 0) {
-    env._OCI_STARTPIPE = '4';
-    env._OCI_ATTACHPIPE = '5';
-  }
+  if (extraPipes >= 1) env._OCI_STARTPIPE = '4';
+  if (extraPipes >= 2) env._OCI_ATTACHPIPE = '5';
   let child: SpawnedChild;
   try {
     child = posixSpawn(rt.conmon, args, { env, cwd, pipes: 3 + extraPipes });
@@ -173,7 +174,7 @@ function spawnConmon(rt: ConmonRuntime, args: string[], cwd: string, extraPipes:
   for (const s of sockets) s.on('error', () => undefined);
   const forked = rt.reaper.watch(child.pid).then((exit) => exit?.code ?? null);
   const pipe = (fd: 3 | 4 | 5): Duplex => sockets[fd - 1]!;
-  return { output: () => output.trim(), forked, sync: new SyncReader(pipe(3)), pipe };
+  return { pid: child.pid, output: () => output.trim(), forked, sync: new SyncReader(pipe(3)), pipe };
 }
 
 /** The arguments every monitored process shares (Podman's sharedConmonArgs). */
@@ -229,12 +230,25 @@ export interface CreatedContainer {
   pid: number;
 }
 
+/** A container's monitor, spawned and waiting on its start pipe. */
+export interface PendingContainer {
+  /**
+   * Lets conmon run `runc create`: resolves once the container exists,
+   * stopped at its entrypoint, with its attach socket listening. Throws
+   * RuntimeStartError when the runtime refused it.
+   */
+  create(): Promise<CreatedContainer>;
+  /** Ends a monitor that was never let go (killed before its pipe closes: an EOF there lets it go too). */
+  abandon(): void;
+}
+
 /**
- * Starts conmon for a container; it runs `runc create`. Resolves once the
- * container exists, stopped at its entrypoint, with its attach socket
- * listening. Throws RuntimeStartError when the runtime refused it.
+ * Starts conmon for a container, as Podman does, with a start pipe: conmon
+ * starts up (exec, its libraries, its options, the log) while berthd
+ * mounts the rootfs and writes the spec, and runs `runc create` once
+ * create() is called. The bundle's config.json must be written by then.
  */
-export async function createContainer(rt: ConmonRuntime, o: ContainerMonitorOptions): Promise<CreatedContainer> {
+export function spawnContainerMonitor(rt: ConmonRuntime, o: ContainerMonitorOptions): PendingContainer {
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   const pidFile = join(o.stateDir, CONTAINER_PID_FILE);
   const args = sharedArgs(rt, { id: o.id, uuid: o.id, name: o.name, bundle: o.bundle, pidFile });
@@ -245,21 +259,45 @@ export async function createContainer(rt: ConmonRuntime, o: ContainerMonitorOpti
   if (o.tty) args.push('-t');
   if (o.openStdin) args.push('-i');
   if (o.openStdin && !o.stdinOnce) args.push('--leave-stdin-open');
-  const spawned = spawnConmon(rt, args, o.stateDir, 0);
-  let m: SyncMessage | null;
-  try {
-    m = await spawned.sync.next();
-  } finally {
-    spawned.pipe(3).destroy();
-  }
-  // conmon.pid is written by the first process before it exits.
-  await spawned.forked;
-  if (!m || m.data <= 0) {
-    const e = failure('create', m, spawned);
-    if (e instanceof RuntimeStartError) e.monitorPid = readPidIfAny(join(o.stateDir, CONMON_PID_FILE));
-    throw e;
-  }
-  return { conmonPid: readPid(join(o.stateDir, CONMON_PID_FILE)), pid: m.data };
+  const spawned = spawnConmon(rt, args, o.stateDir, 1);
+  let used = false;
+  return {
+    async create(): Promise<CreatedContainer> {
+      if (used) throw new SystemError('the container monitor was let go or abandoned already');
+      used = true;
+      spawned.pipe(4).end('0');
+      let m: SyncMessage | null;
+      try {
+        m = await spawned.sync.next();
+      } finally {
+        spawned.pipe(3).destroy();
+      }
+      // conmon.pid is written by the first process before it exits.
+      await spawned.forked;
+      if (!m || m.data <= 0) {
+        const e = failure('create', m, spawned);
+        if (e instanceof RuntimeStartError) e.monitorPid = readPidIfAny(join(o.stateDir, CONMON_PID_FILE));
+        throw e;
+      }
+      return { conmonPid: readPid(join(o.stateDir, CONMON_PID_FILE)), pid: m.data };
+    },
+    abandon(): void {
+      if (used) return;
+      used = true;
+      try {
+        process.kill(spawned.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      spawned.pipe(4).destroy();
+      spawned.pipe(3).destroy();
+    },
+  };
+}
+
+/** Starts conmon for a container and lets it run `runc create` at once (spawnContainerMonitor, then create()). */
+export function createContainer(rt: ConmonRuntime, o: ContainerMonitorOptions): Promise<CreatedContainer> {
+  return spawnContainerMonitor(rt, o).create();
 }
 
 export interface ExecMonitorOptions {
@@ -349,11 +387,16 @@ export class ExecMonitor {
   abandon(): void {
     if (this.begun) return;
     this.begun = true;
-    // Killed before its start pipe closes: conmon reads an EOF there as the go-ahead.
-    try {
-      process.kill(this.conmonPid, 'SIGKILL');
-    } catch {
-      // gone already
+    // Killed before its start pipe closes: conmon reads an EOF there as the
+    // go-ahead. Its whole process group (the monitor made a session of its
+    // own): the child it forks to run `runc exec` waits on that pipe too.
+    for (const target of [-this.conmonPid, this.conmonPid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+        break;
+      } catch {
+        // no such group: the monitor alone, or gone already
+      }
     }
     this.spawned.pipe(4).destroy();
   }
