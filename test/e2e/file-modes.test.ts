@@ -9,14 +9,19 @@ import { startDaemon } from '../helpers/daemon.js';
 import { docker } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
 
-/** Regular files under `dir`, not descending into container root filesystems, image layers or volume data. */
+/**
+ * Regular files under `dir`, not descending into container root
+ * filesystems, image layers or volume data, and not the files something is
+ * mounted on (a running container's network namespace in netns/).
+ */
 function filesUnder(dir: string, out: string[] = []): string[] {
+  const dev = lstatSync(dir).dev;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) {
       if (e.name === 'fs' || e.name === '_data' || e.name === 'layers') continue;
       filesUnder(p, out);
-    } else if (e.isFile()) {
+    } else if (e.isFile() && lstatSync(p).dev === dev) {
       out.push(p);
     }
   }
