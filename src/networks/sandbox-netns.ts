@@ -22,9 +22,8 @@ function libc(): NonNullable<typeof calls> {
 }
 
 /**
- * A new network namespace, bind-mounted on `path`, with its loopback up
- * (runc brings `lo` up only in a namespace it makes itself). berthd's thread
- * enters it to make it and comes straight back, with no JavaScript in between.
+ * A new network namespace, bind-mounted on `path`. berthd's thread enters
+ * it to make it and comes straight back, with no JavaScript in between.
  */
 export function createNamespace(path: string): void {
   mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
@@ -47,15 +46,14 @@ export function createNamespace(path: string): void {
   } finally {
     closeSync(own);
   }
-  try {
-    withNetlink(
-      () => netlinkIn(path),
-      (nl) => nl.setUp('lo'),
-    );
-  } catch (e) {
-    removeNamespace(path);
-    throw e;
-  }
+}
+
+/** Brings up the loopback of the namespace at `path` (runc does it only in a namespace it makes itself). */
+export function loopbackUp(path: string): void {
+  withNetlink(
+    () => netlinkIn(path),
+    (nl) => nl.setUp('lo'),
+  );
 }
 
 /** Unmounts and deletes a namespace file (nothing to do when it is gone); the kernel frees the namespace once nothing uses it. */

@@ -21,7 +21,7 @@ import { Firewall, type FirewallBridge } from './firewall.js';
 import { allocateAddress, checkStaticAddress, choosePool, formatIPv4, formatPrefix, hostRoutes, ipv4Configs, macForAddress, validateIpamConfig, type IpamConfig, type Pool } from './ipam.js';
 import { parseCidr, parseIPv4, type Prefix } from './ipv4.js';
 import { netnsOfPid } from './netns.js';
-import { createNamespace, removeNamespace, strayNamespaces } from './sandbox-netns.js';
+import { createNamespace, loopbackUp, removeNamespace, strayNamespaces } from './sandbox-netns.js';
 import { DEFAULT_ADDRESS_LOCK, withHostLock } from './host-lock.js';
 import { Netlink, withNetlink } from './netlink.js';
 import { PortProxy } from './port-proxy.js';
@@ -583,13 +583,15 @@ export class NetworkService {
   }
 
   /**
-   * Plumbs the sandbox's interfaces into the namespace createNamespace made,
-   * while runc creates the container that joins it (attach then has only
-   * its services to start). A failure is the start's: release() undoes it.
+   * Brings up the loopback of the namespace createNamespace made and plumbs
+   * the sandbox's interfaces into it, while runc creates the container that
+   * joins it (attach then has only its services to start). A failure is the
+   * start's: release() undoes it.
    */
   plumbNamespace(containerId: string): void {
     const sb = this.sandboxes.get(containerId);
     if (!sb?.nsPath || sb.plumbed) return;
+    loopbackUp(sb.nsPath);
     for (const [i, ep] of sb.endpoints.entries()) this.plumb(ep, sb.nsPath, i === 0);
     sb.plumbed = true;
   }
