@@ -20,16 +20,18 @@ const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 
 type Setns = (fd: number, nstype: number) => number;
+type Unshare = (flags: number) => number;
 type Socket = (domain: number, type: number, protocol: number) => number;
 type Bind = (fd: number, addr: Buffer, len: number) => number;
 type Listen = (fd: number, backlog: number) => number;
 type Setsockopt = (fd: number, level: number, name: number, value: Buffer, len: number) => number;
 type Close = (fd: number) => number;
 
-let calls: { setns: Setns; socket: Socket; bind: Bind; listen: Listen; setsockopt: Setsockopt; close: Close } | undefined;
+let calls: { setns: Setns; unshare: Unshare; socket: Socket; bind: Bind; listen: Listen; setsockopt: Setsockopt; close: Close } | undefined;
 function libc(): NonNullable<typeof calls> {
   calls ??= {
     setns: libcFunction<Setns>('int setns(int fd, int nstype)'),
+    unshare: libcFunction<Unshare>('int unshare(int flags)'),
     socket: libcFunction<Socket>('int socket(int domain, int type, int protocol)'),
     bind: libcFunction<Bind>('int bind(int fd, const void *addr, uint32_t len)'),
     listen: libcFunction<Listen>('int listen(int fd, int backlog)'),
@@ -57,15 +59,34 @@ export function inNetworkNamespace<T>(nsPath: string, fn: () => T): T {
     try {
       return fn();
     } finally {
-      // Failing to come back would leave berthd's thread in a container's namespace: nothing can go on.
-      if (libc().setns(own, CLONE_NEWNET) !== 0) {
-        process.stderr.write('berthd: cannot return to its own network namespace\n');
-        process.abort();
-      }
+      returnTo(own);
     }
   } finally {
     if (target !== undefined) closeSync(target);
     closeSync(own);
+  }
+}
+
+/** Runs `fn` with the calling thread in a new network namespace, then returns the thread to its own. `fn` must be synchronous. */
+export function inNewNetworkNamespace<T>(fn: () => T): T {
+  const own = openSync('/proc/thread-self/ns/net', 'r');
+  try {
+    check(libc().unshare(CLONE_NEWNET), 'unshare');
+    try {
+      return fn();
+    } finally {
+      returnTo(own);
+    }
+  } finally {
+    closeSync(own);
+  }
+}
+
+function returnTo(own: number): void {
+  // Failing to come back would leave berthd's thread in a container's namespace: nothing can go on.
+  if (libc().setns(own, CLONE_NEWNET) !== 0) {
+    process.stderr.write('berthd: cannot return to its own network namespace\n');
+    process.abort();
   }
 }
 

@@ -5,21 +5,11 @@
 // instead of after. The files live in the data root, which berthd keeps a
 // shared mount: the docker cp helpers (its slaves) see the unmount at the
 // container's end too, so no copy of the mount keeps an ended namespace alive.
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, libcFunction, MNT_DETACH, MS_BIND, mount, umount2 } from '../util/libc.js';
+import { MNT_DETACH, MS_BIND, mount, umount2 } from '../util/libc.js';
 import { withNetlink } from './netlink.js';
-import { netlinkIn } from './netns.js';
-
-const CLONE_NEWNET = 0x40000000;
-
-type Unshare = (flags: number) => number;
-type Setns = (fd: number, nstype: number) => number;
-let calls: { unshare: Unshare; setns: Setns } | undefined;
-function libc(): NonNullable<typeof calls> {
-  calls ??= { unshare: libcFunction<Unshare>('int unshare(int flags)'), setns: libcFunction<Setns>('int setns(int fd, int nstype)') };
-  return calls;
-}
+import { inNewNetworkNamespace, netlinkIn } from './netns.js';
 
 /**
  * A new network namespace, bind-mounted on `path`. berthd's thread enters
@@ -28,23 +18,11 @@ function libc(): NonNullable<typeof calls> {
 export function createNamespace(path: string): void {
   mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
   writeFileSync(path, '', { mode: 0o444 });
-  const own = openSync('/proc/thread-self/ns/net', 'r');
   try {
-    check(libc().unshare(CLONE_NEWNET), 'unshare');
-    try {
-      mount('/proc/thread-self/ns/net', path, null, MS_BIND);
-    } finally {
-      // Failing to come back would leave berthd's thread in the container's namespace: nothing can go on.
-      if (libc().setns(own, CLONE_NEWNET) !== 0) {
-        process.stderr.write('berthd: cannot return to its own network namespace\n');
-        process.abort();
-      }
-    }
+    inNewNetworkNamespace(() => mount('/proc/thread-self/ns/net', path, null, MS_BIND));
   } catch (e) {
     rmSync(path, { force: true });
     throw e;
-  } finally {
-    closeSync(own);
   }
 }
 
