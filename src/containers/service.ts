@@ -119,6 +119,11 @@ export interface VolumeUser {
   readWrite: boolean;
 }
 
+/** The container's logging driver and options as created (dockerd's default driver for records without one). */
+function logConfigOf(c: ContainerRecord): LogConfig {
+  return (c.hostConfig.LogConfig as LogConfig | undefined) ?? { Type: DEFAULT_LOG_DRIVER, Config: {} };
+}
+
 function nowIso(): string {
   return new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
 }
@@ -699,13 +704,12 @@ export class ContainerService {
 
   /** The container's log settings; a start refuses bad values (dockerd's 500), so a running container's are good. */
   private logSettingsOf(c: ContainerRecord): LogSettings {
-    return logSettings((c.hostConfig.LogConfig as LogConfig | undefined) ?? { Type: DEFAULT_LOG_DRIVER, Config: {} });
+    return logSettings(logConfigOf(c));
   }
 
   /** The attributes json-file gives the container's log entries (`docker logs --details`). */
   private logAttributesOf(c: ContainerRecord): Map<string, string> {
-    const cfg = (c.hostConfig.LogConfig as LogConfig | undefined) ?? { Type: DEFAULT_LOG_DRIVER, Config: {} };
-    return logAttributes(cfg, {
+    return logAttributes(logConfigOf(c), {
       id: c.id,
       name: c.name,
       entrypoint: c.path,
@@ -1542,7 +1546,8 @@ export class ContainerService {
   /** The host paths inspect reports for a container. */
   paths(id: string): ContainerPaths {
     // dockerd names a log file for json-file only (local keeps its own format; none has none).
-    const driver = (this.deps.records.get(id)?.hostConfig.LogConfig as LogConfig | undefined)?.Type ?? DEFAULT_LOG_DRIVER;
+    const c = this.deps.records.get(id);
+    const driver = c ? logConfigOf(c).Type : DEFAULT_LOG_DRIVER;
     return { containerDir: this.dir(id), logPath: driver === 'json-file' ? this.logPath(id) : '', fsDir: this.fsDir(id) };
   }
 

@@ -643,9 +643,9 @@ export class NetworkService {
   private releaseNow(containerId: string): void {
     const sb = this.sandboxes.get(containerId);
     this.sandboxes.delete(containerId);
-    // By its name: after a restart of berthd the sandbox may not know it.
-    if (this.deps.namespaceDir) removeNamespace(join(this.deps.namespaceDir, containerId));
     if (!sb) return;
+    // (A restart of berthd gives the sandboxes it takes back their path: restore().)
+    if (sb.nsPath) removeNamespace(sb.nsPath);
     sb.dns?.close();
     sb.proxy?.close();
     for (const ep of sb.endpoints) this.leaveInBackground(ep);

@@ -103,8 +103,12 @@ export function libcFunction<F extends (...args: never[]) => unknown>(declaratio
 let libcHandle: ReturnType<typeof koffi.load> | undefined;
 
 function fail(syscall: string, rawPath?: string | Buffer): never {
+  throw errnoError(koffi.errno(), syscall, rawPath);
+}
+
+/** A Node-style error (`code` 'ENOENT', `errno`, `syscall`, `path`) for error number `errno` of `syscall`. */
+export function errnoError(errno: number, syscall: string, rawPath?: string | Buffer): LibcError {
   const path = rawPath === undefined || typeof rawPath === 'string' ? rawPath : rawPath.toString();
-  const errno = koffi.errno();
   let code = 'EUNKNOWN';
   try {
     code = getSystemErrorName(-errno);
@@ -113,12 +117,11 @@ function fail(syscall: string, rawPath?: string | Buffer): never {
   }
   const text = lib().strerror(errno).toLowerCase();
   const e = new Error(`${code}: ${text}, ${syscall}${path !== undefined ? ` '${path}'` : ''}`) as LibcError;
-
   e.code = code;
   e.errno = -errno;
   e.syscall = syscall;
   if (path !== undefined) e.path = path;
-  throw e;
+  return e;
 }
 
 /** Turns a libc return value into the value or a thrown Node-style error (errno read right after the call). */

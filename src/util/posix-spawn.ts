@@ -6,8 +6,7 @@
 // libuv knows nothing of it.
 import koffi from 'koffi';
 import { closeSync, constants as fsConstants } from 'node:fs';
-import { getSystemErrorName } from 'node:util';
-import { check, libcFunction } from './libc.js';
+import { check, errnoError, libcFunction } from './libc.js';
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -60,19 +59,7 @@ function lib(): SpawnBindings {
 
 /** The posix_spawn functions return an error number instead of setting errno. */
 function checkReturn(rc: number, call: string, path?: string): void {
-  if (rc === 0) return;
-  let code = 'EUNKNOWN';
-  try {
-    code = getSystemErrorName(-rc);
-  } catch {
-    // keep EUNKNOWN
-  }
-  const e = new Error(`${code}: ${call}${path ? ` '${path}'` : ''}`) as NodeJS.ErrnoException;
-  e.code = code;
-  e.errno = -rc;
-  e.syscall = call;
-  if (path) e.path = path;
-  throw e;
+  if (rc !== 0) throw errnoError(rc, call, path);
 }
 
 export interface SpawnOptions {
