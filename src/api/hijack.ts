@@ -1,9 +1,10 @@
 // Docker's connection hijack for attach and exec start: answer "101 UPGRADED"
 // (or 200 without an Upgrade header) and hand over the raw socket.
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import type { Attachment } from '../containers/runtime/attach-hub.js';
 import type { RequestContext } from './http.js';
 import { commonHeaders } from './server.js';
+import { whenPeerHasRead } from '../util/unix-socket.js';
 
 export interface Hijacked {
   /** Bytes to the client. */
@@ -24,8 +25,13 @@ export function hijack(ctx: RequestContext, contentType: string): Hijacked {
     socket.on('error', () => socket.destroy());
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`);
     if (ctx.upgrade.head.length > 0) socket.unshift(ctx.upgrade.head);
+    // The stream waits (in `out`, backpressure reaching the container) until
+    // the client has read the head: see whenPeerHasRead for the client that
+    // would lose what came with it.
+    const out = new PassThrough();
+    void whenPeerHasRead(socket).then(() => out.pipe(socket));
     return {
-      out: socket,
+      out,
       input: socket,
       close: () => socket.destroy(),
       onClose: (fn) => socket.once('close', fn),

@@ -6,6 +6,7 @@
 // can only hand over descriptors of its own.
 import type { Socket } from 'node:net';
 import { check, close, libcFunction } from '../util/libc.js';
+import { unixSocketFd } from '../util/unix-socket.js';
 
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
@@ -18,12 +19,6 @@ type GetsockoptFn = (fd: number, level: number, name: number, value: Buffer, len
 type SyscallFn = (nr: number, ...args: unknown[]) => number | bigint;
 let getsockopt: GetsockoptFn | undefined;
 let syscall: SyscallFn | undefined;
-
-/** The descriptor under a Node socket, or undefined (TLS, TCP proxies, closed). */
-function socketFd(socket: Socket): number | undefined {
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
-}
 
 /** A pidfd for the connected peer: its own (SO_PEERPIDFD), or opened from its pid. */
 function peerPidfd(sock: number): number {
@@ -43,8 +38,8 @@ function peerPidfd(sock: number): number {
  * or it has no such descriptor.
  */
 export function takePeerFd(socket: Socket, fd: number): number {
-  const sock = socketFd(socket);
-  if (sock === undefined || socket.remoteAddress !== undefined) {
+  const sock = unixSocketFd(socket);
+  if (sock === undefined) {
     throw Object.assign(new Error('descriptors can only be handed over a local unix socket'), { code: 'EOPNOTSUPP' });
   }
   const pidfd = peerPidfd(sock);

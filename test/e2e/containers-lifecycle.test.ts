@@ -1,10 +1,15 @@
 // Container lifecycle through the docker CLI against berthd on runc: process
-// settings, networking modes, stop/kill/restart/wait, ps filters, logs, events.
+// settings, networking modes, stop/kill/restart/wait, ps filters, logs, events,
+// and an exec client that reads its response late.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { docker as runDocker, type RunResult, dockerOk } from '../helpers/run.js';
 import { importTestImages } from '../helpers/images.js';
+import { api } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
 const docker = (...args: string[]): Promise<RunResult> => runDocker(d.env, ...args);
@@ -93,4 +98,33 @@ test('run -it gives the container a terminal (through a pseudo-terminal for the 
   const r = await run('script', ['-qec', `${DOCKER} run --rm -it busybox sh -c 'tty; exit 5'`, '/dev/null'], { env: d.env });
   assert.equal(r.code, 5, r.stdout + r.stderr);
   assert.match(r.stdout, /\/dev\/pts\/\d+\r?\n/);
+});
+
+test('exec start: no output shares a read with the 101 head, so a client that takes the raw socket under its buffered reader (docker-py) loses nothing', async (t) => {
+  t.after(() => docker('rm', '-f', 'slow-reader'));
+  await ok('run', '-d', '--name', 'slow-reader', 'busybox', 'sleep', '100000');
+  const created = await api(d.socket, 'POST', '/containers/slow-reader/exec', { Cmd: ['echo', 'hi'], AttachStdout: true, AttachStderr: true });
+  assert.equal(created.status, 201);
+  const id = created.json.Id as string;
+
+  // A client that sends the start and reads nothing until the command has finished.
+  const conn = createConnection(d.socket);
+  conn.pause();
+  t.after(() => conn.destroy());
+  const body = JSON.stringify({ Detach: false, Tty: false });
+  conn.write(`POST /exec/${id}/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  await waitFor(async () => {
+    const inspect = (await api(d.socket, 'GET', `/exec/${id}/json`)).json;
+    return inspect.Running === false && inspect.ExitCode !== null;
+  }, 'the exec to finish');
+
+  const chunks: Buffer[] = [];
+  conn.on('data', (c: Buffer) => chunks.push(c));
+  conn.resume();
+  await once(conn, 'end');
+  const first = chunks[0]!.toString('latin1');
+  assert.match(first, /^HTTP\/1\.1 101 UPGRADED\r\n/);
+  assert.ok(first.endsWith('\r\n\r\n'), `the first read holds the head only: ${JSON.stringify(first)}`);
+  assert.deepEqual(Buffer.concat(chunks.slice(1)), Buffer.from('\x01\0\0\0\0\0\0\x03hi\n', 'latin1'));
+  assert.equal((await api(d.socket, 'GET', `/exec/${id}/json`)).json.ExitCode, 0);
 });
