@@ -40,8 +40,9 @@ export class ContainerCommitter {
     const c = this.containers.resolve(ref);
     if (c.state.status === 'dead') throw new Conflict(`You cannot commit container ${c.id} which is Dead`);
     if (c.state.status === 'removing') throw new Conflict(`You cannot commit container ${c.id} which is being removed`);
-    const make = (): Promise<string> =>
-      commitContainer(this.images, {
+    // The event goes out before the thaw, as moby's deferred unpause has it: pause, commit, unpause.
+    const make = async (): Promise<string> => {
+      const id = await commitContainer(this.images, {
         containerId: c.id,
         imageId: c.imageId,
         containerConfig: c.config,
@@ -51,16 +52,17 @@ export class ContainerCommitter {
         comment: opts.comment,
         tag: opts.tag,
       });
+      this.events.publish('container', 'commit', c.id, {
+        comment: opts.comment,
+        imageID: id,
+        imageRef: opts.imageRef,
+        image: c.config.Image,
+        name: c.name,
+        ...(c.config.Labels ?? {}),
+      });
+      return id;
+    };
     // The freeze pauses the container only if it runs (an already paused one stays so) and always thaws it.
-    const id = opts.pause ? (await this.containers.freeze([c.id], make, { maxMs: COMMIT_FREEZE_MAX_MS })).result : await make();
-    this.events.publish('container', 'commit', c.id, {
-      comment: opts.comment,
-      imageID: id,
-      imageRef: opts.imageRef,
-      image: c.config.Image,
-      name: c.name,
-      ...(c.config.Labels ?? {}),
-    });
-    return id;
+    return opts.pause ? (await this.containers.freeze([c.id], make, { maxMs: COMMIT_FREEZE_MAX_MS })).result : make();
   }
 }

@@ -72,6 +72,30 @@ test('pause freezes every process until unpause; inspect, ps, info and events sh
   assert.match(await eventsSince(since, 'counter'), /^create\nstart\npause\nunpause\n$/);
 });
 
+test('commit freezes a running container while it reads the layer (pause, commit, unpause, as dockerd); --pause=false does not; a paused one stays paused', async (t) => {
+  t.after(async () => {
+    await docker('rm', '-f', 'committed');
+    await docker('rmi', 'frozen:1', 'live:1', 'paused:1');
+  });
+  const since = Math.floor(Date.now() / 1000) - 1;
+  const { counter } = await runCounter('committed');
+  await waitFor(() => counter() > 0, 'the counter to start');
+
+  await ok('commit', 'committed', 'frozen:1');
+  assert.equal(await ok('inspect', '-f', '{{.State.Status}}', 'committed'), 'running\n');
+  await ok('commit', '--pause=false', 'committed', 'live:1');
+  await ok('pause', 'committed');
+  await ok('commit', 'committed', 'paused:1');
+  assert.equal(await ok('inspect', '-f', '{{.State.Status}}', 'committed'), 'paused\n');
+  await ok('unpause', 'committed');
+
+  const events = await ok('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=committed', '--format', '{{.Action}} {{.Actor.Attributes.imageRef}}');
+  // As dockerd 20.10 prints it here (a missing attribute is "<no value>").
+  assert.equal(events, ['create', 'start', 'pause', 'commit frozen:1', 'unpause', 'commit live:1', 'pause', 'commit paused:1', 'unpause'].map((e) => (e.includes(' ') ? e : `${e} <no value>`)).join('\n') + '\n');
+  // The counter writes into its volume, which a commit leaves out: the new image's /data is the old image's.
+  assert.equal(await ok('run', '--rm', 'frozen:1', 'ls', '/data'), 'image-file\n');
+});
+
 test("dockerd's refusals, word for word, with its status codes", async (t) => {
   t.after(() => docker('rm', '-f', 'refused', 'never-started'));
   const id = (await ok('run', '-d', '--name', 'refused', 'busybox', 'sleep', '600')).trim();
