@@ -18,7 +18,8 @@
 // mkdirAllInRoot() creates directories with openat2(RESOLVE_IN_ROOT).
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readlinkSync } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
-import { InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
+import { InvalidParameter, NotFound, SystemError } from '../errors.js';
+import { goErrnoText, goPathError } from '../util/go-errno.js';
 import * as libc from '../util/libc.js';
 import { cleanPath } from '../go/path.js';
 
@@ -56,8 +57,8 @@ async function realRoot(root: string): Promise<string> {
   try {
     return await realpath(root);
   } catch (e) {
-    if (isMissing(e)) throw new NotFound(`cannot access path ${root}: ${errorText(e)}`, { cause: e });
-    throw new SystemError(`error while resolving symlinks in base directory ${JSON.stringify(root)}: ${errorText(e)}`, { cause: e });
+    if (isMissing(e)) throw new NotFound(`cannot access path ${root}: ${goPathError(e, 'lstat', root)}`, { cause: e });
+    throw new SystemError(`error while resolving symlinks in base directory ${JSON.stringify(root)}: ${goPathError(e, 'lstat', root)}`, { cause: e });
   }
 }
 
@@ -97,9 +98,9 @@ export async function resolveInside(root: string, sub: string, opts: ResolveInsi
     try {
       st = await lstat(next);
     } catch (e) {
-      if (!isMissing(e)) throw new SystemError(`cannot access path ${next}: ${errorText(e)}`, { cause: e });
+      if (!isMissing(e)) throw new SystemError(`cannot access path ${next}: ${goPathError(e)}`, { cause: e });
       if (mustExist) {
-        throw new NotFound(`cannot access path ${cleanPath(`${base}/${cleaned}`)}: ${errorText(e)}`, { cause: e });
+        throw new NotFound(`cannot access path ${cleanPath(`${base}/${cleaned}`)}: ${goPathError(e)}`, { cause: e });
       }
       // The rest does not exist: nothing there can be a symlink.
       resolved = next;
@@ -142,7 +143,7 @@ export async function resolveInScope(root: string, p: string): Promise<string> {
     try {
       st = await lstat(next);
     } catch (e) {
-      if (!isMissing(e)) throw new SystemError(`cannot access path ${next}: ${errorText(e)}`, { cause: e });
+      if (!isMissing(e)) throw new SystemError(`cannot access path ${next}: ${goPathError(e)}`, { cause: e });
       stack.push(c);
       for (const r of pending) {
         if (r === '..') stack.pop();
@@ -199,7 +200,7 @@ export async function openInside(root: string, sub: string): Promise<OpenedPath>
   try {
     baseFd = libc.openat2(libc.AT_FDCWD, base, { flags: libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC });
   } catch (e) {
-    throw new SystemError(`cannot open ${base}: ${errorText(e)}`, { cause: e });
+    throw new SystemError(`cannot open ${base}: ${goErrnoText(e)}`, { cause: e });
   }
   try {
     const fd = libc.openat2(baseFd, rel, {
@@ -208,12 +209,12 @@ export async function openInside(root: string, sub: string): Promise<OpenedPath>
     });
     return opened(fd, resolved);
   } catch (e) {
-    if (isMissing(e)) throw new NotFound(`cannot access path ${resolved}: ${errorText(e)}`, { cause: e });
+    if (isMissing(e)) throw new NotFound(`cannot access path ${resolved}: ${goErrnoText(e)}`, { cause: e });
     const c = code(e);
     if (c === 'ELOOP' || c === 'EXDEV') {
       throw new InvalidParameter(`subpath ${sub} of ${base} changed while it was being resolved`, { cause: e });
     }
-    throw new SystemError(`cannot open ${resolved}: ${errorText(e)}`, { cause: e });
+    throw new SystemError(`cannot open ${resolved}: ${goErrnoText(e)}`, { cause: e });
   } finally {
     libc.close(baseFd);
   }
@@ -305,7 +306,7 @@ export function bindOpened(opened: OpenedPath, target: string): string {
     libc.mount(null, target, null, libc.MS_PRIVATE | libc.MS_REC);
   } catch (e) {
     unbindOpened(target);
-    throw new SystemError(`cannot mount ${opened.path} on ${target}: ${errorText(e)}`, { cause: e });
+    throw new SystemError(`cannot mount ${opened.path} on ${target}: ${goErrnoText(e)}`, { cause: e });
   }
   return target;
 }

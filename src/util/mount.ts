@@ -3,6 +3,7 @@
 // and data themselves (volumes/drivers/mount-options.ts), as dockerd does.
 import { readFileSync } from 'node:fs';
 import * as libc from './libc.js';
+import { goErrnoText } from './go-errno.js';
 
 export interface MountInfo {
   mountPoint: string;
@@ -71,11 +72,6 @@ const PROPAGATION_FLAGS: Record<string, number> = {
   runbindable: 0x20000 | MS_REC,
 };
 
-/** The errno text Go prints ("no such device"), from a libc error. */
-function errnoOf(e: unknown): string {
-  const m = /^E[A-Z0-9]+: ([^,]+),/.exec((e as Error).message ?? '');
-  return m ? m[1]! : (e as Error).message;
-}
 
 /**
  * mount(2) of `source` on `target` with `flags` and the filesystem's `data`
@@ -94,7 +90,7 @@ export async function mount(source: string, target: string, fsType: string, flag
     }
     for (const p of propagation) libc.mount(null, target, null, PROPAGATION_FLAGS[p] ?? 0, null);
   } catch (e) {
-    const text = errnoOf(e);
+    const text = goErrnoText(e);
     throw new MountError(text, text);
   }
 }
@@ -106,7 +102,7 @@ export async function unmount(target: string, opts: { lazy?: boolean } = {}): Pr
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'EINVAL' || code === 'ENOENT') return;
-    const text = errnoOf(e);
+    const text = goErrnoText(e);
     throw new MountError(`unmount ${target}: ${text}`, text);
   }
 }

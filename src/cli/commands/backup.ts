@@ -17,6 +17,7 @@ import { parseRepository } from '../../backup/targets/open.js';
 import { generateIdentity } from '../../backup/repo/recipients.js';
 import type { ApiDiff, ApiForgetResult, ApiKey, ApiPolicy, ApiRepositoryAccess, ApiRetention, ApiSnapshot } from '../../api/types/backup.js';
 import type { CheckReport } from '../../backup/engine/check.js';
+import { goErrnoText } from '../../util/go-errno.js';
 
 interface RepoFlags {
   repo?: string;
@@ -53,7 +54,7 @@ async function repositoryHeader(flags: RepoFlags, opts: { needsSecret?: boolean 
     try {
       access.identity = readFileSync(resolve(identityFile), 'utf8');
     } catch (e) {
-      throw new CliError(`read identity ${identityFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      throw new CliError(`read identity ${identityFile}: ${goErrnoText(e)}`);
     }
   }
   if ((opts.needsSecret ?? true) && access.password === undefined && access.identity === undefined) {

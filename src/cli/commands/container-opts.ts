@@ -9,6 +9,7 @@ import type { ApiMount } from '../../api/types/index.js';
 import type { ApiContainerCreateBody, ApiEndpointSettings, ApiRestartPolicy } from '../../api/types/index.js';
 import { newDict } from '../../util/dict.js';
 import { ramInBytes } from '../../go/units.js';
+import { goPathError } from '../../util/go-errno.js';
 
 /** The flags of run/create, as commander hands them over. */
 export interface ContainerFlags {
@@ -245,8 +246,7 @@ function securityOpts(opts: string[] | undefined, ctx: BuildContext): { security
       try {
         profile = read(resolve(ctx.cwd, v));
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new ContainerParseError(`opening seccomp profile (${v}) failed: open ${v}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+        throw new ContainerParseError(`opening seccomp profile (${v}) failed: ${goPathError(e, 'open', v)}`);
       }
       let parsed: unknown;
       try {
@@ -310,9 +310,7 @@ function readKvFiles(files: string[], ctx: BuildContext, lookup?: (k: string) =>
     try {
       text = read(resolve(ctx.cwd, f));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
-      throw new ContainerParseError(`open ${f}: ${why}`);
+      throw new ContainerParseError(goPathError(e, 'open', f));
     }
     out.push(...parseKeyValueFile(text, f, lookup));
   }

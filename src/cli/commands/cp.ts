@@ -15,6 +15,7 @@ import { errorText } from '../../errors.js';
 import { humanSizeWithPrecision } from '../../go/units.js';
 import { defineCommand } from '../command.js';
 import type { PathStat } from '../../api/types/index.js';
+import { goPathError } from '../../util/go-errno.js';
 
 const GO_MODE_DIR = 2 ** 31;
 const GO_MODE_SYMLINK = 2 ** 27;
@@ -68,14 +69,7 @@ function resolveLocalPath(p: string): string {
 }
 
 function errnoText(e: unknown, op: string, p: string): Error {
-  const code = (e as NodeJS.ErrnoException).code;
-  const text =
-    code === 'ENOENT' ? 'no such file or directory'
-    : code === 'ENOTDIR' ? 'not a directory'
-    : code === 'EACCES' ? 'permission denied'
-    : code === 'ELOOP' ? 'too many levels of symbolic links'
-    : (e as Error).message;
-  return new CliError(`${op} ${p}: ${text}`);
+  return new CliError(goPathError(e, op, p));
 }
 
 /** archive.CopyInfoSourcePath for a local source. */

@@ -22,6 +22,7 @@ import { confirm } from '../prompt.js';
 import { humanSize } from '../../go/units.js';
 import { fullName, parseReference } from '../../images/reference.js';
 import type { ApiImagePruneReport, ApiImageSummary } from '../../api/types/index.js';
+import { goPathError } from '../../util/go-errno.js';
 
 type Client = () => ApiClient;
 const enc = encodeURIComponent;
@@ -66,8 +67,7 @@ function openInput(path: string): Readable {
     if (st.isDirectory()) throw new CliError(`read ${path}: is a directory`);
   } catch (e) {
     if (e instanceof CliError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`open ${path}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+    throw new CliError(goPathError(e, 'open', path));
   }
   return createReadStream(path);
 }

@@ -13,6 +13,7 @@ import { CliError } from '../errors.js';
 import { ProgressDisplay, type ProgressMode } from '../progress.js';
 import { readMessages, type JsonMessage } from '../json-messages.js';
 import { TarCounter } from '../tar-count.js';
+import { goPathError } from '../../util/go-errno.js';
 
 const enc = encodeURIComponent;
 
@@ -252,8 +253,7 @@ function openArchive(source: string): { input: () => Readable; fd: number; size?
     if (st.isFile()) size = st.size;
   } catch (e) {
     if (e instanceof CliError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(`open ${source}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+    throw new CliError(goPathError(e, 'open', source));
   }
   let fd: number;
   try {

@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import { exchangePaths, syncFilesystem } from '../../fs/exchange.js';
 import { parseMountOptions, mountErrorText } from './mount-options.js';
 import { ramInBytes } from '../../go/units.js';
+import { goErrnoText } from '../../util/go-errno.js';
 
 const VALID_OPTIONS = new Set(['type', 'device', 'o', 'size']);
 // Scratch directories under the volume root; their names are not valid volume names.
@@ -149,7 +150,7 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
         mkdirSync(join(dir, '_data'), { recursive: true, mode: 0o755 });
         adopted = true;
       } else {
-        throw new SystemError(`error while creating volume root path '${dir}': mkdir ${dir}: ${errnoText(e)}`);
+        throw new SystemError(`error while creating volume root path '${dir}': mkdir ${dir}: ${goErrnoText(e)}`);
       }
     }
     if (commit) {
@@ -207,7 +208,7 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
     try {
       renameSync(real, trash);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError(`error removing volume path '${dir}': ${errnoText(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new SystemError(`error removing volume path '${dir}': ${goErrnoText(e)}`);
       moved = false;
     }
     if (commit) {
@@ -266,7 +267,7 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
     try {
       mkdirSync(dir, { mode: 0o755 });
     } catch (e) {
-      throw new SystemError(`cannot make a staging directory for volume ${name}: ${errnoText(e)}`);
+      throw new SystemError(`cannot make a staging directory for volume ${name}: ${goErrnoText(e)}`);
     }
     return dir;
   }
@@ -275,7 +276,7 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
     try {
       syncFilesystem(staged);
     } catch (e) {
-      throw new SystemError(`cannot flush the new data to disk: ${errnoText(e)}`);
+      throw new SystemError(`cannot flush the new data to disk: ${goErrnoText(e)}`);
     }
   }
 
@@ -290,7 +291,7 @@ export class LocalDriver implements MountingDriver, SizedDriver, StagingDriver {
     try {
       exchangePaths(staged, this.path(name));
     } catch (e) {
-      throw new SystemError(`cannot put the new data of volume ${name} in place: ${errnoText(e)}`);
+      throw new SystemError(`cannot put the new data of volume ${name} in place: ${goErrnoText(e)}`);
     }
     this.discard(staged);
   }
@@ -406,18 +407,3 @@ async function ctimeMs(p: string): Promise<number | undefined> {
   }
 }
 
-const ERRNO_TEXT: Record<string, string> = {
-  ENAMETOOLONG: 'file name too long',
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  ENOSPC: 'no space left on device',
-  EEXIST: 'file exists',
-  ENOTDIR: 'not a directory',
-  EROFS: 'read-only file system',
-};
-
-/** Go's errno text for a Node fs error. */
-export function errnoText(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  return (code && ERRNO_TEXT[code]) ?? errorText(e);
-}
