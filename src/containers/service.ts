@@ -483,7 +483,7 @@ export class ContainerService {
     try {
       for (const m of imageVolumes) await imageVolumePath(rootfs, m.destination);
       for (const m of targets) {
-        // Only image and `-v /path` volumes refuse a file at their path (6.1); others just skip copy-up.
+        // Image and `-v /path` volumes refused a file at their path above (6.1); copyUp refuses one over an empty volume, as dockerd's copy does.
         const imagePath = await resolveInScope(rootfs, m.destination);
         const ref = generateId();
         const path = await volumes.mount(m.name, ref);

@@ -58,7 +58,9 @@ function cpArchive(src: string, dst: OpenedPath): Promise<void> {
  * pass a path resolved with resolveInScope) and the volume directory is
  * empty. `volumeDir` may also be a path (opened here). Returns whether it
  * copied. A missing imagePath copies nothing (no error); a missing volume
- * directory is a SystemError.
+ * directory is a SystemError, and so is an image file over an empty volume
+ * (dockerd's copy refuses a source that is not a directory; a volume with
+ * data is not copied into, so it gets no error here).
  */
 export async function copyUp(imagePath: string, volumeDir: OpenedPath | string): Promise<boolean> {
   let st;
@@ -68,8 +70,6 @@ export async function copyUp(imagePath: string, volumeDir: OpenedPath | string):
     if (isMissing(e)) return false;
     throw new SystemError(`copy-up: cannot stat ${imagePath}: ${errorText(e)}`, { cause: e });
   }
-  if (!st.isDirectory()) return false;
-
   let target: OpenedPath;
   if (typeof volumeDir === 'string') {
     try {
@@ -90,6 +90,7 @@ export async function copyUp(imagePath: string, volumeDir: OpenedPath | string):
     }
     // Only an empty directory is filled, so no existing entry can redirect a write.
     if (entries.length > 0) return false;
+    if (!st.isDirectory()) throw new SystemError(`source ${imagePath} is not directory`);
     await cpArchive(imagePath, target);
     return true;
   } finally {

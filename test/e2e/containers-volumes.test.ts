@@ -142,6 +142,21 @@ test('copy-up fills an empty volume once, with the directory mode and owner; noc
   assert.match(file.stderr, /cannot mount volume over existing file, file exists .*\/etc\/app/);
 });
 
+test("a named volume over a file in the image: create fails with dockerd's copy-up text while the volume is empty; nocopy or data in it let the create through", async (t) => {
+  t.after(async () => {
+    await rmContainers('onfile-nocopy', 'onfile-full');
+    await docker('volume', 'rm', 'onfile', 'onfile-nocopy', 'onfile-full');
+  });
+  const r = await docker('create', '--name', 'onfile', '-v', 'onfile:/etc/app', 'busybox', 'true');
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^Error response from daemon: source \/\S+\/etc\/app is not directory$/m);
+  assert.equal((await docker('inspect', 'onfile')).code, 1, 'no container is left');
+  await ok('create', '--name', 'onfile-nocopy', '-v', 'onfile-nocopy:/etc/app:nocopy', 'busybox', 'true');
+  await ok('volume', 'create', 'onfile-full');
+  writeFileSync(join(d.dataRoot, 'volumes', 'onfile-full', '_data', 'mine'), 'x');
+  await ok('create', '--name', 'onfile-full', '-v', 'onfile-full:/etc/app', 'busybox', 'true');
+});
+
 test('image VOLUME becomes an anonymous volume with the image content; --rm removes only anonymous ones (edge 63–66)', async (t) => {
   t.after(() => rmContainers('anon-c', 'anon-d'));
   const vols = async () => (await ok('volume', 'ls', '-q')).split('\n').filter(Boolean);

@@ -189,16 +189,19 @@ test('copyUp: a path missing from the image copies nothing, no error (edge 61)',
   assert.deepEqual(readdirSync(dst), []);
 });
 
-test('copyUp: a file or a symlink at the image path is not copied', async () => {
+test("copyUp: a file or an unresolved symlink at the image path fails over an empty volume with dockerd's text, and is not copied into one with data", async () => {
   const img = fresh('t6/image');
   writeFileSync(join(img, 'file'), 'x');
   mkdirSync(join(img, 'real'));
   writeFileSync(join(img, 'real', 'y'), 'y');
   symlinkSync('real', join(img, 'link'));
   const dst = fresh('t6/_data');
-  assert.equal(await copyUp(join(img, 'file'), dst), false);
-  assert.equal(await copyUp(join(img, 'link'), dst), false);
+  await assert.rejects(copyUp(join(img, 'file'), dst), { name: 'SystemError', message: `source ${join(img, 'file')} is not directory` });
+  await assert.rejects(copyUp(join(img, 'link'), dst), { name: 'SystemError', message: `source ${join(img, 'link')} is not directory` });
   assert.deepEqual(readdirSync(dst), []);
+  writeFileSync(join(dst, 'mine'), 'keep');
+  assert.equal(await copyUp(join(img, 'file'), dst), false);
+  assert.deepEqual(readdirSync(dst), ['mine']);
 });
 
 test('copyUp: a missing volume directory is a SystemError', async () => {
