@@ -11,6 +11,9 @@ export type ErrorKind =
   | 'not-implemented'
   | 'system';
 
+/** dockerd's answer to what needs a swarm manager: berth is never one. */
+export const NOT_A_SWARM_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+
 export class BerthError extends Error {
   readonly kind: ErrorKind;
   constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {

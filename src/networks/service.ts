@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Conflict, Forbidden, InvalidParameter, NotFound, SystemError, errorText } from '../errors.js';
+import { Conflict, Forbidden, InvalidParameter, NotFound, SystemError, errorText, NOT_A_SWARM_MANAGER } from '../errors.js';
 import type { EventSink } from '../events/bus.js';
 import { generateId, shortId } from '../util/random-id.js';
 import { formatRFC3339Nano, nowNs } from '../go/timestamps.js';
@@ -217,12 +217,12 @@ export class NetworkService {
     const driver = spec.driver === '' ? 'bridge' : spec.driver;
     if (driver === 'host' || driver === 'null') throw new Forbidden(`only one instance of "${driver}" network is allowed`);
     if (driver === 'overlay') {
-      throw new Forbidden('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.');
+      throw new Forbidden(NOT_A_SWARM_MANAGER);
     }
     if (driver === 'macvlan' || driver === 'ipvlan') throw new InvalidParameter(`berth cannot create ${driver} networks: only the bridge driver is supported`);
     if (driver !== 'bridge') throw new NotFound(`plugin "${driver}" not found`);
     if (spec.ipam.driver !== '' && spec.ipam.driver !== 'default') throw new NotFound(`plugin "${spec.ipam.driver}" not found`);
-    if (spec.ingress) throw new Forbidden('This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.');
+    if (spec.ingress) throw new Forbidden(NOT_A_SWARM_MANAGER);
     if (spec.configOnly || spec.configFrom !== '') throw new InvalidParameter('berth does not support config-only networks');
     validateIpamConfig(spec.ipam.config, spec.enableIPv6);
     const v4 = ipv4Configs(spec.ipam.config);

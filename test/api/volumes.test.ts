@@ -94,6 +94,19 @@ test('unknown driver is 404, bad names 400, too long 500 (edge 4–7)', async ()
   assert.equal((await call('POST', '/volumes/create', { Name: 'y'.repeat(255) })).status, 201);
 });
 
+test('a ClusterVolumeSpec (docker volume create --scope, --availability...) is a swarm request from 1.42: 503 as dockerd outside a swarm; ignored below', async () => {
+  const spec = { Name: 'cl-1', ClusterVolumeSpec: { Scope: 'multi', AccessMode: { Scope: 'multi' } } };
+  const r = await call('POST', '/v1.47/volumes/create', spec);
+  assert.equal(r.status, 503);
+  assert.equal(r.json.message, 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.');
+  assert.equal((await call('GET', '/volumes/cl-1')).status, 404, 'nothing was made');
+  const old = await call('POST', '/v1.41/volumes/create', spec);
+  assert.equal(old.status, 201, old.text);
+  assert.equal(old.json.Name, 'cl-1');
+  assert.equal((await call('POST', '/v1.47/volumes/create', { Name: 'cl-2', ClusterVolumeSpec: null })).status, 201);
+  for (const name of ['cl-1', 'cl-2']) assert.equal((await call('DELETE', `/volumes/${name}`)).status, 204);
+});
+
 test('anonymous create with {} and with no body (edge 8, 9)', async () => {
   for (const r of [await call('POST', '/volumes/create', {}), await call('POST', '/volumes/create')]) {
     assert.equal(r.status, 201);

@@ -8,6 +8,7 @@ import { boolFilter, checkFilterKeys, parseFilters } from '../filters.js';
 import { toApiVolume } from '../views/volumes.js';
 import { versionAtLeast } from '../version.js';
 import type { Volume, VolumeService } from '../../volumes/service.js';
+import { NOT_A_SWARM_MANAGER } from '../../errors.js';
 
 export type VolumeBackend = Pick<VolumeService, 'list' | 'get' | 'create' | 'remove' | 'prune'>;
 
@@ -39,6 +40,8 @@ export function registerVolumeRoutes(router: Router, volumes: VolumeBackend): vo
       const issue = parsed.error.issues[0];
       throw new HttpError(400, `invalid JSON: field ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
     }
+    // From 1.42 a ClusterVolumeSpec asks for a swarm cluster volume (`--scope`, `--availability`...): dockerd outside a swarm answers 503.
+    if (raw.ClusterVolumeSpec !== undefined && raw.ClusterVolumeSpec !== null && versionAtLeast(ctx.apiVersion, '1.42')) throw new HttpError(503, NOT_A_SWARM_MANAGER);
     const body = parsed.data;
     const v = await volumes.create({
       name: body.Name,
