@@ -1,4 +1,6 @@
 import { HttpError } from './errors.js';
+import { getTimestamp } from '../go/time.js';
+import { errorText } from '../errors.js';
 
 /**
  * Parses docker's `filters` query value: JSON map[string]map[string]bool, or
@@ -51,4 +53,19 @@ export function boolFilter(filters: Map<string, string[]>, key: string): boolean
   }
   if (sawTrue && sawFalse) throw new HttpError(400, `invalid filter '${key}=[${values.join(' ')}]'`);
   return sawTrue;
+}
+
+/**
+ * `until` of a prune: moby's timestamp.Parse (a duration before now, RFC
+ * 3339, or unix seconds), in ms. A bad value is the parser's error as is
+ * (container and network prune), or with image prune's prefix.
+ */
+export function untilFilter(values: string[] | undefined, opts: { prefixed?: boolean } = {}): number | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > 1) throw new HttpError(400, 'more than one until filter specified');
+  try {
+    return Number(getTimestamp(values[0]!)) * 1000;
+  } catch (e) {
+    throw new HttpError(400, `${opts.prefixed ? "invalid value for 'until' filter: " : ''}${errorText(e)}`);
+  }
 }

@@ -9,6 +9,8 @@ import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound, NotImplemented, BerthError, SystemError, errorText } from '../errors.js';
+import { directorySize } from '../util/fs.js';
+import { matchesPruneLabels } from '../volumes/filters.js';
 import type { EventSink } from '../events/bus.js';
 import type { VolumeService } from '../volumes/service.js';
 import type { ImageService } from '../images/service.js';
@@ -1196,6 +1198,36 @@ export class ContainerService {
       }
     }
     await this.removeNow(c.id, { volumes: opts.volumes ?? false });
+  }
+
+  /**
+   * docker container prune: removes every container that is not running
+   * (paused and restarting ones count as running) and matches the filters,
+   * as `rm` without -v (anonymous volumes stay); the IDs removed and the
+   * bytes their writable layers held. One that fails to go is logged and
+   * skipped, as dockerd does.
+   */
+  async prune(filters: { until?: number; label: string[]; notLabel: string[] }): Promise<{ removed: string[]; spaceReclaimed: number }> {
+    const { images, events, log } = this.deps;
+    const removed: string[] = [];
+    let spaceReclaimed = 0;
+    for (const c of this.list()) {
+      if (isRunningOrRestarting(c.state)) continue;
+      if (filters.until !== undefined && Date.parse(c.created) >= filters.until) continue;
+      if (!matchesPruneLabels(c.config.Labels ?? null, filters.label, filters.notLabel)) continue;
+      const upper = images.containerUpperDir(c.id);
+      const size = upper !== null ? await directorySize(upper).catch(() => 0) : 0;
+      try {
+        await this.remove(c.id);
+      } catch (e) {
+        log.warn({ container: c.id, err: errorText(e) }, 'container prune: could not remove');
+        continue;
+      }
+      removed.push(c.id);
+      spaceReclaimed += size;
+    }
+    events.publish('container', 'prune', '', { reclaimed: String(spaceReclaimed) });
+    return { removed, spaceReclaimed };
   }
 
   private async removeNow(id: string, opts: { volumes: boolean }): Promise<void> {

@@ -6,7 +6,7 @@
 import { Conflict, errorText, NotFound } from '../errors.js';
 import type { Logger } from 'pino';
 import type { EventSink } from '../events/bus.js';
-import { matchesAllLabels } from '../volumes/filters.js';
+import { matchesPruneLabels } from '../volumes/filters.js';
 import type { ImageService } from './service.js';
 import type { DeleteResponseItem } from './types.js';
 
@@ -43,8 +43,7 @@ export class ImagePruner {
         const created = Date.parse(rec.created);
         if (filters.until !== undefined && (Number.isNaN(created) || created > filters.until)) continue;
         const labels = rec.config.config?.Labels ?? null;
-        if (!matchesAllLabels(labels, filters.label)) continue;
-        if (filters.notLabel.length > 0 && matchesAllLabels(labels, filters.notLabel)) continue;
+        if (!matchesPruneLabels(labels, filters.label, filters.notLabel)) continue;
         if (this.inUse(rec.id).length > 0) continue;
         // Sizes before the layers go.
         const sizes = new Map(rec.layers.map((l) => [l, this.images.layerSize(l)]));

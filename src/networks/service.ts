@@ -14,7 +14,7 @@ import { Conflict, Forbidden, InvalidParameter, NotFound, SystemError, errorText
 import type { EventSink } from '../events/bus.js';
 import { generateId, shortId } from '../util/random-id.js';
 import { formatRFC3339Nano, nowNs } from '../go/timestamps.js';
-import { matchesAllLabels, nameMatcher } from '../volumes/filters.js';
+import { matchesAllLabels, matchesPruneLabels, nameMatcher } from '../volumes/filters.js';
 import { ensureBridge, joinEndpoint, leaveEndpoint, leaveEndpointInBackground, removeBridge, removeInterface, strayInterfaces, DEFAULT_MTU } from './bridge.js';
 import { embeddedResolvConf, hostNetworkHostsFile, hostsFile, plainResolvConf, upstreamServers, type DnsSettings } from './etc-files.js';
 import { Firewall, type FirewallBridge } from './firewall.js';
@@ -320,13 +320,13 @@ export class NetworkService {
     for (const n of [...this.networks.values()]) {
       if (n.predefined || this.endpointsOn(n.id).length > 0) continue;
       if (filters.until !== undefined && Date.parse(n.created) >= filters.until) continue;
-      if (!matchesAllLabels(n.labels, filters.label)) continue;
-      if (filters.notLabel.some((l) => matchesAllLabels(n.labels, [l]))) continue;
+      if (!matchesPruneLabels(n.labels, filters.label, filters.notLabel)) continue;
       await this.remove(n.id).then(
         () => removed.push(n.name),
         (e) => this.deps.log.warn({ network: n.name, err: errorText(e) }, 'network prune: could not remove'),
       );
     }
+    this.deps.events.publish('network', 'prune', '', { reclaimed: '0' });
     return removed;
   }
 

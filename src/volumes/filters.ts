@@ -16,6 +16,15 @@ export function matchesAllLabels(labels: Record<string, string> | null, entries:
 }
 
 /**
+ * A prune's label filters, as moby's matchLabels: every `label` entry
+ * matches, and not every `label!` entry does (each `label!` alone would
+ * exclude less: two of them keep only what has both).
+ */
+export function matchesPruneLabels(labels: Record<string, string> | null, label: string[], notLabel: string[]): boolean {
+  return matchesAllLabels(labels, label) && !(notLabel.length > 0 && matchesAllLabels(labels, notLabel));
+}
+
+/**
  * A `name` filter's values, compiled once per request, as Docker's
  * `filters.Args.Match`: a value matches when it equals the name or, as a Go
  * (RE2, linear-time) regexp, matches somewhere in it; a value that does not

@@ -13,7 +13,7 @@ import { generateId } from '../util/random-id.js';
 import { givesDataAccess, mountsOnUse, reportsSize, stagesData, type StagingDriver, type VolumeDriver } from './driver.js';
 import type { DriverRegistry } from './driver-registry.js';
 import { ANONYMOUS_LABEL } from './names.js';
-import { matchesAllLabels, nameMatcher } from './filters.js';
+import { matchesAllLabels, matchesPruneLabels, nameMatcher } from './filters.js';
 
 export interface Volume {
   name: string;
@@ -258,8 +258,7 @@ export class VolumeService {
     // An adopted directory may hold mount options its record does not show.
     const driver = this.drivers.get(rec.driver);
     if (driver && mountsOnUse(driver) && driver.needsMount(rec.name)) return false;
-    if (!matchesAllLabels(rec.labels, labels)) return false;
-    if (notLabels.length > 0 && matchesAllLabels(rec.labels, notLabels)) return false;
+    if (!matchesPruneLabels(rec.labels, labels, notLabels)) return false;
     return true;
   }
 

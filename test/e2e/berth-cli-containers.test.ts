@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { berth as runBerth, docker as runDocker, type RunResult } from '../helpers/run.js';
+import { BERTH, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { berth as runBerth, docker as runDocker, run, type RunResult } from '../helpers/run.js';
 import { buildBusyboxRootfs } from '../helpers/busybox.js';
 
 let d: TestDaemon & { cleanup: () => Promise<void> };
@@ -77,6 +77,17 @@ test('berth create/start/ps/logs/stop/rm -v with volumes, and volume in use', as
   const vols = await ok('volume', 'ls', '-q');
   assert.match(vols, /^cli-named$/m);
   assert.ok(!vols.includes(anon), 'anonymous volume removed by rm -v');
+});
+
+test('berth container prune: the prompt, then the report docker prints', async () => {
+  const id = (await ok('create', '--name', 'cli-prune', 'busybox', 'true')).trim();
+  const declined = await run(process.execPath, ['--', BERTH, 'container', 'prune'], { env: d.env, input: 'n\n' });
+  assert.equal(declined.code, 0);
+  assert.equal(declined.stdout, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+  assert.equal(await ok('ps', '-aq', '--filter', 'name=cli-prune'), `${id.slice(0, 12)}\n`);
+  assert.equal(await ok('container', 'prune', '-f', '--filter', 'label=none'), 'Total reclaimed space: 0B\n');
+  assert.equal(await ok('container', 'prune', '-f'), `Deleted Containers:\n${id}\n\nTotal reclaimed space: 0B\n`);
+  assert.equal(await ok('ps', '-aq', '--filter', 'name=cli-prune'), '');
 });
 
 test('berth cp into and out of a volume', async () => {

@@ -128,3 +128,48 @@ test('exec start: no output shares a read with the 101 head, so a client that ta
   assert.deepEqual(Buffer.concat(chunks.slice(1)), Buffer.from('\x01\0\0\0\0\0\0\x03hi\n', 'latin1'));
   assert.equal((await api(d.socket, 'GET', `/exec/${id}/json`)).json.ExitCode, 0);
 });
+
+test('container prune removes the containers not running, as rm without -v; label, label! and until filters; the prune event; system prune goes through it', async (t) => {
+  const names = ['pr-exited', 'pr-created', 'pr-kept', 'pr-running', 'pr-paused'];
+  t.after(() => docker('rm', '-f', ...names));
+  const since = Math.floor(Date.now() / 1000) - 1;
+  await ok('run', '--name', 'pr-exited', '-v', '/anon', 'busybox:secret', 'sh', '-c', 'head -c 1048576 /dev/zero > /big');
+  const anon = (await ok('inspect', '-f', '{{range .Mounts}}{{.Name}}{{end}}', 'pr-exited')).trim();
+  t.after(() => docker('volume', 'rm', anon));
+  const id = async (name: string): Promise<string> => (await ok('inspect', '-f', '{{.Id}}', name)).trim();
+  const exited = await id('pr-exited');
+  // busybox:secret has no VOLUME: the only anonymous volume is /anon.
+  const created = (await ok('create', '--name', 'pr-created', 'busybox:secret', 'true')).trim();
+  const kept = (await ok('create', '--name', 'pr-kept', '--label', 'keep=1', 'busybox:secret', 'true')).trim();
+  await ok('run', '-d', '--name', 'pr-running', 'busybox', 'sleep', '100000');
+  await ok('run', '-d', '--name', 'pr-paused', 'busybox', 'sleep', '100000');
+  await ok('pause', 'pr-paused');
+
+  assert.equal(await ok('container', 'prune', '-f', '--filter', 'until=1h'), 'Total reclaimed space: 0B\n', 'all were created within the hour');
+  const byNotLabel = await ok('container', 'prune', '-f', '--filter', 'label!=keep');
+  const [head, ...rest] = byNotLabel.split('\n');
+  assert.equal(head, 'Deleted Containers:');
+  assert.deepEqual(rest.slice(0, 2).sort(), [exited, created].sort());
+  // The exited one's writable layer held the 1 MiB file.
+  assert.deepEqual(rest.slice(2), ['', 'Total reclaimed space: 1.049MB', '']);
+  assert.equal(await ok('container', 'prune', '-f', '--filter', 'label=keep=1'), `Deleted Containers:\n${kept}\n\nTotal reclaimed space: 0B\n`);
+  assert.equal(await ok('ps', '-a', '--filter', 'name=pr-', '--format', '{{.Names}}'), 'pr-paused\npr-running\n');
+  assert.equal(await ok('volume', 'inspect', '-f', '{{.Name}}', anon), `${anon}\n`, 'anonymous volumes stay, as with rm without -v');
+
+  const bad = await docker('container', 'prune', '-f', '--filter', 'until=soon');
+  assert.equal(bad.stderr, 'Error response from daemon: failed to parse value as time or duration: "soon"\n');
+  assert.match((await docker('container', 'prune', '-f', '--filter', 'status=exited')).stderr, /invalid filter 'status'/);
+
+  // docker system prune: containers, networks, dangling images and build cache, each by its own endpoint.
+  await ok('create', '--name', 'pr-created', 'busybox:secret', 'true');
+  const created2 = await id('pr-created');
+  const system = await ok('system', 'prune', '-f');
+  assert.match(system, new RegExp(`^Deleted Containers:\\n${created2}\\n\\n`));
+  assert.match(system, /Total reclaimed space: /);
+  assert.equal((await docker('inspect', 'pr-created')).code, 1);
+  assert.equal(await ok('ps', '-a', '--filter', 'name=pr-', '--format', '{{.Names}}'), 'pr-paused\npr-running\n');
+
+  const events = await ok('events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'event=prune', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.reclaimed}}');
+  // until=1h, label!=keep, label=keep=1, then system prune's four; refused filters prune nothing and say nothing.
+  assert.equal(events, 'container prune 0\ncontainer prune 1048576\ncontainer prune 0\ncontainer prune 0\nnetwork prune 0\nimage prune 0\nbuilder prune 0\n');
+});

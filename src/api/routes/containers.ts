@@ -2,7 +2,7 @@
 import type { Router } from '../router.js';
 import { queryBool, readJsonObject, sendJson, sendNoContent, type RequestContext } from '../http.js';
 import { HttpError } from '../errors.js';
-import { parseFilters, checkFilterKeys } from '../filters.js';
+import { parseFilters, checkFilterKeys, untilFilter } from '../filters.js';
 import { hijack, splice } from '../hijack.js';
 import { toContainerInspect, toContainerSummary } from '../views/containers.js';
 import { nameMatcher } from '../../volumes/filters.js';
@@ -61,7 +61,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'attachable' | 'create' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
+  'attach' | 'attachable' | 'create' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'prune' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -89,6 +89,18 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     sendJson(ctx.res, 200, list.map((c) => toContainerSummary(c, containers.networkSettings(c))));
   });
+
+  router.add(
+    'POST',
+    '/containers/prune',
+    async (ctx) => {
+      const filters = parseFilters(ctx.query.get('filters'));
+      checkFilterKeys(filters, ['until', 'label', 'label!']);
+      const r = await containers.prune({ until: untilFilter(filters.get('until')), label: filters.get('label') ?? [], notLabel: filters.get('label!') ?? [] });
+      sendJson(ctx.res, 200, { ContainersDeleted: r.removed.length > 0 ? r.removed : null, SpaceReclaimed: r.spaceReclaimed });
+    },
+    { minVersion: '1.25' },
+  );
 
   router.add('GET', '/containers/{id}/json', (ctx) => {
     const c = containers.resolve(ctx.params.id!);

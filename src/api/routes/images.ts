@@ -4,13 +4,12 @@ import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import { queryBool, sendJson } from '../http.js';
 import { HttpError } from '../errors.js';
-import { boolFilter, checkFilterKeys, parseFilters } from '../filters.js';
+import { boolFilter, checkFilterKeys, parseFilters, untilFilter } from '../filters.js';
 import type { ImageService } from '../../images/service.js';
 import { pullReference, type PullRequest } from '../../images/pull.js';
 import type { PushRequest } from '../../images/push.js';
 import { imageHistory } from '../../images/history.js';
 import type { ImagePruner } from '../../images/prune.js';
-import { getTimestamp } from '../../go/time.js';
 import { parseReference } from '../../images/reference.js';
 import type { Progress } from '../../images/progress.js';
 import { decodeAuthHeader } from '../../registry/auth.js';
@@ -86,16 +85,6 @@ async function saveImages(ctx: RequestContext, images: ImageBackend, names: stri
   }
 }
 
-/** `until` of a prune: moby's timestamp.Parse (a duration before now, RFC 3339, or unix seconds), in ms. */
-export function untilFilter(values: string[] | undefined): number | undefined {
-  if (values === undefined || values.length === 0) return undefined;
-  if (values.length > 1) throw new HttpError(400, 'more than one until filter specified');
-  try {
-    return Number(getTimestamp(values[0]!)) * 1000;
-  } catch (e) {
-    throw new HttpError(400, `invalid value for 'until' filter: ${errorText(e)}`);
-  }
-}
 
 /** The first value of a request header. */
 export function headerValue(v: string | string[] | undefined): string | undefined {
@@ -189,7 +178,7 @@ export function registerImageRoutes(router: Router, b: ImageRouteBackends): void
       checkFilterKeys(filters, ['dangling', 'label', 'label!', 'until']);
       const report = await b.pruner.prune({
         danglingOnly: boolFilter(filters, 'dangling') ?? true,
-        until: untilFilter(filters.get('until')),
+        until: untilFilter(filters.get('until'), { prefixed: true }),
         label: filters.get('label') ?? [],
         notLabel: filters.get('label!') ?? [],
       });

@@ -2,7 +2,9 @@
 // run, create, start, stop, kill, restart, pause, unpause, rm, wait, logs, exec, ps and
 // inspect (top, stats, rename and update in container-resources.ts), at the
 // top level and under `berth container`.
-import { parseFilterValues, filtersQuery } from './shared.js';
+import { parseFilterValues, parseFilterFlags, filtersQuery } from './shared.js';
+import { confirm } from '../prompt.js';
+import { humanSize } from '../../go/units.js';
 import type { Command } from 'commander';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionError, DaemonError, type ApiClient } from '../client.js';
@@ -976,6 +978,20 @@ function defineContainerCommands(parent: Command, client: Client, inGroup: boole
       { name: 'inspect', use: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Display detailed information on one or more containers', arity: { min: 1 } },
       (cmd) => cmd.option('-f, --format <string>', 'Format output using a custom template').option('-s, --size', 'Display total file sizes'),
       async (args, opts) => runInspect(client(), args, 'container', opts.format, !!opts.size),
+    );
+
+    defineCommand<{ filter?: string[]; force?: boolean }>(
+      parent,
+      { name: 'prune', use: '[OPTIONS]', description: 'Remove all stopped containers', arity: { none: true } },
+      (cmd) => cmd.option('--filter <filter>', "Provide filter values (e.g. 'until=<timestamp>')", collect).option('-f, --force', 'Do not prompt for confirmation'),
+      async (_args, opts, cmd) => {
+        const filters = parseFilterFlags(opts.filter ?? [], 'berth container prune', cmd.usage());
+        if (!opts.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return;
+        const report = await client().json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: filtersQuery(filters) });
+        const deleted = report.ContainersDeleted ?? [];
+        const out = deleted.length > 0 ? `Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n` : '';
+        process.stdout.write(`${out}Total reclaimed space: ${humanSize(deleted.length > 0 ? report.SpaceReclaimed : 0)}\n`);
+      },
     );
   }
 
