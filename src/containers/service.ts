@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound, NotImplemented, BerthError, SystemError, errorText } from '../errors.js';
 import { directorySize } from '../util/fs.js';
+import { containerChanges, type Change } from '../images/container-changes.js';
 import { matchesPruneLabels } from '../volumes/filters.js';
 import type { EventSink } from '../events/bus.js';
 import type { VolumeService } from '../volumes/service.js';
@@ -1198,6 +1199,12 @@ export class ContainerService {
       }
     }
     await this.removeNow(c.id, { volumes: opts.volumes ?? false });
+  }
+
+  /** docker diff: the container's changes to its image's files (see images/container-changes.ts). */
+  changes(ref: string): Promise<Change[]> {
+    const c = this.resolve(ref);
+    return containerChanges(this.deps.images, c.id, c.imageId);
   }
 
   /**

@@ -8,27 +8,12 @@
 // `empty_layer` history entry. The image records its parent, as moby's
 // image store does for images made locally.
 import type { ContainerConfig } from '../containers/types.js';
-import { layerDiff } from './archive/layer-diff-writer.js';
+import { layerDiff, RUNTIME_PLACEHOLDERS } from './archive/layer-diff-writer.js';
 import { applyChanges } from './changes.js';
 import { fullContainerConfig, hostArchitecture, parseImageConfig } from './config-file.js';
 import type { ImageService } from './service.js';
 import type { HistoryEntry, ImageConfigFile, ImageRuntimeConfig } from './types.js';
 
-/** What the runtime puts in a container's writable layer and moby keeps in its init layer instead: never committed when empty. */
-const RUNTIME_PLACEHOLDERS: ReadonlySet<string> = new Set([
-  '.dockerenv',
-  'etc/hosts',
-  'etc/hostname',
-  'etc/resolv.conf',
-  'etc/mtab',
-  'dev',
-  'dev/console',
-  'dev/pts',
-  'dev/shm',
-  'dev/mqueue',
-  'proc',
-  'sys',
-]);
 
 export interface CommitRequest {
   containerId: string;

@@ -90,6 +90,13 @@ test('berth container prune: the prompt, then the report docker prints', async (
   assert.equal(await ok('ps', '-aq', '--filter', 'name=cli-prune'), '');
 });
 
+test('berth diff prints what docker diff prints', async () => {
+  await ok('run', '--name', 'cli-diff', 'busybox', 'sh', '-c', 'touch /made; rm /bin/vi');
+  assert.equal(await ok('diff', 'cli-diff'), 'C /bin\nD /bin/vi\nA /made\n');
+  assert.equal(await ok('container', 'diff', 'cli-diff'), (await runDocker(d.env, 'diff', 'cli-diff')).stdout);
+  assert.equal(await ok('rm', 'cli-diff'), 'cli-diff\n');
+});
+
 test('berth cp into and out of a volume', async () => {
   await ok('run', '-d', '--name', 'cli-cp', '-v', 'cli-cpvol:/v', 'busybox', 'sleep', '300');
   writeFileSync(join(work, 'in.txt'), 'into the volume\n');

@@ -173,3 +173,28 @@ test('container prune removes the containers not running, as rm without -v; labe
   // until=1h, label!=keep, label=keep=1, then system prune's four; refused filters prune nothing and say nothing.
   assert.equal(events, 'container prune 0\ncontainer prune 1048576\ncontainer prune 0\ncontainer prune 0\nnetwork prune 0\nimage prune 0\nbuilder prune 0\n');
 });
+
+test("docker diff: added, changed and deleted paths of the writable layer as dockerd lists them, parents first; mountpoints count, the runtime's placeholders do not", async (t) => {
+  t.after(() => docker('rm', '-f', '-v', 'diff-made', 'diff-none', 'diff-opaque'));
+  await ok('run', '--name', 'diff-made', '-v', '/anon', '--tmpfs', '/scratch', 'busybox:secret', 'sh', '-c', 'echo x > /newfile; echo y >> /etc/app; rm /bin/vi; mkdir -p /a/b; touch /a/b/f');
+  const lines = (await ok('diff', 'diff-made')).trim().split('\n');
+  // dockerd 20.10 printed the same set here (its own order varies from run to run).
+  assert.deepEqual([...lines].sort(), ['A /a', 'A /a/b', 'A /a/b/f', 'A /anon', 'A /newfile', 'A /scratch', 'C /bin', 'C /etc', 'C /etc/app', 'D /bin/vi']);
+  for (const [i, line] of lines.entries()) {
+    const path = line.slice(2);
+    const parent = path.slice(0, path.lastIndexOf('/'));
+    if (parent !== '') assert.ok(lines.slice(0, i).some((l) => l.slice(2) === parent), `${parent} is listed before ${path}`);
+  }
+  const raw = await api(d.socket, 'GET', '/containers/diff-made/changes');
+  assert.deepEqual(raw.json.find((c: { Path: string }) => c.Path === '/bin/vi'), { Path: '/bin/vi', Kind: 2 });
+
+  await ok('create', '--name', 'diff-none', 'busybox:secret', 'true');
+  assert.equal(await ok('diff', 'diff-none'), '');
+  assert.equal((await api(d.socket, 'GET', '/containers/diff-none/changes')).text, 'null\n');
+
+  // A directory removed and made again is opaque: everything the image had in it is deleted.
+  await ok('run', '--name', 'diff-opaque', 'busybox:secret', 'sh', '-c', 'rm -rf /secret; mkdir /secret; touch /secret/new');
+  assert.deepEqual((await ok('diff', 'diff-opaque')).trim().split('\n').sort(), ['A /secret/new', 'C /secret', 'D /secret/key']);
+  const missing = await docker('diff', 'no-such-container');
+  assert.equal(missing.stderr, 'Error response from daemon: No such container: no-such-container\n');
+});

@@ -61,7 +61,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'attachable' | 'create' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'prune' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
+  'attach' | 'attachable' | 'changes' | 'create' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'prune' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -101,6 +101,12 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     },
     { minVersion: '1.25' },
   );
+
+  router.add('GET', '/containers/{id}/changes', async (ctx) => {
+    // dockerd answers null, not [], when nothing changed.
+    const changes = await containers.changes(ctx.params.id!);
+    sendJson(ctx.res, 200, changes.length > 0 ? changes : null);
+  });
 
   router.add('GET', '/containers/{id}/json', (ctx) => {
     const c = containers.resolve(ctx.params.id!);

@@ -307,6 +307,17 @@ export function defineContainerResourceCommands(parent: Command, client: Client,
 
   defineCommand(
     parent,
+    { ...nameOf('diff'), use: 'CONTAINER', description: "Inspect changes to files or directories on a container's filesystem", arity: { exact: 1 } },
+    () => undefined,
+    async (args) => {
+      const changes = await client().json<Array<{ Path: string; Kind: number }> | null>('GET', `/containers/${enc(args[0]!)}/changes`);
+      const kinds = ['C', 'A', 'D'];
+      process.stdout.write((changes ?? []).map((c) => `${kinds[c.Kind] ?? ''} ${c.Path}\n`).join(''));
+    },
+  );
+
+  defineCommand(
+    parent,
     { ...nameOf('rename'), use: 'CONTAINER NEW_NAME', description: 'Rename a container', arity: { exact: 2 } },
     () => undefined,
     async (args) => {

@@ -15,6 +15,22 @@ const OPAQUE_MARKER = '.wh..wh..opq';
 const OVERLAY_XATTR = 'trusted.overlay.';
 const READ_CHUNK = 1 << 20;
 
+/** What the runtime puts in a container's writable layer and moby keeps in its init layer instead: never committed when empty. */
+export const RUNTIME_PLACEHOLDERS: ReadonlySet<string> = new Set([
+  '.dockerenv',
+  'etc/hosts',
+  'etc/hostname',
+  'etc/resolv.conf',
+  'etc/mtab',
+  'dev',
+  'dev/console',
+  'dev/pts',
+  'dev/shm',
+  'dev/mqueue',
+  'proc',
+  'sys',
+]);
+
 export interface DiffOptions {
   /**
    * Paths (relative, no leading "/") to leave out when they are empty
@@ -25,7 +41,13 @@ export interface DiffOptions {
   placeholders?: ReadonlySet<string>;
 }
 
-function isWhiteout(e: ScannedEntry): boolean {
+/** A directory overlay marked opaque: what the layers below had in it is hidden. */
+export function isOpaqueDirectory(e: ScannedEntry): boolean {
+  return e.type === 'directory' && e.xattrs.get(`${OVERLAY_XATTR}opaque`)?.toString() === 'y';
+}
+
+/** An overlay whiteout: a character device 0/0 standing for a deleted name. */
+export function isWhiteout(e: ScannedEntry): boolean {
   return e.type === 'chardev' && e.devmajor === 0 && e.devminor === 0;
 }
 
@@ -42,8 +64,8 @@ function baseName(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
 
-/** The entries of `root` to archive, placeholders and directories kept only for them left out. */
-function selectEntries(root: string, placeholders: ReadonlySet<string>): ScannedEntry[] {
+/** The entries of `root` to archive (or to list as changes), placeholders and directories kept only for them left out. */
+export function selectEntries(root: string, placeholders: ReadonlySet<string>): ScannedEntry[] {
   const entries = [...scanTree(root)].filter((e) => e.rel.length > 0);
   const rels = entries.map((e) => e.rel.toString());
   const children = new Map<string, string[]>();
@@ -63,7 +85,7 @@ function selectEntries(root: string, placeholders: ReadonlySet<string>): Scanned
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!;
     const rel = rels[i]!;
-    if (e.type !== 'directory' || dropped.has(rel) || !e.xattrs.has(`${OVERLAY_XATTR}origin`) || e.xattrs.get(`${OVERLAY_XATTR}opaque`)?.toString() === 'y') continue;
+    if (e.type !== 'directory' || dropped.has(rel) || !e.xattrs.has(`${OVERLAY_XATTR}origin`) || isOpaqueDirectory(e)) continue;
     const kids = children.get(rel) ?? [];
     if (kids.length > 0 && kids.every((k) => dropped.has(k))) dropped.add(rel);
   }
@@ -118,7 +140,7 @@ async function* diffChunks(entries: ScannedEntry[]): AsyncGenerator<Buffer> {
       continue;
     }
     yield encodeMember(member(e, rel));
-    if (e.type === 'directory' && e.xattrs.get(`${OVERLAY_XATTR}opaque`)?.toString() === 'y') {
+    if (isOpaqueDirectory(e)) {
       yield marker(e, `${rel}/${OPAQUE_MARKER}`);
     }
     if (e.type === 'file' && e.size > 0) {
