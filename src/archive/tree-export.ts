@@ -34,7 +34,8 @@ export interface ExportOptions {
    * The root's member name; what is below it is named "topName/...". The
    * default "." gives "./" and "./..."; docker cp names a directory's tree
    * after its basename. A root that is not a directory (a file, a symlink)
-   * is exported as its one member under this name.
+   * is exported as its one member under this name. An empty name gives the
+   * tree's members bare names ("bin/sh") and the root none, as docker export.
    */
   topName?: string;
   /**
@@ -224,6 +225,7 @@ class FdWriter implements TarSink {
 function* encodeTree(root: string, topName: string, sink: TarSink, progress: TreeProgress): Generator<void> {
   const top = Buffer.from(topName);
   for (const e of scanTree(root)) {
+    if (top.length === 0 && e.rel.length === 0) continue;
     const m = toMember(e, top);
     if (m.type === 'file') {
       const fd = openSync(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NOCTTY);

@@ -140,9 +140,11 @@ export function* scanTree(root: string, skipped?: (rel: Buffer) => void, topLeve
 /**
  * The archive member name for a rel path below a root whose own member is
  * `top`: "top/rel", the root itself "top". The default top "." names the
- * root "./" and the rest "./rel", as GNU tar -C root . does.
+ * root "./" and the rest "./rel", as GNU tar -C root . does; an empty top
+ * gives bare "rel" names (docker export's; the root then has no member).
  */
 export function memberName(rel: Buffer, top: Buffer = CURRENT_DIRECTORY): Buffer {
+  if (top.length === 0) return rel;
   if (rel.length === 0) return top.equals(CURRENT_DIRECTORY) ? Buffer.from('./') : top;
   return Buffer.concat([top, Buffer.from('/'), rel]);
 }

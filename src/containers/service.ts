@@ -9,7 +9,10 @@ import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound, NotImplemented, BerthError, SystemError, errorText } from '../errors.js';
+import type { Readable } from 'node:stream';
 import { directorySize } from '../util/fs.js';
+import { exportTree } from '../archive/tree-export.js';
+import { ensureInitEntries } from './init-entries.js';
 import { containerChanges, type Change } from '../images/container-changes.js';
 import { matchesPruneLabels } from '../volumes/filters.js';
 import type { EventSink } from '../events/bus.js';
@@ -558,6 +561,7 @@ export class ContainerService {
       prepared = ContainerMonitor.prepare(this.monitorDeps(), this.monitorSettings(c));
       const { rootfs } = await images.prepareRootfs(id, c.imageId, this.fsDir(id));
       rootfsMounted = true;
+      await ensureInitEntries(rootfs);
       const mounts: MountInput[] = [];
       for (const m of sortByDepth([...c.mounts, ...c.tmpfs])) {
         if (m.type === 'volume') {
@@ -1199,6 +1203,29 @@ export class ContainerService {
       }
     }
     await this.removeNow(c.id, { volumes: opts.volumes ?? false });
+  }
+
+  /**
+   * docker export: a tar of the container's root filesystem, its image with
+   * its writable layer (not its volumes or other mounts), members named
+   * "bin/sh" as dockerd names them. The rootfs stays mounted until the
+   * stream closes; an unreadable file ends it with an error.
+   */
+  async export(ref: string): Promise<Readable> {
+    const c = this.resolve(ref);
+    if (c.state.status === 'dead') throw new Conflict(`You cannot export container ${c.id} which is Dead`);
+    if (c.state.status === 'removing') throw new Conflict(`You cannot export container ${c.id} which is being removed`);
+    const { rootfs, release } = await this.rootfs(c.id);
+    let tar: Readable;
+    try {
+      tar = exportTree(rootfs, { topName: '', worker: true });
+    } catch (e) {
+      await release();
+      throw e;
+    }
+    tar.once('close', () => void release().catch((e) => this.deps.log.warn({ container: c.id, err: errorText(e) }, 'export: rootfs release failed')));
+    this.deps.events.publish('container', 'export', c.id, { image: c.config.Image, name: c.name, ...(c.config.Labels ?? {}) });
+    return tar;
   }
 
   /** docker diff: the container's changes to its image's files (see images/container-changes.ts). */

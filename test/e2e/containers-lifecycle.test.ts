@@ -5,8 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
-import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { docker as runDocker, type RunResult, dockerOk } from '../helpers/run.js';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BERTH, startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { DOCKER, docker as runDocker, run, type RunResult, dockerOk } from '../helpers/run.js';
+import { buildBusyboxRootfs } from '../helpers/busybox.js';
 import { importTestImages } from '../helpers/images.js';
 import { api } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
@@ -197,4 +202,69 @@ test("docker diff: added, changed and deleted paths of the writable layer as doc
   assert.deepEqual((await ok('diff', 'diff-opaque')).trim().split('\n').sort(), ['A /secret/new', 'C /secret', 'D /secret/key']);
   const missing = await docker('diff', 'no-such-container');
   assert.equal(missing.stderr, 'Error response from daemon: No such container: no-such-container\n');
+});
+
+test("moby's init-layer entries: /.dockerenv and /etc/mtab -> /proc/mounts, an image's own /etc/mtab kept, an image's /etc symlink not followed out of the rootfs; left out of diff and commit", async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'berth-init-'));
+  const outside = join(work, 'host-etc');
+  mkdirSync(outside);
+  t.after(async () => {
+    await docker('rm', '-f', 'init-entries');
+    await docker('rmi', 'init:etc-link', 'init:own-mtab', 'init:committed');
+    rmSync(work, { recursive: true, force: true });
+  });
+  assert.equal(await ok('run', '--rm', 'busybox', 'sh', '-c', 'stat -c "%s %a %U" /.dockerenv; readlink /etc/mtab'), '0 755 root\n/proc/mounts\n');
+
+  // An image whose /etc is a symlink to an absolute path (a directory of this host): resolved inside the rootfs, never on the host.
+  const linked = buildBusyboxRootfs(join(work, 'linked'));
+  rmSync(join(linked, 'etc'), { recursive: true });
+  symlinkSync(outside, join(linked, 'etc'));
+  execFileSync('tar', ['-C', linked, '--numeric-owner', '-cf', join(work, 'linked.tar'), '.']);
+  await ok('import', join(work, 'linked.tar'), 'init:etc-link');
+  assert.equal(await ok('run', '--rm', 'init:etc-link', 'test', '-f', '/.dockerenv'), '');
+  assert.deepEqual(readdirSync(outside), [], 'nothing was made in the host directory the symlink names');
+
+  // An image with its own /etc/mtab keeps it.
+  const own = buildBusyboxRootfs(join(work, 'own'));
+  symlinkSync('../proc/self/mounts', join(own, 'etc', 'mtab'));
+  execFileSync('tar', ['-C', own, '--numeric-owner', '-cf', join(work, 'own.tar'), '.']);
+  await ok('import', join(work, 'own.tar'), 'init:own-mtab');
+  assert.equal(await ok('run', '--rm', 'init:own-mtab', 'readlink', '/etc/mtab'), '../proc/self/mounts\n');
+
+  await ok('run', '--name', 'init-entries', 'busybox:secret', 'true');
+  assert.equal(await ok('diff', 'init-entries'), '');
+  await ok('commit', 'init-entries', 'init:committed');
+  assert.equal(await ok('run', '--rm', '--entrypoint', 'sh', 'init:committed', '-c', 'readlink /etc/mtab'), '/proc/mounts\n');
+  const layers = (await ok('image', 'inspect', '-f', '{{len .RootFS.Layers}}', 'init:committed')).trim();
+  assert.equal(layers, (await ok('image', 'inspect', '-f', '{{len .RootFS.Layers}}', 'busybox:secret')).trim(), 'no layer for the placeholders alone');
+});
+
+test('docker export: the container root filesystem as dockerd tars it (bare names, no root member), volumes left out; -o writes a file', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'berth-export-'));
+  t.after(async () => {
+    await docker('rm', '-f', '-v', 'exported');
+    rmSync(work, { recursive: true, force: true });
+  });
+  await ok('run', '--name', 'exported', '-v', '/anon', 'busybox:secret', 'sh', '-c', 'echo in-volume > /anon/x; echo made > /made; rm /etc/app');
+  const file = join(work, 'out.tar');
+  assert.equal(await ok('export', '-o', file, 'exported'), '');
+  const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
+  assert.ok(names.includes('made') && names.includes('bin/busybox') && names.includes('secret/key') && names.includes('.dockerenv') && names.includes('etc/mtab'), names.slice(0, 20).join(' '));
+  assert.ok(names.includes('anon/'), 'the mountpoint is there');
+  assert.ok(!names.includes('anon/x') && !names.includes('etc/app'), 'the volume content and a deleted file are not');
+  assert.ok(!names.some((n) => n === './' || n.startsWith('./') || n.startsWith('/')), 'bare names');
+  assert.equal(execFileSync('tar', ['-xOf', file, 'made'], { encoding: 'utf8' }), 'made\n');
+  assert.equal(execFileSync('tar', ['-tvf', file, 'secret/key'], { encoding: 'utf8' }).slice(0, 10), '-rw-r--r--');
+  // To stdout (not a terminal here) it is the same archive.
+  const piped = await run(DOCKER, ['export', 'exported'], { env: d.env });
+  assert.equal(piped.code, 0);
+  const bad = await docker('export', '-o', join(work, 'no', 'such', 'dir', 'x.tar'), 'exported');
+  assert.equal(bad.stderr, `failed to export container: invalid output path: stat ${join(work, 'no', 'such', 'dir')}: no such file or directory\n`);
+  // The berth CLI says what the docker CLI says.
+  const berthBad = await run(process.execPath, ['--', BERTH, 'export', '-o', join(work, 'no', 'such', 'dir', 'x.tar'), 'exported'], { env: d.env });
+  assert.equal(berthBad.stderr, bad.stderr);
+  const viaBerth = await run(process.execPath, ['--', BERTH, 'export', '-o', join(work, 'berth.tar'), 'exported'], { env: d.env });
+  assert.equal(viaBerth.code, 0, viaBerth.stderr);
+  assert.deepEqual(execFileSync('tar', ['-tf', join(work, 'berth.tar')], { encoding: 'utf8' }).trim().split('\n'), names);
+  assert.equal((await docker('export', 'no-such-container')).stderr, 'Error response from daemon: No such container: no-such-container\n');
 });

@@ -1,4 +1,5 @@
 // /containers routes: translate HTTP to ContainerService calls and back.
+import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import { queryBool, readJsonObject, sendJson, sendNoContent, type RequestContext } from '../http.js';
 import { HttpError } from '../errors.js';
@@ -61,7 +62,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'attachable' | 'changes' | 'create' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'prune' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
+  'attach' | 'attachable' | 'changes' | 'create' | 'export' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'prune' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -106,6 +107,17 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     // dockerd answers null, not [], when nothing changed.
     const changes = await containers.changes(ctx.params.id!);
     sendJson(ctx.res, 200, changes.length > 0 ? changes : null);
+  });
+
+  router.add('GET', '/containers/{id}/export', async (ctx) => {
+    const tar = await containers.export(ctx.params.id!);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+    try {
+      await pipeline(tar, ctx.res);
+    } catch {
+      // The headers are out: a failed export must not look complete to the client.
+      ctx.res.destroy();
+    }
   });
 
   router.add('GET', '/containers/{id}/json', (ctx) => {

@@ -12,6 +12,7 @@ import { truncateID } from './contexts.js';
 import { ContainerParseError, FlagValueError, parseCpusFlag, parseIntValue, parseMemBytes, parseRestartPolicy } from './container-opts.js';
 import { flagValueError } from '../command.js';
 import type { ApiContainerSummary } from '../../api/types/index.js';
+import { writeArchive } from './shared.js';
 
 type Client = () => ApiClient;
 type NameOf = (n: string) => { name: string; aliases?: string[] };
@@ -303,6 +304,18 @@ export function defineContainerResourceCommands(parent: Command, client: Client,
         .option('--no-stream', 'Disable streaming stats and only pull the first result')
         .option('--no-trunc', "Don't truncate output"),
     async (args, opts) => statsAction(client(), args, opts),
+  );
+
+  defineCommand<{ output?: string }>(
+    parent,
+    { ...nameOf('export'), use: '[OPTIONS] CONTAINER', description: "Export a container's filesystem as a tar archive", arity: { exact: 1 } },
+    (cmd) => cmd.option('-o, --output <string>', 'Write to a file, instead of STDOUT'),
+    async (args, opts) => {
+      const output = opts.output ?? '';
+      if (output === '' && process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+      const { res } = await client().stream('GET', `/containers/${enc(args[0]!)}/export`);
+      await writeArchive(res, output, 'failed to export container');
+    },
   );
 
   defineCommand(

@@ -1,10 +1,8 @@
 // Image commands with docker CLI 28.2's flags and output: images / image ls,
 // rmi / image rm, import, load, tag, save, image prune and image inspect;
 // history is in image-history.ts, pull and push in registry.ts.
-import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { DaemonError, type ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
@@ -14,7 +12,7 @@ import { contextJSON, IMAGE_HEADERS, imageFormat, imageRows } from './contexts.j
 import { displayJSONMessages } from './jsonmessage.js';
 import { runInspect } from './inspect.js';
 import { namedReference, parseFilters } from './container.js';
-import { filtersQuery, parseFilterFlags } from './shared.js';
+import { filtersQuery, parseFilterFlags, writeArchive } from './shared.js';
 import { defineHistoryCommand } from './image-history.js';
 import { registerRegistryCommands } from './registry.js';
 import { registerBuildCommands } from './build.js';
@@ -220,24 +218,6 @@ function defineImageCommands(parent: Command, client: Client, inGroup: boolean):
   }
 }
 
-/** docker's CopyToFile/atomicwriter: the archive goes to a temporary file beside `path`, renamed over it once complete. */
-async function saveToFile(res: Readable, path: string): Promise<void> {
-  const dir = dirname(resolvePath(path));
-  try {
-    if (!statSync(dir).isDirectory()) throw new CliError(`failed to save image: invalid output path: ${dir} is not a directory`);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`failed to save image: invalid output path: directory ${JSON.stringify(dir)} does not exist`);
-  }
-  const tmp = join(dir, `.docker_temp_${process.pid}_${Date.now()}`);
-  try {
-    await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 function defineImageStoreCommands(parent: Command, client: Client, inGroup: boolean): void {
   defineCommand(
@@ -277,14 +257,7 @@ function defineImageStoreCommands(parent: Command, client: Client, inGroup: bool
       if (output === '' && process.stdout.isTTY) throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
       const qs = args.map((n) => `names=${encodeURIComponent(n)}`).join('&');
       const { res } = await client().stream('GET', `/images/get?${qs}`);
-      // A daemon that fails mid-archive closes the connection: that is an error, never a short archive.
-      const complete = new Promise<void>((resolve, reject) => {
-        res.on('aborted', () => reject(new CliError('unexpected EOF')));
-        res.on('end', () => resolve());
-      });
-      if (output !== '') await saveToFile(res, output);
-      else await pipeline(res, process.stdout, { end: false });
-      await complete;
+      await writeArchive(res, output, 'failed to save image');
     },
   );
 

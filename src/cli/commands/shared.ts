@@ -1,5 +1,10 @@
 // Flag value parsing shared by commands, with the docker CLI's messages.
-import { UsageError } from '../errors.js';
+import { createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { CliError, UsageError } from '../errors.js';
+import { goPathError } from '../../util/go-errno.js';
 import { newDict } from '../../util/dict.js';
 
 /** `-f key=value` flags into docker's filter map; `onBad` builds the flag error for a value without `=`. */
@@ -60,4 +65,42 @@ export function parseKeyValueList(
     out[key] = eq < 0 ? '' : v.slice(eq + 1);
   }
   return out;
+}
+
+/**
+ * An archive the daemon streams (docker save, docker export), to `path`
+ * or, when it is empty, to stdout. A file is written as docker's
+ * CopyToFile: to a temporary file beside it, renamed over it once
+ * complete. A daemon that fails mid-archive closes the connection: that is
+ * an error, never a short archive. `failure` starts the path errors
+ * ("failed to save image").
+ */
+export async function writeArchive(res: IncomingMessage, path: string, failure: string): Promise<void> {
+  const complete = new Promise<void>((resolve, reject) => {
+    res.on('aborted', () => reject(new CliError('unexpected EOF')));
+    res.on('end', () => resolve());
+  });
+  if (path === '') {
+    await pipeline(res, process.stdout, { end: false });
+    await complete;
+    return;
+  }
+  // The docker CLI 28's checks and words.
+  const dir = dirname(resolvePath(path));
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new CliError(`${failure}: invalid output path: ${goPathError(e, 'stat', dir)}`);
+  }
+  if (!isDirectory) throw new CliError(`${failure}: invalid output path: stat ${dir}: not a directory`);
+  const tmp = join(dir, `.docker_temp_${process.pid}_${Date.now()}`);
+  try {
+    await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
+    await complete;
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -34,8 +34,8 @@ export const RUNTIME_PLACEHOLDERS: ReadonlySet<string> = new Set([
 export interface DiffOptions {
   /**
    * Paths (relative, no leading "/") to leave out when they are empty
-   * placeholders the runtime made: files of size 0 and empty directories
-   * (mountpoints of /etc/hosts, /proc, ...). A directory left holding only
+   * placeholders the runtime made: files of size 0, empty directories
+   * (mountpoints of /etc/hosts, /proc, ...) and symlinks to /proc/mounts (/etc/mtab). A directory left holding only
    * such placeholders is left out too when the image already had it.
    */
   placeholders?: ReadonlySet<string>;
@@ -78,7 +78,8 @@ export function selectEntries(root: string, placeholders: ReadonlySet<string>): 
   for (const [i, e] of entries.entries()) {
     const rel = rels[i]!;
     if (!placeholders.has(rel)) continue;
-    const empty = (e.type === 'file' && e.size === 0) || (e.type === 'directory' && !children.has(rel));
+    // Empty files and directories; /etc/mtab as moby's init layer makes it, a symlink to /proc/mounts.
+    const empty = (e.type === 'file' && e.size === 0) || (e.type === 'directory' && !children.has(rel)) || (e.type === 'symlink' && e.linkTarget?.toString() === '/proc/mounts');
     if (empty) dropped.add(rel);
   }
   // A copied-up directory (it has overlay's origin mark) that held only dropped placeholders goes too.
