@@ -23,8 +23,17 @@ let d: TestDaemon & { cleanup: () => Promise<void> };
 let dir: string;
 const ok = (...args: string[]): Promise<string> => dockerOk(d.env, ...args);
 
+/**
+ * `exec` through docker-py's own hijack (COMPOSE_INTERACTIVE_NO_CLI); the
+ * rest as compose runs by default, `run` through `docker start --attach`.
+ * compose's Python `run` path (dockerpty 0.4.1 on Python 3, whose sockets()
+ * is a lazy map) starts the container before it attaches: a quick command's
+ * output can be gone before the attach, against any daemon (dockerd happens
+ * to be slow enough that its second start runs the command again).
+ */
 function compose(...args: string[]): Promise<RunResult> {
-  return run(COMPOSE, ['-p', PROJECT, ...args], { env: { ...d.env, COMPOSE_INTERACTIVE_NO_CLI: '1' }, cwd: dir, timeoutMs: 120_000 });
+  const env = args[0] === 'exec' ? { ...d.env, COMPOSE_INTERACTIVE_NO_CLI: '1' } : d.env;
+  return run(COMPOSE, ['-p', PROJECT, ...args], { env, cwd: dir, timeoutMs: 120_000 });
 }
 
 async function composeOk(...args: string[]): Promise<string> {
