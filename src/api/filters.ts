@@ -69,3 +69,10 @@ export function untilFilter(values: string[] | undefined, opts: { prefixed?: boo
     throw new HttpError(400, `${opts.prefixed ? "invalid value for 'until' filter: " : ''}${errorText(e)}`);
   }
 }
+
+/** A container or network prune's filters: `until`, `label` and `label!`, anything else refused. */
+export function pruneFilters(raw: string | null): { until: number | undefined; label: string[]; notLabel: string[] } {
+  const filters = parseFilters(raw);
+  checkFilterKeys(filters, ['until', 'label', 'label!']);
+  return { until: untilFilter(filters.get('until')), label: filters.get('label') ?? [], notLabel: filters.get('label!') ?? [] };
+}

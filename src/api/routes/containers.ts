@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import { queryBool, readJsonObject, sendJson, sendNoContent, type RequestContext } from '../http.js';
 import { HttpError } from '../errors.js';
-import { parseFilters, checkFilterKeys, untilFilter } from '../filters.js';
+import { parseFilters, checkFilterKeys, pruneFilters } from '../filters.js';
 import { hijack, splice } from '../hijack.js';
 import { toContainerInspect, toContainerSummary } from '../views/containers.js';
 import { nameMatcher } from '../../volumes/filters.js';
@@ -95,9 +95,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     'POST',
     '/containers/prune',
     async (ctx) => {
-      const filters = parseFilters(ctx.query.get('filters'));
-      checkFilterKeys(filters, ['until', 'label', 'label!']);
-      const r = await containers.prune({ until: untilFilter(filters.get('until')), label: filters.get('label') ?? [], notLabel: filters.get('label!') ?? [] });
+      const r = await containers.prune(pruneFilters(ctx.query.get('filters')));
       sendJson(ctx.res, 200, { ContainersDeleted: r.removed.length > 0 ? r.removed : null, SpaceReclaimed: r.spaceReclaimed });
     },
     { minVersion: '1.25' },

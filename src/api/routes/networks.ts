@@ -4,7 +4,7 @@ import { dictSchema } from '../../util/dict.js';
 import type { Router } from '../router.js';
 import { readJsonObject, sendJson } from '../http.js';
 import { HttpError } from '../errors.js';
-import { boolFilter, checkFilterKeys, parseFilters, untilFilter } from '../filters.js';
+import { boolFilter, checkFilterKeys, parseFilters, pruneFilters } from '../filters.js';
 import { toApiNetwork } from '../views/networks.js';
 import type { NetworkService } from '../../networks/service.js';
 import type { ContainerService } from '../../containers/service.js';
@@ -149,9 +149,7 @@ export function registerNetworkRoutes(router: Router, deps: NetworkRouteDeps): v
     'POST',
     '/networks/prune',
     async (ctx) => {
-      const filters = parseFilters(ctx.query.get('filters'));
-      checkFilterKeys(filters, ['until', 'label', 'label!']);
-      const removed = await networks.prune({ until: untilFilter(filters.get('until')), label: filters.get('label') ?? [], notLabel: filters.get('label!') ?? [] });
+      const removed = await networks.prune(pruneFilters(ctx.query.get('filters')));
       sendJson(ctx.res, 200, { NetworksDeleted: removed });
     },
     { minVersion: '1.25' },
