@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound, NotImplemented, BerthError, SystemError, errorText } from '../errors.js';
 import type { Readable } from 'node:stream';
-import { directorySize } from '../util/fs.js';
+import { writableLayerSize } from '../images/archive/layer-diff-writer.js';
 import { exportTree } from '../archive/tree-export.js';
 import { ensureInitEntries } from './init-entries.js';
 import { containerChanges, type Change } from '../images/container-changes.js';
@@ -1250,7 +1250,12 @@ export class ContainerService {
       if (filters.until !== undefined && Date.parse(c.created) >= filters.until) continue;
       if (!matchesPruneLabels(c.config.Labels ?? null, filters.label, filters.notLabel)) continue;
       const upper = images.containerUpperDir(c.id);
-      const size = upper !== null ? await directorySize(upper).catch(() => 0) : 0;
+      let size = 0;
+      try {
+        if (upper !== null) size = writableLayerSize(upper);
+      } catch {
+        // an unreadable layer reclaims what it reclaims: the removal is what counts
+      }
       try {
         await this.remove(c.id);
       } catch (e) {

@@ -122,6 +122,21 @@ export interface LayerDiff {
   chunks: AsyncIterable<Buffer>;
 }
 
+/**
+ * The bytes a container's writable layer holds, as moby's directory.Size
+ * counts them for SizeRw and prune: files and symlinks, a hard-linked inode
+ * once, directories not at all; the runtime's placeholders left out (moby
+ * keeps them in its init layer).
+ */
+export function writableLayerSize(root: string): number {
+  let total = 0;
+  for (const e of selectEntries(root, RUNTIME_PLACEHOLDERS)) {
+    if (e.type === 'directory' || e.hardlinkTo !== undefined || isWhiteout(e)) continue;
+    total += Number(e.stat.size);
+  }
+  return total;
+}
+
 /** The layer tar of the changes in `root`. */
 export function layerDiff(root: string, opts: DiffOptions = {}): LayerDiff {
   const entries = selectEntries(root, opts.placeholders ?? new Set());
