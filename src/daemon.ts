@@ -177,7 +177,10 @@ export class Daemon {
         registryConfig: () => registry.hosts.view(),
         diskUsageExtras: async () => {
           const images = this.images.list().map((rec) => toImageSummary(rec, { containers: this.containers.usingImage(rec.id).length }));
-          const containers = this.containers.list().map((c) => ({ ...toContainerSummary(c), SizeRw: 0, SizeRootFs: 0 }));
+          const containers = this.containers.list().map((c) => {
+            const { rw, rootFs } = this.containers.sizes(c.id);
+            return { ...toContainerSummary(c), SizeRw: rw, SizeRootFs: rootFs };
+          });
           // Layers are shared between images: count each once.
           const layers = new Set(this.images.list().flatMap((rec) => rec.layers));
           let layersSize = 0;

@@ -1228,6 +1228,23 @@ export class ContainerService {
     return tar;
   }
 
+  /**
+   * docker ps -s, inspect --size, system df: the bytes of the container's
+   * writable layer (as prune counts them), and with its image's (0 when the
+   * image is gone).
+   */
+  sizes(id: string): { rw: number; rootFs: number } {
+    const c = this.resolve(id);
+    const upper = this.deps.images.containerUpperDir(c.id);
+    let rw = 0;
+    try {
+      if (upper !== null) rw = writableLayerSize(upper);
+    } catch {
+      // a layer being removed has no size to tell
+    }
+    return { rw, rootFs: rw + (this.deps.images.find(c.imageId)?.size ?? 0) };
+  }
+
   /** docker diff: the container's changes to its image's files (see images/container-changes.ts). */
   changes(ref: string): Promise<Change[]> {
     const c = this.resolve(ref);
@@ -1242,20 +1259,14 @@ export class ContainerService {
    * skipped, as dockerd does.
    */
   async prune(filters: { until?: number; label: string[]; notLabel: string[] }): Promise<{ removed: string[]; spaceReclaimed: number }> {
-    const { images, events, log } = this.deps;
+    const { events, log } = this.deps;
     const removed: string[] = [];
     let spaceReclaimed = 0;
     for (const c of this.list()) {
       if (isRunningOrRestarting(c.state)) continue;
       if (filters.until !== undefined && Date.parse(c.created) >= filters.until) continue;
       if (!matchesPruneLabels(c.config.Labels ?? null, filters.label, filters.notLabel)) continue;
-      const upper = images.containerUpperDir(c.id);
-      let size = 0;
-      try {
-        if (upper !== null) size = writableLayerSize(upper);
-      } catch {
-        // an unreadable layer reclaims what it reclaims: the removal is what counts
-      }
+      const size = this.sizes(c.id).rw;
       try {
         await this.remove(c.id);
       } catch (e) {

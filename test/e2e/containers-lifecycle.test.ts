@@ -268,3 +268,17 @@ test('docker export: the container root filesystem as dockerd tars it (bare name
   assert.deepEqual(execFileSync('tar', ['-tf', join(work, 'berth.tar')], { encoding: 'utf8' }).trim().split('\n'), names);
   assert.equal((await docker('export', 'no-such-container')).stderr, 'Error response from daemon: No such container: no-such-container\n');
 });
+
+test('sizes: ps -s, inspect --size and system df count the writable layer as dockerd (files and symlinks, not the placeholders) and the image with it', async (t) => {
+  t.after(() => docker('rm', '-f', 'sized', 'unsized'));
+  await ok('run', '--name', 'sized', 'busybox:secret', 'sh', '-c', 'head -c 1000 /dev/zero > /f; mkdir /d; ln -s /f /d/l');
+  await ok('create', '--name', 'unsized', 'busybox:secret', 'true');
+  const image = Number((await ok('image', 'inspect', '-f', '{{.Size}}', 'busybox:secret')).trim());
+  // 1000 bytes of file and a 2-byte symlink, as dockerd 20.10 counted the same run.
+  assert.equal(await ok('inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'sized'), `1002 ${image + 1002}\n`);
+  assert.equal(await ok('inspect', '-f', '{{.SizeRw}}', 'sized'), '<nil>\n', 'only with --size');
+  assert.equal(await ok('inspect', '--size', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'unsized'), `0 ${image}\n`);
+  assert.match(await ok('ps', '-a', '-s', '--filter', 'name=^sized$', '--format', '{{.Names}} {{.Size}}'), /^sized 1kB \(virtual \S+\)\n$/);
+  const df = await ok('system', 'df', '-v', '--format', '{{range .Containers}}{{.Names}}={{.Size}} {{end}}');
+  assert.match(df, /\bsized=1kB\b/);
+});

@@ -62,7 +62,7 @@ function intQuery(ctx: RequestContext, key: string): number | undefined {
 /** What the container routes need of the container service. */
 export type ContainerBackend = Pick<
   ContainerService,
-  'attach' | 'attachable' | 'changes' | 'create' | 'export' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'prune' | 'remove' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
+  'attach' | 'attachable' | 'changes' | 'create' | 'export' | 'keepsLog' | 'networkSettings' | 'kill' | 'list' | 'logs' | 'paths' | 'pause' | 'prune' | 'remove' | 'sizes' | 'rename' | 'resize' | 'resolve' | 'restart' | 'start' | 'stats' | 'stop' | 'top' | 'unpause' | 'update' | 'wait'
 >;
 
 export function registerContainerRoutes(router: Router, containers: ContainerBackend): void {
@@ -88,7 +88,18 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     const limit = intQuery(ctx, 'limit');
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(ctx.res, 200, list.map((c) => toContainerSummary(c, containers.networkSettings(c))));
+    // size=1 (docker ps -s): dockerd's omitempty sizes.
+    const withSizes = queryBool(ctx.query, 'size');
+    sendJson(
+      ctx.res,
+      200,
+      list.map((c) => {
+        const summary = toContainerSummary(c, containers.networkSettings(c));
+        if (!withSizes) return summary;
+        const { rw, rootFs } = containers.sizes(c.id);
+        return { ...summary, ...(rw > 0 ? { SizeRw: rw } : {}), ...(rootFs > 0 ? { SizeRootFs: rootFs } : {}) };
+      }),
+    );
   });
 
   router.add(
@@ -120,7 +131,16 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
 
   router.add('GET', '/containers/{id}/json', (ctx) => {
     const c = containers.resolve(ctx.params.id!);
-    sendJson(ctx.res, 200, toContainerInspect(c, containers.paths(c.id), containers.networkSettings(c)));
+    const inspect = toContainerInspect(c, containers.paths(c.id), containers.networkSettings(c));
+    if (!queryBool(ctx.query, 'size')) return sendJson(ctx.res, 200, inspect);
+    // inspect --size: both, even when 0, where dockerd puts them (after GraphDriver).
+    const { rw, rootFs } = containers.sizes(c.id);
+    const sized: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(inspect)) {
+      sized[k] = v;
+      if (k === 'GraphDriver') Object.assign(sized, { SizeRw: rw, SizeRootFs: rootFs });
+    }
+    sendJson(ctx.res, 200, sized);
   });
 
   router.add('POST', '/containers/{id}/start', async (ctx) => {
