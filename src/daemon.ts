@@ -54,6 +54,7 @@ import { NetworkRecords } from './networks/records.js';
 import { NetworkService } from './networks/service.js';
 import { Firewall } from './networks/firewall.js';
 import { registerNetworkRoutes } from './api/routes/networks.js';
+import { registerSwarmRoutes } from './api/routes/swarm.js';
 import { SharedMount } from './util/shared-mount.js';
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
@@ -199,6 +200,7 @@ export class Daemon {
       registerVolumeRoutes(router, this.volumes);
       registerContainerRoutes(router, this.containers);
       registerNetworkRoutes(router, { networks: this.networks, containers: this.containers });
+      registerSwarmRoutes(router);
       const execs = new ExecService(this.containers, this.events, this.reaper);
       registerExecRoutes(router, execs);
       const captureAreas = new CaptureAreas(join(execRoot, 'backup-captures'), this.log.child({ service: 'backup' }));

@@ -285,3 +285,17 @@ test('user-keyed maps keep a __proto__ key (labels, driver options)', async () =
   assert.deepEqual(ls.json.Volumes.map((v: { Name: string }) => v.Name), ['proto1']);
   assert.equal((await call('DELETE', '/volumes/proto1')).status, 204);
 });
+
+test('swarm mode and managed plugins are answered as by a dockerd outside a swarm with none installed', async () => {
+  const manager = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+  for (const [method, path] of [['GET', '/swarm'], ['GET', '/nodes'], ['GET', '/services'], ['GET', '/tasks'], ['GET', '/secrets'], ['GET', '/configs'], ['POST', '/services/create'], ['GET', '/services/x/logs'], ['DELETE', '/secrets/x']] as const) {
+    const r = await call(method, `/v1.47${path}`);
+    assert.equal(r.status, 503, `${method} ${path}`);
+    assert.equal(r.json.message, manager);
+  }
+  const leave = await call('POST', '/v1.47/swarm/leave');
+  assert.deepEqual([leave.status, leave.json.message], [503, 'This node is not part of a swarm']);
+  assert.equal((await call('POST', '/v1.47/swarm/init', {})).status, 501);
+  const plugins = await call('GET', '/v1.47/plugins');
+  assert.deepEqual([plugins.status, plugins.json], [200, []]);
+});
