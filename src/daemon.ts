@@ -178,10 +178,12 @@ export class Daemon {
         registryConfig: () => registry.hosts.view(),
         diskUsageExtras: async () => {
           const images = this.images.list().map((rec) => toImageSummary(rec, { containers: this.containers.usingImage(rec.id).length }));
-          const containers = this.containers.list().map((c) => {
-            const { rw, rootFs } = this.containers.sizes(c.id);
-            return { ...toContainerSummary(c), SizeRw: rw, SizeRootFs: rootFs };
-          });
+          const containers = await Promise.all(
+            this.containers.list().map(async (c) => {
+              const { rw, rootFs } = await this.containers.sizes(c.id);
+              return { ...toContainerSummary(c), SizeRw: rw, SizeRootFs: rootFs };
+            }),
+          );
           // Layers are shared between images: count each once.
           const layers = new Set(this.images.list().flatMap((rec) => rec.layers));
           let layersSize = 0;

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound, NotImplemented, BerthError, SystemError, errorText } from '../errors.js';
 import type { Readable } from 'node:stream';
-import { writableLayerSize } from '../images/archive/layer-diff-writer.js';
 import { exportTree } from '../archive/tree-export.js';
 import { ensureInitEntries } from './init-entries.js';
 import { containerChanges, type Change } from '../images/container-changes.js';
@@ -1233,15 +1232,9 @@ export class ContainerService {
    * writable layer (as prune counts them), and with its image's (0 when the
    * image is gone).
    */
-  sizes(id: string): { rw: number; rootFs: number } {
+  async sizes(id: string): Promise<{ rw: number; rootFs: number }> {
     const c = this.resolve(id);
-    const upper = this.deps.images.containerUpperDir(c.id);
-    let rw = 0;
-    try {
-      if (upper !== null) rw = writableLayerSize(upper);
-    } catch {
-      // a layer being removed has no size to tell
-    }
+    const rw = await this.deps.images.containerLayerSize(c.id);
     return { rw, rootFs: rw + (this.deps.images.find(c.imageId)?.size ?? 0) };
   }
 
@@ -1266,7 +1259,7 @@ export class ContainerService {
       if (isRunningOrRestarting(c.state)) continue;
       if (filters.until !== undefined && Date.parse(c.created) >= filters.until) continue;
       if (!matchesPruneLabels(c.config.Labels ?? null, filters.label, filters.notLabel)) continue;
-      const size = this.sizes(c.id).rw;
+      const size = await this.deps.images.containerLayerSize(c.id);
       try {
         await this.remove(c.id);
       } catch (e) {

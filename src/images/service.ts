@@ -24,8 +24,8 @@
 // Image events (import, load, pull, push, save, tag, untag, delete) are
 // published here with the attributes dockerd gives them: the image's labels
 // plus `name`.
-import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, promises as fsp } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, promises as fsp, type Stats } from 'node:fs';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Conflict, InvalidParameter, NotFound } from '../errors.js';
@@ -44,6 +44,8 @@ import { LayerBlobs, type LayerBlob } from './layer-blobs.js';
 import { readLayerBlob, writeLayerBlob, type BlobInfo } from './layer-blob-io.js';
 import { familiarName, fullString, normalizeTagRef, parseReference, repositoryOf, splitTagged, tryNormalizeRef, tryParseReference } from './reference.js';
 import { dockerSaveArchive, type ImageToSave, type SavedLayer } from './archive/docker-save-writer.js';
+import { isUntouchedPlaceholder, RUNTIME_PLACEHOLDERS } from './archive/layer-diff-writer.js';
+import { directorySize } from '../util/fs.js';
 import { resolveInRootfs } from './rootfs-path.js';
 import { OverlaySnapshotter } from './snapshotter.js';
 import { TagStore } from './tag-store.js';
@@ -727,6 +729,19 @@ export class ImageService {
       const hex = this.tags.mustResolve(imageId);
       await this.snapshots.reserve(containerId, hex, this.layersTopFirst(this.images.get(hex)!), dir);
     });
+  }
+
+  /**
+   * The bytes of a container's writable layer as dockerd's SizeRw counts
+   * them (directory.Size), the runtime's placeholders left out (moby keeps
+   * them in its init layer); 0 when it has none.
+   */
+  async containerLayerSize(containerId: string): Promise<number> {
+    const upper = this.containerUpperDir(containerId);
+    if (upper === null) return 0;
+    const placeholder = (path: string, st: Stats): boolean =>
+      RUNTIME_PLACEHOLDERS.has(relative(upper, path)) && isUntouchedPlaceholder(st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other', st.size, () => readlinkSync(path), false);
+    return directorySize(upper, { leaveOut: placeholder }).catch(() => 0);
   }
 
   /** A container's writable layer (its overlay upper directory), or null when its rootfs was never prepared. */

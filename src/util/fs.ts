@@ -1,6 +1,6 @@
 import * as fsp from 'node:fs/promises';
 import { lstat, readdir } from 'node:fs/promises';
-import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, type Stats } from 'node:fs';
 import { join, dirname, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -67,8 +67,12 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Apparent size in bytes of everything under `dir` (symlinks not followed), as `du --apparent-size -b`. */
-export async function directorySize(dir: string): Promise<number> {
+/**
+ * Apparent size in bytes of everything under `dir` (symlinks not followed),
+ * as `du --apparent-size -b` and moby's directory.Size: files and symlinks, a
+ * hard-linked inode once, directories not at all. `leaveOut` skips entries.
+ */
+export async function directorySize(dir: string, opts: { leaveOut?: (path: string, st: Stats) => boolean } = {}): Promise<number> {
   let total = 0;
   const stack = [dir];
   const seen = new Set<string>();
@@ -92,6 +96,7 @@ export async function directorySize(dir: string): Promise<number> {
         stack.push(p);
         continue;
       }
+      if (opts.leaveOut?.(p, st)) continue;
       // Count a hard-linked inode once.
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;

@@ -75,7 +75,7 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     sendJson(ctx.res, 201, { Id: r.id, Warnings: r.warnings });
   });
 
-  router.add('GET', '/containers/json', (ctx) => {
+  router.add('GET', '/containers/json', async (ctx) => {
     const filters = parseFilters(ctx.query.get('filters'));
     checkFilterKeys(filters, ['id', 'name', 'status', 'exited', 'ancestor', 'volume', 'label', 'before', 'since', 'network', 'health', 'isolation', 'is-task', 'publish', 'expose']);
     const all = queryBool(ctx.query, 'all') || filters.has('status') || filters.has('exited');
@@ -90,16 +90,15 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
     // size=1 (docker ps -s): dockerd's omitempty sizes.
     const withSizes = queryBool(ctx.query, 'size');
-    sendJson(
-      ctx.res,
-      200,
-      list.map((c) => {
+    const summaries = await Promise.all(
+      list.map(async (c) => {
         const summary = toContainerSummary(c, containers.networkSettings(c));
         if (!withSizes) return summary;
-        const { rw, rootFs } = containers.sizes(c.id);
+        const { rw, rootFs } = await containers.sizes(c.id);
         return { ...summary, ...(rw > 0 ? { SizeRw: rw } : {}), ...(rootFs > 0 ? { SizeRootFs: rootFs } : {}) };
       }),
     );
+    sendJson(ctx.res, 200, summaries);
   });
 
   router.add(
@@ -129,12 +128,12 @@ export function registerContainerRoutes(router: Router, containers: ContainerBac
     }
   });
 
-  router.add('GET', '/containers/{id}/json', (ctx) => {
+  router.add('GET', '/containers/{id}/json', async (ctx) => {
     const c = containers.resolve(ctx.params.id!);
     const inspect = toContainerInspect(c, containers.paths(c.id), containers.networkSettings(c));
     if (!queryBool(ctx.query, 'size')) return sendJson(ctx.res, 200, inspect);
     // inspect --size: both, even when 0, where dockerd puts them (after GraphDriver).
-    const { rw, rootFs } = containers.sizes(c.id);
+    const { rw, rootFs } = await containers.sizes(c.id);
     const sized: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(inspect)) {
       sized[k] = v;

@@ -31,6 +31,15 @@ export const RUNTIME_PLACEHOLDERS: ReadonlySet<string> = new Set([
   'sys',
 ]);
 
+/**
+ * Whether an entry at a placeholder path is as the runtime made it: an
+ * empty file, an empty directory, or a symlink to /proc/mounts (/etc/mtab,
+ * as moby's init layer has it).
+ */
+export function isUntouchedPlaceholder(type: string, size: number, linkTarget: () => string | undefined, hasChildren: boolean): boolean {
+  return (type === 'file' && size === 0) || (type === 'directory' && !hasChildren) || (type === 'symlink' && linkTarget() === '/proc/mounts');
+}
+
 export interface DiffOptions {
   /**
    * Paths (relative, no leading "/") to leave out when they are empty
@@ -77,10 +86,7 @@ export function selectEntries(root: string, placeholders: ReadonlySet<string>): 
   const dropped = new Set<string>();
   for (const [i, e] of entries.entries()) {
     const rel = rels[i]!;
-    if (!placeholders.has(rel)) continue;
-    // Empty files and directories; /etc/mtab as moby's init layer makes it, a symlink to /proc/mounts.
-    const empty = (e.type === 'file' && e.size === 0) || (e.type === 'directory' && !children.has(rel)) || (e.type === 'symlink' && e.linkTarget?.toString() === '/proc/mounts');
-    if (empty) dropped.add(rel);
+    if (placeholders.has(rel) && isUntouchedPlaceholder(e.type, e.size, () => e.linkTarget?.toString(), children.has(rel))) dropped.add(rel);
   }
   // A copied-up directory (it has overlay's origin mark) that held only dropped placeholders goes too.
   for (let i = entries.length - 1; i >= 0; i--) {
@@ -120,21 +126,6 @@ export interface LayerDiff {
   empty: boolean;
   /** The tar. */
   chunks: AsyncIterable<Buffer>;
-}
-
-/**
- * The bytes a container's writable layer holds, as moby's directory.Size
- * counts them for SizeRw and prune: files and symlinks, a hard-linked inode
- * once, directories not at all; the runtime's placeholders left out (moby
- * keeps them in its init layer).
- */
-export function writableLayerSize(root: string): number {
-  let total = 0;
-  for (const e of selectEntries(root, RUNTIME_PLACEHOLDERS)) {
-    if (e.type === 'directory' || e.hardlinkTo !== undefined || isWhiteout(e)) continue;
-    total += Number(e.stat.size);
-  }
-  return total;
 }
 
 /** The layer tar of the changes in `root`. */
